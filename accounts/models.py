@@ -1,0 +1,138 @@
+"""Accounts, their credit balance, the append-only ledger and Tling API keys."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra) -> User:
+        if not email:
+            raise ValueError("An email is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractUser):
+    """An account: logs in by email (case-insensitive), owns every object it creates.
+
+    ``credits`` is what the account can spend now, ``credits_held`` what running
+    work has reserved. Both change only through ``accounts.ledger``.
+    """
+
+    username = models.CharField(max_length=150, blank=True, default="")
+    email = models.EmailField("email address", max_length=254)
+    is_verified_email = models.BooleanField(default=False)
+    contact_number = models.CharField(max_length=32, blank=True, default="")
+    is_verified_phone = models.BooleanField(default=False)
+    address = models.CharField(max_length=255, blank=True, default="")
+    time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
+
+    credits = models.BigIntegerField(default=0)
+    credits_held = models.BigIntegerField(default=0)
+    # Per-account prices; null means the settings default (API_CONTRACT §5).
+    sms_credits_per_segment = models.PositiveIntegerField(null=True, blank=True)
+    voice_credits_per_pulse = models.PositiveIntegerField(null=True, blank=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(condition=models.Q(credits__gte=0), name="accounts_user_credits_gte_0"),
+            models.CheckConstraint(condition=models.Q(credits_held__gte=0), name="accounts_user_held_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def sms_rate(self) -> int:
+        return self.sms_credits_per_segment or settings.SMS_CREDITS_PER_SEGMENT
+
+    @property
+    def voice_rate(self) -> int:
+        return self.voice_credits_per_pulse or settings.VOICE_CREDITS_PER_PULSE
+
+
+class LedgerEntry(models.Model):
+    """One movement of credits. Rows are only ever inserted (API_CONTRACT §5).
+
+    Invariant per account:
+    credits + held + Σcharge + Σpurchase = Σtopup + Σrefund.
+    """
+
+    class Kind(models.TextChoices):
+        TOPUP = "topup"
+        HOLD = "hold"
+        CHARGE = "charge"
+        RELEASE = "release"
+        REFUND = "refund"
+        PURCHASE = "purchase"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount = models.BigIntegerField()
+    # A retried task or request reuses its key, and the unique index turns the
+    # repeat into a no-op instead of a second movement.
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    reference = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    note = models.CharField(max_length=255, blank=True, default="")
+    credits_after = models.BigIntegerField()
+    held_after = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="accounts_ledger_amount_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.user_id})"
+
+
+class ApiKey(models.Model):
+    """A Tling API key. Only a SHA-256 of the key is stored; ``prefix`` finds the row."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, blank=True, default="")
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'key'} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,56 @@
+"""Tables of the shared plumbing: idempotent requests and the simulated providers' records."""
+
+from django.conf import settings
+from django.db import models
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST sent with an ``Idempotency-Key`` (API_CONTRACT §7)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="tingting_idempotency_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"
+
+
+class SimulatedDelivery(models.Model):
+    """What the simulated SMS and voice providers were asked to do.
+
+    Kept in the database (not process memory) so tests, demos and the operator
+    can see what a worker process "sent" (API_CONTRACT §8)."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms"
+        VOICE = "voice"
+
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    provider_id = models.CharField(max_length=64, unique=True)
+    reference = models.CharField(max_length=200, db_index=True)
+    to = models.CharField(max_length=32, db_index=True)
+    sender = models.CharField(max_length=32, blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    audio_url = models.CharField(max_length=500, blank=True, default="")
+    outcome = models.CharField(max_length=32)
+    duration = models.PositiveIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.to}: {self.outcome}"

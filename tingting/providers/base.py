@@ -1,0 +1,150 @@
+"""One interface per provider kind, and the dataclasses they speak.
+
+Vendors implement these in their own module and map vendor errors to
+``ProviderTemporaryError`` (retry with backoff) or ``ProviderPermanentError``
+(record as failed). ``ProviderTimeoutError`` means the vendor may have accepted
+the request: callers reconcile with ``lookup`` instead of sending again.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+class ProviderError(Exception):
+    pass
+
+
+class ProviderTemporaryError(ProviderError):
+    """Worth retrying later (5xx, 429, connection refused before sending)."""
+
+
+class ProviderTimeoutError(ProviderTemporaryError):
+    """No answer after the request was sent: it may have been accepted."""
+
+
+class ProviderPermanentError(ProviderError):
+    """The vendor refused the request for good (4xx, invalid number)."""
+
+
+# --- SMS and voice -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboundSms:
+    to: str  # E.164
+    body: str
+    reference: str  # our id, e.g. "tmsg:<uuid>"; vendors echo it back or we map it
+    sender: str = ""
+    callback_url: str = ""
+
+
+@dataclass(frozen=True)
+class OutboundCall:
+    to: str  # E.164
+    reference: str
+    audio_url: str
+    audio_seconds: float
+    caller_id: str = ""
+    callback_url: str = ""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The vendor's answer to a send or a call: accepted with its id, or refused."""
+
+    provider_id: str
+    accepted: bool = True
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A delivery report (SMS) or call outcome (voice), vendor-neutral.
+
+    SMS ``status``: queued, sent, delivered, undelivered, failed, expired.
+    Voice ``status``: ringing, completed, hungup, unanswered, failed.
+    """
+
+    reference: str
+    provider_id: str
+    status: str
+    occurred_at: datetime
+    duration: int | None = None  # voice: seconds connected
+    playback: int | None = None  # voice: seconds of audio played
+    error: str = ""
+
+
+class SmsBackend(ABC):
+    name = "sms"
+
+    @abstractmethod
+    def send(self, message: OutboundSms) -> Submission:
+        """Submit one message. Raises a ProviderError subclass."""
+
+    def lookup(self, reference: str) -> StatusReport | None:
+        """The vendor's view of a message we may have sent (reconciliation)."""
+        return None
+
+
+class VoiceBackend(ABC):
+    name = "voice"
+
+    @abstractmethod
+    def place_call(self, call: OutboundCall) -> Submission:
+        """Start one call. Raises a ProviderError subclass."""
+
+    def lookup(self, reference: str) -> StatusReport | None:
+        return None
+
+
+# --- Numbers -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NumberOffer:
+    phone_number: str  # E.164
+    sid: str  # 32 hex
+    rate: Decimal
+    capabilities: tuple[str, ...] = ("Voice", "SMS")
+    friendly_name: str = ""
+
+
+class NumberBackend(ABC):
+    name = "numbers"
+
+    @abstractmethod
+    def available(self) -> list[NumberOffer]:
+        """Numbers on offer to buy."""
+
+    @abstractmethod
+    def purchase(self, offer: NumberOffer) -> str:
+        """Acquire the number at the vendor; returns the vendor's id for it."""
+
+    @abstractmethod
+    def release(self, sid: str, vendor_id: str = "") -> None:
+        """Give the number back to the vendor."""
+
+
+# --- Text to speech --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedAudio:
+    audio: bytes
+    duration: float  # seconds
+    content_type: str = "audio/wav"
+    extra: dict = field(default_factory=dict)
+
+
+class TtsBackend(ABC):
+    engine = "tts"
+    version = "0"
+    voices: tuple[str, ...] = ("np_rija", "np_prasanna", "np_binod")
+
+    @abstractmethod
+    def render(self, *, text: str, voice: str, length_factor: float) -> RenderedAudio:
+        """Speak ``text``; ``length_factor`` 2.0 takes about twice as long."""

@@ -1,0 +1,109 @@
+"""Deterministic simulated SMS and voice providers (API_CONTRACT §8).
+
+Like a vendor's test numbers, the recipient's last digit decides the outcome:
+0-6 completed / delivered, 7 hungup / undelivered, 8 unanswered / expired,
+9 failed (an SMS is refused at submission; a call is accepted, then fails).
+A call lasts the audio length (hungup: half of it). Every request is recorded
+in ``SimulatedDelivery`` and its status reports go through
+``tingting.providers.reports.deliver``, the path real webhooks take.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+from django.conf import settings
+from django.utils import timezone
+
+from tingting.models import SimulatedDelivery
+from tingting.providers import reports
+from tingting.providers.base import (
+    OutboundCall,
+    OutboundSms,
+    SmsBackend,
+    StatusReport,
+    Submission,
+    VoiceBackend,
+)
+
+SMS_OUTCOMES = {"7": "undelivered", "8": "expired", "9": "failed"}
+VOICE_OUTCOMES = {"7": "hungup", "8": "unanswered", "9": "failed"}
+
+
+def sms_outcome(number: str) -> str:
+    return SMS_OUTCOMES.get(number[-1:], "delivered")
+
+
+def voice_outcome(number: str) -> str:
+    return VOICE_OUTCOMES.get(number[-1:], "completed")
+
+
+def _emit(reports_to_send: list[StatusReport]) -> None:
+    delay = getattr(settings, "SIMULATED_REPORT_DELAY_SECONDS", 0)
+    if delay:
+        from tingting.tasks import simulated_report_task
+
+        for report in reports_to_send:
+            simulated_report_task.apply_async(args=[_to_json(report)], countdown=delay)
+    else:
+        for report in reports_to_send:
+            reports.deliver(report)
+
+
+def _to_json(report: StatusReport) -> dict:
+    return {**report.__dict__, "occurred_at": report.occurred_at.isoformat()}
+
+
+class SimulatedSmsBackend(SmsBackend):
+    name = "simulated-sms"
+
+    def send(self, message: OutboundSms) -> Submission:
+        outcome = sms_outcome(message.to)
+        provider_id = f"SM{uuid.uuid4().hex}"
+        SimulatedDelivery.objects.create(
+            channel=SimulatedDelivery.Channel.SMS, provider_id=provider_id, reference=message.reference,
+            to=message.to, sender=message.sender, body=message.body, outcome=outcome,
+        )
+        if outcome == "failed":
+            return Submission(provider_id=provider_id, accepted=False, error="simulated: rejected by carrier")
+        now = timezone.now()
+        _emit([
+            StatusReport(message.reference, provider_id, "sent", now),
+            StatusReport(message.reference, provider_id, outcome, now),
+        ])
+        return Submission(provider_id=provider_id)
+
+    def lookup(self, reference: str) -> StatusReport | None:
+        row = SimulatedDelivery.objects.filter(reference=reference, channel="sms").order_by("-id").first()
+        if row is None:
+            return None
+        return StatusReport(reference, row.provider_id, row.outcome, row.created_at)
+
+
+class SimulatedVoiceBackend(VoiceBackend):
+    name = "simulated-voice"
+
+    def place_call(self, call: OutboundCall) -> Submission:
+        outcome = voice_outcome(call.to)
+        seconds = max(1, math.ceil(call.audio_seconds))
+        duration = {"completed": seconds, "hungup": max(1, seconds // 2)}.get(outcome)
+        provider_id = f"CA{uuid.uuid4().hex}"
+        SimulatedDelivery.objects.create(
+            channel=SimulatedDelivery.Channel.VOICE, provider_id=provider_id, reference=call.reference,
+            to=call.to, sender=call.caller_id, audio_url=call.audio_url, outcome=outcome, duration=duration,
+        )
+        now = timezone.now()
+        _emit([
+            StatusReport(call.reference, provider_id, "ringing", now),
+            StatusReport(call.reference, provider_id, outcome, now, duration=duration, playback=duration,
+                         error="simulated: call failed" if outcome == "failed" else ""),
+        ])
+        return Submission(provider_id=provider_id)
+
+    def lookup(self, reference: str) -> StatusReport | None:
+        row = SimulatedDelivery.objects.filter(reference=reference, channel="voice").order_by("-id").first()
+        if row is None:
+            return None
+        return StatusReport(reference, row.provider_id, row.outcome, row.created_at,
+                            duration=row.duration, playback=row.duration)

@@ -1,0 +1,31 @@
+"""Placeholder TTS backend: silent WAV whose length follows the text.
+
+It keeps the TTS interface usable (durations for credit estimates, a playable
+file) until the eSpeak NG backend lands; the README says so.
+"""
+
+from __future__ import annotations
+
+import io
+import wave
+
+from tingting.providers.base import RenderedAudio, TtsBackend
+
+SAMPLE_RATE = 8000
+SECONDS_PER_CHARACTER = 0.07
+
+
+class SilenceTtsBackend(TtsBackend):
+    engine = "silence"
+    version = "1"
+
+    def render(self, *, text: str, voice: str, length_factor: float) -> RenderedAudio:
+        seconds = max(0.5, len(text.strip()) * SECONDS_PER_CHARACTER) * length_factor
+        frames = int(seconds * SAMPLE_RATE)
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(SAMPLE_RATE)
+            out.writeframes(b"\x00\x00" * frames)
+        return RenderedAudio(audio=buffer.getvalue(), duration=frames / SAMPLE_RATE)

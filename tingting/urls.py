@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tingting import views
+from tingting.api.exceptions import handler404 as not_found
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("metrics", views.metrics, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("accounts.urls")),
+    # Keep last: unknown routes answer the face's error shape, in DEBUG too.
+    re_path(r"^(?!admin/|static/|media/).*$", not_found),
+]
+
+handler400 = "tingting.api.exceptions.handler400"
+handler403 = "tingting.api.exceptions.handler403"
+handler404 = "tingting.api.exceptions.handler404"
+handler500 = "tingting.api.exceptions.handler500"
