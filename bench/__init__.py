@@ -1,10 +1,21 @@
 """Benchmarks run by ``manage.py bench [NAME ...] [--quick]``.
 
-Each benchmark measures its baseline in the same run and prints every figure as
-a ratio against it; none of them is a test assertion.
+Each module ``bench/<name>.py`` with a ``run(quick: bool, out)`` function is a
+benchmark named ``<name>``. Each measures its baseline in the same run and
+prints every figure as a ratio against it; none of them is a test assertion.
 """
 
-# name → dotted path of a function run(quick: bool, out) -> None
-BENCHMARKS: dict[str, str] = {
-    "ledger": "bench.ledger.run",
-}
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+
+def benchmarks() -> dict[str, object]:
+    found = {}
+    for module in pkgutil.iter_modules(__path__):
+        if not module.name.startswith("_"):
+            run = getattr(importlib.import_module(f"bench.{module.name}"), "run", None)
+            if callable(run):
+                found[module.name] = run
+    return found

@@ -47,3 +47,22 @@ def auth_client(user) -> APIClient:
 @pytest.fixture
 def other_client(other_user) -> APIClient:
     return client_for(other_user)
+
+
+@pytest.fixture
+def purge_broker():
+    """Drop messages left on the broker by earlier tests."""
+    from tingting.celery import app
+
+    app.control.purge()
+    yield
+    app.control.purge()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, purge_broker):
+    """A real ``celery worker`` subprocess on the real broker and the test database."""
+    from tests.workers import running_worker
+
+    with running_worker() as worker:
+        yield worker

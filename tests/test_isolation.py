@@ -1,8 +1,16 @@
+import importlib
+import pkgutil
+
 import pytest
 
-import tests.routes_accounts  # noqa: F401  (registers routes)
+import tests
 from tests.conftest import client_for
 from tests.isolation import OWNED_ROUTES, assert_foreign_is_404
+
+# Every tests/routes_<app>.py registers its owned routes on import.
+for module in pkgutil.iter_modules(tests.__path__):
+    if module.name.startswith("routes_"):
+        importlib.import_module(f"tests.{module.name}")
 
 
 @pytest.mark.django_db

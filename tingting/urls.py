@@ -12,6 +12,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),
+    path("", include("phonenumbers_app.urls")),
+    path("", include("campaigns.urls")),
+    path("", include("otp.urls")),
+    path("", include("tling.urls")),
     # Keep last: unknown routes answer the face's error shape, in DEBUG too.
     re_path(r"^(?!admin/|static/|media/).*$", not_found),
 ]

@@ -1,0 +1,59 @@
+import pytest
+
+from tingting.api.errors import InvalidInputError
+from tingting.phones import (
+    InvalidPhoneNumber,
+    national_display,
+    parse_many,
+    split_country_code,
+    to_e164,
+)
+from tingting.segments import segment_info, sms_credits
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "segments"),
+    [
+        ("", "GSM-7", 0),
+        ("a" * 160, "GSM-7", 1),
+        ("a" * 161, "GSM-7", 2),
+        ("a" * 306, "GSM-7", 2),
+        ("a" * 307, "GSM-7", 3),
+        ("€" * 80, "GSM-7", 1),  # escapes count twice: 160 septets
+        ("€" * 81, "GSM-7", 2),
+        ("a" * 152 + "€", "GSM-7", 1),
+        ("a" * 159 + "€", "GSM-7", 2),  # 161 septets; the pair is not split
+        ("न" * 70, "UCS-2", 1),
+        ("न" * 71, "UCS-2", 2),
+        ("न" * 134, "UCS-2", 2),
+        ("न" * 135, "UCS-2", 3),
+        ("😀" * 35, "UCS-2", 1),  # surrogate pairs: 70 units
+        ("😀" * 36, "UCS-2", 2),
+    ],
+)
+def test_segments(text, encoding, segments):
+    info = segment_info(text)
+    assert (info.encoding, info.segments) == (encoding, segments)
+
+
+def test_sms_credits_multiply_segments_recipients_rate():
+    assert sms_credits("न" * 71, recipients=3, rate=2) == 12
+
+
+def test_phone_parsing_and_display(settings):
+    settings.DEFAULT_PHONE_REGION = "NP"
+    assert to_e164("9843818700") == "+9779843818700"
+    assert to_e164(9843818700) == "+9779843818700"
+    assert to_e164("+351911111111") == "+351911111111"
+    assert national_display("+9779843818700") == "9843818700"
+    assert national_display("+351911111111") == "351911111111"
+    assert split_country_code("+351911111111") == ("+351", "911111111")
+    for bad in ["", "abc", "123", True, None, 12.5, "9" * 40]:
+        with pytest.raises(InvalidPhoneNumber):
+            to_e164(bad)
+
+
+def test_parse_many_names_each_bad_index():
+    with pytest.raises(InvalidInputError) as caught:
+        parse_many(["9843818700", "nope", "+351911111111", "1"], field="individual_number")
+    assert [e.field for e in caught.value.errors] == ["individual_number.1", "individual_number.3"]

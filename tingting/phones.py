@@ -1,0 +1,58 @@
+"""Phone numbers in and out, with ``phonenumbers``: stored E.164, shown as the contract says."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.conf import settings
+
+from tingting.api.errors import FieldError, InvalidInputError
+
+
+class InvalidPhoneNumber(ValueError):
+    pass
+
+
+def to_e164(value: object, *, region: str | None = None) -> str:
+    """Parse a number given as int or string (national for the default region, or
+    with ``+``/country code) into E.164; raises InvalidPhoneNumber."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidPhoneNumber("must be a string or an integer")
+    text = str(value).strip()
+    if not text or len(text) > 32:
+        raise InvalidPhoneNumber("is empty or too long")
+    try:
+        parsed = phonenumbers.parse(text, region or settings.DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(str(exc)) from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneNumber("is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_many(values: list, *, field: str, region: str | None = None) -> list[str]:
+    """Parse a list; any invalid entry rejects the whole list with one error per index."""
+    numbers, errors = [], []
+    for index, value in enumerate(values):
+        try:
+            numbers.append(to_e164(value, region=region))
+        except InvalidPhoneNumber as exc:
+            errors.append(FieldError(f"{field}.{index}", "invalid_phone_number", f"{value!r} {exc}."))
+    if errors:
+        raise InvalidInputError(f"{len(errors)} invalid phone number(s) in {field}.", errors=errors,
+                                code="invalid_phone_number")
+    return numbers
+
+
+def national_display(e164: str) -> str:
+    """National significant number for the default region ("9843818700"), else the
+    E.164 digits without ``+``."""
+    parsed = phonenumbers.parse(e164)
+    if phonenumbers.region_code_for_number(parsed) == settings.DEFAULT_PHONE_REGION:
+        return str(phonenumbers.national_significant_number(parsed))
+    return e164.lstrip("+")
+
+
+def split_country_code(e164: str) -> tuple[str, str]:
+    """("+351", "911111111") for Tling's ``phoneCode`` / ``phoneNumber``."""
+    parsed = phonenumbers.parse(e164)
+    return f"+{parsed.country_code}", phonenumbers.national_significant_number(parsed)
