@@ -1,0 +1,3 @@
+from campaigns.models.campaign import Campaign, Recipient
+
+__all__ = ["Campaign", "Recipient"]

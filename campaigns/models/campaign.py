@@ -1,0 +1,89 @@
+"""Campaigns and their recipients ("campaign actions" in the contract)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Campaign(models.Model):
+    class Services(models.TextChoices):
+        PHONE = "PHONE"  # voice call
+        SMS = "SMS"
+
+    class ImportState(models.TextChoices):
+        NONE = "none"  # recipients given inline or added one by one
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=255)
+    services = models.CharField(max_length=8, choices=Services.choices)
+    description = models.TextField(blank=True, default="")
+    # Caller IDs / senders: the owner's numbers; empty = the platform default sender.
+    user_phone = models.ManyToManyField("phonenumbers_app.PhoneNumber", blank=True, related_name="campaigns")
+    # ["tags_name", "tags_age"], in the order of the uploaded file's columns.
+    usable_tags = models.JSONField(default=list, blank=True)
+
+    # Content stored by begin and reused by later runs (API_CONTRACT §2 begin).
+    message = models.TextField(blank=True, default="")
+    audio_file = models.FileField(upload_to="campaign-audio/%Y/%m/", blank=True, default="")
+    audio_seconds = models.FloatField(null=True, blank=True)
+    voice_input = models.CharField(max_length=32, default="np_rija")
+    length_factor = models.FloatField(default=1.0)
+
+    import_state = models.CharField(max_length=10, choices=ImportState.choices, default=ImportState.NONE)
+    import_report = models.JSONField(default=dict, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at", "-id"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Recipient(models.Model):
+    """One number of a campaign. ``status`` is its latest outcome over all runs."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not started"
+        SCHEDULED = "scheduled"
+        QUEUED = "queued"
+        RINGING = "ringing"  # voice, in flight
+        SENT = "sent"  # SMS, in flight
+        COMPLETED = "completed"
+        HUNGUP = "hungup"
+        UNANSWERED = "unanswered"
+        FAILED = "failed"
+        TERMINATED = "terminated"
+
+    IN_FLIGHT = (Status.SCHEDULED, Status.QUEUED, Status.RINGING, Status.SENT)
+    FINAL = (Status.COMPLETED, Status.HUNGUP, Status.UNANSWERED, Status.FAILED, Status.TERMINATED)
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
+    number = models.CharField(max_length=20, help_text="E.164")
+    tags = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
+    duration = models.PositiveIntegerField(null=True, blank=True)
+    playback = models.PositiveIntegerField(null=True, blank=True)
+    credit_consumed = models.PositiveBigIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="campaigns_recipient_unique_number"),
+        ]
+        indexes = [models.Index(fields=["campaign", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.status})"
