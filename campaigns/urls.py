@@ -1,3 +1,7 @@
-"""Paths of API_CONTRACT.md for this app (filled in by its issue)."""
+"""Paths of API_CONTRACT.md §2 Campaigns / Campaign actions, plus the run endpoints."""
 
-urlpatterns: list = []
+from campaigns.urls_runs import urlpatterns as run_urlpatterns
+
+urlpatterns: list = [
+    *run_urlpatterns,
+]

@@ -54,3 +54,24 @@ class SimulatedDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.to}: {self.outcome}"
+
+
+class TtsRender(models.Model):
+    """One rendered text, kept in storage and reused (the render cache).
+
+    ``key`` is an HMAC of (engine, engine version, voice, length factor, text)
+    under the server secret: stable for the cache, unguessable as a URL token."""
+
+    key = models.CharField(max_length=64, unique=True)
+    engine = models.CharField(max_length=32)
+    engine_version = models.CharField(max_length=32)
+    voice = models.CharField(max_length=32)
+    length_factor = models.FloatField()
+    text = models.TextField()
+    audio = models.FileField(upload_to="tts/")
+    content_type = models.CharField(max_length=32, default="audio/wav")
+    duration = models.FloatField(help_text="seconds")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.voice} x{self.length_factor}: {self.text[:40]}"

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("campaigns.urls")),
     path("", include("otp.urls")),
     path("", include("tling.urls")),
+    path("", include("tingting.voice.urls")),
     # Keep last: unknown routes answer the face's error shape, in DEBUG too.
     re_path(r"^(?!admin/|static/|media/).*$", not_found),
 ]

@@ -1,0 +1,1 @@
+from campaigns import admin_runs  # noqa: F401  (run admin, execution engine issue)

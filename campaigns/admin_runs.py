@@ -1,0 +1,1 @@
+"""Admin for runs (execution engine issue)."""

@@ -1,0 +1,3 @@
+"""Begin / pause / resume / cancel / progress paths (execution engine issue)."""
+
+urlpatterns: list = []
