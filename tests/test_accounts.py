@@ -175,3 +175,9 @@ def test_unknown_routes_answer_each_face_shape(api_client):
 def test_no_redirect_for_missing_slash(api_client, user):
     response = api_client.post("/api/accounts/token/refresh", {"refresh": "x"}, format="json")
     assert response.status_code == 401  # answered, not redirected
+
+
+def test_oversized_body_is_413_in_envelope(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api_client.post(LOGIN, {"email": "a@b.c", "password": "x" * 2000}, format="json")
+    assert_error(response, status=413, code="too_large")

@@ -31,3 +31,35 @@ class RequestIdMiddleware:
             _request_id.reset(token)
         response["X-Request-Id"] = request_id
         return response
+
+
+class BodySizeLimitMiddleware:
+    """413 before a view reads a body that is too large.
+
+    DRF's parsers read the request stream directly, so Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE alone would not stop a huge JSON body. Multipart
+    uploads get the larger MAX_UPLOAD_BYTES; the upload's own limit is checked
+    by the endpoint that takes it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        is_upload = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
+        limit = settings.MAX_UPLOAD_BYTES if is_upload else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            from django.http import JsonResponse
+
+            from tingting.api.errors import ErrorBody, FieldError
+            from tingting.api.exceptions import render_error
+
+            message = f"The request body is larger than {limit} bytes."
+            body = ErrorBody(413, message, [FieldError(None, "too_large", message)])
+            return JsonResponse(render_error(request, body), status=413)
+        return self.get_response(request)
