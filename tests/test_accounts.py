@@ -181,3 +181,15 @@ def test_oversized_body_is_413_in_envelope(api_client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = api_client.post(LOGIN, {"email": "a@b.c", "password": "x" * 2000}, format="json")
     assert_error(response, status=413, code="too_large")
+
+
+@override_settings(THROTTLE_RATES={"login_email": "100/m", "login_ip": "2/m"}, TRUSTED_PROXY_COUNT=1)
+def test_ip_throttle_behind_a_proxy_uses_the_forwarded_client(api_client):
+    def attempt(forwarded):
+        return api_client.post(LOGIN, {"email": "x@example.com", "password": "p"}, format="json",
+                               HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert attempt("6.6.6.6, 10.0.0.1").status_code == 401
+    assert attempt("7.7.7.7, 10.0.0.1").status_code == 401
+    assert attempt("8.8.8.8, 10.0.0.1").status_code == 429  # a forged first hop does not help
+    assert attempt("10.0.0.2").status_code == 401  # another client

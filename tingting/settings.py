@@ -174,6 +174,9 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["tingting.api.schema_hooks.drop_slashless_duplicates"],
 }
 
+# Reverse proxies in front of the web process (for the client IP of throttles).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 # Throttles (API_CONTRACT §9); "N/period" with period in s, m, h, d.
 THROTTLE_RATES = {
     "login_email": env("THROTTLE_LOGIN_EMAIL", "10/m"),

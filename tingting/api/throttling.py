@@ -51,6 +51,12 @@ def enforce(scope: str, ident: str, *, rate: str | None = None, message: str | N
 
 
 def client_ip(request) -> str:
-    """The peer address. Behind a proxy, the proxy must set REMOTE_ADDR (gunicorn
-    --forwarded-allow-ips) rather than us trusting X-Forwarded-For from anyone."""
+    """The client's address. With TRUSTED_PROXY_COUNT = N > 0 (N reverse proxies
+    in front of us, each appending to X-Forwarded-For) it is the N-th address from
+    the right, which a client cannot forge; otherwise the peer address."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "") or "unknown"
