@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from django.conf import settings
 
@@ -43,9 +45,23 @@ def parse_many(values: list, *, field: str, region: str | None = None) -> list[s
     return numbers
 
 
+@functools.cache
+def _unshared_default_prefix(region: str) -> str | None:
+    """"+977" for NP: the E.164 prefix of the default region when no other region
+    shares its country code, so the national number is simply what follows it."""
+    code = phonenumbers.country_code_for_region(region)
+    if code and phonenumbers.region_codes_for_country_code(code) == (region,):
+        return f"+{code}"
+    return None
+
+
 def national_display(e164: str) -> str:
     """National significant number for the default region ("9843818700"), else the
-    E.164 digits without ``+``."""
+    E.164 digits without ``+``. Called per row in lists and reports: the common
+    case skips the full parse."""
+    prefix = _unshared_default_prefix(settings.DEFAULT_PHONE_REGION)
+    if prefix is not None:
+        return e164[len(prefix):] if e164.startswith(prefix) else e164.lstrip("+")
     parsed = phonenumbers.parse(e164)
     if phonenumbers.region_code_for_number(parsed) == settings.DEFAULT_PHONE_REGION:
         return str(phonenumbers.national_significant_number(parsed))

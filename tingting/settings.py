@@ -151,6 +151,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tingting.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # `format` is a query parameter of the contract (report downloads), not a renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SIMPLE_JWT = {

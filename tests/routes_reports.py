@@ -1,0 +1,9 @@
+"""Owned routes of the reports, for the isolation matrix."""
+
+from tests.isolation import owned_route
+from tests.test_reports import DOWNLOAD, make_campaign
+
+
+@owned_route("report download", "GET")
+def _report_download(owner):
+    return f"{DOWNLOAD}?campaign_id={make_campaign(owner).pk}", None
