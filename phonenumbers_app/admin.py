@@ -46,6 +46,11 @@ class PhoneNumberAdmin(admin.ModelAdmin):
               "owner", "bought_at", "vendor_id", "purchases", "created_at"]
     actions = ["release_numbers", "delete_unowned"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "call_url":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     @admin.display(description="capabilities")
     def capabilities_display(self, number: PhoneNumber) -> str:
         return ", ".join(number.capabilities)

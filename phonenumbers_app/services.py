@@ -206,9 +206,13 @@ class ImportResult:
     unchanged: int = 0
     invalid: list[ImportProblem] = field(default_factory=list)
 
+    @property
+    def invalid_rows(self) -> int:
+        return len({problem.row for problem in self.invalid})
+
     def summary(self) -> str:
         text = f"Added {self.added}, updated {self.updated}, unchanged {self.unchanged}"
-        return text + (f", {len(self.invalid)} invalid row(s) skipped." if self.invalid else ".")
+        return text + (f", {self.invalid_rows} invalid row(s) skipped." if self.invalid else ".")
 
 
 def inventory_csv_rows(text: str) -> list[tuple[int, list[str]]]:

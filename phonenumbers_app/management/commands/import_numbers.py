@@ -28,5 +28,5 @@ class Command(BaseCommand):
             self.stderr.write(str(problem))
         self.stdout.write(("Dry run: " if options["dry_run"] else "") + result.summary())
         if result.invalid:
-            raise CommandError(f"{len(result.invalid)} problem(s) in {options['file']}; "
+            raise CommandError(f"{result.invalid_rows} invalid row(s) in {options['file']}; "
                                "the valid rows were " + ("checked." if options["dry_run"] else "imported."))
