@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 CAPABILITY_ORDER = ("Voice", "SMS", "MMS", "Fax")
@@ -14,11 +16,18 @@ def new_sid() -> str:
     return secrets.token_hex(16)
 
 
+def validate_whole_credits(value: Decimal) -> None:
+    """Credits are whole numbers in the ledger, so a number's rate is too."""
+    if value is not None and value != value.to_integral_value():
+        raise ValidationError("Rate must be a whole number of credits.", code="whole_number")
+
+
 class PhoneNumber(models.Model):
     phone_number = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +9779801234567")
     # 32-hex id clients buy and release by; stable across buy / release / buy again.
     sid = models.CharField(max_length=32, unique=True, default=new_sid)
-    rate = models.DecimalField(max_digits=12, decimal_places=2, help_text="credits charged once when bought")
+    rate = models.DecimalField(max_digits=12, decimal_places=2, validators=[validate_whole_credits],
+                               help_text="credits charged once when bought (a whole number)")
     has_voice = models.BooleanField(default=True)
     has_sms = models.BooleanField(default=True)
     has_mms = models.BooleanField(default=False)
@@ -34,6 +43,8 @@ class PhoneNumber(models.Model):
     # The number provider's own id for it (e.g. Twilio's PN… sid), when it has one.
     vendor_id = models.CharField(max_length=64, blank=True, default="")
     bought_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every purchase: the ledger idempotency key of the n-th purchase of this number.
+    purchases = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

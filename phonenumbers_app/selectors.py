@@ -1,14 +1,42 @@
-"""Number reads, always scoped to the owner."""
+"""Number reads: the user's own numbers scoped to the owner, and the numbers on sale."""
 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
 from phonenumbers_app.models import PhoneNumber
+from tingting.api.errors import NotFoundError
 
 
 def owned_number_list(*, user) -> QuerySet[PhoneNumber]:
-    return PhoneNumber.objects.filter(owner=user)
+    """The user's numbers, by phone number. One query however many."""
+    return PhoneNumber.objects.filter(owner=user).order_by("phone_number")
+
+
+def available_number_list() -> QuerySet[PhoneNumber]:
+    """Numbers nobody owns, on sale to every account. One query however many."""
+    return PhoneNumber.objects.filter(owner__isnull=True).order_by("phone_number")
+
+
+def owned_number_get(*, user, sid: str) -> PhoneNumber:
+    """The user's number with this ``phone_number_sid``; NotFoundError (404) for an
+    unknown SID and for another account's number alike."""
+    number = owned_number_list(user=user).filter(sid=sid).first()
+    if number is None:
+        raise NotFoundError("You own no phone number with this phone_sid.", field="phone_sid")
+    return number
+
+
+def number_in_use_by_running_campaign(number: PhoneNumber) -> bool:
+    """Whether a campaign run in progress uses ``number`` as its caller ID / sender,
+    which makes releasing it a 409.
+
+    Always False for now: runs are modelled by the execution-engine issue, which
+    fills this in (campaigns whose ``user_phone`` includes the number and that
+    have a run that has begun and not ended). Called inside the release
+    transaction, with the number row locked.
+    """
+    return False
 
 
 def owned_numbers_resolve(*, user, values: list[str], capability: str) -> dict[str, PhoneNumber | None]:

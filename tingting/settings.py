@@ -202,6 +202,8 @@ PROVIDER_TIMEOUT_SECONDS = float(env("PROVIDER_TIMEOUT_SECONDS", "10"))
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", "")
 TWILIO_API_BASE = env("TWILIO_API_BASE", "https://api.twilio.com")
+TWILIO_NUMBER_COUNTRY = env("TWILIO_NUMBER_COUNTRY", "US")
+TWILIO_NUMBER_RATE = env_int("TWILIO_NUMBER_RATE", 100)
 SPARROW_TOKEN = env("SPARROW_TOKEN", "")
 
 # --- Celery ----------------------------------------------------------------

@@ -1,0 +1,126 @@
+"""Twilio as the number backend: AvailablePhoneNumbers search, IncomingPhoneNumbers
+purchase and release over Twilio's 2010-04-01 REST API.
+
+Settings: ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN`` (HTTP Basic auth),
+``TWILIO_API_BASE`` (tests point it at a local fake), ``TWILIO_NUMBER_COUNTRY``
+(ISO country searched), ``TWILIO_NUMBER_RATE`` (credits our users pay for a
+number; Twilio's own price is the operator's business) and
+``PROVIDER_TIMEOUT_SECONDS`` on every call.
+
+Errors: 4xx → ProviderPermanentError, 429/5xx/connection refused →
+ProviderTemporaryError, no answer in time → ProviderTimeoutError. A purchase
+that timed out is reconciled by looking the number up among the account's
+incoming numbers before giving up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+import requests
+from django.conf import settings
+
+from tingting.providers.base import (
+    NumberBackend,
+    NumberOffer,
+    ProviderPermanentError,
+    ProviderTemporaryError,
+    ProviderTimeoutError,
+)
+
+API_VERSION = "2010-04-01"
+CAPABILITY_NAMES = {"voice": "Voice", "sms": "SMS", "mms": "MMS", "fax": "Fax"}
+
+
+def offer_sid(phone_number: str) -> str:
+    """Our 32-hex SID for a Twilio number: derived from the number, so every sync
+    of the same offer gives the same SID (Twilio's own PN… SID exists only once bought)."""
+    return hashlib.sha256(f"twilio:{phone_number}".encode()).hexdigest()[:32]
+
+
+def capabilities_of(payload: dict) -> tuple[str, ...]:
+    # Twilio spells these keys "voice"/"SMS"/"MMS" or all lower case depending on the resource.
+    flags = {str(key).lower(): bool(value) for key, value in (payload or {}).items()}
+    return tuple(name for key, name in CAPABILITY_NAMES.items() if flags.get(key))
+
+
+class TwilioNumberBackend(NumberBackend):
+    name = "twilio"
+
+    def __init__(self) -> None:
+        self.account_sid = settings.TWILIO_ACCOUNT_SID
+        self.auth = (settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        self.base = f"{settings.TWILIO_API_BASE.rstrip('/')}/{API_VERSION}/Accounts/{self.account_sid}"
+        self.timeout = settings.PROVIDER_TIMEOUT_SECONDS
+        self.country = settings.TWILIO_NUMBER_COUNTRY
+        self.rate = Decimal(settings.TWILIO_NUMBER_RATE)
+
+    def _call(self, method: str, path: str, *, gone_ok: bool = False, **kwargs) -> dict:
+        try:
+            response = requests.request(method, f"{self.base}{path}", auth=self.auth, timeout=self.timeout,
+                                        headers={"Accept": "application/json"}, **kwargs)
+        except requests.Timeout as exc:
+            raise ProviderTimeoutError(f"Twilio did not answer {method} {path} in {self.timeout}s") from exc
+        except requests.RequestException as exc:
+            raise ProviderTemporaryError(f"Twilio unreachable: {exc}") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise ProviderTemporaryError(f"Twilio {response.status_code}: {_error_text(response)}")
+        if response.status_code == 404 and gone_ok:
+            return {}
+        if response.status_code >= 400:
+            raise ProviderPermanentError(f"Twilio {response.status_code}: {_error_text(response)}")
+        if response.status_code == 204 or not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ProviderTemporaryError(f"Twilio answered {response.status_code} without JSON") from exc
+
+    def available(self) -> list[NumberOffer]:
+        payload = self._call("GET", f"/AvailablePhoneNumbers/{self.country}/Local.json", params={"PageSize": 50})
+        offers = []
+        for item in payload.get("available_phone_numbers") or []:
+            number = item.get("phone_number")
+            if not number:
+                continue
+            offers.append(NumberOffer(phone_number=number, sid=offer_sid(number), rate=self.rate,
+                                      capabilities=capabilities_of(item.get("capabilities")),
+                                      friendly_name=item.get("friendly_name") or ""))
+        return offers
+
+    def purchase(self, offer: NumberOffer) -> str:
+        """Buys ``offer`` as an IncomingPhoneNumber; returns Twilio's PN… SID."""
+        try:
+            payload = self._call("POST", "/IncomingPhoneNumbers.json", data={"PhoneNumber": offer.phone_number})
+        except ProviderTimeoutError:
+            vendor_id = self.find_incoming(offer.phone_number)
+            if vendor_id:
+                return vendor_id
+            raise
+        vendor_id = payload.get("sid")
+        if not vendor_id:
+            raise ProviderTemporaryError("Twilio bought the number but sent no sid")
+        return vendor_id
+
+    def find_incoming(self, phone_number: str) -> str | None:
+        """Twilio's SID for ``phone_number`` if the account owns it (reconciliation)."""
+        payload = self._call("GET", "/IncomingPhoneNumbers.json", params={"PhoneNumber": phone_number})
+        for item in payload.get("incoming_phone_numbers") or []:
+            if item.get("phone_number") == phone_number and item.get("sid"):
+                return item["sid"]
+        return None
+
+    def release(self, sid: str, vendor_id: str = "") -> None:
+        if not vendor_id:
+            return
+        # A 404 means it is already gone at Twilio: the release we wanted has happened.
+        self._call("DELETE", f"/IncomingPhoneNumbers/{vendor_id}.json", gone_ok=True)
+
+
+def _error_text(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    return f"{body.get('code', '')} {body.get('message', '')}".strip()
