@@ -199,3 +199,19 @@ def test_delivery_report_as_json_or_get_is_accepted(with_dlr, received, client):
     send("test:get")
     assert client.get(dlr_path(with_dlr), {"status": "failed"}).status_code == 204
     assert STATE == {"test:json": "delivered", "test:get": "failed"}
+
+
+def test_admin_lists_provider_messages_without_the_callback_token(with_dlr):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    send()
+    row = ProviderMessage.objects.get(reference="test:sp")
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listing = staff.get("/admin/tingting/providermessage/")
+    assert listing.status_code == 200 and "test:sp" in listing.content.decode()
+    detail = staff.get(f"/admin/tingting/providermessage/{row.pk}/change/")
+    assert detail.status_code == 200 and row.callback_token not in detail.content.decode()
+    assert staff.get("/admin/tingting/providermessage/add/").status_code == 403
