@@ -167,6 +167,13 @@ def test_sms_connection_lost_after_sending_is_a_timeout_and_reconciled(twilio):
     assert backend.lookup("test:drop").provider_id == accepted_sid
 
 
+def test_sms_unreadable_success_answer_is_reconciled_like_a_timeout(twilio):
+    twilio.fail_next(201, ["not", "a", "message"])
+    with pytest.raises(ProviderTimeoutError):
+        TwilioSmsBackend().send(OutboundSms(to="+9779841234567", body="hi", reference="test:garbled"))
+    assert ProviderMessage.objects.get(reference="test:garbled").state == "unknown"
+
+
 def test_sms_resend_after_timeout_looks_up_first(twilio):
     twilio.stall_next(1.5)
     backend = TwilioSmsBackend()

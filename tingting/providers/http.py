@@ -56,7 +56,7 @@ def _retry_after(response: requests.Response) -> float | None:
 
 def _never_sent(exc: requests.ConnectionError) -> bool:
     """True when the connection failed before any byte of the request left."""
-    if isinstance(exc, requests.ConnectTimeout):
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError | requests.exceptions.ProxyError):
         return True
     reason = exc.args[0] if exc.args else None
     reason = getattr(reason, "reason", reason)  # MaxRetryError wraps the cause
@@ -97,12 +97,22 @@ class ProviderHttp:
             raise ProviderTimeoutError(f"{self.vendor}: connection lost after sending") from exc
         except requests.Timeout as exc:  # ReadTimeout: the request was sent
             raise ProviderTimeoutError(f"{self.vendor}: no answer within {timeout:g}s") from exc
-        except requests.RequestException as exc:
-            raise ProviderTemporaryError(f"{self.vendor}: {exc.__class__.__name__}") from exc
+        except requests.RequestException as exc:  # e.g. a response cut off midway: it was sent
+            raise ProviderTimeoutError(f"{self.vendor}: {exc.__class__.__name__} after sending") from exc
         if response.status_code < 400:
             return response
         self.raise_for(response)
         raise AssertionError("unreachable")
+
+    def json(self, response: requests.Response) -> dict:
+        """The body of a success answer; an unreadable one may still mean accepted."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ProviderTimeoutError(f"{self.vendor}: unreadable answer (HTTP {response.status_code})")
+        return body
 
     def raise_for(self, response: requests.Response, *, status: int | None = None) -> None:
         """Raise the provider error an error response stands for."""

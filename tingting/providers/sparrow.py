@@ -129,7 +129,7 @@ class SparrowSmsBackend(SmsBackend):
 
     def _check(self, response: requests.Response) -> None:
         """Sparrow's answer is a success only with ``response_code`` 200."""
-        code, _ = _describe(response)
+        code = str(self.http.json(response).get("response_code", ""))
         if code != "200":
             self.http.raise_for(response, status=403 if response.status_code < 400 else None)
 

@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 
+from tingting.providers.base import ProviderTimeoutError
 from tingting.providers.http import ProviderHttp
 
 
@@ -89,10 +90,13 @@ class TwilioClient:
         return f"{settings.TWILIO_API_BASE.rstrip('/')}/2010-04-01/Accounts/{self.account_sid}/{resource}"
 
     def post(self, resource: str, data: dict) -> dict:
-        return self.http.request("POST", self.url(resource), data=data).json()
+        body = self.http.json(self.http.request("POST", self.url(resource), data=data))
+        if not body.get("sid"):
+            raise ProviderTimeoutError("twilio: answer without a sid")
+        return body
 
     def get(self, resource: str, params: dict | None = None) -> dict:
-        return self.http.request("GET", self.url(resource), params=params).json()
+        return self.http.json(self.http.request("GET", self.url(resource), params=params))
 
 
 def recent_candidates(resources: list[dict], *, since, claimed: set[str]) -> list[dict]:
