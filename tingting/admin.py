@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tingting.models import IdempotencyRecord, SimulatedDelivery
+from tingting.models import IdempotencyRecord, ProviderMessage, SimulatedDelivery
 
 
 @admin.register(SimulatedDelivery)
@@ -18,6 +18,22 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     list_display = ["created_at", "user", "key", "method", "path", "state", "response_status"]
     search_fields = ["key", "user__email"]
     list_select_related = ["user"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderMessage)
+class ProviderMessageAdmin(admin.ModelAdmin):
+    """What was handed to Twilio / Sparrow; read-only (the callback token stays hidden)."""
+
+    list_display = ["created_at", "backend", "reference", "to", "state", "status", "provider_id", "error"]
+    list_filter = ["backend", "state", "status"]
+    search_fields = ["reference", "provider_id", "to"]
+    exclude = ["callback_token"]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -75,3 +75,43 @@ class TtsRender(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voice} x{self.length_factor}: {self.text[:40]}"
+
+
+class ProviderMessage(models.Model):
+    """One message or call handed to a real vendor, keyed by our reference.
+
+    Written in state ``submitting`` before the vendor call and updated after it,
+    so a submission whose answer was lost (timeout) can be reconciled by
+    ``lookup`` instead of being sent twice, and a webhook can be routed from the
+    vendor's id back to our reference. ``status`` is the last vendor-neutral
+    status reported and only moves forward (see ``providers.records``)."""
+
+    class State(models.TextChoices):
+        SUBMITTING = "submitting"  # the request may be on its way
+        ACCEPTED = "accepted"  # the vendor answered with its id
+        UNKNOWN = "unknown"  # sent, no answer: may have been accepted
+        REJECTED = "rejected"  # refused or never sent: safe to send again
+
+    backend = models.CharField(max_length=32)
+    reference = models.CharField(max_length=200)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.SUBMITTING)
+    provider_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    to = models.CharField(max_length=32)
+    sender = models.CharField(max_length=32, blank=True, default="")
+    body = models.TextField(blank=True, default="")
+    audio_seconds = models.FloatField(null=True, blank=True)
+    callback_token = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    is_cancel_requested = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, blank=True, default="")
+    error = models.CharField(max_length=500, blank=True, default="")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["backend", "reference"], name="tingting_providermessage_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.backend} {self.reference} ({self.state}, {self.status or '-'})"

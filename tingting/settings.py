@@ -204,7 +204,17 @@ TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", "")
 TWILIO_API_BASE = env("TWILIO_API_BASE", "https://api.twilio.com")
 TWILIO_NUMBER_COUNTRY = env("TWILIO_NUMBER_COUNTRY", "US")
 TWILIO_NUMBER_RATE = env_int("TWILIO_NUMBER_RATE", 100)
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", "")  # default sender / caller id (E.164)
+TWILIO_MACHINE_DETECTION = env_bool("TWILIO_MACHINE_DETECTION", False)
 SPARROW_TOKEN = env("SPARROW_TOKEN", "")
+SPARROW_API_BASE = env("SPARROW_API_BASE", "https://api.sparrowsms.com")
+SPARROW_FROM = env("SPARROW_FROM", "")  # the identity Sparrow gave the account
+# Request field carrying the per-message delivery-report URL, for Sparrow
+# accounts that push delivery reports; empty: none asked for.
+SPARROW_DLR_FIELD = env("SPARROW_DLR_FIELD", "")
+# Our address as vendors reach it (scheme://host[:port]): callback URLs are
+# built from it and Twilio signatures are checked against it.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
 
 # --- Celery ----------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")

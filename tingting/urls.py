@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("otp.urls")),
     path("", include("tling.urls")),
     path("", include("tingting.voice.urls")),
+    path("", include("tingting.webhooks_urls")),
     # Keep last: unknown routes answer the face's error shape, in DEBUG too.
     re_path(r"^(?!admin/|static/|media/).*$", not_found),
 ]

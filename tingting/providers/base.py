@@ -15,7 +15,15 @@ from decimal import Decimal
 
 
 class ProviderError(Exception):
-    pass
+    """``code`` is the vendor's error code when it gave one ("21211", "1013"),
+    ``status`` the HTTP status, ``retry_after`` seconds the vendor asked us to wait."""
+
+    def __init__(self, message: str = "", *, code: str = "", status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.retry_after = retry_after
 
 
 class ProviderTemporaryError(ProviderError):
@@ -66,7 +74,8 @@ class StatusReport:
     """A delivery report (SMS) or call outcome (voice), vendor-neutral.
 
     SMS ``status``: queued, sent, delivered, undelivered, failed, expired.
-    Voice ``status``: ringing, completed, hungup, unanswered, failed.
+    Voice ``status``: ringing, answered (in progress), then one of completed,
+    hungup, unanswered, failed, terminated (we cancelled it).
     """
 
     reference: str

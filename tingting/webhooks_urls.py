@@ -1,0 +1,10 @@
+"""Paths vendors call back on (see tingting/webhooks.py)."""
+
+from tingting import webhooks
+from tingting.api.routing import both
+
+urlpatterns = [
+    *both("webhooks/twilio/sms/", webhooks.twilio_sms_callback, name="webhook-twilio-sms"),
+    *both("webhooks/twilio/voice/", webhooks.twilio_voice_callback, name="webhook-twilio-voice"),
+    *both("webhooks/sparrow/dlr/<str:token>/", webhooks.sparrow_dlr_callback, name="webhook-sparrow-dlr"),
+]
