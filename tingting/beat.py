@@ -2,4 +2,5 @@
 
 BEAT_SCHEDULE: dict = {
     "idempotency-purge": {"task": "tingting.idempotency_purge", "schedule": 3600.0},
+    "otp-sweep": {"task": "otp.sweep", "schedule": 60.0},
 }

@@ -174,6 +174,8 @@ SPECTACULAR_SETTINGS = {
 THROTTLE_RATES = {
     "login_email": env("THROTTLE_LOGIN_EMAIL", "10/m"),
     "login_ip": env("THROTTLE_LOGIN_IP", "30/m"),
+    "otp_number": env("THROTTLE_OTP_NUMBER", "5/10m"),
+    "otp_account": env("THROTTLE_OTP_ACCOUNT", "100/h"),
 }
 
 # --- Domain ----------------------------------------------------------------
@@ -183,6 +185,15 @@ VOICE_CREDITS_PER_PULSE = env_int("VOICE_CREDITS_PER_PULSE", 1)
 VOICE_PULSE_SECONDS = env_int("VOICE_PULSE_SECONDS", 30)
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
 METRICS_TOKEN = env("METRICS_TOKEN", "")
+# Absolute base of URLs handed to providers (audio a call plays); empty = the request's host.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
+# OTP (API_CONTRACT §2 "OTP", §9).
+OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 600)
+OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)
+OTP_VOICE = env("OTP_VOICE", "np_rija")
+OTP_VOICE_LENGTH_FACTOR = float(env("OTP_VOICE_LENGTH_FACTOR", "1.2"))
+OTP_VOICE_REPEAT = env_int("OTP_VOICE_REPEAT", 2)
+OTP_STUCK_SECONDS = env_int("OTP_STUCK_SECONDS", 120)
 
 # Providers: dotted paths to the backend classes (API_CONTRACT §6, §8).
 SMS_BACKEND = env("SMS_BACKEND", "tingting.providers.simulated.SimulatedSmsBackend")
