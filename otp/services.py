@@ -331,7 +331,7 @@ def otp_verify(*, user: User, number: str, otp: str) -> Otp:
         elif row.attempts >= settings.OTP_MAX_ATTEMPTS:
             failure = RateLimitedError("Too many wrong tries for this OTP; send a new one once it expires.",
                                        retry_after=int((row.expires_at - now).total_seconds()) + 1,
-                                       code="otp_locked", data={"verified": False})
+                                       code="otp_locked")
         elif codes.code_matches(code=otp, salt=row.code_salt, user_id=user.pk, number=number,
                                 stored=row.code_hmac):
             row.verified_at = now
