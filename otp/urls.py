@@ -1,3 +1,9 @@
-"""Paths of API_CONTRACT.md for this app (filled in by its issue)."""
+"""Paths of API_CONTRACT.md §2 "OTP"."""
 
-urlpatterns: list = []
+from otp import views
+from tingting.api.routing import both
+
+urlpatterns = [
+    *both("api/system/send/otp", views.OtpSendView.as_view(), "otp-send"),
+    *both("api/system/verify/otp", views.OtpVerifyView.as_view(), "otp-verify"),
+]

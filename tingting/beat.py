@@ -4,4 +4,5 @@ BEAT_SCHEDULE: dict = {
     "idempotency-purge": {"task": "tingting.idempotency_purge", "schedule": 3600.0},
     # A no-op with the local inventory; with Twilio it refreshes the numbers on sale.
     "phonenumbers-inventory-sync": {"task": "phonenumbers.inventory_sync", "schedule": 900.0},
+    "otp-sweep": {"task": "otp.sweep", "schedule": 60.0},
 }

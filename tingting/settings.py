@@ -183,6 +183,8 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 THROTTLE_RATES = {
     "login_email": env("THROTTLE_LOGIN_EMAIL", "10/m"),
     "login_ip": env("THROTTLE_LOGIN_IP", "30/m"),
+    "otp_number": env("THROTTLE_OTP_NUMBER", "5/10m"),
+    "otp_account": env("THROTTLE_OTP_ACCOUNT", "100/h"),
 }
 
 # --- Domain ----------------------------------------------------------------
@@ -192,6 +194,13 @@ VOICE_CREDITS_PER_PULSE = env_int("VOICE_CREDITS_PER_PULSE", 1)
 VOICE_PULSE_SECONDS = env_int("VOICE_PULSE_SECONDS", 30)
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
 METRICS_TOKEN = env("METRICS_TOKEN", "")
+# OTP (API_CONTRACT §2 "OTP", §9).
+OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 600)
+OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)
+OTP_VOICE = env("OTP_VOICE", "np_rija")
+OTP_VOICE_LENGTH_FACTOR = float(env("OTP_VOICE_LENGTH_FACTOR", "1.2"))
+OTP_VOICE_REPEAT = env_int("OTP_VOICE_REPEAT", 2)
+OTP_STUCK_SECONDS = env_int("OTP_STUCK_SECONDS", 120)
 
 # Providers: dotted paths to the backend classes (API_CONTRACT §6, §8).
 SMS_BACKEND = env("SMS_BACKEND", "tingting.providers.simulated.SimulatedSmsBackend")
@@ -212,8 +221,9 @@ SPARROW_FROM = env("SPARROW_FROM", "")  # the identity Sparrow gave the account
 # Request field carrying the per-message delivery-report URL, for Sparrow
 # accounts that push delivery reports; empty: none asked for.
 SPARROW_DLR_FIELD = env("SPARROW_DLR_FIELD", "")
-# Our address as vendors reach it (scheme://host[:port]): callback URLs are
-# built from it and Twilio signatures are checked against it.
+# Our address as vendors reach it (scheme://host[:port]): callback URLs and the
+# audio URLs calls play are built from it, and Twilio signatures are checked
+# against it. Empty: the request's host where there is one; no callbacks.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
 
 # --- Celery ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 from datetime import timedelta
 
@@ -26,7 +27,10 @@ MAX_KEY_LENGTH = 255
 
 
 def request_fingerprint(request) -> str:
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    # Keyed by the server secret: a body may carry a secret (a personnel OTP)
+    # that a plain hash of a short input would give away.
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{request.method} {request.path}\n".encode(),
+                      hashlib.sha256)
     data = request.data
     if hasattr(data, "lists"):
         data = {key: values for key, values in data.lists()}
@@ -53,7 +57,12 @@ def _claim(user, key: str, request, fingerprint: str) -> IdempotencyRecord | Non
         return IdempotencyRecord.objects.get(user=user, key=key)
 
 
-def idempotent(handler):
+def idempotent(handler=None, *, store=None, replay=None):
+    """``@idempotent``, or ``@idempotent(store=f, replay=g)`` when the answer holds a
+    secret: ``f(body)`` is what gets stored and ``g(stored)`` rebuilds the answer."""
+    if handler is None:
+        return functools.partial(idempotent, store=store, replay=replay)
+
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
         key = request.headers.get(HEADER)
@@ -69,7 +78,10 @@ def idempotent(handler):
             if existing.state == IdempotencyRecord.State.PENDING:
                 raise ConflictError("A request with this Idempotency-Key is still being processed.",
                                     code="idempotency_in_progress")
-            response = Response(existing.response_body, status=existing.response_status)
+            body = existing.response_body
+            if replay is not None and body is not None:
+                body = replay(body)
+            response = Response(body, status=existing.response_status)
             response["Idempotent-Replayed"] = "true"
             return response
         try:
@@ -78,9 +90,10 @@ def idempotent(handler):
             # Nothing was answered: let the client retry with the same key.
             IdempotencyRecord.objects.filter(user=request.user, key=key).delete()
             raise
+        body = getattr(response, "data", None)
         IdempotencyRecord.objects.filter(user=request.user, key=key).update(
             state=IdempotencyRecord.State.DONE, response_status=response.status_code,
-            response_body=getattr(response, "data", None),
+            response_body=store(body) if store is not None and body is not None else body,
         )
         return response
 
