@@ -174,6 +174,7 @@ SPECTACULAR_SETTINGS = {
 THROTTLE_RATES = {
     "login_email": env("THROTTLE_LOGIN_EMAIL", "10/m"),
     "login_ip": env("THROTTLE_LOGIN_IP", "30/m"),
+    "tts_test": env("THROTTLE_TTS_TEST", "60/m"),
 }
 
 # --- Domain ----------------------------------------------------------------
@@ -188,7 +189,15 @@ METRICS_TOKEN = env("METRICS_TOKEN", "")
 SMS_BACKEND = env("SMS_BACKEND", "tingting.providers.simulated.SimulatedSmsBackend")
 VOICE_BACKEND = env("VOICE_BACKEND", "tingting.providers.simulated.SimulatedVoiceBackend")
 NUMBER_BACKEND = env("NUMBER_BACKEND", "phonenumbers_app.backends.LocalInventoryBackend")
-TTS_BACKEND = env("TTS_BACKEND", "tingting.providers.tts_silence.SilenceTtsBackend")
+TTS_BACKEND = env("TTS_BACKEND", "tingting.providers.tts_espeak.EspeakTtsBackend")
+# Rendered speech: mono 16-bit PCM WAV at 8000 (narrowband telephony) or 16000 Hz.
+TTS_SAMPLE_RATE = env_int("TTS_SAMPLE_RATE", 8000)
+AZURE_SPEECH_KEY = env("AZURE_SPEECH_KEY", "")
+AZURE_SPEECH_REGION = env("AZURE_SPEECH_REGION", "centralindia")
+# Default https://<region>.tts.speech.microsoft.com; tests point it at a local fake.
+AZURE_SPEECH_BASE_URL = env("AZURE_SPEECH_BASE_URL", "")
+# Where voice providers fetch rendered audio from when no request gives the host (workers).
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 PROVIDER_TIMEOUT_SECONDS = float(env("PROVIDER_TIMEOUT_SECONDS", "10"))
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", "")
