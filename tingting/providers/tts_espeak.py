@@ -15,6 +15,7 @@ to lose across ``fork``), and gets a fresh lock in case the parent held it.
 from __future__ import annotations
 
 import ctypes
+import functools
 import io
 import os
 import threading
@@ -141,6 +142,13 @@ def _engine() -> _Engine:
     return _ENGINE
 
 
+@functools.cache
+def _package_version() -> str:
+    """The wheel's version pins the library and its data; no need to load it.
+    Cached: reading package metadata costs milliseconds, and every cache lookup asks."""
+    return metadata.version("espeakng-loader")
+
+
 def rate_for(voice: VoiceConfig, length_factor: float) -> int:
     """Words per minute that make speech last ``length_factor`` times as long."""
     return max(_MIN_RATE, min(_MAX_RATE, round(voice.rate / length_factor)))
@@ -170,8 +178,7 @@ class EspeakTtsBackend(TtsBackend):
 
     @property
     def version(self) -> str:  # type: ignore[override]
-        # The wheel's version pins the library and its data; no need to load it.
-        return f"{metadata.version('espeakng-loader')}/{CONFIG_REVISION}/{self.sample_rate}"
+        return f"{_package_version()}/{CONFIG_REVISION}/{self.sample_rate}"
 
     def render(self, *, text: str, voice: str, length_factor: float) -> RenderedAudio:
         try:

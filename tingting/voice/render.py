@@ -53,7 +53,8 @@ def voice_normalize(value: object, *, field: str = "voice_input") -> str:
     name = VOICE_ALIASES.get(name, name)
     if name not in VOICES:
         raise InvalidInputError(
-            f"{field} must be one of {', '.join(VOICES)}.", field=field, code="invalid_choice"
+            f"Unknown voice {str(value)[:40]!r}: use np_rija, np_prasanna or np_binod.",
+            field=field, code="invalid_choice",
         )
     return name
 
@@ -62,7 +63,7 @@ def length_factor_normalize(value: object, *, field: str = "length_factor") -> f
     """A length factor from a string or a number, 0.5-2.0 (default 1.0), to 3 decimals."""
     if value is None or value == "":
         return DEFAULT_LENGTH_FACTOR
-    message = f"{field} must be a number from {MIN_LENGTH_FACTOR} to {MAX_LENGTH_FACTOR}."
+    message = f"The length factor must be a number from {MIN_LENGTH_FACTOR} to {MAX_LENGTH_FACTOR}."
     if isinstance(value, bool):
         raise InvalidInputError(message, field=field, code="invalid")
     try:
@@ -101,7 +102,7 @@ def render_cached(*, text: str, voice: str, length_factor: float) -> TtsRender:
     backend = tts_backend()
     key = render_key(engine=backend.engine, version=backend.version, voice=voice,
                      length_factor=length_factor, text=text)
-    existing = TtsRender.objects.filter(key=key).first()
+    existing = _stored(key)
     if existing is not None:
         return existing
     lock = f"tts:render:{key}"
@@ -115,12 +116,20 @@ def render_cached(*, text: str, voice: str, length_factor: float) -> TtsRender:
         cache.delete(lock)
 
 
+def _stored(key: str) -> TtsRender | None:
+    # get() rather than first(): no ORDER BY, and this lookup is the whole cost of a hit.
+    try:
+        return TtsRender.objects.get(key=key)
+    except TtsRender.DoesNotExist:
+        return None
+
+
 def _wait_for_render(key: str, lock: str) -> TtsRender | None:
     deadline = time.monotonic() + RENDER_WAIT_SECONDS
     while time.monotonic() < deadline:
-        row = TtsRender.objects.filter(key=key).first()
+        row = _stored(key)
         if row is not None or cache.get(lock) is None:
-            return row or TtsRender.objects.filter(key=key).first()
+            return row or _stored(key)
         time.sleep(0.05)
     return None
 
