@@ -163,3 +163,9 @@ def test_unknown_audio_key_is_404_and_serves_nothing_else(auth_client):
     assert_error(client.get("/audio/tts/..%2Fsettings.wav"), status=404)
     assert client.post(f"/audio/tts/{key}.wav").status_code == 405
     assert client.head(f"/audio/tts/{key}.wav").status_code == 200
+
+
+def test_cached_test_voice_costs_two_queries(auth_client, django_assert_num_queries):
+    auth_client.post(URL, {"message": TEXT}, format="json")
+    with django_assert_num_queries(2):  # the token's user, the render by key
+        assert auth_client.post(URL, {"message": TEXT}, format="json").status_code == 200

@@ -224,3 +224,10 @@ def test_concurrent_renders_in_two_worker_processes_store_one_file(media, purge_
     assert len(stored_files(media)) == 3
     for render in TtsRender.objects.all():
         assert wav_stats(render.audio.open("rb").read()).rms > SILENCE_RMS
+
+
+@pytest.mark.django_db
+def test_cache_hit_costs_one_query(media, django_assert_num_queries):
+    render_cached(text=SENTENCE, voice="np_rija", length_factor=1.0)
+    with django_assert_num_queries(1):
+        render_cached(text=SENTENCE, voice="np_rija", length_factor=1.0)
