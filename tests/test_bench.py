@@ -14,3 +14,14 @@ def test_bench_quick_prints_ratios():
 def test_bench_rejects_unknown_names():
     with pytest.raises(CommandError, match="Unknown benchmark"):
         call_command("bench", "nope")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_tts_quick_prints_the_cache_ratio(settings, tmp_path):
+    from tingting.models import TtsRender
+
+    settings.MEDIA_ROOT = tmp_path
+    out = StringIO()
+    call_command("bench", "tts", "--quick", stdout=out)
+    assert "ratio" in out.getvalue() and "per audio second" in out.getvalue()
+    assert TtsRender.objects.count() == 0 and not any((tmp_path / "tts").iterdir())

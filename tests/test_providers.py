@@ -3,7 +3,7 @@
 import pytest
 
 from tingting.models import SimulatedDelivery
-from tingting.providers import reports, sms_backend, tts_backend, voice_backend
+from tingting.providers import reports, sms_backend, voice_backend
 from tingting.providers.base import OutboundCall, OutboundSms
 
 pytestmark = pytest.mark.django_db
@@ -57,8 +57,11 @@ def test_report_for_unknown_reference_is_dropped():
 
 
 def test_placeholder_tts_length_follows_text_and_factor():
-    short = tts_backend().render(text="नमस्ते", voice="np_rija", length_factor=1.0)
-    long = tts_backend().render(text="नमस्ते " * 10, voice="np_rija", length_factor=1.0)
-    slow = tts_backend().render(text="नमस्ते " * 10, voice="np_rija", length_factor=2.0)
+    from tingting.providers.tts_silence import SilenceTtsBackend
+
+    backend = SilenceTtsBackend()
+    short = backend.render(text="नमस्ते", voice="np_rija", length_factor=1.0)
+    long = backend.render(text="नमस्ते " * 10, voice="np_rija", length_factor=1.0)
+    slow = backend.render(text="नमस्ते " * 10, voice="np_rija", length_factor=2.0)
     assert short.audio.startswith(b"RIFF") and long.duration > short.duration
     assert slow.duration == pytest.approx(2 * long.duration, rel=0.01)

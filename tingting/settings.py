@@ -185,6 +185,7 @@ THROTTLE_RATES = {
     "login_ip": env("THROTTLE_LOGIN_IP", "30/m"),
     "otp_number": env("THROTTLE_OTP_NUMBER", "5/10m"),
     "otp_account": env("THROTTLE_OTP_ACCOUNT", "100/h"),
+    "tts_test": env("THROTTLE_TTS_TEST", "60/m"),
 }
 
 # --- Domain ----------------------------------------------------------------
@@ -206,7 +207,13 @@ OTP_STUCK_SECONDS = env_int("OTP_STUCK_SECONDS", 120)
 SMS_BACKEND = env("SMS_BACKEND", "tingting.providers.simulated.SimulatedSmsBackend")
 VOICE_BACKEND = env("VOICE_BACKEND", "tingting.providers.simulated.SimulatedVoiceBackend")
 NUMBER_BACKEND = env("NUMBER_BACKEND", "phonenumbers_app.backends.LocalInventoryBackend")
-TTS_BACKEND = env("TTS_BACKEND", "tingting.providers.tts_silence.SilenceTtsBackend")
+TTS_BACKEND = env("TTS_BACKEND", "tingting.providers.tts_espeak.EspeakTtsBackend")
+# Rendered speech: mono 16-bit PCM WAV at 8000 (narrowband telephony) or 16000 Hz.
+TTS_SAMPLE_RATE = env_int("TTS_SAMPLE_RATE", 8000)
+AZURE_SPEECH_KEY = env("AZURE_SPEECH_KEY", "")
+AZURE_SPEECH_REGION = env("AZURE_SPEECH_REGION", "centralindia")
+# Default https://<region>.tts.speech.microsoft.com; tests point it at a local fake.
+AZURE_SPEECH_BASE_URL = env("AZURE_SPEECH_BASE_URL", "")
 PROVIDER_TIMEOUT_SECONDS = float(env("PROVIDER_TIMEOUT_SECONDS", "10"))
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", "")

@@ -17,3 +17,7 @@ def simulated_report_task(report: dict) -> None:
     from tingting.providers.base import StatusReport
 
     reports.deliver(StatusReport(**{**report, "occurred_at": datetime.fromisoformat(report["occurred_at"])}))
+
+
+# Registered here because autodiscovery imports only tingting.tasks.
+from tingting.voice.tasks import tts_prerender_task  # noqa: E402, F401

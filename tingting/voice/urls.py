@@ -1,3 +1,11 @@
-"""Paths of the voice pieces (test voice, audio serving): filled in by the TTS issue."""
+"""Paths of the voice pieces: test voice and the rendered audio it links to."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from tingting.api.routing import both
+from tingting.voice import views
+
+urlpatterns = [
+    *both("api/system/test/voice", views.VoiceTestView.as_view(), "test-voice"),
+    path("audio/tts/<str:key>.wav", views.tts_audio, name="tts-audio"),
+]

@@ -1,0 +1,71 @@
+"""Request and response shapes of the voice endpoints."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tingting.api.errors import InvalidInputError
+from tingting.voice.render import VOICES, length_factor_normalize, voice_normalize
+
+MAX_MESSAGE_CHARACTERS = 2000
+
+
+@extend_schema_field({"type": "string", "enum": [*VOICES, "np_prashanna"], "default": "np_rija"})
+class VoiceInputField(serializers.Field):
+    """``np_rija`` (default), ``np_prasanna`` (or ``np_prashanna``), ``np_binod``."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        if data in (serializers.empty, None, ""):
+            return True, voice_normalize(None)
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data) -> str:
+        try:
+            return voice_normalize(data, field=self.field_name)
+        except InvalidInputError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
+
+    def to_representation(self, value) -> str:
+        return value
+
+
+@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string"}], "minimum": 0.5, "maximum": 2.0, "default": 1.0})
+class LengthFactorField(serializers.Field):
+    """A string or a number, 0.5-2.0, default 1.0."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        if data in (serializers.empty, None, ""):
+            return True, length_factor_normalize(None)
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data) -> float:
+        try:
+            return length_factor_normalize(data, field=self.field_name)
+        except InvalidInputError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
+
+    def to_representation(self, value) -> float:
+        return value
+
+
+class VoiceTestInput(serializers.Serializer):
+    message = serializers.CharField(max_length=MAX_MESSAGE_CHARACTERS, trim_whitespace=True)
+    voice_input = VoiceInputField(help_text=f"One of {', '.join(VOICES)}; np_prashanna is accepted too.")
+    length_factor = LengthFactorField(help_text="0.5-2.0, default 1.0; 2.0 speaks about twice as long.")
+
+
+class VoiceTestOutput(serializers.Serializer):
+    audio_url = serializers.URLField()
+    duration = serializers.FloatField(help_text="seconds")
+    voice_input = serializers.CharField()

@@ -1,0 +1,22 @@
+"""Writes of the voice pieces: rendering a test message."""
+
+from __future__ import annotations
+
+from tingting.api.errors import DependencyUnavailableError
+from tingting.models import TtsRender
+from tingting.providers.base import ProviderError
+from tingting.voice.render import render_cached
+
+
+def voice_test_render(*, message: str, voice: str, length_factor: float) -> TtsRender:
+    """Render ``message`` through the same cache campaign runs use.
+
+    Stores a render on a miss (a repeat returns the same row). Raises
+    InvalidInputError for bad input and DependencyUnavailableError (503) when
+    the TTS backend fails."""
+    try:
+        return render_cached(text=message, voice=voice, length_factor=length_factor)
+    except ProviderError as exc:
+        raise DependencyUnavailableError(
+            "Text to speech is unavailable; try again shortly.", code="tts_unavailable"
+        ) from exc
