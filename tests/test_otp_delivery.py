@@ -84,7 +84,7 @@ def test_worker_sends_each_otp_once_charges_delivered_and_releases_refused(celer
     refused = SimulatedDelivery.objects.get(reference=f"otp:{rows['9'].pk}")
     assert refused.body == f"Your code is {refused_code}"
     call = SimulatedDelivery.objects.get(reference=f"otp:{rows['3'].pk}")
-    assert call.channel == "voice" and call.audio_url.startswith("http://testserver/media/tts/")
+    assert call.channel == "voice" and call.audio_url.startswith("http://testserver/audio/tts/")
     assert call.duration >= 1
     # The spoken audio (which says the code) is deleted once the call is over.
     assert not TtsRender.objects.exists()
