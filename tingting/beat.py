@@ -2,4 +2,6 @@
 
 BEAT_SCHEDULE: dict = {
     "idempotency-purge": {"task": "tingting.idempotency_purge", "schedule": 3600.0},
+    # Due Tling scheduled messages go out within 15 s of their date.
+    "tling-schedules-sweep": {"task": "tling.schedules_sweep", "schedule": 15.0},
 }
