@@ -62,13 +62,14 @@ def _uuid(value: str) -> str:
 
 
 def _datetime(value: str) -> datetime | date:
+    # A date alone stays a date (the whole day); parse_datetime would read it as midnight.
+    day = parse_date(value) if re.fullmatch(r"\d{4}-\d\d-\d\d", value) else None
+    if day is not None:
+        return day
     parsed = parse_datetime(value)
-    if parsed is not None:
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    day = parse_date(value)
-    if day is None:
+    if parsed is None:
         raise ValueError("not an ISO date or datetime")
-    return day
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def choices(*allowed: str) -> Callable[[str], str]:
