@@ -39,6 +39,26 @@ def client_for(user) -> APIClient:
     return client
 
 
+def key_client_for(user) -> APIClient:
+    """A Tling client: a fresh API key of ``user`` in ``X-API-Key``."""
+    from accounts.api_keys import api_key_create
+
+    _, raw = api_key_create(user=user, name="tests")
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
+    return client
+
+
+@pytest.fixture
+def key_client(user) -> APIClient:
+    return key_client_for(user)
+
+
+@pytest.fixture
+def other_key_client(other_user) -> APIClient:
+    return key_client_for(other_user)
+
+
 @pytest.fixture
 def auth_client(user) -> APIClient:
     return client_for(user)

@@ -1,0 +1,159 @@
+"""``GET /api/v0/messages`` against a bare DRF view, and API-key against JWT auth.
+
+100,000 messages (quick: 2,000) with a four-entry timeline each in one account;
+gunicorn (one sync worker, DEBUG off) on 127.0.0.1 serves the production URLs
+plus two baseline views (bench/_api_urls.py, loaded only by this server). The
+variants are requested round-robin so drift hits them alike; p50/p95 of each.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import connection
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.api_keys import api_key_create
+from accounts.models import User
+from tling.models import Message, MessageEvent
+
+ROOT = Path(__file__).resolve().parent.parent
+STATUSES = ["delivered"] * 7 + ["undelivered", "expired", "failed"]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _seed(user: User, count: int) -> None:
+    start = timezone.now() - timedelta(days=30)
+    batch = uuid.uuid4()
+    for offset in range(0, count, 5000):
+        messages = []
+        for i in range(offset, min(count, offset + 5000)):
+            status = STATUSES[i % len(STATUSES)]
+            messages.append(Message(owner=user, batch=batch, phone_code="+977" if i % 4 else "+351",
+                                    phone_national=f"98{i:08d}", text="hello", segments=1, credits=1,
+                                    billing="released" if status == "failed" else "charged", status=status,
+                                    status_rank=4, provider_id=f"SM{i}"))
+        Message.objects.bulk_create(messages)
+        at = start + timedelta(days=30) * offset / count
+        MessageEvent.objects.bulk_create([
+            MessageEvent(message=m, status=s, rank=r, occurred_at=at + timedelta(seconds=r))
+            for m in messages for s, r in (("created", 0), ("queued", 1), ("sent", 3), (m.status, 4))
+        ])
+    # Spread the messages evenly over the last 30 days (one UPDATE; auto_now_add
+    # gave them all "now").
+    step = 30 * 24 * 3600 / count
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE tling_message SET created_at = %s + (CAST(substr(provider_id, 3) AS integer) * %s)"
+                " * INTERVAL '1 second' WHERE owner_id = %s", [start, step, user.pk])
+            cursor.execute("UPDATE tling_message SET updated_at = created_at WHERE owner_id = %s", [user.pk])
+            # What autovacuum does to a table in steady state: statistics for the
+            # planner and the visibility map for index-only counts.
+            cursor.execute("VACUUM ANALYZE tling_message")
+            cursor.execute("VACUUM ANALYZE tling_messageevent")
+
+
+def _get(port: int, path: str, headers: dict) -> float:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    started = time.perf_counter()
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    elapsed = time.perf_counter() - started
+    conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"{path}: {response.status} {body[:300]!r}")
+    return elapsed
+
+
+def _start_server(port: int) -> subprocess.Popen:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench._api_settings", "DATABASE_URL": _database_url(),
+           "DEBUG": "0", "TINGTING_DEV": "1", "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
+        [sys.executable, "-m", "gunicorn", "tingting.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGTERM)
+    raise RuntimeError("gunicorn did not start")
+
+
+def _pct(samples: list[float], q: float) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+def run(quick: bool, out) -> None:
+    count, rounds = (2_000, 40) if quick else (100_000, 300)
+    user = User.objects.create_user(email=f"bench-api-{time.time_ns()}@bench.local", password=None)
+    _, raw_key = api_key_create(user=user, name="bench")
+    jwt = str(RefreshToken.for_user(user).access_token)
+    seeded = time.perf_counter()
+    _seed(user, count)
+    seeded = time.perf_counter() - seeded
+    since = (timezone.now() - timedelta(days=20)).date().isoformat()
+    key = {"X-API-Key": raw_key}
+    variants = {
+        "tling sorted+filtered": ("/api/v0/messages?page[size]=100&sort=-createdAt&status=delivered"
+                                  f"&filter[phoneCode]=%2B977&filter[createdAt][gte]={since}", key),
+        "tling sorted": ("/api/v0/messages?page[size]=100&sort=-createdAt", key),
+        "bare view (key)": ("/bench/bare-key", key),
+        "bare view (jwt)": ("/bench/bare-jwt", {"Authorization": f"Bearer {jwt}"}),
+    }
+    port = _free_port()
+    server = _start_server(port)
+    try:
+        samples: dict[str, list[float]] = {name: [] for name in variants}
+        for index in range(rounds + 10):
+            for name, (path, headers) in variants.items():
+                elapsed = _get(port, path, headers)
+                if index >= 10:  # warm-up
+                    samples[name].append(elapsed)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        MessageEvent.objects.filter(message__owner=user).delete()
+        Message.objects.filter(owner=user).delete()
+        user.delete()
+    p50 = {name: _pct(s, 50) for name, s in samples.items()}
+    p95 = {name: _pct(s, 95) for name, s in samples.items()}
+    base50, base95 = p50["bare view (key)"], p95["bare view (key)"]
+    out.write(f"api: {count:,} messages seeded in {seeded:.1f}s; {rounds} requests per variant via gunicorn\n")
+    for name in variants:
+        out.write(f"  {name:24s} p50 {p50[name]:7.2f} ms  p95 {p95[name]:7.2f} ms  "
+                  f"ratio p50 {p50[name] / base50:.2f}x  p95 {p95[name] / base95:.2f}x the bare key view\n")
+    out.write(f"  auth: API key vs JWT on the bare view, ratio p50 {base50 / p50['bare view (jwt)']:.2f}x"
+              f"  p95 {base95 / p95['bare view (jwt)']:.2f}x\n")

@@ -1,0 +1,39 @@
+"""Celery entry points of the Tling API: thin, each calls a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from tling.services.messages import RetryLater, message_record_status, message_send
+from tling.services.schedules import schedules_sweep
+
+MAX_SEND_RETRIES = 5
+
+
+@shared_task(name="tling.message_send", bind=True, acks_late=True, max_retries=MAX_SEND_RETRIES)
+def message_send_task(self, message_ids: list[str]) -> int:
+    """Submit these messages; each is claimed once, so a redelivered or duplicated
+    task sends nothing twice. Temporary provider errors retry with backoff, then
+    the message is recorded ``failed`` (credits released)."""
+    retry = []
+    for message_id in message_ids:
+        try:
+            message_send(message_id=message_id)
+        except RetryLater:
+            retry.append(message_id)
+    if retry:
+        if self.request.retries >= MAX_SEND_RETRIES:
+            from django.utils import timezone
+
+            for message_id in retry:
+                message_record_status(message_id=message_id, status="failed", occurred_at=timezone.now(),
+                                      error="provider unavailable")
+        else:
+            raise self.retry(args=[retry], countdown=min(300, 10 * 2 ** self.request.retries))
+    return len(message_ids) - len(retry)
+
+
+@shared_task(name="tling.schedules_sweep")
+def schedules_sweep_task() -> int:
+    """Send due scheduled messages (beat, every 15 s)."""
+    return schedules_sweep()
