@@ -14,3 +14,14 @@ def test_bench_quick_prints_ratios():
 def test_bench_rejects_unknown_names():
     with pytest.raises(CommandError, match="Unknown benchmark"):
         call_command("bench", "nope")
+
+
+def test_ratelimit_bench_quick_stays_within_the_rate():
+    from bench.ratelimit import measure
+
+    out = StringIO()
+    call_command("bench", "ratelimit", "--quick", stdout=out)
+    assert "window 3" in out.getvalue() and "ratio" in out.getvalue()
+    ratios = measure(duration=3.0, window=1.0, rate=20.0)
+    assert all(r <= 1.0 for r in ratios), ratios
+    assert all(r >= 0.9 for r in ratios), ratios
