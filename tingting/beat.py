@@ -5,4 +5,6 @@ BEAT_SCHEDULE: dict = {
     # A no-op with the local inventory; with Twilio it refreshes the numbers on sale.
     "phonenumbers-inventory-sync": {"task": "phonenumbers.inventory_sync", "schedule": 900.0},
     "otp-sweep": {"task": "otp.sweep", "schedule": 60.0},
+    # Status webhooks whose retry is due (the schedule is in WebhookEvent.next_attempt_at).
+    "webhook-sweep": {"task": "tingting.webhook_sweep", "schedule": 15.0},
 }
