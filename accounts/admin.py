@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts import ledger
 from accounts.api_keys import api_key_create
-from accounts.models import ApiKey, LedgerEntry, User
+from accounts.models import AccountSettings, ApiKey, DoNotContact, LedgerEntry, User
 from tingting.api.errors import DomainError
 
 
@@ -94,3 +94,21 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
+
+
+@admin.register(AccountSettings)
+class AccountSettingsAdmin(admin.ModelAdmin):
+    list_display = ["user", "calling_start", "calling_end", "max_calls_per_second", "max_concurrent_calls",
+                    "webhook_url", "updated_at"]
+    search_fields = ["user__email"]
+    # The webhook secret is write-only, also for staff.
+    exclude = ["webhook_secret"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(DoNotContact)
+class DoNotContactAdmin(admin.ModelAdmin):
+    list_display = ["number", "user", "source", "reason", "created_at"]
+    list_filter = ["source"]
+    search_fields = ["number", "user__email"]
+    raw_id_fields = ["user"]

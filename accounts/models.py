@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -136,3 +138,85 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALL_WEEKDAYS_MASK = 0b1111111
+
+
+class AccountSettings(models.Model):
+    """Delivery guardrails of one account (API_CONTRACT §7 ``/api/accounts/settings/``).
+
+    Created lazily with the defaults on first read or write. The account's time
+    zone is ``User.time_zone`` (one source of truth), not a column here.
+    ``calling_days`` is a bit mask, bit 0 = Monday. ``calling_start == calling_end``
+    means the whole day; ``start > end`` is a window crossing midnight, which
+    belongs to the weekday it starts on. Null rates mean the operator's ceiling.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="guardrails")
+    calling_start = models.TimeField(default=datetime.time(0, 0))
+    calling_end = models.TimeField(default=datetime.time(0, 0))
+    calling_days = models.PositiveSmallIntegerField(default=ALL_WEEKDAYS_MASK)
+    retry_unanswered_count = models.PositiveSmallIntegerField(default=0)
+    retry_unanswered_delay = models.PositiveIntegerField(default=600)
+    retry_failed_count = models.PositiveSmallIntegerField(default=0)
+    retry_failed_delay = models.PositiveIntegerField(default=600)
+    max_calls_per_second = models.PositiveIntegerField(null=True, blank=True)
+    max_concurrent_calls = models.PositiveIntegerField(null=True, blank=True)
+    webhook_url = models.CharField(max_length=500, blank=True, default="")
+    # Needed in clear to sign; never returned by the API after it is set.
+    webhook_secret = models.CharField(max_length=128, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "account settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(calling_days__gt=0, calling_days__lte=ALL_WEEKDAYS_MASK),
+                                   name="accounts_settings_days_valid"),
+            models.CheckConstraint(condition=models.Q(retry_unanswered_count__lte=5, retry_failed_count__lte=5),
+                                   name="accounts_settings_retry_count_lte_5"),
+            models.CheckConstraint(condition=models.Q(retry_unanswered_delay__gte=60, retry_failed_delay__gte=60),
+                                   name="accounts_settings_retry_delay_gte_60"),
+        ]
+
+    def __str__(self) -> str:
+        return f"settings of {self.user_id}"
+
+    @property
+    def weekdays(self) -> list[str]:
+        return [name for bit, name in enumerate(WEEKDAYS) if self.calling_days & (1 << bit)]
+
+    def is_calling_day(self, weekday: int) -> bool:
+        return bool(self.calling_days & (1 << weekday))
+
+    @property
+    def calls_per_second(self) -> int:
+        return self.max_calls_per_second or settings.ACCOUNT_MAX_CALLS_PER_SECOND
+
+    @property
+    def concurrent_calls(self) -> int:
+        return self.max_concurrent_calls or settings.ACCOUNT_MAX_CONCURRENT_CALLS
+
+
+class DoNotContact(models.Model):
+    """A number the account must never call or text (API_CONTRACT §7 ``/api/system/dnc/``)."""
+
+    class Source(models.TextChoices):
+        API = "api"
+        STOP = "stop"  # an inbound STOP keyword reported by a provider
+        ADMIN = "admin"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="dnc_numbers")
+    number = models.CharField(max_length=32)  # E.164
+    reason = models.CharField(max_length=200, blank=True, default="")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.API)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "do-not-contact number"
+        constraints = [models.UniqueConstraint(fields=["user", "number"], name="accounts_dnc_user_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.user_id})"

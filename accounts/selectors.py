@@ -14,3 +14,25 @@ def api_key_get(*, user: User, key_id: int) -> ApiKey:
     if key is None:
         raise NotFoundError("API key not found.")
     return key
+
+
+def dnc_list(*, user: User, number: str | None = None):
+    """The account's do-not-contact numbers, newest first (optionally one E.164 number)."""
+    from accounts.models import DoNotContact
+
+    rows = DoNotContact.objects.filter(user=user)
+    if number:
+        rows = rows.filter(number=number)
+    return rows.order_by("-created_at", "-id")
+
+
+def dnc_numbers_among(*, user: User, numbers: list[str]) -> set[str]:
+    """The E.164 ``numbers`` that are on the account's do-not-contact list (one query).
+
+    For the dispatcher: recipients whose number is returned are skipped and
+    marked failed with error ``dnc``, never handed to a provider."""
+    from accounts.models import DoNotContact
+
+    if not numbers:
+        return set()
+    return set(DoNotContact.objects.filter(user=user, number__in=set(numbers)).values_list("number", flat=True))

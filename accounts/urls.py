@@ -7,4 +7,6 @@ urlpatterns = [
     *both("api/accounts/token/refresh", views.TokenRefreshView.as_view(), "token-refresh"),
     *both("api/accounts/api-keys", views.ApiKeysView.as_view(), "api-keys"),
     *both("api/accounts/api-keys/<int:key_id>", views.ApiKeyDetailView.as_view(), "api-key"),
+    *both("api/accounts/settings", views.AccountSettingsView.as_view(), "account-settings"),
+    *both("api/system/dnc", views.DncView.as_view(), "dnc"),
 ]

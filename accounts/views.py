@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -8,15 +8,26 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from accounts import selectors
 from accounts.api_keys import api_key_create, api_key_revoke
 from accounts.serializers import (
+    AccountSettingsOutput,
+    AccountSettingsUpdateInput,
     ApiKeyCreateInput,
     ApiKeyOutput,
     CreditsOutput,
+    DncNumbersInput,
+    DncOutput,
     LoginInput,
     TokenRefreshInput,
     UserDataOutput,
     UserDetailsOutput,
 )
-from accounts.services import user_login
+from accounts.services import (
+    account_settings_get,
+    account_settings_update,
+    dnc_add,
+    dnc_remove,
+    user_login,
+)
+from tingting import phones
 from tingting.api.envelope import ok, token_refresh_body
 from tingting.api.errors import InvalidInputError
 from tingting.api.idempotency import idempotent
@@ -104,3 +115,102 @@ class ApiKeyDetailView(APIView):
     def delete(self, request, key_id: int):
         api_key_revoke(key=selectors.api_key_get(user=request.user, key_id=key_id))
         return ok(message="API key revoked.")
+
+
+class AccountSettingsView(APIView):
+    @extend_schema(responses=tingting_responses({200: envelope_of("AccountSettingsEnvelope", {
+        "settings": AccountSettingsOutput()})}), tags=["accounts"])
+    def get(self, request):
+        return ok({"settings": AccountSettingsOutput(account_settings_get(user=request.user)).data})
+
+    @extend_schema(
+        request=AccountSettingsUpdateInput,
+        responses=tingting_responses({200: envelope_of("AccountSettingsUpdateEnvelope", {
+            "settings": AccountSettingsOutput(), "webhook_secret": serializers.CharField(required=False)})}),
+        tags=["accounts"],
+    )
+    def put(self, request):
+        payload = AccountSettingsUpdateInput(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        row, secret = account_settings_update(user=request.user, data=payload.validated_data)
+        data = {"settings": AccountSettingsOutput(row).data}
+        message = "Settings updated."
+        if secret is not None:
+            data["webhook_secret"] = secret
+            message = "Settings updated; store the webhook secret now, it is not shown again."
+        return ok(data, message=message)
+
+
+DNC_PAGE_SIZE = 50
+DNC_MAX_PAGE_SIZE = 500
+
+
+def _positive_int(request, name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        limit = f" up to {maximum}" if maximum else ""
+        raise InvalidInputError(f"{name} must be a positive integer{limit}.", code="invalid", field=name)
+    return int(raw)
+
+
+def _dnc_numbers(payload: DncNumbersInput) -> list[str]:
+    data = payload.validated_data
+    if "number" in data:
+        try:
+            return [phones.to_e164(data["number"])]
+        except phones.InvalidPhoneNumber as exc:
+            raise InvalidInputError(f"number: {data['number']!r} {exc}.", code="invalid_phone_number",
+                                    field="number") from exc
+    return phones.parse_many(data["numbers"], field="numbers")
+
+
+class DncView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int),
+                    OpenApiParameter("number", str)],
+        responses=tingting_responses({200: envelope_of("DncListEnvelope", {
+            "numbers": DncOutput(many=True),
+            "pagination": inline_serializer("DncPagination", {
+                "total_items": serializers.IntegerField(), "total_pages": serializers.IntegerField(),
+                "page_number": serializers.IntegerField(), "page_size": serializers.IntegerField(),
+                "has_next": serializers.BooleanField(), "has_previous": serializers.BooleanField()}),
+        })}),
+        tags=["guardrails"],
+    )
+    def get(self, request):
+        page = _positive_int(request, "page", 1)
+        size = _positive_int(request, "page_size", DNC_PAGE_SIZE, DNC_MAX_PAGE_SIZE)
+        number = request.query_params.get("number") or None
+        if number:
+            try:
+                number = phones.to_e164(number)
+            except phones.InvalidPhoneNumber as exc:
+                raise InvalidInputError(f"number: {exc}.", code="invalid_phone_number", field="number") from exc
+        rows = selectors.dnc_list(user=request.user, number=number)
+        total = rows.count()
+        items = list(rows[(page - 1) * size: page * size]) if total else []
+        pages = max(1, -(-total // size))
+        return ok({"numbers": DncOutput(items, many=True).data, "pagination": {
+            "total_items": total, "total_pages": pages, "page_number": page, "page_size": size,
+            "has_next": page < pages, "has_previous": page > 1}})
+
+    @extend_schema(request=DncNumbersInput, responses=tingting_responses({201: envelope_of("DncAddEnvelope", {
+        "added": serializers.IntegerField(), "already_listed": serializers.IntegerField()})}), tags=["guardrails"])
+    @idempotent
+    def post(self, request):
+        payload = DncNumbersInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        added, listed = dnc_add(user=request.user, numbers=_dnc_numbers(payload),
+                                reason=payload.validated_data["reason"])
+        return ok({"added": added, "already_listed": listed},
+                  message="Added to the do-not-contact list.", status=201)
+
+    @extend_schema(request=DncNumbersInput, responses=tingting_responses({200: envelope_of("DncRemoveEnvelope", {
+        "removed": serializers.IntegerField()})}), tags=["guardrails"])
+    def delete(self, request):
+        payload = DncNumbersInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        removed = dnc_remove(user=request.user, numbers=_dnc_numbers(payload))
+        return ok({"removed": removed}, message="Removed from the do-not-contact list.")

@@ -14,3 +14,13 @@ def _api_key_revoke(owner):
 def _api_key_revoke_body(owner):
     key, _ = api_key_create(user=owner, name="mine")
     return "/api/accounts/api-keys/", {"id": key.pk}
+
+
+@owned_route("dnc remove by body", "DELETE")
+def _dnc_remove(owner):
+    # The DNC list takes numbers, not ids: another account's number is simply not on
+    # the caller's list (404) and the owner's row stays.
+    from accounts.services import dnc_add
+
+    dnc_add(user=owner, numbers=["+9779843818700"])
+    return "/api/system/dnc/", {"number": "9843818700"}

@@ -25,3 +25,14 @@ def test_bench_tts_quick_prints_the_cache_ratio(settings, tmp_path):
     call_command("bench", "tts", "--quick", stdout=out)
     assert "ratio" in out.getvalue() and "per audio second" in out.getvalue()
     assert TtsRender.objects.count() == 0 and not any((tmp_path / "tts").iterdir())
+
+
+def test_ratelimit_bench_quick_stays_within_the_rate():
+    from bench.ratelimit import measure
+
+    out = StringIO()
+    call_command("bench", "ratelimit", "--quick", stdout=out)
+    assert "window 3" in out.getvalue() and "ratio" in out.getvalue()
+    ratios = measure(duration=3.0, window=1.0, rate=20.0)
+    assert all(r <= 1.0 for r in ratios), ratios
+    assert all(r >= 0.9 for r in ratios), ratios

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tingting.models import IdempotencyRecord, ProviderMessage, SimulatedDelivery
+from tingting.models import IdempotencyRecord, ProviderMessage, SimulatedDelivery, WebhookEvent
 
 
 @admin.register(SimulatedDelivery)
@@ -31,6 +31,23 @@ class ProviderMessageAdmin(admin.ModelAdmin):
     list_filter = ["backend", "state", "status"]
     search_fields = ["reference", "provider_id", "to"]
     exclude = ["callback_token"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """Status webhooks to clients and their delivery state; read-only."""
+
+    list_display = ["created_at", "user", "event", "object_type", "object_id", "sequence", "status", "attempts",
+                    "last_status_code", "next_attempt_at"]
+    list_filter = ["status", "event"]
+    search_fields = ["event_id", "object_id", "user__email"]
+    raw_id_fields = ["user"]
 
     def has_add_permission(self, request):
         return False

@@ -7,4 +7,6 @@ BEAT_SCHEDULE: dict = {
     "otp-sweep": {"task": "otp.sweep", "schedule": 60.0},
     # Due Tling scheduled messages go out within 15 s of their date.
     "tling-schedules-sweep": {"task": "tling.schedules_sweep", "schedule": 15.0},
+    # Status webhooks whose retry is due (the schedule is in WebhookEvent.next_attempt_at).
+    "webhook-sweep": {"task": "tingting.webhook_sweep", "schedule": 15.0},
 }

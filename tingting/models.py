@@ -115,3 +115,60 @@ class ProviderMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.backend} {self.reference} ({self.state}, {self.status or '-'})"
+
+
+class WebhookEvent(models.Model):
+    """One status webhook to a client: the outbox row and its delivery schedule.
+
+    ``body`` is the exact JSON sent on every attempt; each attempt signs it with
+    a fresh timestamp. ``sequence`` counts the events of one object (user,
+    object_type, object_id) from 1, in commit order. The database holds the retry
+    schedule (``next_attempt_at``); a beat sweep publishes what is due."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"  # gave up after WEBHOOK_RETRY_HOURS
+
+    event_id = models.UUIDField(unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=64)
+    sequence = models.PositiveBigIntegerField()
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "object_type", "object_id", "sequence"],
+                                    name="tingting_webhookevent_object_sequence"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="tingting_webhook_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.object_type}:{self.object_id} #{self.sequence} ({self.status})"
+
+
+class WebhookSequence(models.Model):
+    """The last sequence number given to one object's webhook events."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    object_type = models.CharField(max_length=32)
+    object_id = models.CharField(max_length=64)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "object_type", "object_id"],
+                                    name="tingting_webhooksequence_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}:{self.object_id} at {self.value}"

@@ -232,6 +232,22 @@ SPARROW_DLR_FIELD = env("SPARROW_DLR_FIELD", "")
 # audio URLs calls play are built from it, and Twilio signatures are checked
 # against it. Empty: the request's host where there is one; no callbacks.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
+# Failover (tingting.providers.failover): a second backend per kind, used while
+# the first one fails more than FAILOVER_ERROR_RATE of its requests over the window.
+SMS_BACKEND_FALLBACK = env("SMS_BACKEND_FALLBACK", "")
+VOICE_BACKEND_FALLBACK = env("VOICE_BACKEND_FALLBACK", "")
+FAILOVER_WINDOW_SECONDS = env_int("FAILOVER_WINDOW_SECONDS", 60)
+FAILOVER_ERROR_RATE = float(env("FAILOVER_ERROR_RATE", "0.5"))
+FAILOVER_MIN_REQUESTS = env_int("FAILOVER_MIN_REQUESTS", 5)
+
+# Guardrails (README "Guardrails"): operator ceilings of the per-account limits.
+ACCOUNT_MAX_CALLS_PER_SECOND = env_int("ACCOUNT_MAX_CALLS_PER_SECOND", 10)
+ACCOUNT_MAX_CONCURRENT_CALLS = env_int("ACCOUNT_MAX_CONCURRENT_CALLS", 50)
+# Status webhooks to clients: private/loopback/link-local targets are refused
+# unless this is on (SSRF); delivery is retried with backoff for WEBHOOK_RETRY_HOURS.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
 
 # --- Celery ----------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")

@@ -19,5 +19,21 @@ def simulated_report_task(report: dict) -> None:
     reports.deliver(StatusReport(**{**report, "occurred_at": datetime.fromisoformat(report["occurred_at"])}))
 
 
+@shared_task(name="tingting.webhook_deliver", acks_late=True)
+def webhook_deliver_task(event_pk: int) -> str:
+    """One delivery attempt of a status webhook; a repeat or a not-yet-due run does nothing."""
+    from tingting.outbound_webhooks import webhook_deliver
+
+    return webhook_deliver(pk=event_pk)
+
+
+@shared_task(name="tingting.webhook_sweep")
+def webhook_sweep_task() -> int:
+    """Publish the status webhooks whose (re)try is due."""
+    from tingting.outbound_webhooks import webhook_sweep
+
+    return webhook_sweep()
+
+
 # Registered here because autodiscovery imports only tingting.tasks.
 from tingting.voice.tasks import tts_prerender_task  # noqa: E402, F401

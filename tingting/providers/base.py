@@ -67,6 +67,8 @@ class Submission:
     provider_id: str
     accepted: bool = True
     error: str = ""
+    # Which backend handled it (its ``name``); set by the failover wrapper.
+    backend: str = ""
 
 
 @dataclass(frozen=True)
