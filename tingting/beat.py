@@ -2,4 +2,6 @@
 
 BEAT_SCHEDULE: dict = {
     "idempotency-purge": {"task": "tingting.idempotency_purge", "schedule": 3600.0},
+    # Due scheduled runs, lost chunk tasks, sends stuck in flight (campaigns).
+    "campaign-runs-sweep": {"task": "campaigns.runs_sweep", "schedule": 15.0},
 }

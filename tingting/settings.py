@@ -183,6 +183,16 @@ VOICE_CREDITS_PER_PULSE = env_int("VOICE_CREDITS_PER_PULSE", 1)
 VOICE_PULSE_SECONDS = env_int("VOICE_PULSE_SECONDS", 30)
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
 METRICS_TOKEN = env("METRICS_TOKEN", "")
+# Campaign runs (README "Campaign execution"): recipients per dispatch task, and
+# how long queued work may wait unclaimed / a claimed send may stay unresolved
+# before the sweeper re-publishes / reconciles it.
+RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 200)
+RUN_STALE_QUEUED_SECONDS = env_int("RUN_STALE_QUEUED_SECONDS", 120)
+RUN_STUCK_SENDING_SECONDS = env_int("RUN_STUCK_SENDING_SECONDS", 120)
+RUN_STUCK_IN_FLIGHT_SECONDS = env_int("RUN_STUCK_IN_FLIGHT_SECONDS", 6 * 3600)
+RUN_SWEEP_SECONDS = env_int("RUN_SWEEP_SECONDS", 15)
+RUN_MAX_TRIES = env_int("RUN_MAX_TRIES", 3)
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
 
 # Providers: dotted paths to the backend classes (API_CONTRACT §6, §8).
 SMS_BACKEND = env("SMS_BACKEND", "tingting.providers.simulated.SimulatedSmsBackend")

@@ -69,7 +69,10 @@ def idempotent(handler):
             if existing.state == IdempotencyRecord.State.PENDING:
                 raise ConflictError("A request with this Idempotency-Key is still being processed.",
                                     code="idempotency_in_progress")
-            response = Response(existing.response_body, status=existing.response_status)
+            body = existing.response_body
+            # Stored as JSON text: jsonb would reorder the envelope's keys.
+            response = Response(json.loads(body) if isinstance(body, str) else body,
+                                status=existing.response_status)
             response["Idempotent-Replayed"] = "true"
             return response
         try:
@@ -80,7 +83,7 @@ def idempotent(handler):
             raise
         IdempotencyRecord.objects.filter(user=request.user, key=key).update(
             state=IdempotencyRecord.State.DONE, response_status=response.status_code,
-            response_body=getattr(response, "data", None),
+            response_body=json.dumps(getattr(response, "data", None), default=str),
         )
         return response
 
