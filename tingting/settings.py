@@ -185,12 +185,13 @@ IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
 METRICS_TOKEN = env("METRICS_TOKEN", "")
 # Campaign runs (README "Campaign execution"): recipients per dispatch task, and
 # how long queued work may wait unclaimed / a claimed send may stay unresolved
-# before the sweeper re-publishes / reconciles it.
+# before the sweeper re-publishes / reconciles it. The sweep interval,
+# RUN_SWEEP_SECONDS (default 15), is read by tingting/beat.py.
 RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 200)
 RUN_STALE_QUEUED_SECONDS = env_int("RUN_STALE_QUEUED_SECONDS", 120)
 RUN_STUCK_SENDING_SECONDS = env_int("RUN_STUCK_SENDING_SECONDS", 120)
-RUN_STUCK_IN_FLIGHT_SECONDS = env_int("RUN_STUCK_IN_FLIGHT_SECONDS", 6 * 3600)
-RUN_SWEEP_SECONDS = env_int("RUN_SWEEP_SECONDS", 15)
+RUN_RECHECK_IN_FLIGHT_SECONDS = env_int("RUN_RECHECK_IN_FLIGHT_SECONDS", 600)
+RUN_GIVE_UP_IN_FLIGHT_SECONDS = env_int("RUN_GIVE_UP_IN_FLIGHT_SECONDS", 6 * 3600)
 RUN_MAX_TRIES = env_int("RUN_MAX_TRIES", 3)
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
 

@@ -72,6 +72,10 @@ def attempt_claim(*, attempt_id: int) -> bool:
     )
 
 
+def _in_flight(run: Run) -> str:
+    return S.SENT if run.kind == Run.Kind.SMS else S.RINGING
+
+
 def _audio_url(name: str) -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{default_storage.url(name)}" if name else ""
 
@@ -82,17 +86,20 @@ def chunk_dispatch(*, run_id: int, chunk: int) -> int:
     run = Run.objects.select_related("campaign").filter(pk=run_id).first()
     if run is None or run.state != Run.State.RUNNING:
         return 0
-    ids = list(Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
-               .order_by("id").values_list("id", flat=True))
-    if not ids:
+    # One read for the whole chunk; each row is then claimed on its own just
+    # before its provider call, so a crash leaves at most one row in doubt.
+    attempts = list(Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
+                    .select_related("recipient").only("id", "run_id", "chunk", "text", "tries", "recipient__number")
+                    .order_by("id"))
+    if not attempts:
         return 0
     sender = run.campaign.user_phone.values_list("phone_number", flat=True).first() or ""
     backend = sms_backend() if run.kind == Run.Kind.SMS else voice_backend()
     claimed, retry = 0, False
-    for attempt_id in ids:
-        if not attempt_claim(attempt_id=attempt_id):
+    for attempt in attempts:
+        if not attempt_claim(attempt_id=attempt.pk):
             continue
-        attempt = Attempt.objects.select_related("recipient").get(pk=attempt_id)
+        attempt.tries += 1
         outcome = _send(run=run, attempt=attempt, backend=backend, sender=sender)
         claimed += 1
         retry |= outcome == "retry"
@@ -144,7 +151,7 @@ def _send(*, run: Run, attempt: Attempt, backend, sender: str) -> str:
         return "failed"
     # The simulated providers report before send() returns: the attempt may be
     # final already, and then this changes nothing.
-    attempt_mark_in_flight(attempt_id=attempt.pk, kind=run.kind, provider_id=submission.provider_id)
+    attempt_mark_in_flight(attempt_id=attempt.pk, status=_in_flight(run), provider_id=submission.provider_id)
     return "sent"
 
 
@@ -157,9 +164,11 @@ def _lookup_is_authoritative(backend) -> bool:
     return type(backend).lookup is not base.lookup
 
 
-def attempt_reconcile(*, attempt: Attempt, run: Run) -> str:
+def attempt_reconcile(*, attempt: Attempt, run: Run, give_up: bool = False) -> str:
     """Settle an attempt left in flight (worker died, timeout after acceptance, no
-    final report) from the provider's own record. Never sends anything."""
+    final report) from the provider's own record. Never sends anything: an attempt
+    is re-queued only when the provider says it never received it. ``give_up``
+    records an accepted attempt with no final outcome as failed ("no final report")."""
     backend = sms_backend() if run.kind == Run.Kind.SMS else voice_backend()
     try:
         report = backend.lookup(attempt.reference)
@@ -172,14 +181,16 @@ def attempt_reconcile(*, attempt: Attempt, run: Run) -> str:
                                provider_id=report.provider_id, duration=report.duration,
                                playback=report.playback, error=report.error)
         return "recorded"
+    if attempt.status != S.SENDING:  # accepted earlier, still no final outcome
+        if give_up:
+            attempt_record_outcome(attempt_id=attempt.pk, provider_status="failed",
+                                   error="no final report from the provider")
+            return "unknown"
+        return "waiting"
     if report is not None:
-        if attempt.status == S.SENDING:
-            attempt_mark_in_flight(attempt_id=attempt.pk, kind=run.kind, provider_id=report.provider_id)
-            return "in_flight"
-        attempt_record_outcome(attempt_id=attempt.pk, provider_status="failed",
-                               error="no final report from the provider")
-        return "unknown"
-    if attempt.status == S.SENDING and _lookup_is_authoritative(backend) and attempt.tries < settings.RUN_MAX_TRIES:
+        attempt_mark_in_flight(attempt_id=attempt.pk, status=_in_flight(run), provider_id=report.provider_id)
+        return "in_flight"
+    if _lookup_is_authoritative(backend) and attempt.tries < settings.RUN_MAX_TRIES:
         requeued = Attempt.objects.filter(pk=attempt.pk, status=S.SENDING, claimed_at=attempt.claimed_at).update(
             status=S.QUEUED, queued_at=timezone.now(), error="requeued: the provider never received it")
         if requeued:
@@ -211,17 +222,21 @@ def runs_sweep(
     now: datetime | None = None,
     stale_after: timedelta | None = None,
     stuck_after: timedelta | None = None,
-    in_flight_after: timedelta | None = None,
+    recheck_after: timedelta | None = None,
+    give_up_after: timedelta | None = None,
 ) -> dict[str, int]:
     """The periodic sweep (beat, every RUN_SWEEP_SECONDS): start due runs,
     re-publish queued work nobody claimed (the broker lost it), reconcile attempts
     stuck in flight, and finish runs with nothing pending. Idempotent; safe to run
     in two beat processes at once."""
     now = now or timezone.now()
-    stale_after = stale_after if stale_after is not None else timedelta(seconds=settings.RUN_STALE_QUEUED_SECONDS)
-    stuck_after = stuck_after if stuck_after is not None else timedelta(seconds=settings.RUN_STUCK_SENDING_SECONDS)
-    in_flight_after = (in_flight_after if in_flight_after is not None
-                       else timedelta(seconds=settings.RUN_STUCK_IN_FLIGHT_SECONDS))
+    def seconds(value: timedelta | None, setting: str) -> timedelta:
+        return value if value is not None else timedelta(seconds=getattr(settings, setting))
+
+    stale_after = seconds(stale_after, "RUN_STALE_QUEUED_SECONDS")
+    stuck_after = seconds(stuck_after, "RUN_STUCK_SENDING_SECONDS")
+    recheck_after = seconds(recheck_after, "RUN_RECHECK_IN_FLIGHT_SECONDS")
+    give_up_after = seconds(give_up_after, "RUN_GIVE_UP_IN_FLIGHT_SECONDS")
     counts = {"started": runs_start_due(now=now), "republished": 0, "reconciled": 0, "finished": 0}
 
     cutoff = now - stale_after
@@ -234,13 +249,15 @@ def runs_sweep(
         ):
             counts["republished"] += chunks_publish(run_id=run_id, chunks=[chunk])
 
+    # Claimed but unresolved (the worker died, or the provider timed out after
+    # accepting), then accepted but with no final report for a long while.
     stuck = (Attempt.objects.filter(status=S.SENDING, claimed_at__lt=now - stuck_after)
-             | Attempt.objects.filter(status__in=(S.SENT, S.RINGING), claimed_at__lt=now - in_flight_after))
+             | Attempt.objects.filter(status__in=(S.SENT, S.RINGING), claimed_at__lt=now - recheck_after))
     runs: dict[int, Run] = {}
-    for attempt in list(stuck.order_by("id")[:500]):
+    for attempt in list(stuck.order_by("claimed_at", "id")[:500]):
         run = runs.get(attempt.run_id) or runs.setdefault(attempt.run_id, Run.objects.get(pk=attempt.run_id))
-        attempt_reconcile(attempt=attempt, run=run)
-        counts["reconciled"] += 1
+        give_up = attempt.claimed_at < now - give_up_after
+        counts["reconciled"] += attempt_reconcile(attempt=attempt, run=run, give_up=give_up) != "waiting"
 
     pending = Attempt.objects.filter(run_id=OuterRef("pk"), status__in=Attempt.PENDING)
     idle = (Run.objects.filter(finished_at__isnull=True).exclude(state=Run.State.SCHEDULED)

@@ -18,6 +18,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
@@ -63,8 +64,10 @@ VOICE_FINAL = {
     "failed": (S.FAILED, False),
     "canceled": (S.FAILED, False),
 }
-SMS_IN_FLIGHT = {"accepted", "queued", "sending", "sent"}
-VOICE_IN_FLIGHT = {"queued", "initiated", "ringing", "in-progress", "answered"}
+IN_FLIGHT_STATUS = {
+    "accepted": S.SENT, "sending": S.SENT, "sent": S.SENT,
+    "initiated": S.RINGING, "ringing": S.RINGING, "in-progress": S.RINGING, "answered": S.RINGING,
+}
 
 
 # --- Begin -----------------------------------------------------------------------
@@ -434,6 +437,12 @@ def run_finish_if_done(*, run_id: int) -> bool:
 # --- Outcomes ------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
+def _run_prices(run_id: int) -> Run:
+    """The fields of a run that never change after begin (owner, kind, prices)."""
+    return Run.objects.only("id", "owner_id", "kind", "pulse_seconds", "voice_rate").get(pk=run_id)
+
+
 def _charge_for(*, run: Run, attempt: Attempt, charged: bool, duration: int | None) -> int:
     if not charged:
         return 0
@@ -459,7 +468,7 @@ def attempt_record_outcome(
         attempt = Attempt.objects.select_for_update().filter(pk=attempt_id).first()
         if attempt is None or attempt.is_final:
             return attempt
-        run = Run.objects.only("id", "owner_id", "kind", "pulse_seconds", "voice_rate").get(pk=attempt.run_id)
+        run = _run_prices(attempt.run_id)
         table = SMS_FINAL if run.kind == Run.Kind.SMS else VOICE_FINAL
         status, is_charged = table.get(provider_status, (S.FAILED, False))
         if status in (S.UNANSWERED, S.FAILED) or run.kind == Run.Kind.SMS:
@@ -503,10 +512,9 @@ def attempt_record_outcome(
     return attempt
 
 
-def attempt_mark_in_flight(*, attempt_id: int, kind: str, provider_id: str = "") -> bool:
+def attempt_mark_in_flight(*, attempt_id: int, status: str, provider_id: str = "") -> bool:
     """The provider accepted the message / placed the call: ``sent`` / ``ringing``.
     Never moves a final attempt back; safe to repeat."""
-    status = S.SENT if kind == Run.Kind.SMS else S.RINGING
     changes = {"status": status, "submitted_at": timezone.now()}
     if provider_id:
         changes["provider_id"] = provider_id
@@ -525,17 +533,14 @@ def attempt_record_report(report: StatusReport) -> None:
     except (IndexError, ValueError):
         logger.warning("Malformed attempt reference %r", report.reference)
         return
-    kind = Run.objects.filter(attempts__pk=attempt_id).values_list("kind", flat=True).first()
-    if kind is None:
-        logger.warning("Report for unknown attempt %s dropped", attempt_id)
-        return
     status = report.status.lower()
-    final = SMS_FINAL if kind == Run.Kind.SMS else VOICE_FINAL
-    in_flight = SMS_IN_FLIGHT if kind == Run.Kind.SMS else VOICE_IN_FLIGHT
-    if status in final:
+    # The status alone says what it is: the SMS and voice vocabularies share only
+    # "failed" (the same outcome for both) and "queued" (nothing to record).
+    if status in SMS_FINAL or status in VOICE_FINAL:
         attempt_record_outcome(attempt_id=attempt_id, provider_status=status, provider_id=report.provider_id,
                                duration=report.duration, playback=report.playback, error=report.error)
-    elif status in in_flight:
-        attempt_mark_in_flight(attempt_id=attempt_id, kind=kind, provider_id=report.provider_id)
-    else:
-        logger.warning("Unknown %s status %r for attempt %s", kind, report.status, attempt_id)
+    elif status in IN_FLIGHT_STATUS:
+        attempt_mark_in_flight(attempt_id=attempt_id, status=IN_FLIGHT_STATUS[status],
+                               provider_id=report.provider_id)
+    elif status != "queued":
+        logger.warning("Unknown status %r for attempt %s", report.status, attempt_id)
