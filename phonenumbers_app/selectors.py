@@ -26,3 +26,11 @@ def owned_numbers_resolve(*, user, values: list[str], capability: str) -> dict[s
         by_key[row.phone_number] = row
         by_key[row.phone_number.lstrip("+")] = row
     return {value: by_key.get(value) or by_key.get(value.lstrip("+")) for value in wanted}
+
+
+def number_in_use_by_running_campaign(number: PhoneNumber) -> bool:
+    """True while a campaign that sends from ``number`` has a run in progress
+    (scheduled, running, paused, or cancelled with calls still in flight)."""
+    from campaigns.models import Run
+
+    return Run.objects.filter(finished_at__isnull=True, campaign__user_phone=number).exists()
