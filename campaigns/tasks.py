@@ -17,3 +17,11 @@ def dispatch_chunk_task(run_id: int, chunk: int) -> int:
 def runs_sweep_task() -> dict:
     """Start due runs, re-publish lost work, reconcile stuck sends, finish idle runs."""
     return runs_sweep()
+
+
+@shared_task(name="campaigns.bench_noop", ignore_result=True)
+def bench_noop_task() -> None:
+    """Baseline of ``manage.py bench dispatch``: one cache INCR, nothing else."""
+    from django.core.cache import cache
+
+    cache.incr("bench:noop")
