@@ -27,18 +27,6 @@ def owned_number_get(*, user, sid: str) -> PhoneNumber:
     return number
 
 
-def number_in_use_by_running_campaign(number: PhoneNumber) -> bool:
-    """Whether a campaign run in progress uses ``number`` as its caller ID / sender,
-    which makes releasing it a 409.
-
-    Always False for now: runs are modelled by the execution-engine issue, which
-    fills this in (campaigns whose ``user_phone`` includes the number and that
-    have a run that has begun and not ended). Called inside the release
-    transaction, with the number row locked.
-    """
-    return False
-
-
 def owned_numbers_resolve(*, user, values: list[str], capability: str) -> dict[str, PhoneNumber | None]:
     """Map each given ``phone_number`` (E.164 or as shown) or ``phone_number_sid`` to the
     owner's number with ``capability`` ("voice" or "sms"), or None when it is not one.
@@ -54,3 +42,11 @@ def owned_numbers_resolve(*, user, values: list[str], capability: str) -> dict[s
         by_key[row.phone_number] = row
         by_key[row.phone_number.lstrip("+")] = row
     return {value: by_key.get(value) or by_key.get(value.lstrip("+")) for value in wanted}
+
+
+def number_in_use_by_running_campaign(number: PhoneNumber) -> bool:
+    """True while a campaign that sends from ``number`` has a run in progress
+    (scheduled, running, paused, or cancelled with calls still in flight)."""
+    from campaigns.models import Run
+
+    return Run.objects.filter(finished_at__isnull=True, campaign__user_phone=number).exists()

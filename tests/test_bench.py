@@ -36,3 +36,11 @@ def test_ratelimit_bench_quick_stays_within_the_rate():
     ratios = measure(duration=3.0, window=1.0, rate=20.0)
     assert all(r <= 1.0 for r in ratios), ratios
     assert all(r >= 0.9 for r in ratios), ratios
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dispatch_bench_quick_prints_its_three_figures(purge_broker):
+    out = StringIO()
+    call_command("bench", "dispatch", "--quick", stdout=out)
+    text = out.getvalue()
+    assert "(a) no-op tasks" in text and "(b) 500 recipients" in text and "ratio" in text

@@ -1,5 +1,7 @@
 """The beat schedule, in code. Each app's periodic sweeps are listed here."""
 
+from tingting.env import env_int
+
 BEAT_SCHEDULE: dict = {
     "idempotency-purge": {"task": "tingting.idempotency_purge", "schedule": 3600.0},
     # A no-op with the local inventory; with Twilio it refreshes the numbers on sale.
@@ -9,4 +11,6 @@ BEAT_SCHEDULE: dict = {
     "tling-schedules-sweep": {"task": "tling.schedules_sweep", "schedule": 15.0},
     # Status webhooks whose retry is due (the schedule is in WebhookEvent.next_attempt_at).
     "webhook-sweep": {"task": "tingting.webhook_sweep", "schedule": 15.0},
+    # Due scheduled runs, lost chunk tasks, sends stuck in flight (campaigns).
+    "campaign-runs-sweep": {"task": "campaigns.runs_sweep", "schedule": float(env_int("RUN_SWEEP_SECONDS", 15))},
 }

@@ -202,6 +202,16 @@ OTP_VOICE = env("OTP_VOICE", "np_rija")
 OTP_VOICE_LENGTH_FACTOR = float(env("OTP_VOICE_LENGTH_FACTOR", "1.2"))
 OTP_VOICE_REPEAT = env_int("OTP_VOICE_REPEAT", 2)
 OTP_STUCK_SECONDS = env_int("OTP_STUCK_SECONDS", 120)
+# Campaign runs (README "Campaign execution"): recipients per dispatch task, and
+# how long queued work may wait unclaimed / a claimed send may stay unresolved
+# before the sweeper re-publishes / reconciles it. The sweep interval,
+# RUN_SWEEP_SECONDS (default 15), is read by tingting/beat.py.
+RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 200)
+RUN_STALE_QUEUED_SECONDS = env_int("RUN_STALE_QUEUED_SECONDS", 120)
+RUN_STUCK_SENDING_SECONDS = env_int("RUN_STUCK_SENDING_SECONDS", 120)
+RUN_RECHECK_IN_FLIGHT_SECONDS = env_int("RUN_RECHECK_IN_FLIGHT_SECONDS", 600)
+RUN_GIVE_UP_IN_FLIGHT_SECONDS = env_int("RUN_GIVE_UP_IN_FLIGHT_SECONDS", 6 * 3600)
+RUN_MAX_TRIES = env_int("RUN_MAX_TRIES", 3)
 
 # Providers: dotted paths to the backend classes (API_CONTRACT §6, §8).
 SMS_BACKEND = env("SMS_BACKEND", "tingting.providers.simulated.SimulatedSmsBackend")

@@ -1,3 +1,4 @@
 from campaigns.models.campaign import Campaign, Recipient
+from campaigns.models.run import Attempt, Run
 
-__all__ = ["Campaign", "Recipient"]
+__all__ = ["Attempt", "Campaign", "Recipient", "Run"]

@@ -79,6 +79,9 @@ def idempotent(handler=None, *, store=None, replay=None):
                 raise ConflictError("A request with this Idempotency-Key is still being processed.",
                                     code="idempotency_in_progress")
             body = existing.response_body
+            # Stored as JSON text: jsonb would reorder the envelope's keys.
+            if isinstance(body, str):
+                body = json.loads(body)
             if replay is not None and body is not None:
                 body = replay(body)
             response = Response(body, status=existing.response_status)
@@ -93,7 +96,7 @@ def idempotent(handler=None, *, store=None, replay=None):
         body = getattr(response, "data", None)
         IdempotencyRecord.objects.filter(user=request.user, key=key).update(
             state=IdempotencyRecord.State.DONE, response_status=response.status_code,
-            response_body=store(body) if store is not None and body is not None else body,
+            response_body=json.dumps(store(body) if store is not None and body is not None else body, default=str),
         )
         return response
 

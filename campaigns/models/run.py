@@ -1,0 +1,141 @@
+"""Runs of a campaign and their attempts (one per targeted recipient).
+
+A run is one ``begin``: its content, its target set and its credit hold. Each
+target gets exactly one ``Attempt``, unique per (run, recipient); the attempt's
+``status`` only moves forward (queued → sending → sent/ringing → final), which
+is what makes redelivered tasks and repeated reports harmless.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Run(models.Model):
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled"
+        RUNNING = "running"
+        PAUSED = "paused"
+        COMPLETED = "completed"  # every attempt reached a final outcome
+        CANCELLED = "cancelled"
+
+    class Kind(models.TextChoices):
+        SMS = "sms"
+        VOICE = "voice"
+
+    class Content(models.TextChoices):
+        MESSAGE = "message"  # SMS text, or text spoken by TTS
+        AUDIO = "audio"  # the campaign's uploaded audio file
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="runs")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices)
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    content = models.CharField(max_length=8, choices=Content.choices)
+
+    # Content snapshot: later edits of the campaign do not change a run.
+    message = models.TextField(blank=True, default="")
+    is_personalised = models.BooleanField(default=False)
+    audio_name = models.CharField(max_length=500, blank=True, default="", help_text="storage name")
+    audio_seconds = models.FloatField(null=True, blank=True)
+    voice_input = models.CharField(max_length=32, default="np_rija")
+    length_factor = models.FloatField(default=1.0)
+    # Prices at begin: the hold and the charges use the same ones.
+    sms_rate = models.PositiveIntegerField(default=1)
+    voice_rate = models.PositiveIntegerField(default=1)
+    pulse_seconds = models.PositiveIntegerField(default=30)
+
+    total = models.PositiveIntegerField(default=0)
+    chunks = models.PositiveIntegerField(default=0)
+    hold_amount = models.PositiveBigIntegerField(default=0, help_text="credits held at begin")
+    # What the run's end gave back (the part no attempt charged or released).
+    end_release = models.PositiveBigIntegerField(default=0)
+
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Set once, when the last attempt is final and the rest of the hold went back.
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # One run in progress per campaign: the database answers a double begin.
+            models.UniqueConstraint(
+                fields=["campaign"], condition=Q(finished_at__isnull=True), name="campaigns_run_one_active"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "scheduled_for"], name="campaigns_run_due"),
+            models.Index(fields=["campaign", "-id"], name="campaigns_run_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of campaign {self.campaign_id} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.finished_at is None
+
+
+class Attempt(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"  # waiting for a chunk task to claim it
+        SENDING = "sending"  # claimed: the provider is being (or was) called
+        SENT = "sent"  # SMS accepted, in flight
+        RINGING = "ringing"  # call placed, in flight
+        COMPLETED = "completed"
+        HUNGUP = "hungup"
+        UNANSWERED = "unanswered"
+        FAILED = "failed"
+        TERMINATED = "terminated"
+
+    PENDING = (Status.QUEUED, Status.SENDING, Status.SENT, Status.RINGING)
+    IN_FLIGHT = (Status.SENDING, Status.SENT, Status.RINGING)
+    FINAL = (Status.COMPLETED, Status.HUNGUP, Status.UNANSWERED, Status.FAILED, Status.TERMINATED)
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="attempts")
+    recipient = models.ForeignKey("campaigns.Recipient", on_delete=models.CASCADE, related_name="run_attempts")
+    chunk = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    provider_status = models.CharField(max_length=32, blank=True, default="")
+    provider_id = models.CharField(max_length=64, blank=True, default="")
+    # The rendered text when the message is personalised (else the run's message).
+    text = models.TextField(blank=True, default="")
+    share = models.PositiveBigIntegerField(default=0, help_text="credits of the run's hold for this attempt")
+    charged = models.PositiveBigIntegerField(default=0, help_text="credits charged from the hold")
+    released = models.PositiveBigIntegerField(default=0, help_text="credits of the share given back")
+    extra_charged = models.PositiveBigIntegerField(default=0, help_text="charged beyond the share")
+    tries = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=255, blank=True, default="")
+    duration = models.PositiveIntegerField(null=True, blank=True)
+    playback = models.PositiveIntegerField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "recipient"], name="campaigns_attempt_unique_recipient"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "chunk", "status"], name="campaigns_attempt_chunk"),
+            models.Index(fields=["run", "status"], name="campaigns_attempt_run_status"),
+            models.Index(fields=["status", "claimed_at"], name="campaigns_attempt_inflight"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.pk} ({self.status})"
+
+    @property
+    def reference(self) -> str:
+        return f"attempt:{self.pk}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL

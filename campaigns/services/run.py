@@ -1,0 +1,546 @@
+"""Runs: begin (hold credits, create attempts), start, pause, resume, cancel, finish,
+and the recording of provider outcomes (charge what was used, release the rest).
+
+Credit flow of one run (API_CONTRACT §2 begin, §5, §9 "What is charged"):
+``hold(estimate)`` in the transaction that creates the run; each attempt owns a
+``share`` of that hold; its final outcome charges what it used from the hold
+(``attempt:<id>:charge``) and releases the rest of its share
+(``attempt:<id>:release``); cancel releases the shares of every attempt it
+terminates (``run:<id>:cancel``); the run's end releases whatever is left
+(``run:<id>:end``). Every movement has its idempotency key, so a repeated report
+or a redelivered task never moves credits twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from accounts import ledger
+from campaigns.models import Attempt, Campaign, Recipient, Run
+from tingting.api.errors import (
+    ConflictError,
+    FieldError,
+    InsufficientCreditsError,
+    InvalidInputError,
+    NotFoundError,
+)
+from tingting.providers.base import StatusReport
+from tingting.segments import segment_count
+
+logger = logging.getLogger(__name__)
+
+VOICES = ("np_rija", "np_prasanna", "np_binod")
+VOICE_ALIASES = {"np_prashanna": "np_prasanna"}
+RERUN_STATUSES = ("hungup", "unanswered", "failed", "terminated", "completed")
+PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
+# Distinct personalised voice texts rendered at begin for an exact estimate;
+# beyond this the longest text's duration is held for every recipient.
+RENDER_AT_BEGIN_LIMIT = 20
+
+S = Attempt.Status
+# Provider statuses (tingting.providers.base.StatusReport) → (our status, charged?).
+SMS_FINAL = {
+    "delivered": (S.COMPLETED, True),
+    "undelivered": (S.FAILED, True),
+    "expired": (S.FAILED, True),
+    "failed": (S.FAILED, False),
+    "rejected": (S.FAILED, False),
+}
+VOICE_FINAL = {
+    "completed": (S.COMPLETED, True),
+    "hungup": (S.HUNGUP, True),
+    "unanswered": (S.UNANSWERED, False),
+    "busy": (S.UNANSWERED, False),
+    "no-answer": (S.UNANSWERED, False),
+    "failed": (S.FAILED, False),
+    "canceled": (S.FAILED, False),
+}
+IN_FLIGHT_STATUS = {
+    "accepted": S.SENT, "sending": S.SENT, "sent": S.SENT,
+    "initiated": S.RINGING, "ringing": S.RINGING, "in-progress": S.RINGING, "answered": S.RINGING,
+}
+
+
+# --- Begin -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AudioUpload:
+    """A checked ``aud_file`` upload (``tingting.voice.uploads.inspect_audio_upload``)."""
+
+    file: object
+    seconds: float
+
+
+def placeholders(text: str) -> list[str]:
+    return PLACEHOLDER.findall(text)
+
+
+def render_message(text: str, tags: dict) -> str:
+    """``{tags_x}`` → the recipient's tag value (keys stored as ``tags_x`` or ``x``)."""
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        found = tags.get(name, tags.get(name.removeprefix("tags_"), ""))
+        return "" if found is None else str(found)
+
+    return PLACEHOLDER.sub(value, text)
+
+
+def _check_placeholders(campaign: Campaign, text: str) -> None:
+    unknown = [name for name in placeholders(text) if name not in (campaign.usable_tags or [])]
+    if unknown:
+        names = ", ".join("{" + name + "}" for name in dict.fromkeys(unknown))
+        raise InvalidInputError(
+            f"message uses placeholders that are not usable tags of this campaign: {names}.",
+            field="message", code="unknown_placeholder",
+        )
+
+
+def _choose_content(
+    *, campaign: Campaign, message: str | None, audio: AudioUpload | None, priority: str | None
+) -> str:
+    """Which content this run uses (API_CONTRACT §2: message / aud_file / priority)."""
+    is_sms = campaign.services == Campaign.Services.SMS
+    if is_sms and audio is not None:
+        raise InvalidInputError("aud_file is only for PHONE campaigns.", field="aud_file", code="not_for_sms")
+    if is_sms and priority == "audio":
+        raise InvalidInputError("An SMS campaign sends its message; priority 'audio' does not apply.",
+                                field="priority", code="invalid_choice")
+    has_message = bool(message) or (message is None and bool(campaign.message))
+    has_audio = audio is not None or (not is_sms and bool(campaign.audio_file) and campaign.audio_seconds)
+    if priority == "message":
+        if not has_message:
+            raise InvalidInputError("priority is 'message' but no message is given or stored.",
+                                    field="priority", code="no_content")
+        return Run.Content.MESSAGE
+    if priority == "audio":
+        if not has_audio:
+            raise InvalidInputError("priority is 'audio' but no aud_file is given or stored.",
+                                    field="priority", code="no_content")
+        return Run.Content.AUDIO
+    given_message, given_audio = bool(message), audio is not None
+    if given_message != given_audio:  # exactly one given in this request: use it
+        return Run.Content.MESSAGE if given_message else Run.Content.AUDIO
+    if has_message and has_audio:
+        raise InvalidInputError("Both a message and audio are available: say which to use with priority "
+                                "('message' or 'audio').", field="priority", code="priority_required")
+    if has_message:
+        return Run.Content.MESSAGE
+    if has_audio:
+        return Run.Content.AUDIO
+    raise InvalidInputError("Give a message" + ("" if is_sms else " or an aud_file") + ": none is stored yet.",
+                            field="message", code="no_content")
+
+
+def _targets(*, campaign: Campaign, individual: list[int] | None, statuses: list[str] | None) -> list[tuple]:
+    recipients = Recipient.objects.filter(campaign=campaign).order_by("id")
+    if individual:
+        wanted = list(dict.fromkeys(individual))
+        rows = list(recipients.filter(pk__in=wanted).values_list("id", "number", "tags"))
+        found = {row[0] for row in rows}
+        missing = [FieldError(f"individual.{index}", "not_found",
+                              f"{value} is not a recipient of this campaign.")
+                   for index, value in enumerate(individual) if value not in found]
+        if missing:
+            raise InvalidInputError(missing[0].message, errors=missing, code="not_found")
+        return rows
+    if statuses:
+        return list(recipients.filter(status__in=statuses).values_list("id", "number", "tags"))
+    return list(recipients.filter(status=Recipient.Status.NOT_STARTED).values_list("id", "number", "tags"))
+
+
+def _voice_seconds(*, texts: list[str], voice: str, length_factor: float) -> dict[str, float] | float:
+    """Durations of the distinct texts, or one upper bound when there are too many."""
+    from tingting.voice.render import render_cached
+
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) <= RENDER_AT_BEGIN_LIMIT:
+        return {text: render_cached(text=text, voice=voice, length_factor=length_factor).duration
+                for text in distinct}
+    longest = max(distinct, key=len)
+    return render_cached(text=longest, voice=voice, length_factor=length_factor).duration
+
+
+def voice_share(*, seconds: float, pulse_seconds: int, rate: int) -> int:
+    return max(1, math.ceil(seconds / pulse_seconds)) * rate
+
+
+def run_begin(
+    *,
+    user,
+    campaign_id: int,
+    message: str | None = None,
+    audio: AudioUpload | None = None,
+    voice_input: str | None = None,
+    length_factor: float | None = None,
+    schedule_at: datetime | None = None,
+    individual: list[int] | None = None,
+    statuses: list[str] | None = None,
+    priority: str | None = None,
+    chunk_size: int | None = None,
+) -> Run:
+    """Start (or schedule) a run of the campaign: content chosen and stored on the
+    campaign, one attempt per target, the estimate held, chunks published after
+    commit. Raises NotFoundError (not the owner's), InvalidInputError (content,
+    placeholders, targets), InsufficientCreditsError (402, nothing starts),
+    ConflictError (a run is in progress). Not safe to repeat: a second call
+    while the first run is active answers 409."""
+    from django.conf import settings
+
+    chunk_size = chunk_size or settings.RUN_CHUNK_SIZE
+    try:
+        with transaction.atomic():
+            # The campaign row lock serialises two begins of one campaign; the
+            # partial unique index on runs is the backstop.
+            campaign = Campaign.objects.select_for_update().filter(owner=user, pk=campaign_id).first()
+            if campaign is None:
+                raise NotFoundError("Campaign not found.")
+            if campaign.import_state in (Campaign.ImportState.PENDING, Campaign.ImportState.RUNNING):
+                raise ConflictError("The campaign's recipients are still being imported.",
+                                    code="import_in_progress")
+            if Run.objects.filter(campaign=campaign, finished_at__isnull=True).exists():
+                raise ConflictError("Campaign is already running.", code="campaign_running")
+            run = _create_run(campaign=campaign, user=user, message=message, audio=audio,
+                              voice_input=voice_input, length_factor=length_factor, schedule_at=schedule_at,
+                              individual=individual, statuses=statuses, priority=priority,
+                              chunk_size=chunk_size)
+    except IntegrityError as exc:
+        raise ConflictError("Campaign is already running.", code="campaign_running") from exc
+    return run
+
+
+def _create_run(*, campaign, user, message, audio, voice_input, length_factor, schedule_at, individual,
+                statuses, priority, chunk_size) -> Run:
+    from django.conf import settings
+
+    is_sms = campaign.services == Campaign.Services.SMS
+    content = _choose_content(campaign=campaign, message=message, audio=audio, priority=priority)
+    text = (message if message else campaign.message) if content == Run.Content.MESSAGE else ""
+    if content == Run.Content.MESSAGE:
+        _check_placeholders(campaign, text)
+    voice = voice_input or campaign.voice_input or "np_rija"
+    factor = length_factor if length_factor is not None else (campaign.length_factor or 1.0)
+    targets = _targets(campaign=campaign, individual=individual, statuses=statuses)
+    if not targets:
+        raise InvalidInputError("No recipient matches: nothing to run.",
+                                field="status" if statuses else None, code="empty_target")
+
+    personalised = content == Run.Content.MESSAGE and bool(placeholders(text))
+    texts = [render_message(text, tags or {}) for _, _, tags in targets] if personalised else []
+    run = Run(campaign=campaign, owner=user, kind=Run.Kind.SMS if is_sms else Run.Kind.VOICE,
+              content=content, message=text, is_personalised=personalised, voice_input=voice,
+              length_factor=factor, sms_rate=user.sms_rate, voice_rate=user.voice_rate,
+              pulse_seconds=settings.VOICE_PULSE_SECONDS, total=len(targets),
+              chunks=math.ceil(len(targets) / chunk_size), scheduled_for=schedule_at,
+              state=Run.State.SCHEDULED if schedule_at else Run.State.RUNNING,
+              started_at=None if schedule_at else timezone.now())
+
+    if is_sms:
+        if personalised:
+            shares = [max(1, segment_count(t)) * run.sms_rate for t in texts]
+        else:
+            shares = [max(1, segment_count(text)) * run.sms_rate] * len(targets)
+    else:
+        if content == Run.Content.AUDIO:
+            seconds = audio.seconds if audio is not None else campaign.audio_seconds
+            run.audio_seconds = seconds
+            shares = [voice_share(seconds=seconds, pulse_seconds=run.pulse_seconds, rate=run.voice_rate)]
+            shares *= len(targets)
+        elif personalised:
+            durations = _voice_seconds(texts=texts, voice=voice, length_factor=factor)
+            shares = [voice_share(seconds=durations[t] if isinstance(durations, dict) else durations,
+                                  pulse_seconds=run.pulse_seconds, rate=run.voice_rate) for t in texts]
+        else:
+            from tingting.voice.render import render_cached
+
+            render = render_cached(text=text, voice=voice, length_factor=factor)
+            run.audio_name, run.audio_seconds = render.audio.name, render.duration
+            shares = [voice_share(seconds=render.duration, pulse_seconds=run.pulse_seconds,
+                                  rate=run.voice_rate)] * len(targets)
+    run.hold_amount = sum(shares)
+    run.save()
+    if run.hold_amount:
+        # 402 here rolls back the run, its attempts and the stored content.
+        ledger.hold(user_id=user.pk, amount=run.hold_amount, idempotency_key=f"run:{run.pk}:hold",
+                    reference=f"run:{run.pk}", note=f"campaign {campaign.pk} run")
+
+    now = timezone.now()
+    Attempt.objects.bulk_create(
+        [Attempt(run=run, recipient_id=recipient_id, chunk=index // chunk_size, share=shares[index],
+                 text=texts[index] if personalised else "", queued_at=None if schedule_at else now)
+         for index, (recipient_id, _, _) in enumerate(targets)],
+        batch_size=2000,
+    )
+    Recipient.objects.filter(run_attempts__run=run).update(
+        status=Recipient.Status.SCHEDULED if schedule_at else Recipient.Status.QUEUED
+    )
+
+    fields = ["voice_input", "length_factor", "updated_at"]
+    campaign.voice_input, campaign.length_factor = voice, factor
+    if message:
+        campaign.message = message
+        fields.append("message")
+    if audio is not None:
+        campaign.audio_file.save(getattr(audio.file, "name", "audio.wav"), audio.file, save=False)
+        campaign.audio_seconds = audio.seconds
+        fields += ["audio_file", "audio_seconds"]
+    campaign.save(update_fields=fields)
+    if run.content == Run.Content.AUDIO:
+        run.audio_name = campaign.audio_file.name
+        run.save(update_fields=["audio_name", "audio_seconds"])
+    if not schedule_at:
+        _publish_after_commit(run.pk, range(run.chunks))
+    return run
+
+
+def _publish_after_commit(run_id: int, chunks) -> None:
+    from campaigns.services.dispatch import chunks_publish
+
+    chunk_list = list(chunks)
+    transaction.on_commit(lambda: chunks_publish(run_id=run_id, chunks=chunk_list))
+
+
+# --- State transitions -------------------------------------------------------------
+
+
+def run_start(*, run: Run) -> Run:
+    """Scheduled → running for a run locked by the caller (the sweeper). Publishes
+    its chunks after commit."""
+    now = timezone.now()
+    run.state, run.started_at = Run.State.RUNNING, now
+    run.save(update_fields=["state", "started_at"])
+    Attempt.objects.filter(run=run, status=S.QUEUED).update(queued_at=now)
+    Recipient.objects.filter(run_attempts__run=run, status=Recipient.Status.SCHEDULED).update(
+        status=Recipient.Status.QUEUED
+    )
+    _publish_after_commit(run.pk, range(run.chunks))
+    return run
+
+
+def _active_run_locked(*, user, campaign_id: int) -> Run:
+    if not Campaign.objects.filter(owner=user, pk=campaign_id).exists():
+        raise NotFoundError("Campaign not found.")
+    run = (Run.objects.select_for_update().filter(campaign_id=campaign_id, finished_at__isnull=True)
+           .order_by("-id").first())
+    if run is None:
+        raise ConflictError("The campaign has no run in progress.", code="no_active_run")
+    return run
+
+
+def run_pause(*, user, campaign_id: int) -> Run:
+    """Running → paused: no new attempt is claimed; calls in flight finish.
+    Raises NotFoundError, ConflictError (no running run). Not repeatable (409)."""
+    with transaction.atomic():
+        run = _active_run_locked(user=user, campaign_id=campaign_id)
+        if run.state != Run.State.RUNNING:
+            raise ConflictError(f"The run is {run.state}; only a running run can be paused.",
+                                code="invalid_state")
+        run.state = Run.State.PAUSED
+        run.save(update_fields=["state"])
+    return run
+
+
+def run_resume(*, user, campaign_id: int) -> Run:
+    """Paused → running; re-publishes the chunks that still have queued attempts.
+    Raises NotFoundError, ConflictError (not paused)."""
+    with transaction.atomic():
+        run = _active_run_locked(user=user, campaign_id=campaign_id)
+        if run.state != Run.State.PAUSED:
+            raise ConflictError(f"The run is {run.state}; only a paused run can be resumed.",
+                                code="invalid_state")
+        run.state = Run.State.RUNNING
+        run.save(update_fields=["state"])
+        pending = Attempt.objects.filter(run=run, status=S.QUEUED)
+        chunks = sorted(set(pending.values_list("chunk", flat=True)))
+        pending.update(queued_at=timezone.now())
+        _publish_after_commit(run.pk, chunks)
+    transaction.on_commit(lambda: run_finish_if_done(run_id=run.pk))
+    return run
+
+
+def run_cancel(*, user, campaign_id: int) -> Run:
+    """Cancel the campaign's run in progress (scheduled, running or paused): every
+    attempt not yet claimed becomes ``terminated`` and its share is released now;
+    attempts in flight finish and are charged as usual. Raises NotFoundError,
+    ConflictError (nothing to cancel, or already cancelled)."""
+    with transaction.atomic():
+        run = _active_run_locked(user=user, campaign_id=campaign_id)
+        return _cancel_locked(run)
+
+
+def run_cancel_by_id(*, run_id: int) -> Run:
+    """The admin action: cancel a run by id (same rules as ``run_cancel``)."""
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id, finished_at__isnull=True).first()
+        if run is None:
+            raise ConflictError("The run has already finished.", code="invalid_state")
+        return _cancel_locked(run)
+
+
+def _cancel_locked(run: Run) -> Run:
+    if run.state == Run.State.CANCELLED:
+        raise ConflictError("The run is already cancelled.", code="invalid_state")
+    now = timezone.now()
+    # Only unclaimed attempts: a chunk task's claim (queued → sending) and this
+    # update exclude each other on the row.
+    Attempt.objects.filter(run=run, status=S.QUEUED).update(
+        status=S.TERMINATED, released=F("share"), finished_at=now, error="cancelled"
+    )
+    Recipient.objects.filter(run_attempts__run=run, run_attempts__status=S.TERMINATED).update(
+        status=Recipient.Status.TERMINATED
+    )
+    released = Attempt.objects.filter(run=run, status=S.TERMINATED).aggregate(n=Sum("share"))["n"] or 0
+    if released:
+        ledger.release(user_id=run.owner_id, amount=released, idempotency_key=f"run:{run.pk}:cancel",
+                       reference=f"run:{run.pk}", note="run cancelled")
+    run.state, run.cancelled_at = Run.State.CANCELLED, now
+    run.save(update_fields=["state", "cancelled_at"])
+    run_id = run.pk
+    transaction.on_commit(lambda: run_finish_if_done(run_id=run_id))
+    return run
+
+
+def run_finish_if_done(*, run_id: int) -> bool:
+    """When no attempt of the run is pending: release what is left of the hold and
+    mark the run finished (completed, or cancelled). Safe to call any number of
+    times, concurrently: the run row lock and ``finished_at`` make it happen once."""
+    pending = Attempt.objects.filter(run_id=run_id, status__in=Attempt.PENDING)
+    if pending.exists():
+        return False
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id, finished_at__isnull=True).first()
+        if run is None or run.state == Run.State.SCHEDULED or pending.exists():
+            return False
+        sums = Attempt.objects.filter(run_id=run_id).aggregate(charged=Sum("charged"), released=Sum("released"))
+        rest = run.hold_amount - (sums["charged"] or 0) - (sums["released"] or 0)
+        if rest > 0:
+            ledger.release(user_id=run.owner_id, amount=rest, idempotency_key=f"run:{run.pk}:end",
+                           reference=f"run:{run.pk}", note="run finished")
+        run.end_release = max(rest, 0)
+        run.finished_at = timezone.now()
+        if run.state != Run.State.CANCELLED:
+            run.state = Run.State.COMPLETED
+        run.save(update_fields=["end_release", "finished_at", "state"])
+    return True
+
+
+# --- Outcomes ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _run_prices(run_id: int) -> Run:
+    """The fields of a run that never change after begin (owner, kind, prices)."""
+    return Run.objects.only("id", "owner_id", "kind", "pulse_seconds", "voice_rate").get(pk=run_id)
+
+
+def _charge_for(*, run: Run, attempt: Attempt, charged: bool, duration: int | None) -> int:
+    if not charged:
+        return 0
+    if run.kind == Run.Kind.SMS:
+        return attempt.share
+    return voice_share(seconds=duration or 0, pulse_seconds=run.pulse_seconds, rate=run.voice_rate)
+
+
+def attempt_record_outcome(
+    *,
+    attempt_id: int,
+    provider_status: str,
+    provider_id: str = "",
+    duration: int | None = None,
+    playback: int | None = None,
+    error: str = "",
+) -> Attempt | None:
+    """Record a final provider outcome: the attempt and its recipient get the
+    contract status, duration and playback; what was used is charged from the
+    hold and the rest of the share released. Safe to repeat and to race: the
+    attempt row lock and the final-status check make the second call a no-op."""
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().filter(pk=attempt_id).first()
+        if attempt is None or attempt.is_final:
+            return attempt
+        run = _run_prices(attempt.run_id)
+        table = SMS_FINAL if run.kind == Run.Kind.SMS else VOICE_FINAL
+        status, is_charged = table.get(provider_status, (S.FAILED, False))
+        if status in (S.UNANSWERED, S.FAILED) or run.kind == Run.Kind.SMS:
+            duration = playback = None
+        used = _charge_for(run=run, attempt=attempt, charged=is_charged, duration=duration)
+        from_hold = min(used, attempt.share)
+        released = attempt.share - from_hold
+        extra = used - from_hold
+        key = f"attempt:{attempt.pk}"
+        if from_hold:
+            ledger.charge(user_id=run.owner_id, amount=from_hold, from_held=True,
+                          idempotency_key=f"{key}:charge", reference=key)
+        if released:
+            ledger.release(user_id=run.owner_id, amount=released, idempotency_key=f"{key}:release",
+                           reference=key)
+        if extra:
+            try:
+                ledger.charge(user_id=run.owner_id, amount=extra, from_held=False,
+                              idempotency_key=f"{key}:extra", reference=key)
+            except InsufficientCreditsError:
+                logger.warning("attempt %s used %s credits beyond its hold; balance too low", key, extra)
+                extra = 0
+        now = timezone.now()
+        attempt.status, attempt.provider_status = status, provider_status
+        attempt.provider_id = attempt.provider_id or provider_id
+        attempt.charged, attempt.released, attempt.extra_charged = from_hold, released, extra
+        attempt.duration, attempt.playback = duration, playback
+        attempt.error = (error or ("" if status in (S.COMPLETED, S.HUNGUP) else provider_status))[:255]
+        attempt.finished_at = now
+        attempt.submitted_at = attempt.submitted_at or now
+        attempt.save(update_fields=["status", "provider_status", "provider_id", "charged", "released",
+                                    "extra_charged", "duration", "playback", "error", "finished_at",
+                                    "submitted_at"])
+        Recipient.objects.filter(pk=attempt.recipient_id).update(
+            status=status, duration=duration, playback=playback,
+            credit_consumed=F("credit_consumed") + from_hold + extra, attempts=F("attempts") + 1,
+            last_attempt_at=now, last_error=attempt.error,
+        )
+        run_id = run.pk
+        transaction.on_commit(lambda: run_finish_if_done(run_id=run_id))
+    return attempt
+
+
+def attempt_mark_in_flight(*, attempt_id: int, status: str, provider_id: str = "") -> bool:
+    """The provider accepted the message / placed the call: ``sent`` / ``ringing``.
+    Never moves a final attempt back; safe to repeat."""
+    changes = {"status": status, "submitted_at": timezone.now()}
+    if provider_id:
+        changes["provider_id"] = provider_id
+    updated = Attempt.objects.filter(pk=attempt_id, status__in=(S.QUEUED, S.SENDING)).update(**changes)
+    if updated:
+        Recipient.objects.filter(run_attempts__pk=attempt_id, status=Recipient.Status.QUEUED).update(status=status)
+    return bool(updated)
+
+
+def attempt_record_report(report: StatusReport) -> None:
+    """Handler for status reports with references ``attempt:<id>`` (registered in
+    ``CampaignsConfig.ready``). Reports may arrive twice, late, out of order, or
+    before the submission was recorded; none moves a status backwards."""
+    try:
+        attempt_id = int(report.reference.split(":", 1)[1])
+    except (IndexError, ValueError):
+        logger.warning("Malformed attempt reference %r", report.reference)
+        return
+    status = report.status.lower()
+    # The status alone says what it is: the SMS and voice vocabularies share only
+    # "failed" (the same outcome for both) and "queued" (nothing to record).
+    if status in SMS_FINAL or status in VOICE_FINAL:
+        attempt_record_outcome(attempt_id=attempt_id, provider_status=status, provider_id=report.provider_id,
+                               duration=report.duration, playback=report.playback, error=report.error)
+    elif status in IN_FLIGHT_STATUS:
+        attempt_mark_in_flight(attempt_id=attempt_id, status=IN_FLIGHT_STATUS[status],
+                               provider_id=report.provider_id)
+    elif status != "queued":
+        logger.warning("Unknown status %r for attempt %s", report.status, attempt_id)

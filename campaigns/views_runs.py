@@ -1,0 +1,80 @@
+"""Begin / pause / resume / cancel / progress of a campaign (API_CONTRACT §2 begin, §7)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.views import APIView
+
+from campaigns.selectors_runs import campaign_get_owned, run_progress
+from campaigns.serializers_runs import RunBeginInput, RunProgressOutput
+from campaigns.services.run import run_begin, run_cancel, run_pause, run_resume
+from tingting.api.envelope import ok
+from tingting.api.idempotency import idempotent
+from tingting.api.schema import envelope_of, tingting_responses
+
+ProgressEnvelope = envelope_of("RunProgressEnvelope", {"progress": RunProgressOutput()})
+
+
+def _owner_zone(user) -> ZoneInfo:
+    try:
+        return ZoneInfo(user.time_zone or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+class CampaignBeginView(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=RunBeginInput,
+        responses=tingting_responses({200: envelope_of("RunBeginEnvelope", {"hold amount": serializers.CharField()})}),
+        tags=["campaign runs"],
+    )
+    @idempotent
+    def post(self, request, campaign_id: int):
+        campaign = campaign_get_owned(user=request.user, campaign_id=campaign_id)
+        payload = RunBeginInput(data=request.data, context={"user": request.user})
+        payload.is_valid(raise_exception=True)
+        run = run_begin(user=request.user, campaign_id=campaign.pk, **payload.begin_kwargs())
+        if run.scheduled_for:
+            when = run.scheduled_for.astimezone(_owner_zone(request.user)).isoformat()
+            message = f"Campaign scheduled for {when}"
+        else:
+            message = "Campaign is running!!"
+        return ok({"hold amount": f"{run.hold_amount} credits on hold for {campaign.name} campaign."},
+                  message=message)
+
+
+class CampaignPauseView(APIView):
+    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}), tags=["campaign runs"])
+    def post(self, request, campaign_id: int):
+        run_pause(user=request.user, campaign_id=campaign_id)
+        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)},
+                  message="Campaign paused.")
+
+
+class CampaignResumeView(APIView):
+    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}), tags=["campaign runs"])
+    def post(self, request, campaign_id: int):
+        run_resume(user=request.user, campaign_id=campaign_id)
+        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)},
+                  message="Campaign resumed.")
+
+
+class CampaignCancelView(APIView):
+    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}), tags=["campaign runs"])
+    def post(self, request, campaign_id: int):
+        run_cancel(user=request.user, campaign_id=campaign_id)
+        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)},
+                  message="Campaign cancelled.")
+
+
+class CampaignProgressView(APIView):
+    @extend_schema(responses=tingting_responses({200: ProgressEnvelope}), tags=["campaign runs"])
+    def get(self, request, campaign_id: int):
+        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)})
