@@ -36,6 +36,8 @@ class Campaign(models.Model):
 
     import_state = models.CharField(max_length=10, choices=ImportState.choices, default=ImportState.NONE)
     import_report = models.JSONField(default=dict, blank=True)
+    # The uploaded file while a worker imports it (removed when the import ends).
+    import_file = models.FileField(upload_to="campaign-imports/%Y/%m/", blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
