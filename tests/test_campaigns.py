@@ -362,3 +362,26 @@ def test_in_flight_number_cannot_be_edited_or_deleted(auth_client, user, status)
                  code="number_in_flight")
     recipient.refresh_from_db()
     assert recipient.number == f"+977{np_mobile(0)}"
+
+
+# --- admin ---------------------------------------------------------------------------------------------
+
+
+def test_admin_lists_counts_pages_recipients_and_searches_numbers(client, user):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    campaign = make_campaign(user, name="Admin view", recipients=120)
+    Recipient.objects.filter(pk=campaign.recipients.order_by("id").first().pk).update(status="failed")
+    listing = client.get("/admin/campaigns/campaign/")
+    assert listing.status_code == 200
+    assert "120 — not started: 119, failed: 1" in listing.content.decode()
+    page = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/?recipients_page=3")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "+9779841000119" in html and "+9779841000000" not in html
+    found = client.get("/admin/campaigns/recipient/?q=9841000007")
+    assert found.status_code == 200 and "+9779841000007" in found.content.decode()
+    client.post("/admin/campaigns/campaign/", {"action": "delete_campaigns", "_selected_action": [campaign.pk]})
+    assert not Campaign.objects.filter(pk=campaign.pk).exists()

@@ -19,6 +19,7 @@ import codecs
 import csv
 import datetime as dt
 import json
+import math
 import re
 import zipfile
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ from tingting.api.errors import (
 )
 from tingting.phones import InvalidPhoneNumber, to_e164
 
+_encode_str = json.encoder.encode_basestring  # the C encoder when available; no ASCII escaping
 NUMBER_HEADERS = ("number", "phone", "phone_number", "mobile", "contact")
 INVALID_LIST_CAP = 100
 XLSX, CSV = "xlsx", "csv"
@@ -334,9 +336,10 @@ def detect_header(row: list) -> Header:
 
 class NumberParser:
     """``to_e164`` with a fast path for the common case: a national significant number of
-    the default region written as plain digits. The fast path only ever accepts what
-    ``phonenumbers`` accepts (same metadata patterns); everything else, and everything
-    it does not accept, goes through ``to_e164``."""
+    the default region written as plain digits. The fast path is one regular expression
+    built from the same ``phonenumbers`` metadata (general pattern and lengths, then any
+    number type's pattern and lengths) and only ever accepts what ``phonenumbers``
+    accepts; everything else goes through ``to_e164``."""
 
     _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
               "voicemail", "fixed_line", "mobile")
@@ -345,102 +348,118 @@ class NumberParser:
         self.region = region or settings.DEFAULT_PHONE_REGION
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(self.region)
         self.prefix = f"+{metadata.country_code}"
-        self.cc = str(metadata.country_code)
-        self.national_prefix = (re.compile(metadata.national_prefix_for_parsing)
-                                if metadata.national_prefix_for_parsing else None)
-        self.idd = re.compile(metadata.international_prefix) if metadata.international_prefix else None
-        self.general = self._desc(metadata.general_desc, None)
-        self.types = [d for d in (self._desc(getattr(metadata, t), self.general) for t in self._TYPES) if d]
+        general = metadata.general_desc
+        general_lengths = tuple(general.possible_length)
+        # Inputs phonenumbers would rewrite (national / international prefix, country code
+        # written without +, a leading zero) are left to it.
+        excluded = ["0", str(metadata.country_code)]
+        for pattern in (metadata.national_prefix_for_parsing, metadata.international_prefix):
+            if pattern:
+                excluded.append(f"(?:{pattern})")
+        alternatives = []
+        for name in self._TYPES:
+            desc = getattr(metadata, name)
+            if desc is None or not desc.national_number_pattern:
+                continue
+            lengths = tuple(desc.possible_length) or general_lengths
+            alternatives.append(f"(?={self._lengths(lengths)})(?:{desc.national_number_pattern})")
+        self._fast = None
+        if general.national_number_pattern and alternatives:
+            self._fast = re.compile(
+                "".join(f"(?!{e})" for e in excluded)
+                + f"(?={self._lengths(general_lengths)})(?=(?:{general.national_number_pattern})$)"
+                + "(?:" + "|".join(alternatives) + ")"
+            ).fullmatch
 
     @staticmethod
-    def _desc(desc, general):
-        if desc is None or not desc.national_number_pattern:
-            return None
-        lengths = frozenset(desc.possible_length) or (general[0] if general else frozenset())
-        return lengths, re.compile(desc.national_number_pattern).fullmatch
-
-    def _fast(self, digits: str) -> str | None:
-        if (digits[0] == "0" or digits.startswith(self.cc) or (self.national_prefix and self.national_prefix.match(digits))
-                or (self.idd and self.idd.match(digits))):
-            return None
-        lengths, match = self.general
-        size = len(digits)
-        if (lengths and size not in lengths) or not match(digits):
-            return None
-        for lengths, match in self.types:
-            if (not lengths or size in lengths) and match(digits):
-                return self.prefix + digits
-        return None
+    def _lengths(lengths: tuple[int, ...]) -> str:
+        if not lengths:
+            return r"\d+$"
+        return "(?:" + "|".join(rf"\d{{{n}}}$" for n in lengths) + ")"
 
     def parse(self, value) -> str:
         """E.164 or InvalidPhoneNumber."""
-        if isinstance(value, float) and value.is_integer():
+        if type(value) is float and value.is_integer():
             value = str(int(value))
-        if isinstance(value, str) and value.isascii() and value.isdigit():
-            fast = self._fast(value)
-            if fast is not None:
-                return fast
+        if type(value) is str and self._fast is not None and value.isascii() and self._fast(value):
+            return self.prefix + value
         return to_e164(value, region=self.region)
 
 
 # --- Writing rows ----------------------------------------------------------------------------------
 
 
+def _copy_text(value) -> str:
+    """One value in PostgreSQL COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dict | list):
+        value = json.dumps(value)
+    elif isinstance(value, dt.datetime | dt.date):
+        value = value.isoformat()
+    return _copy_escape(str(value))
+
+
+def _copy_escape(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
 class RecipientWriter:
-    """Writes new recipients of one campaign in batches: COPY on PostgreSQL, bulk_create
-    elsewhere. Columns and constant values come from the model, so added fields keep working."""
+    """Writes new recipients of one campaign in batches: COPY (text format, one buffer per
+    batch) on PostgreSQL, bulk_create elsewhere. The other columns and their values come
+    from the model's defaults, so fields added later keep working."""
 
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
         self.now = timezone.now()
-        self.pending: list[tuple[str, str]] = []  # (e164, tags json)
-        fields = [f for f in Recipient._meta.concrete_fields if not f.primary_key]
-        self.varying = ("number", "tags")
-        self.columns = [f.column for f in fields]
-        constants = []
-        for f in fields:
+        self.pending: list[str] = []  # "number\ttags" (COPY text) per row
+        constant_columns, constant_values = [], []
+        for f in Recipient._meta.concrete_fields:
+            if f.primary_key or f.name in ("number", "tags"):
+                continue
             if f.name == "campaign":
-                constants.append(campaign.pk)
+                value = campaign.pk
             elif f.name == "created_at":
-                constants.append(self.now)
-            elif f.name not in self.varying:
-                constants.append(f.get_db_prep_save(f.get_default(), connection))
-        self.constants = constants
-        self.order = [f.name for f in fields]
+                value = self.now
+            else:
+                value = f.get_default()
+            constant_columns.append(f.column)
+            constant_values.append(value)
+        quote = connection.ops.quote_name
+        columns = [Recipient._meta.get_field("number").column, Recipient._meta.get_field("tags").column,
+                   *constant_columns]
+        self.copy_sql = (f"COPY {quote(Recipient._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+                         "FROM STDIN")
+        self.line_end = "".join("\t" + _copy_text(v) for v in constant_values) + "\n"
 
     def add(self, number: str, tags_json: str) -> None:
-        self.pending.append((number, tags_json))
+        self.pending.append(number + "\t" + _copy_escape(tags_json))
 
     def flush(self) -> int:
         rows, self.pending = self.pending, []
         if not rows:
             return 0
         if connection.vendor == "postgresql":
-            self._copy(rows)
+            end = self.line_end
+            with connection.cursor() as cursor, cursor.cursor.copy(self.copy_sql) as copy:
+                for start in range(0, len(rows), 10_000):
+                    copy.write(end.join(rows[start:start + 10_000]) + end)
         else:
             Recipient.objects.bulk_create(
-                [Recipient(campaign=self.campaign, number=n, tags=json.loads(t)) for n, t in rows],
+                [Recipient(campaign=self.campaign, number=n, tags=json.loads(_copy_unescape(t)))
+                 for n, t in (line.split("\t", 1) for line in rows)],
                 batch_size=2000)
         return len(rows)
 
-    def _copy(self, rows: list[tuple[str, str]]) -> None:
-        number_at, tags_at = self.order.index("number"), self.order.index("tags")
-        constants = self.constants
-        template = []
-        it = iter(constants)
-        for name in self.order:
-            template.append(None if name in self.varying else next(it))
-        table = connection.ops.quote_name(Recipient._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608 - names from the model
-                row = list(template)
-                write = copy.write_row
-                for number, tags in rows:
-                    row[number_at] = number
-                    row[tags_at] = tags
-                    write(row)
+
+def _copy_unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), text)
 
 
 # --- The import itself -----------------------------------------------------------------------------
@@ -475,6 +494,22 @@ def _read_rows(path: Path, checked: CheckedFile) -> Iterator[list]:
     return _iter_csv_rows(path, checked.delimiter)
 
 
+def _tag_json(value) -> str | None:
+    """A tag cell as a JSON value (string or number); None for an empty cell."""
+    kind = type(value)
+    if kind is str:
+        value = value.strip()
+        return _encode_str(value) if value else None
+    if kind is float:
+        if value.is_integer():
+            return str(int(value))
+        return repr(value) if math.isfinite(value) else _encode_str(str(value))
+    if kind is int:
+        return str(value)
+    value = _tag_value(value)
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
 def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume: dict | None = None,
                 on_batch=None) -> tuple[Header, ImportReport]:
     """Read the file and write its recipients. Without ``on_batch`` everything is written
@@ -489,9 +524,9 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
     if skip_until:
         seen = {int(n[1:]) for n in Recipient.objects.filter(campaign=campaign).values_list("number", flat=True)}
     writer = RecipientWriter(campaign)
+    pending = writer.pending
     batch_rows = settings.IMPORT_BATCH_ROWS
     max_rows = settings.IMPORT_MAX_ROWS
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     rows = _read_rows(path, checked)
     header: Header | None = None
     rows_done = 0  # data rows consumed (blank ones too), for resuming
@@ -501,8 +536,11 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
             break
         if header is None:
             raise _file_error("The file has no rows.", "empty_file")
-        number_index, tag_columns = header.number_index, header.tags
+        number_index = header.number_index
+        # Keys pre-encoded once: '"tags_name":'.
+        tag_columns = [(index, _encode_str(name) + ":") for index, name in header.tags]
         row_number = 1
+        valid = duplicates = 0
         for row in rows:
             row_number += 1
             rows_done += 1
@@ -510,13 +548,13 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
                 continue
             if rows_done > max_rows:
                 raise _too_many_rows()
-            value = row[number_index] if number_index < len(row) else None
+            width = len(row)
+            value = row[number_index] if number_index < width else None
             if value is None or value == "":
-                if not any(cell not in (None, "") for cell in row):
-                    continue  # a blank line is not a row
-                report.rows += 1
-                report.reject(row_number, "", "the number is empty")
-                continue
+                if any(cell is not None and cell != "" for cell in row):
+                    report.rows += 1
+                    report.reject(row_number, "", "the number is empty")
+                continue  # a blank line is not a row
             report.rows += 1
             try:
                 e164 = parse(value)
@@ -525,20 +563,28 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
                 continue
             key = int(e164[1:])
             if key in seen:
-                report.duplicates += 1
+                duplicates += 1
                 continue
             seen.add(key)
-            tags = {}
+            parts = []
             for index, name in tag_columns:
-                if index < len(row):
+                if index < width:
                     tag = row[index]
                     if tag is not None and tag != "":
-                        tag = _tag_value(tag)
+                        tag = _tag_json(tag)
                         if tag is not None:
-                            tags[name] = tag
-            writer.add(e164, dumps(tags) if tags else "{}")
-            if on_batch is not None and len(writer.pending) >= batch_rows:
-                on_batch(writer, report, rows_done, header)
+                            parts.append(name + tag)
+            writer.add(e164, "{" + ",".join(parts) + "}" if parts else "{}")
+            valid += 1
+            if len(pending) >= batch_rows:
+                report.duplicates += duplicates
+                duplicates = 0
+                if on_batch is not None:
+                    on_batch(writer, report, rows_done, header)
+                else:
+                    report.added += writer.flush()
+                pending = writer.pending
+        report.duplicates += duplicates
         if on_batch is not None:
             on_batch(writer, report, rows_done, header)
         else:
