@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler
 from django.core.paginator import EmptyPage, Paginator
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -26,7 +28,7 @@ from campaigns.serializers import (
 from campaigns.services.campaign import campaign_create, campaign_delete, campaign_update
 from campaigns.services.recipients import recipient_add, recipient_delete, recipient_update
 from tingting.api.envelope import campaign_list_body, ok
-from tingting.api.errors import NotFoundError
+from tingting.api.errors import NotFoundError, PayloadTooLargeError
 from tingting.api.idempotency import idempotent
 from tingting.api.schema import envelope_of, tingting_responses
 
@@ -70,8 +72,38 @@ CAMPAIGN_LIST_SCHEMA = inline_serializer("CampaignList", {
 })
 
 
+class UploadLimitHandler(FileUploadHandler):
+    """Stops a campaign upload as soon as it passes IMPORT_MAX_UPLOAD_BYTES (413), instead of
+    spooling the whole body to disk first; the form fields get 1 MB of slack."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length and content_length > settings.IMPORT_MAX_UPLOAD_BYTES + 1024 * 1024:
+            raise self._too_large()
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received = start + len(raw_data)
+        if self.received > settings.IMPORT_MAX_UPLOAD_BYTES:
+            raise self._too_large()
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+    @staticmethod
+    def _too_large() -> PayloadTooLargeError:
+        return PayloadTooLargeError(
+            f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
+            field="send_to_number_file")
+
+
 class CampaignsView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def initial(self, request, *args, **kwargs):
+        if request.method == "POST":
+            request._request.upload_handlers.insert(0, UploadLimitHandler(request._request))
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         parameters=[CampaignListQuery, OpenApiParameter("status", str, description="added by the execution issue")],

@@ -131,7 +131,11 @@ def test_wrong_type_is_415(auth_client, name, content):
 
 def test_too_large_upload_is_413(auth_client, settings):
     settings.IMPORT_MAX_UPLOAD_BYTES = 1000
-    assert_error(post_file(auth_client, "l.csv", b"number\n" + b"9841000001\n" * 200), status=413)
+    assert_error(post_file(auth_client, "l.csv", b"number\n" + b"9841000001\n" * 200), status=413,
+                 field="send_to_number_file")
+    # A body far over the limit is refused from its Content-Length, before it is read.
+    assert_error(post_file(auth_client, "l.csv", b"number\n" + b"9841000001\n" * 200_000), status=413)
+    assert not Campaign.objects.exists()
 
 
 def test_row_and_column_limits_are_413(auth_client, settings):
@@ -268,3 +272,21 @@ def test_interrupted_import_resumes_from_the_last_committed_batch(auth_client, u
     campaign.refresh_from_db()
     assert (campaign.import_report["rows"], campaign.import_report["added"]) == (100, 100)
     assert Recipient.objects.filter(campaign_id=campaign_id).count() == 100
+
+
+def test_error_after_rows_were_streamed_rolls_everything_back(auth_client):
+    # 6,000 good rows are already sent to the database (COPY is fed while reading) when a
+    # field over the csv module's limit breaks the file.
+    content = ("number,name\n" + "".join(f"98410{i:05d},n\n" for i in range(6000))
+               + "9841099999," + "x" * 200_000 + "\n").encode()
+    assert_error(post_file(auth_client, "l.csv", content), status=400, code="broken_file")
+    assert not Campaign.objects.exists() and not Recipient.objects.exists()
+    # The connection is usable afterwards.
+    assert_envelope(post_file(auth_client, "ok.csv", b"number\n9841000001\n"), status=201)
+
+
+def test_tag_values_with_quotes_backslashes_tabs_and_newlines_survive(auth_client):
+    value = 'a\\b "q"\tt\nline ✓'
+    content = ('number,name\n9841000001,"' + value.replace('"', '""') + '"\n').encode()
+    assert_envelope(post_file(auth_client, "l.csv", content), status=201)
+    assert recipients(Campaign.objects.get().pk) == [("+9779841000001", {"tags_name": value})]

@@ -16,6 +16,7 @@ the last committed batch ended and two concurrent runs cannot both write.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -363,9 +364,9 @@ class NumberParser:
                 continue
             lengths = tuple(desc.possible_length) or general_lengths
             alternatives.append(f"(?={self._lengths(lengths)})(?:{desc.national_number_pattern})")
-        self._fast = None
+        self.fast = None  # fullmatch of plain national digits that phonenumbers accepts
         if general.national_number_pattern and alternatives:
-            self._fast = re.compile(
+            self.fast = re.compile(
                 "".join(f"(?!{e})" for e in excluded)
                 + f"(?={self._lengths(general_lengths)})(?=(?:{general.national_number_pattern})$)"
                 + "(?:" + "|".join(alternatives) + ")"
@@ -381,7 +382,7 @@ class NumberParser:
         """E.164 or InvalidPhoneNumber."""
         if type(value) is float and value.is_integer():
             value = str(int(value))
-        if type(value) is str and self._fast is not None and value.isascii() and self._fast(value):
+        if type(value) is str and self.fast is not None and value.isascii() and self.fast(value):
             return self.prefix + value
         return to_e164(value, region=self.region)
 
@@ -409,14 +410,24 @@ def _copy_escape(text: str) -> str:
 
 
 class RecipientWriter:
-    """Writes new recipients of one campaign in batches: COPY (text format, one buffer per
-    batch) on PostgreSQL, bulk_create elsewhere. The other columns and their values come
-    from the model's defaults, so fields added later keep working."""
+    """Writes new recipients of one campaign in batches. On PostgreSQL a batch is one COPY
+    (text format); when streaming it is fed every ``CHUNK`` rows while the file is still
+    being read, so the server inserts while Python parses; ``flush`` ends the COPY. Elsewhere a batch is
+    one bulk_create. The other columns and their values come from the model's defaults, so
+    fields added later keep working."""
 
-    def __init__(self, campaign: Campaign) -> None:
+    CHUNK = 5000
+
+    def __init__(self, campaign: Campaign, *, stream: bool = True) -> None:
         self.campaign = campaign
         self.now = timezone.now()
-        self.pending: list[str] = []  # "number\ttags" (COPY text) per row
+        self.pending: list[str] = []  # "number\ttags" (COPY text) per row, not yet sent
+        self.batch_count = 0  # rows added since the last flush
+        self.copying = connection.vendor == "postgresql"
+        # Streaming keeps a COPY open between rows, so the caller's transaction must span
+        # the whole batch; the worker, which opens one per batch at flush time, does not stream.
+        self.streaming = stream and self.copying
+        self._copy_cm = self._copy = self._cursor = None
         constant_columns, constant_values = [], []
         for f in Recipient._meta.concrete_fields:
             if f.primary_key or f.name in ("number", "tags"):
@@ -438,22 +449,51 @@ class RecipientWriter:
 
     def add(self, number: str, tags_json: str) -> None:
         self.pending.append(number + "\t" + _copy_escape(tags_json))
+        self.batch_count += 1
+        if self.streaming and len(self.pending) >= self.CHUNK:
+            self._send()
 
-    def flush(self) -> int:
+    def _send(self) -> None:
         rows, self.pending = self.pending, []
         if not rows:
-            return 0
-        if connection.vendor == "postgresql":
-            end = self.line_end
-            with connection.cursor() as cursor, cursor.cursor.copy(self.copy_sql) as copy:
-                for start in range(0, len(rows), 10_000):
-                    copy.write(end.join(rows[start:start + 10_000]) + end)
-        else:
+            return
+        if self._copy is None:
+            self._cursor = connection.cursor()
+            self._copy_cm = self._cursor.cursor.copy(self.copy_sql)
+            self._copy = self._copy_cm.__enter__()
+        end = self.line_end
+        self._copy.write(end.join(rows) + end)
+
+    def _close(self, exc: BaseException | None = None) -> None:
+        copy_cm, cursor = self._copy_cm, self._cursor
+        self._copy_cm = self._copy = self._cursor = None
+        try:
+            if copy_cm is not None:
+                copy_cm.__exit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
+        finally:
+            if cursor is not None:
+                cursor.close()
+
+    def flush(self) -> int:
+        """Write what is left of the batch and end it; returns the batch's row count."""
+        count, self.batch_count = self.batch_count, 0
+        if self.copying:
+            self._send()
+            self._close()
+        elif self.pending:
+            rows, self.pending = self.pending, []
             Recipient.objects.bulk_create(
                 [Recipient(campaign=self.campaign, number=n, tags=json.loads(_copy_unescape(t)))
                  for n, t in (line.split("\t", 1) for line in rows)],
                 batch_size=2000)
-        return len(rows)
+        return count
+
+    def abort(self, exc: BaseException) -> None:
+        """End an open COPY after an error (the caller's transaction rolls back)."""
+        self.pending, self.batch_count = [], 0
+        if self._copy_cm is not None:
+            with contextlib.suppress(Exception):  # the original error is what matters
+                self._close(exc)
 
 
 def _copy_unescape(text: str) -> str:
@@ -485,6 +525,8 @@ class ImportReport:
     def reject(self, row: int, value, error: str) -> None:
         self.invalid_count += 1
         if len(self.invalid) < INVALID_LIST_CAP:
+            # phonenumbers prefixes its reasons with an error number: "(1) The string ..."
+            error = re.sub(r"^\(\d+\)\s*", "", error)
             self.invalid.append({"row": row, "value": _cell_text(value)[:64], "error": error})
 
 
@@ -523,8 +565,7 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
     seen: set[int] = set()
     if skip_until:
         seen = {int(n[1:]) for n in Recipient.objects.filter(campaign=campaign).values_list("number", flat=True)}
-    writer = RecipientWriter(campaign)
-    pending = writer.pending
+    writer = RecipientWriter(campaign, stream=on_batch is None)
     batch_rows = settings.IMPORT_BATCH_ROWS
     max_rows = settings.IMPORT_MAX_ROWS
     rows = _read_rows(path, checked)
@@ -540,7 +581,13 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
         # Keys pre-encoded once: '"tags_name":'.
         tag_columns = [(index, _encode_str(name) + ":") for index, name in header.tags]
         row_number = 1
-        valid = duplicates = 0
+        duplicates = 0
+        # The loop below runs once per row of files up to a million rows: the common case
+        # (digits of the default region, string / number tags) is inlined on purpose.
+        fast, prefix = parser.fast, parser.prefix
+        chunk = writer.CHUNK if writer.streaming else batch_rows + 1
+        pending = writer.pending
+        reported_rows = report.rows
         for row in rows:
             row_number += 1
             rows_done += 1
@@ -552,15 +599,22 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
             value = row[number_index] if number_index < width else None
             if value is None or value == "":
                 if any(cell is not None and cell != "" for cell in row):
-                    report.rows += 1
+                    reported_rows += 1
                     report.reject(row_number, "", "the number is empty")
                 continue  # a blank line is not a row
-            report.rows += 1
-            try:
-                e164 = parse(value)
-            except InvalidPhoneNumber as exc:
-                report.reject(row_number, value, str(exc))
-                continue
+            reported_rows += 1
+            kind = type(value)
+            if kind is float and value.is_integer():
+                value = str(int(value))
+                kind = str
+            if kind is str and fast is not None and value.isascii() and fast(value):
+                e164 = prefix + value
+            else:
+                try:
+                    e164 = parse(value)
+                except InvalidPhoneNumber as exc:
+                    report.reject(row_number, value, str(exc))
+                    continue
             key = int(e164[1:])
             if key in seen:
                 duplicates += 1
@@ -570,13 +624,30 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
             for index, name in tag_columns:
                 if index < width:
                     tag = row[index]
-                    if tag is not None and tag != "":
+                    kind = type(tag)
+                    if kind is str:
+                        tag = tag.strip()
+                        if tag:
+                            parts.append(name + _encode_str(tag))
+                    elif kind is float and tag.is_integer():
+                        parts.append(name + str(int(tag)))
+                    elif tag is not None and tag != "":
                         tag = _tag_json(tag)
                         if tag is not None:
                             parts.append(name + tag)
-            writer.add(e164, "{" + ",".join(parts) + "}" if parts else "{}")
-            valid += 1
-            if len(pending) >= batch_rows:
+            if parts:
+                tags_json = "{" + ",".join(parts) + "}"
+                if "\\" in tags_json:  # JSON escapes; COPY text doubles backslashes
+                    tags_json = _copy_escape(tags_json)
+                pending.append(e164 + "\t" + tags_json)
+            else:
+                pending.append(e164 + "\t{}")
+            writer.batch_count += 1
+            if len(pending) >= chunk:
+                writer._send()
+                pending = writer.pending
+            if writer.batch_count >= batch_rows:
+                report.rows = reported_rows
                 report.duplicates += duplicates
                 duplicates = 0
                 if on_batch is not None:
@@ -584,11 +655,15 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
                 else:
                     report.added += writer.flush()
                 pending = writer.pending
+        report.rows = reported_rows
         report.duplicates += duplicates
         if on_batch is not None:
             on_batch(writer, report, rows_done, header)
         else:
             report.added += writer.flush()
+    except BaseException as exc:
+        writer.abort(exc)
+        raise
     finally:
         close = getattr(rows, "close", None)
         if close is not None:
