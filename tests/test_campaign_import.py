@@ -290,3 +290,38 @@ def test_tag_values_with_quotes_backslashes_tabs_and_newlines_survive(auth_clien
     content = ('number,name\n9841000001,"' + value.replace('"', '""') + '"\n').encode()
     assert_envelope(post_file(auth_client, "l.csv", content), status=201)
     assert recipients(Campaign.objects.get().pk) == [("+9779841000001", {"tags_name": value})]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_of_a_deleted_campaign_writes_nothing(auth_client, settings, purge_broker):
+    settings.IMPORT_SYNC_ROWS = 10
+    rows = [["number"]] + [[f"98410{i:05d}"] for i in range(30)]
+    campaign_id = post_file(auth_client, "a.xlsx", xlsx_bytes(rows)).json()["data"]["details"][0]["id"]
+    assert_envelope(auth_client.delete(f"{URL}/{campaign_id}/delete"), status=200)
+    assert campaign_import_process(campaign_id=campaign_id) == "missing"
+    assert not Recipient.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_runs_of_one_import_write_each_row_once(auth_client, settings, purge_broker):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    settings.IMPORT_SYNC_ROWS = 10
+    settings.IMPORT_BATCH_ROWS = 40
+    rows = [["number"]] + [[f"98410{i:05d}"] for i in range(400)]
+    campaign_id = post_file(auth_client, "c.xlsx", xlsx_bytes(rows)).json()["data"]["details"][0]["id"]
+
+    def run():
+        try:
+            return campaign_import_process(campaign_id=campaign_id)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        results = sorted(pool.map(lambda _: run(), range(2)))
+    assert "done" in results and set(results) <= {"done", "superseded"}
+    campaign = Campaign.objects.get(pk=campaign_id)
+    assert campaign.import_state == "done" and campaign.import_report["added"] == 400
+    assert Recipient.objects.filter(campaign_id=campaign_id).count() == 400

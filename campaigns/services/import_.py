@@ -713,8 +713,8 @@ def campaign_import_process(*, campaign_id: int) -> str:
 
     def commit_batch(writer: RecipientWriter, report: ImportReport, rows_done: int, header: Header) -> None:
         with transaction.atomic():
-            locked = Campaign.objects.select_for_update().get(pk=campaign_id)
-            if (locked.import_state != Campaign.ImportState.RUNNING
+            locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+            if (locked is None or locked.import_state != Campaign.ImportState.RUNNING
                     or locked.import_report.get("rows_done", 0) != progress["rows_done"]):
                 raise ImportSupersededError()
             report.added += writer.flush()
@@ -732,10 +732,12 @@ def campaign_import_process(*, campaign_id: int) -> str:
         _, report = import_file(campaign=campaign, path=path, checked=checked, resume=resume,
                                 on_batch=commit_batch)
     except ImportSupersededError:
-        return "superseded"
+        return "superseded" if Campaign.objects.filter(pk=campaign_id).exists() else "missing"
     except (InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError) as exc:
         with transaction.atomic():
-            locked = Campaign.objects.select_for_update().get(pk=campaign_id)
+            locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+            if locked is None:  # deleted meanwhile
+                return "missing"
             locked.import_state = Campaign.ImportState.FAILED
             locked.import_report = {**locked.import_report, "state": Campaign.ImportState.FAILED,
                                     "error": exc.message}
@@ -743,7 +745,9 @@ def campaign_import_process(*, campaign_id: int) -> str:
         _discard_file(campaign_id)
         return Campaign.ImportState.FAILED
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign_id)
+        locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if locked is None:
+            return "missing"
         if locked.import_state == Campaign.ImportState.RUNNING:
             locked.import_state = Campaign.ImportState.DONE
             locked.import_report = report.as_dict(Campaign.ImportState.DONE, rows_done=progress["rows_done"],
@@ -754,7 +758,7 @@ def campaign_import_process(*, campaign_id: int) -> str:
 
 
 def _discard_file(campaign_id: int) -> None:
-    campaign = Campaign.objects.get(pk=campaign_id)
-    if campaign.import_file:
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is not None and campaign.import_file:
         campaign.import_file.delete(save=False)
         Campaign.objects.filter(pk=campaign_id).update(import_file="")
