@@ -98,7 +98,8 @@ def test_invalid_list_is_capped_at_100(auth_client):
     ("list.csv", "number,name\n9841000001,Ré\n".encode("latin-1"), "not_utf8"),
     ("list.csv", b"", "empty_file"),
     ("list.xlsx", b"PK\x03\x04 this is not really a zip", "broken_file"),
-    ("list.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "encrypted_or_legacy_file"),
+    ("list.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600 + "EncryptedPackage".encode("utf-16-le"),
+     "encrypted_file"),
 ])
 def test_unreadable_files_are_400(auth_client, name, content, code):
     assert_error(post_file(auth_client, name, content), status=400, field="send_to_number_file", code=code)
@@ -116,6 +117,7 @@ def test_xlsx_without_rows_and_with_a_broken_sheet_are_400(auth_client):
 
 @pytest.mark.parametrize(("name", "content"), [
     ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "Workbook".encode("utf-16-le") + b"\x00" * 600),
     ("list.csv", b"number\x00\x01\x02"),
     ("doc.xlsx", None),  # a .docx: a zip, but not a workbook
 ])

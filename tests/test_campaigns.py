@@ -38,11 +38,20 @@ def test_create_with_individual_numbers(auth_client, user, slash):
         ("+351911111111", "not started", {})]
 
 
+def test_create_with_many_inline_numbers(auth_client, user):
+    numbers = [f"98410{i:05d}" for i in range(5000)] + [9841000001, "+9779841000002"]
+    response = create(auth_client, name="Many", services="SMS", individual_number=numbers)
+    report = assert_envelope(response, status=201)["data"]["import"]
+    assert (report["rows"], report["added"], report["duplicates"]) == (5002, 5000, 2)
+    assert Recipient.objects.count() == 5000
+
+
 def test_create_names_each_invalid_number_and_creates_nothing(auth_client, user):
-    response = create(auth_client, name="x", services="PHONE", individual_number=["9841000001", "nope", True, "12"])
+    response = create(auth_client, name="x", services="PHONE",
+                      individual_number=["9841000001", "nope", True, "12", 9841000002.0, 9841000003])
     body = assert_error(response, status=400, code="invalid_phone_number")
     assert [e["field"] for e in body["errors"]] == ["individual_number.1", "individual_number.2",
-                                                    "individual_number.3"]
+                                                    "individual_number.3", "individual_number.4"]
     assert not Campaign.objects.exists()
 
 

@@ -84,8 +84,13 @@ def check_upload(path: Path) -> CheckedFile:
     if head.startswith(b"PK\x03\x04"):
         return _check_xlsx(path)
     if head.startswith(_OLE_MAGIC):
-        raise _file_error("The workbook is encrypted (password protected) or in the legacy .xls format; "
-                          "save it as .xlsx without a password, or as CSV.", "encrypted_or_legacy_file")
+        # An OLE container: a password-protected .xlsx (it holds an "EncryptedPackage"
+        # stream) or a legacy binary file such as .xls.
+        if "EncryptedPackage".encode("utf-16-le") in path.read_bytes():
+            raise _file_error("The workbook is encrypted (password protected); save it without a password.",
+                              "encrypted_file")
+        raise UnsupportedMediaTypeError("Legacy .xls (and other binary Office) files are not supported; "
+                                        "save the sheet as .xlsx or as CSV.", field="send_to_number_file")
     if head.startswith(b"PK") or head.startswith(_BINARY_MAGICS):
         raise UnsupportedMediaTypeError("send_to_number_file must be an .xlsx workbook or a UTF-8 .csv file.",
                                         field="send_to_number_file")
@@ -119,7 +124,7 @@ def _check_zip_inflation(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo]) ->
                                    field="send_to_number_file")
     for member in members:
         if member.flag_bits & 0x1:
-            raise _file_error("The workbook is encrypted; save it without a password.", "encrypted_or_legacy_file")
+            raise _file_error("The workbook is encrypted; save it without a password.", "encrypted_file")
         if member.file_size > 1024 * 1024 and member.file_size > settings.IMPORT_MAX_ZIP_RATIO * max(
                 member.compress_size, 1):
             raise PayloadTooLargeError("The workbook inflates far more than a real spreadsheet does.",
@@ -232,7 +237,7 @@ def _iter_xlsx_rows(path: Path) -> Iterator[list]:
         yield from sheet.iter_rows()
     except python_calamine.PasswordError as exc:
         raise _file_error("The workbook is encrypted; save it without a password.",
-                          "encrypted_or_legacy_file") from exc
+                          "encrypted_file") from exc
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
         raise _file_error(f"The .xlsx file cannot be read: {str(exc)[:200]}", "broken_file") from exc
     except BaseException as exc:
