@@ -132,7 +132,7 @@ def campaign_create(*, owner, name: str, services: str, description: str = "",
         if checked.expected_rows is None:
             checked.expected_rows = _count_xlsx_rows(path)
         if checked.expected_rows > settings.IMPORT_MAX_ROWS:
-            raise import_._too_many_rows()
+            raise import_.too_many_rows()
         if checked.expected_rows > settings.IMPORT_SYNC_ROWS:
             return _create_deferred(new_campaign, upload, checked.expected_rows)
         with transaction.atomic():
