@@ -119,6 +119,7 @@ def test_xlsx_without_rows_and_with_a_broken_sheet_are_400(auth_client):
     ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
     ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "Workbook".encode("utf-16-le") + b"\x00" * 600),
     ("list.csv", b"number\x00\x01\x02"),
+    ("noise.csv", bytes(range(1, 256)) * 4),  # binary without a NUL byte
     ("doc.xlsx", None),  # a .docx: a zip, but not a workbook
 ])
 def test_wrong_type_is_415(auth_client, name, content):

@@ -166,6 +166,14 @@ def _read_small(zf: zipfile.ZipFile, name: str, limit: int = 4 * 1024 * 1024) ->
     return data
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c") + b"\x7f"
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Text in any encoding has almost no control bytes; binary data has many."""
+    return len(head.translate(None, _CONTROL_BYTES)) < len(head) * 0.98
+
+
 def _check_csv(path: Path) -> CheckedFile:
     """Decode the whole file as UTF-8 (BOM allowed) and count its lines."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
@@ -173,7 +181,7 @@ def _check_csv(path: Path) -> CheckedFile:
     first_line = b""
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
-            if b"\x00" in chunk:
+            if b"\x00" in chunk or (not lines and _looks_binary(chunk[:8192])):
                 raise UnsupportedMediaTypeError("send_to_number_file must be an .xlsx workbook or a UTF-8 .csv file.",
                                                 field="send_to_number_file")
             try:
