@@ -1,7 +1,8 @@
 """Benchmarks run by ``manage.py bench [NAME ...] [--quick]``.
 
 Each module ``bench/<name>.py`` with a ``run(quick: bool, out)`` function is a
-benchmark named ``<name>``. Each measures its baseline in the same run and
+benchmark named ``<name>`` (a trailing underscore is dropped, so ``import_.py``,
+named around the keyword, is the benchmark ``import``). Each measures its baseline in the same run and
 prints every figure as a ratio against it; none of them is a test assertion.
 """
 
@@ -17,5 +18,5 @@ def benchmarks() -> dict[str, object]:
         if not module.name.startswith("_"):
             run = getattr(importlib.import_module(f"bench.{module.name}"), "run", None)
             if callable(run):
-                found[module.name] = run
+                found[module.name.removesuffix("_")] = run
     return found

@@ -10,3 +10,6 @@ class CampaignsConfig(AppConfig):
 
         # Status reports for run attempts ("attempt:<id>"), from webhooks and the simulated providers.
         reports.register("attempt", "campaigns.services.run.attempt_record_report")
+
+        # Celery's autodiscovery looks for ``tasks`` modules only; the import task lives apart.
+        from campaigns import tasks_import  # noqa: F401

@@ -44,3 +44,11 @@ def test_dispatch_bench_quick_prints_its_three_figures(purge_broker):
     call_command("bench", "dispatch", "--quick", stdout=out)
     text = out.getvalue()
     assert "(a) no-op tasks" in text and "(b) 500 recipients" in text and "ratio" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_import_quick_prints_rates_and_rss():
+    out = StringIO()
+    call_command("bench", "import", "--quick", stdout=out)
+    text = out.getvalue()
+    assert "ratio" in text and "peak RSS" in text and "added 19," in text

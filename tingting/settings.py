@@ -213,6 +213,16 @@ RUN_RECHECK_IN_FLIGHT_SECONDS = env_int("RUN_RECHECK_IN_FLIGHT_SECONDS", 600)
 RUN_GIVE_UP_IN_FLIGHT_SECONDS = env_int("RUN_GIVE_UP_IN_FLIGHT_SECONDS", 6 * 3600)
 RUN_MAX_TRIES = env_int("RUN_MAX_TRIES", 3)
 
+# Campaign recipient imports (README "Campaigns and recipients").
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50)
+IMPORT_SYNC_ROWS = env_int("IMPORT_SYNC_ROWS", 20_000)
+IMPORT_BATCH_ROWS = env_int("IMPORT_BATCH_ROWS", 50_000)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 600 * 1024 * 1024)
+IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 150)
+IMPORT_MAX_ZIP_MEMBERS = env_int("IMPORT_MAX_ZIP_MEMBERS", 500)
+
 # Providers: dotted paths to the backend classes (API_CONTRACT §6, §8).
 SMS_BACKEND = env("SMS_BACKEND", "tingting.providers.simulated.SimulatedSmsBackend")
 VOICE_BACKEND = env("VOICE_BACKEND", "tingting.providers.simulated.SimulatedVoiceBackend")

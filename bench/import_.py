@@ -1,0 +1,186 @@
+"""``bench import``: recipient import against the raw python-calamine read of the same file.
+
+Builds an .xlsx of N rows (number + 2 tag columns, 1% invalid, 1% duplicates), times
+the bare calamine read of every row, then the full import (checks, parsing, COPY into
+the database) through ``campaign_create``, and prints both rates and their ratio. Then
+imports a 1,000,000-row file in a child process and prints that process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import python_calamine
+from django.core.files import File
+from django.db import connection
+from django.test.utils import override_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+         'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_WORKBOOK = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+             '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+_WORKBOOK_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                  '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                  '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                  'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+
+
+def build_xlsx(path: Path, rows: int, *, seed: int = 7) -> None:
+    """number + name + age; 1% invalid numbers, 1% repeats of an earlier number."""
+    rng = random.Random(seed)
+
+    def cell(ref: str, value) -> str:
+        if isinstance(value, int):
+            return f'<c r="{ref}"><v>{value}</v></c>'
+        return f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        zf.writestr("_rels/.rels", _RELS)
+        zf.writestr("xl/workbook.xml", _WORKBOOK)
+        zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            fh.write(('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                      '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                      f'<dimension ref="A1:C{rows + 1}"/><sheetData>'
+                      '<row r="1"><c r="A1" t="inlineStr"><is><t>number</t></is></c>'
+                      '<c r="B1" t="inlineStr"><is><t>name</t></is></c>'
+                      '<c r="C1" t="inlineStr"><is><t>age</t></is></c></row>').encode())
+            chunk = []
+            for index in range(rows):
+                r = index + 2
+                roll = rng.random()
+                if roll < 0.01:
+                    number = f"12{index}"  # invalid
+                elif roll < 0.02 and index:
+                    number = 9800000000 + rng.randrange(index)  # a repeat
+                else:
+                    number = 9800000000 + index
+                chunk.append(f'<row r="{r}">{cell(f"A{r}", number)}{cell(f"B{r}", f"Name {index}")}'
+                             f'{cell(f"C{r}", 18 + index % 60)}</row>')
+                if len(chunk) == 10_000:
+                    fh.write("".join(chunk).encode())
+                    chunk = []
+            fh.write(("".join(chunk) + "</sheetData></worksheet>").encode())
+
+
+def raw_read(path: Path) -> int:
+    workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    try:
+        count = 0
+        for _row in workbook.get_sheet_by_index(0).iter_rows():
+            count += 1
+        return count
+    finally:
+        workbook.close()
+
+
+class _Upload(File):
+    """A file already on disk, as Django hands over a large upload."""
+
+    def temporary_file_path(self) -> str:
+        return self.name
+
+
+def full_import(path: Path, rows: int) -> tuple[float, dict]:
+    from accounts.models import User
+    from campaigns.services.campaign import campaign_create
+
+    user = User.objects.create_user(email=f"bench-import-{time.time_ns()}@bench.local", password=None)
+    try:
+        with open(path, "rb") as fh, override_settings(IMPORT_SYNC_ROWS=rows + 1):
+            upload = _Upload(fh, name=str(path))
+            started = time.perf_counter()
+            _, report = campaign_create(owner=user, name="bench", services="SMS", send_to_number_file=upload)
+            return time.perf_counter() - started, report
+    finally:
+        user.delete()
+
+
+def _child(path: str, mode: str) -> None:
+    """Runs in a fresh process: one raw read or one import, then prints its figures."""
+    import resource
+
+    rows = int(mode.split(":")[1])
+    if mode.startswith("raw"):
+        started = time.perf_counter()
+        raw_read(Path(path))
+        elapsed, report = time.perf_counter() - started, {}
+    else:
+        elapsed, report = full_import(Path(path), rows)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "added": report.get("added")}))
+
+
+def _database_url() -> str:
+    """The database this process is using (under pytest: the test database)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return (f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}")
+
+
+def _in_child(path: Path, mode: str) -> dict:
+    code = ("import django, sys; django.setup(); from bench.import_ import _child; "
+            f"_child({str(path)!r}, {mode!r})")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tingting.settings"),
+           "DATABASE_URL": _database_url()}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
+                            check=False)
+    if result.returncode:
+        raise RuntimeError(f"bench child failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run(quick: bool, out) -> None:
+    rows = 10_000 if quick else 100_000
+    big_rows = 20_000 if quick else 1_000_000
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        path = Path(tmp) / "recipients.xlsx"
+        build_xlsx(path, rows)
+        raw_read(path)  # warm the page cache and the library
+        started = time.perf_counter()
+        raw_read(path)
+        raw_seconds = time.perf_counter() - started
+        import_seconds, report = full_import(path, rows)
+        raw_rate, import_rate = rows / raw_seconds, rows / import_seconds
+        out.write(
+            f"import: {rows:,} rows xlsx ({path.stat().st_size / 1e6:.1f} MB) on {connection.vendor}; "
+            f"raw calamine read {raw_seconds:.2f}s ({raw_rate:,.0f} rows/s), full import {import_seconds:.2f}s "
+            f"({import_rate:,.0f} rows/s, added {report['added']:,}, duplicates {report['duplicates']:,}, "
+            f"invalid {report['invalid_count']:,}); ratio {import_rate / raw_rate:.2f}x the raw read rate "
+            "(target >= 0.25x)")
+        big = Path(tmp) / "big.xlsx"
+        build_xlsx(big, big_rows)
+        raw = _in_child(big, f"raw:{big_rows}")
+        full = _in_child(big, f"import:{big_rows}")
+        out.write(
+            f"import: {big_rows:,} rows in a child process: raw read {raw['seconds']:.1f}s peak RSS "
+            f"{raw['peak_rss_mb']:.0f} MB; full import {full['seconds']:.1f}s peak RSS {full['peak_rss_mb']:.0f} MB "
+            f"(added {full['added']:,}; target < 300 MB)")

@@ -1,0 +1,54 @@
+"""Campaign and recipient reads, always scoped to the owner: a foreign id is simply not found."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from campaigns.models import Campaign, Recipient
+from tingting.api.errors import NotFoundError
+
+# Path ids beyond a bigint are nobody's (and must not reach the database as an overflow).
+MAX_ID = 2**63 - 1
+
+
+def campaign_list(*, user, search: str | None = None, services: str | None = None) -> QuerySet[Campaign]:
+    """The owner's campaigns, newest first, with caller IDs prefetched (a page of 1 or 100
+    costs the same queries). ``search`` matches name or description; ``services`` is
+    PHONE or SMS. The ``status`` filter is added by the execution issue (it needs runs)."""
+    queryset = Campaign.objects.filter(owner=user).prefetch_related("user_phone").order_by("-created_at", "-id")
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    if services:
+        queryset = queryset.filter(services=services)
+    return queryset
+
+
+def campaign_get(*, user, campaign_id: int) -> Campaign:
+    """The owner's campaign (caller IDs prefetched); raises NotFoundError."""
+    campaign = None
+    if 0 < campaign_id <= MAX_ID:
+        campaign = Campaign.objects.filter(owner=user, pk=campaign_id).prefetch_related("user_phone").first()
+    if campaign is None:
+        raise NotFoundError("Campaign not found.", code="campaign_not_found")
+    return campaign
+
+
+def recipient_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[Recipient]:
+    """Recipients of an already owner-checked campaign, in id order."""
+    queryset = Recipient.objects.filter(campaign=campaign).order_by("id")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def recipient_get(*, user, recipient_id: int, for_update: bool = False) -> Recipient:
+    """The owner's recipient with its campaign; raises NotFoundError."""
+    recipient = None
+    if 0 < recipient_id <= MAX_ID:
+        queryset = Recipient.objects.select_related("campaign").filter(pk=recipient_id, campaign__owner=user)
+        if for_update:
+            queryset = queryset.select_for_update(of=("self",))
+        recipient = queryset.first()
+    if recipient is None:
+        raise NotFoundError("Number not found.", code="number_not_found")
+    return recipient

@@ -1,0 +1,182 @@
+"""Request and response shapes of API_CONTRACT §2 "Campaigns" and "Campaign actions"."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import phonenumbers
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from campaigns.models import Campaign, Recipient
+from tingting.phones import national_display
+
+
+class ServicesField(serializers.ChoiceField):
+    """``PHONE`` or ``SMS``, any letter case."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Campaign.Services.choices, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().upper()
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(OpenApiTypes.ANY)
+class RawField(serializers.Field):
+    """Passes a value through; the service validates it and names the index."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+def _flexible_list(value):
+    """Multipart sends one field as one string: accept a JSON list or comma-separated values."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        text = value[0].strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError as exc:
+                raise serializers.ValidationError("Not a valid JSON list.") from exc
+            if isinstance(parsed, list):
+                return parsed
+        if "," in text:
+            return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class TagsField(RawField):
+    """``available_tags``: checked against the campaign's ``usable_tags`` by the service."""
+
+
+class CampaignCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    services = ServicesField()
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
+    individual_number = serializers.ListField(child=RawField(), required=False, max_length=100_000)
+    user_phone = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
+    send_to_number_file = serializers.FileField(required=False, allow_empty_file=True)
+
+    def validate_individual_number(self, value):
+        return _flexible_list(value)
+
+    def validate_user_phone(self, value):
+        return _flexible_list(value)
+
+
+class CampaignUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=255, required=False)
+    services = ServicesField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    user_phone = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
+
+    def validate_user_phone(self, value):
+        return _flexible_list(value)
+
+
+class CampaignOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    user_phone = serializers.ListField(child=serializers.CharField())
+    services = serializers.CharField()
+    description = serializers.CharField()
+    usable_tags = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, campaign: Campaign) -> dict:
+        return {
+            "id": campaign.pk,
+            "name": campaign.name,
+            "user_phone": [national_display(p.phone_number) for p in campaign.user_phone.all()],
+            "services": campaign.services,
+            "description": campaign.description,
+            "usable_tags": list(campaign.usable_tags),
+        }
+
+
+class RecipientAddInput(serializers.Serializer):
+    number = RawField(help_text="national number of the default region, or +E.164")
+    available_tags = TagsField(required=False)
+
+
+class RecipientUpdateInput(serializers.Serializer):
+    number = RawField(required=False)
+    available_tags = TagsField(required=False)
+
+
+class RecipientListQuery(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(min_value=1, required=False)
+    status = serializers.ChoiceField(choices=Recipient.Status.choices, required=False)
+
+
+class CampaignListQuery(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, required=False, default=1)
+    page_size = serializers.IntegerField(min_value=1, required=False, default=10)
+    search = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    services = ServicesField(required=False)
+
+
+@lru_cache(maxsize=8)
+def _region_prefix(region: str) -> str | None:
+    """``+977`` when that country code belongs to the region alone, else None."""
+    code = phonenumbers.country_code_for_region(region)
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ())
+    return f"+{code}" if tuple(regions) == (region,) else None
+
+
+def number_display(e164: str) -> int:
+    """The action object's integer ``number`` (``tingting.phones.national_display``), with a
+    shortcut for the common case of a country code that belongs to the default region alone."""
+    prefix = _region_prefix(settings.DEFAULT_PHONE_REGION)
+    if prefix and e164.startswith(prefix):
+        return int(e164[len(prefix):])
+    return int(national_display(e164))
+
+
+def recipient_output(recipient: Recipient, campaign_name: str) -> dict:
+    """The action object; plain function so a 10,000-row list stays fast."""
+    return {
+        "id": recipient.pk,
+        "number": number_display(recipient.number),
+        "campaing": campaign_name,
+        "available_tags": recipient.tags,
+        "status": recipient.status,
+        "duration": recipient.duration,
+        "playback": recipient.playback,
+        "credit_consumed": recipient.credit_consumed,
+    }
+
+
+class RecipientOutput(serializers.Serializer):
+    """Schema of the action object (``campaing`` spelled as the seed)."""
+
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    campaing = serializers.CharField()
+    available_tags = serializers.DictField()
+    status = serializers.ChoiceField(choices=Recipient.Status.choices)
+    duration = serializers.IntegerField(allow_null=True)
+    playback = serializers.IntegerField(allow_null=True)
+    credit_consumed = serializers.IntegerField()
+
+    def to_representation(self, recipient: Recipient) -> dict:
+        return recipient_output(recipient, recipient.campaign.name)
+
+
+class ImportReportOutput(serializers.Serializer):
+    state = serializers.CharField()
+    rows = serializers.IntegerField()
+    added = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    invalid = serializers.ListField(child=serializers.DictField())
+    invalid_count = serializers.IntegerField()

@@ -1,0 +1,205 @@
+"""Campaign writes: create (inline numbers or an uploaded file), update, delete."""
+
+from __future__ import annotations
+
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import python_calamine
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from campaigns.models import Campaign, Recipient
+from campaigns.services import import_
+from phonenumbers_app.selectors import owned_numbers_resolve
+from tingting.api.errors import ConflictError, FieldError, InvalidInputError, PayloadTooLargeError
+from tingting.phones import InvalidPhoneNumber, parse_many
+
+CAPABILITY = {Campaign.Services.PHONE: "voice", Campaign.Services.SMS: "sms"}
+
+
+def _resolve_user_phone(*, owner, services: str, values: list) -> list:
+    """Owned numbers with the capability the service needs; 400 naming ``user_phone.<i>``."""
+    if not values:
+        return []
+    capability = CAPABILITY[services]
+    found = owned_numbers_resolve(user=owner, values=[str(v) for v in values], capability=capability)
+    errors, numbers = [], []
+    for index, value in enumerate(values):
+        number = found.get(str(value).strip())
+        if number is None:
+            errors.append(FieldError(f"user_phone.{index}", "unknown_number",
+                                     f"{value!r} is not one of your numbers with {capability} capability."))
+        elif number not in numbers:
+            numbers.append(number)
+    if errors:
+        raise InvalidInputError(errors[0].message, code="unknown_number", errors=errors)
+    return numbers
+
+
+def _parse_inline(values: list) -> list[str]:
+    """E.164 for each value; the import's fast path first (same answers as phonenumbers),
+    and on any invalid value ``parse_many``, which names every bad index."""
+    parser = import_.NumberParser()
+    numbers = []
+    try:
+        for value in values:
+            if type(value) is int:
+                value = str(value)
+            elif type(value) is not str:  # floats, booleans, objects: parse_many explains
+                raise InvalidPhoneNumber("must be a string or an integer")
+            numbers.append(parser.parse(value))
+    except InvalidPhoneNumber:
+        return parse_many(values, field="individual_number")
+    return numbers
+
+
+@contextmanager
+def _upload_path(upload: UploadedFile):
+    """A filesystem path for the upload (Django keeps large ones on disk already)."""
+    if hasattr(upload, "temporary_file_path"):
+        yield Path(upload.temporary_file_path())
+        return
+    with tempfile.NamedTemporaryFile(suffix=".upload") as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        yield Path(tmp.name)
+
+
+def _count_xlsx_rows(path: Path) -> int:
+    workbook = None
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        return max(workbook.get_sheet_by_index(0).height - 1, 0)
+    except python_calamine.CalamineError as exc:
+        raise import_.ImportFileError(f"The .xlsx file cannot be read: {str(exc)[:200]}", code="broken_file",
+                                      field="send_to_number_file") from exc
+    except BaseException as exc:
+        if type(exc).__name__ == "PanicException":  # calamine panics on some damaged sheets
+            raise import_.ImportFileError("The .xlsx file is damaged.", code="broken_file",
+                                          field="send_to_number_file") from exc
+        raise
+    finally:
+        if workbook is not None:
+            workbook.close()
+
+
+def campaign_create(*, owner, name: str, services: str, description: str = "",
+                    individual_number: list | None = None, user_phone: list | None = None,
+                    send_to_number_file: UploadedFile | None = None) -> tuple[Campaign, dict]:
+    """Create a campaign with its recipients; returns it and the ``import`` report.
+
+    Inline numbers: any invalid entry → 400 naming each index; duplicates collapse.
+    A file: checked (413/415/400) and imported in this transaction, or, over
+    ``IMPORT_SYNC_ROWS`` rows, stored and imported by a worker after commit (report
+    state ``pending``). Raises InvalidInputError when nothing valid remains. Not
+    idempotent by itself (the view takes an ``Idempotency-Key``)."""
+    individual_number = individual_number or []
+    if individual_number and send_to_number_file is not None:
+        raise InvalidInputError("Send either individual_number or send_to_number_file, not both.",
+                                code="ambiguous_recipients", field="individual_number")
+    if not individual_number and send_to_number_file is None:
+        raise InvalidInputError("Give individual_number (a list of numbers) or send_to_number_file.",
+                                code="required", field="individual_number")
+    numbers = _parse_inline(individual_number) if individual_number else None
+    phones = _resolve_user_phone(owner=owner, services=services, values=user_phone or [])
+
+    def new_campaign(**extra) -> Campaign:
+        campaign = Campaign.objects.create(owner=owner, name=name, services=services,
+                                           description=description, **extra)
+        if phones:
+            campaign.user_phone.set(phones)
+        return campaign
+
+    if numbers is not None:
+        with transaction.atomic():
+            campaign = new_campaign(import_state=Campaign.ImportState.NONE)
+            report = import_.import_inline(campaign=campaign, numbers=numbers).as_dict("done")
+            campaign.import_report = report
+            campaign.save(update_fields=["import_report"])
+        return campaign, report
+
+    upload = send_to_number_file
+    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+        raise PayloadTooLargeError(
+            f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
+            field="send_to_number_file")
+    with _upload_path(upload) as path:
+        checked = import_.check_upload(path)
+        if checked.expected_rows is None:
+            checked.expected_rows = _count_xlsx_rows(path)
+        if checked.expected_rows > settings.IMPORT_MAX_ROWS:
+            raise import_.too_many_rows()
+        if checked.expected_rows > settings.IMPORT_SYNC_ROWS:
+            return _create_deferred(new_campaign, upload, checked.expected_rows)
+        with transaction.atomic():
+            campaign = new_campaign(import_state=Campaign.ImportState.DONE)
+            header, report = import_.import_file(campaign=campaign, path=path, checked=checked)
+            campaign.usable_tags = header.usable_tags
+            campaign.import_report = report.as_dict("done")
+            campaign.save(update_fields=["usable_tags", "import_report"])
+        return campaign, campaign.import_report
+
+
+def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> tuple[Campaign, dict]:
+    from campaigns.tasks_import import import_recipients
+
+    report = {"state": "pending", "rows": 0, "added": 0, "duplicates": 0, "invalid": [], "invalid_count": 0,
+              "rows_done": 0, "rows_expected": expected_rows}
+    with transaction.atomic():
+        campaign = new_campaign(import_state=Campaign.ImportState.PENDING, import_report=report)
+        upload.seek(0)
+        extension = "xlsx" if upload.read(2) == b"PK" else "csv"
+        upload.seek(0)
+        campaign.import_file.save(f"campaign-{campaign.pk}.{extension}", upload, save=False)
+        campaign.save(update_fields=["import_file"])
+        transaction.on_commit(lambda: import_recipients.delay(campaign.pk))
+    return campaign, report
+
+
+def _has_in_flight(campaign: Campaign) -> bool:
+    return Recipient.objects.filter(campaign=campaign, status__in=Recipient.IN_FLIGHT).exists()
+
+
+def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
+    """Partial update of name, services, description, user_phone. Changing ``services``
+    re-checks the caller IDs' capability; it is refused (409) while recipients are in flight."""
+    fields = []
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        services = changes.get("services", campaign.services)
+        if services != campaign.services and _has_in_flight(campaign):
+            raise ConflictError("The campaign is running; its service cannot change now.",
+                                code="campaign_running", field="services")
+        for name in ("name", "services", "description"):
+            if name in changes and getattr(campaign, name) != changes[name]:
+                setattr(campaign, name, changes[name])
+                fields.append(name)
+        if "user_phone" in changes:
+            campaign.user_phone.set(
+                _resolve_user_phone(owner=campaign.owner, services=services, values=changes["user_phone"]))
+        elif "services" in fields:
+            current = [p.phone_number for p in campaign.user_phone.all()]
+            try:
+                _resolve_user_phone(owner=campaign.owner, services=services, values=current)
+            except InvalidInputError as exc:
+                raise InvalidInputError(
+                    f"The campaign's caller IDs lack the capability {services} needs; send user_phone too.",
+                    code="unknown_number", field="user_phone") from exc
+        if fields:
+            campaign.save(update_fields=[*fields, "updated_at"])
+    return Campaign.objects.prefetch_related("user_phone").get(pk=campaign.pk)
+
+
+def campaign_delete(*, campaign: Campaign) -> None:
+    """Delete a campaign and its recipients; 409 while recipients are in flight."""
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if _has_in_flight(locked):
+            raise ConflictError("The campaign is running; cancel it before deleting.", code="campaign_running")
+        if locked.import_file:
+            locked.import_file.delete(save=False)
+        locked.delete()
