@@ -1,12 +1,17 @@
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
+from django.http import FileResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns import admin_runs  # noqa: F401  (run admin, execution engine issue)
+from campaigns import (
+    admin_runs,  # noqa: F401  (run admin, execution engine issue)
+    reports,
+)
 from campaigns.models import Campaign, Recipient
 from campaigns.services.campaign import campaign_delete
+from campaigns.views_reports import XLSX_TYPE
 from tingting.api.errors import DomainError
 
 INLINE_PAGE_SIZE = 50
@@ -59,7 +64,7 @@ class CampaignAdmin(admin.ModelAdmin):
     readonly_fields = ["usable_tags", "import_state", "import_report", "import_file", "recipient_pages",
                        "created_at", "updated_at"]
     inlines = [RecipientInline]
-    actions = ["delete_campaigns"]
+    actions = ["delete_campaigns", "download_report"]
 
     def get_queryset(self, request):
         annotations = {key: Count("recipients", filter=Q(recipients__status=status))
@@ -85,6 +90,15 @@ class CampaignAdmin(admin.ModelAdmin):
             "{} recipients, {} per page below; page with <code>?recipients_page=N</code> (1–{}), "
             '<a href="{}?campaign__id__exact={}">search them all</a>.',
             total, INLINE_PAGE_SIZE, pages, url, obj.pk)
+
+    @admin.action(description="Download report (xlsx)")
+    def download_report(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one campaign to download its report.", messages.WARNING)
+            return None
+        campaign = queryset.first()
+        return FileResponse(reports.xlsx_file(campaign), as_attachment=True,
+                            filename=reports.report_filename(campaign, "xlsx"), content_type=XLSX_TYPE)
 
     @admin.action(description="Delete selected campaigns (not while running)")
     def delete_campaigns(self, request, queryset):

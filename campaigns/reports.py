@@ -97,3 +97,62 @@ def xlsx_file(campaign: Campaign):
         raise
     handle.seek(0)
     return handle
+
+
+SUMMARY_STATUSES = [choice.value for choice in Recipient.Status]
+
+
+def campaign_summaries(*, user, campaign_id: int | None = None) -> list[dict]:
+    """Per campaign: recipient counts by status, credits consumed and still held by
+    runs in progress, and when the latest run started. One query whatever the number
+    of campaigns (counts aggregated in the database; run figures as subqueries)."""
+    from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from campaigns.models import Attempt, Run
+
+    open_runs = Run.objects.filter(campaign=OuterRef("pk"), finished_at__isnull=True)
+    run_holds = (open_runs.order_by().values("campaign")
+                 .annotate(total=Sum(F("hold_amount") - F("end_release"))).values("total"))
+    used = (Attempt.objects.filter(run__campaign=OuterRef("pk"), run__finished_at__isnull=True).order_by()
+            .values("run__campaign").annotate(total=Sum(F("charged") + F("released"))).values("total"))
+    latest_start = Run.objects.filter(campaign=OuterRef("pk")).order_by("-id").values("started_at")[:1]
+    campaigns = Campaign.objects.filter(owner=user)
+    if campaign_id is not None:
+        campaigns = campaigns.filter(pk=campaign_id)
+    rows = (
+        campaigns.order_by("-created_at", "-id")
+        .annotate(
+            total_numbers=Count("recipients"),
+            consumed=Coalesce(Sum("recipients__credit_consumed"), Value(0)),
+            held=Coalesce(Subquery(run_holds), Value(0)) - Coalesce(Subquery(used), Value(0)),
+            last_run_at=Subquery(latest_start),
+            **{f"n_{i}": Count("recipients", filter=Q(recipients__status=status))
+               for i, status in enumerate(SUMMARY_STATUSES)},
+        )
+        .values("pk", "name", "services", "total_numbers", "consumed", "held", "last_run_at",
+                *(f"n_{i}" for i in range(len(SUMMARY_STATUSES))))
+    )
+    return [
+        {
+            "campaign_id": row["pk"],
+            "campaign_name": row["name"],
+            "services": row["services"],
+            "total_numbers": row["total_numbers"],
+            "status_counts": {status: row[f"n_{i}"] for i, status in enumerate(SUMMARY_STATUSES)},
+            "credit_consumed": row["consumed"],
+            "credit_on_hold": max(row["held"], 0),
+            "last_run_at": row["last_run_at"].isoformat() if row["last_run_at"] else None,
+        }
+        for row in rows
+    ]
+
+
+def summary_totals(summaries: list[dict]) -> dict:
+    return {
+        "campaigns": len(summaries),
+        "total_numbers": sum(s["total_numbers"] for s in summaries),
+        "status_counts": {status: sum(s["status_counts"][status] for s in summaries) for status in SUMMARY_STATUSES},
+        "credit_consumed": sum(s["credit_consumed"] for s in summaries),
+        "credit_on_hold": sum(s["credit_on_hold"] for s in summaries),
+    }

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
-import phonenumbers
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -119,27 +116,20 @@ class RecipientListQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=Recipient.Status.choices, required=False)
 
 
+CAMPAIGN_STATES = ["not started", "scheduled", "running", "paused", "completed", "cancelled"]
+
+
 class CampaignListQuery(serializers.Serializer):
     page = serializers.IntegerField(min_value=1, required=False, default=1)
     page_size = serializers.IntegerField(min_value=1, required=False, default=10)
     search = serializers.CharField(required=False, allow_blank=True, max_length=255)
     services = ServicesField(required=False)
-
-
-@lru_cache(maxsize=8)
-def _region_prefix(region: str) -> str | None:
-    """``+977`` when that country code belongs to the region alone, else None."""
-    code = phonenumbers.country_code_for_region(region)
-    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ())
-    return f"+{code}" if tuple(regions) == (region,) else None
+    # The state of the campaign's latest run ("not started" when it has none).
+    status = serializers.ChoiceField(choices=CAMPAIGN_STATES, required=False)
 
 
 def number_display(e164: str) -> int:
-    """The action object's integer ``number`` (``tingting.phones.national_display``), with a
-    shortcut for the common case of a country code that belongs to the default region alone."""
-    prefix = _region_prefix(settings.DEFAULT_PHONE_REGION)
-    if prefix and e164.startswith(prefix):
-        return int(e164[len(prefix):])
+    """The action object's integer ``number`` (``tingting.phones.national_display``)."""
     return int(national_display(e164))
 
 

@@ -6,4 +6,6 @@ from tingting.api.routing import both
 urlpatterns = [
     *both("api/system/campaigns/report/download", views_reports.CampaignReportDownloadView.as_view(),
           "campaign-report-download"),
+    *both("api/system/campaigns/report/summary", views_reports.CampaignReportSummaryView.as_view(),
+          "campaign-report-summary"),
 ]

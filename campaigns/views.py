@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.core.paginator import EmptyPage, Paginator
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -106,14 +106,14 @@ class CampaignsView(APIView):
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
-        parameters=[CampaignListQuery, OpenApiParameter("status", str, description="added by the execution issue")],
+        parameters=[CampaignListQuery],
         responses=tingting_responses({200: CAMPAIGN_LIST_SCHEMA}), tags=TAGS)
     def get(self, request):
         query = CampaignListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         campaigns = selectors.campaign_list(user=request.user, search=params.get("search") or None,
-                                            services=params.get("services"))
+                                            services=params.get("services"), status=params.get("status"))
         page = _page(Paginator(campaigns, min(params["page_size"], MAX_PAGE_SIZE)), params["page"])
         links = []
         if page.has_previous():

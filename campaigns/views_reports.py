@@ -5,9 +5,9 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from campaigns import reports
-from campaigns.models import Campaign
-from tingting.api.errors import NotFoundError
-from tingting.api.schema import TINGTING_ERRORS
+from campaigns.selectors import campaign_get
+from tingting.api.envelope import ok
+from tingting.api.schema import TINGTING_ERRORS, envelope_of, tingting_responses
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -17,11 +17,8 @@ class ReportDownloadInput(serializers.Serializer):
     format = serializers.ChoiceField(choices=["xlsx", "csv"], default="xlsx")
 
 
-def owned_campaign(user, campaign_id: int) -> Campaign:
-    campaign = Campaign.objects.filter(owner=user, pk=campaign_id).first()
-    if campaign is None:
-        raise NotFoundError("Campaign not found.")
-    return campaign
+class ReportSummaryInput(serializers.Serializer):
+    campaign_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 
 class CampaignReportDownloadView(APIView):
@@ -37,10 +34,29 @@ class CampaignReportDownloadView(APIView):
     def get(self, request):
         query = ReportDownloadInput(data=request.query_params)
         query.is_valid(raise_exception=True)
-        campaign = owned_campaign(request.user, query.validated_data["campaign_id"])
+        campaign = campaign_get(user=request.user, campaign_id=query.validated_data["campaign_id"])
         if query.validated_data["format"] == "csv":
             response = StreamingHttpResponse(reports.csv_chunks(campaign), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{reports.report_filename(campaign, "csv")}"'
             return response
         return FileResponse(reports.xlsx_file(campaign), as_attachment=True,
                             filename=reports.report_filename(campaign, "xlsx"), content_type=XLSX_TYPE)
+
+
+class CampaignReportSummaryView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("campaign_id", int, required=False)],
+        responses=tingting_responses({200: envelope_of("ReportSummaryEnvelope", {
+            "summary": serializers.ListField(child=serializers.DictField()),
+            "totals": serializers.DictField(),
+        })}),
+        tags=["reports"],
+    )
+    def get(self, request):
+        query = ReportSummaryInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        campaign_id = query.validated_data.get("campaign_id")
+        summaries = reports.campaign_summaries(user=request.user, campaign_id=campaign_id)
+        if campaign_id is not None and not summaries:
+            campaign_get(user=request.user, campaign_id=campaign_id)  # raises the 404
+        return ok({"summary": summaries, "totals": reports.summary_totals(summaries)})

@@ -7,3 +7,8 @@ from tests.test_reports import DOWNLOAD, make_campaign
 @owned_route("report download", "GET")
 def _report_download(owner):
     return f"{DOWNLOAD}?campaign_id={make_campaign(owner).pk}", None
+
+
+@owned_route("report summary", "GET")
+def _report_summary(owner):
+    return f"/api/system/campaigns/report/summary/?campaign_id={make_campaign(owner).pk}", None

@@ -394,3 +394,29 @@ def test_admin_lists_counts_pages_recipients_and_searches_numbers(client, user):
     assert found.status_code == 200 and "+9779841000007" in found.content.decode()
     client.post("/admin/campaigns/campaign/", {"action": "delete_campaigns", "_selected_action": [campaign.pk]})
     assert not Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+def test_list_filters_by_latest_run_state(auth_client, user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.services.run import run_begin
+    from tests.factories_campaigns import campaign_with_recipients
+
+    idle = campaign_with_recipients(user, 1, message="hi")
+    running = campaign_with_recipients(user, 1, message="hi")
+    later = campaign_with_recipients(user, 1, message="hi")
+    run_begin(user=user, campaign_id=running.pk)
+    run_begin(user=user, campaign_id=later.pk, schedule_at=timezone.now() + timedelta(hours=1))
+
+    def ids(status):
+        response = auth_client.get("/api/system/campaigns", {"status": status})
+        assert response.status_code == 200, response.json()
+        return [c["id"] for c in response.json()["result"]["campaign-lists"]]
+
+    assert ids("not started") == [idle.pk]
+    assert ids("running") == [running.pk]
+    assert ids("scheduled") == [later.pk]
+    assert ids("completed") == []
+    assert_error(auth_client.get("/api/system/campaigns", {"status": "bogus"}), status=400, field="status")

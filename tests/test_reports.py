@@ -66,7 +66,7 @@ def test_report_query_count_does_not_grow(auth_client, user, django_assert_max_n
     big = make_campaign(user, name="big")
     Recipient.objects.bulk_create(Recipient(campaign=big, number=f"+97798000{i:05d}") for i in range(500))
     for campaign in (small, big):
-        with django_assert_max_num_queries(3):
+        with django_assert_max_num_queries(4):  # user, campaign, its caller IDs, the rows
             response = auth_client.get(DOWNLOAD, {"campaign_id": campaign.pk, "format": "csv"})
             b"".join(response.streaming_content)
 
@@ -82,3 +82,67 @@ def test_bad_report_parameters_are_400(auth_client, params, field):
 
 def test_unknown_campaign_report_is_404(auth_client):
     assert_error(auth_client.get(DOWNLOAD, {"campaign_id": 999999}), status=404)
+
+
+SUMMARY = "/api/system/campaigns/report/summary/"
+
+
+def test_summary_matches_a_hand_built_fixture(auth_client, user):
+    from campaigns.services.run import run_begin
+    from tests.envelope import assert_envelope
+    from tests.factories_campaigns import campaign_with_recipients
+
+    reported = make_campaign(user)  # completed 2 credits, hungup 1, failed 0
+    running = campaign_with_recipients(user, 4, message="hi")  # 4 SMS of one segment each
+    run_begin(user=user, campaign_id=running.pk)
+    body = assert_envelope(auth_client.get(SUMMARY), status=200, message=None)
+    by_id = {row["campaign_id"]: row for row in body["data"]["summary"]}
+    assert list(by_id) == [running.pk, reported.pk]  # newest first
+    first = by_id[reported.pk]
+    assert first["campaign_name"] == "Dashain offer" and first["services"] == "PHONE"
+    assert first["total_numbers"] == 3 and first["credit_consumed"] == 3 and first["credit_on_hold"] == 0
+    assert first["last_run_at"] is None
+    assert {k: v for k, v in first["status_counts"].items() if v} == {"completed": 1, "hungup": 1, "failed": 1}
+    assert set(first["status_counts"]) == {
+        "not started", "scheduled", "queued", "ringing", "sent", "completed", "hungup", "unanswered", "failed",
+        "terminated"}
+    second = by_id[running.pk]
+    user.refresh_from_db()
+    assert second["credit_on_hold"] == 4 == user.credits_held
+    assert second["last_run_at"] is not None
+    totals = body["data"]["totals"]
+    assert totals["campaigns"] == 2 and totals["total_numbers"] == 7
+    assert totals["credit_consumed"] == 3 and totals["credit_on_hold"] == 4
+    one = assert_envelope(auth_client.get(SUMMARY, {"campaign_id": reported.pk}), status=200)
+    assert [row["campaign_id"] for row in one["data"]["summary"]] == [reported.pk]
+
+
+@pytest.mark.parametrize("campaigns", [1, 50])
+def test_summary_query_count_is_constant(auth_client, user, campaigns, django_assert_num_queries):
+    for index in range(campaigns):
+        make_campaign(user, name=f"c{index}", recipients=2)
+    with django_assert_num_queries(2):  # the token's user, then the summary
+        response = auth_client.get(SUMMARY)
+    assert len(response.json()["data"]["summary"]) == campaigns
+
+
+def test_summary_bad_or_foreign_campaign(auth_client, other_user):
+    assert_error(auth_client.get(SUMMARY, {"campaign_id": "x"}), status=400, field="campaign_id")
+    assert_error(auth_client.get(SUMMARY, {"campaign_id": make_campaign(other_user).pk}), status=404)
+
+
+def test_admin_download_report_action(user):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    campaign = make_campaign(user)
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = staff.post("/admin/campaigns/campaign/", {"action": "download_report",
+                                                         "_selected_action": [campaign.pk]})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="dashain-offer-')
+    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+                .active.iter_rows(values_only=True))
+    assert len(rows) == 4
