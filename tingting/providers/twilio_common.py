@@ -21,7 +21,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 
-from tingting.providers.base import ProviderTimeoutError
+from tingting.models import ProviderMessage
+from tingting.providers import records
+from tingting.providers.base import ProviderError, ProviderTimeoutError, Submission
 from tingting.providers.http import ProviderHttp
 
 
@@ -109,3 +111,32 @@ def recent_candidates(resources: list[dict], *, since, claimed: set[str]) -> lis
         if created is not None and created >= floor and resource.get("sid") not in claimed:
             found.append((created, resource))
     return [resource for _, resource in sorted(found, key=lambda item: item[0])]
+
+
+class TwilioSubmitMixin:
+    """Once-only submission shared by the Messages and Calls backends: a reference
+    already accepted (or maybe accepted) is never sent again."""
+
+    client: TwilioClient
+
+    def _previous(self, row: ProviderMessage) -> Submission | None:
+        """The earlier submission for this reference, if the vendor has it."""
+        if row.state == ProviderMessage.State.ACCEPTED:
+            return Submission(provider_id=row.provider_id)
+        if row.state in (ProviderMessage.State.SUBMITTING, ProviderMessage.State.UNKNOWN):
+            report = self.lookup(row.reference)
+            if report is not None:
+                return Submission(provider_id=report.provider_id)
+        return None
+
+    def _submit(self, row: ProviderMessage, resource: str, data: dict) -> Submission:
+        """POST ``data`` and record the answer on ``row``; a timeout is recorded as
+        maybe-accepted (reconciled later by ``lookup``)."""
+        try:
+            answer = self.client.post(resource, data)
+        except ProviderError as exc:
+            records.provider_message_failed(row=row, error=str(exc),
+                                            maybe_accepted=isinstance(exc, ProviderTimeoutError))
+            raise
+        records.provider_message_accepted(row=row, provider_id=answer["sid"])
+        return Submission(provider_id=answer["sid"])

@@ -24,13 +24,16 @@ from tingting.models import ProviderMessage
 from tingting.providers import records
 from tingting.providers.base import (
     OutboundSms,
-    ProviderError,
-    ProviderTimeoutError,
     SmsBackend,
     StatusReport,
     Submission,
 )
-from tingting.providers.twilio_common import TwilioClient, public_url, recent_candidates
+from tingting.providers.twilio_common import (
+    TwilioClient,
+    TwilioSubmitMixin,
+    public_url,
+    recent_candidates,
+)
 
 # Twilio message status → ours (inbound statuses are not ours to report).
 STATUS_MAP = {
@@ -48,7 +51,7 @@ def error_text(code: str | None, message: str | None = "") -> str:
     return f"twilio {code}" + (f": {message}" if message else "")
 
 
-class TwilioSmsBackend(SmsBackend):
+class TwilioSmsBackend(TwilioSubmitMixin, SmsBackend):
     name = "twilio-sms"
 
     def __init__(self) -> None:
@@ -67,24 +70,7 @@ class TwilioSmsBackend(SmsBackend):
         callback = message.callback_url or public_url("/webhooks/twilio/sms/", ref=message.reference)
         if callback:
             data["StatusCallback"] = callback
-        try:
-            resource = self.client.post("Messages.json", data)
-        except ProviderError as exc:
-            records.provider_message_failed(row=row, error=str(exc),
-                                            maybe_accepted=isinstance(exc, ProviderTimeoutError))
-            raise
-        records.provider_message_accepted(row=row, provider_id=resource["sid"])
-        return Submission(provider_id=resource["sid"])
-
-    def _previous(self, row: ProviderMessage) -> Submission | None:
-        """The earlier submission for this reference, if the vendor has it."""
-        if row.state == ProviderMessage.State.ACCEPTED:
-            return Submission(provider_id=row.provider_id)
-        if row.state in (ProviderMessage.State.SUBMITTING, ProviderMessage.State.UNKNOWN):
-            report = self.lookup(row.reference)
-            if report is not None:
-                return Submission(provider_id=report.provider_id)
-        return None
+        return self._submit(row, "Messages.json", data)
 
     def lookup(self, reference: str) -> StatusReport | None:
         """Twilio's view of our message: fetched by SID, or found among the recent

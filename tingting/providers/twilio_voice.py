@@ -34,13 +34,16 @@ from tingting.models import ProviderMessage
 from tingting.providers import records
 from tingting.providers.base import (
     OutboundCall,
-    ProviderError,
-    ProviderTimeoutError,
     StatusReport,
     Submission,
     VoiceBackend,
 )
-from tingting.providers.twilio_common import TwilioClient, public_url, recent_candidates
+from tingting.providers.twilio_common import (
+    TwilioClient,
+    TwilioSubmitMixin,
+    public_url,
+    recent_candidates,
+)
 
 PROGRESS = {"queued": "ringing", "initiated": "ringing", "ringing": "ringing", "in-progress": "answered"}
 MACHINE_PREFIXES = ("machine", "fax")
@@ -87,7 +90,7 @@ def twiml_play(audio_url: str) -> str:
     return f"<Response><Play>{escape(audio_url)}</Play></Response>"
 
 
-class TwilioVoiceBackend(VoiceBackend):
+class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
     name = "twilio-voice"
 
     def __init__(self) -> None:
@@ -111,23 +114,7 @@ class TwilioVoiceBackend(VoiceBackend):
                         StatusCallbackEvent=["initiated", "ringing", "answered", "completed"])
         if settings.TWILIO_MACHINE_DETECTION:
             data["MachineDetection"] = "Enable"
-        try:
-            resource = self.client.post("Calls.json", data)
-        except ProviderError as exc:
-            records.provider_message_failed(row=row, error=str(exc),
-                                            maybe_accepted=isinstance(exc, ProviderTimeoutError))
-            raise
-        records.provider_message_accepted(row=row, provider_id=resource["sid"])
-        return Submission(provider_id=resource["sid"])
-
-    def _previous(self, row: ProviderMessage) -> Submission | None:
-        if row.state == ProviderMessage.State.ACCEPTED:
-            return Submission(provider_id=row.provider_id)
-        if row.state in (ProviderMessage.State.SUBMITTING, ProviderMessage.State.UNKNOWN):
-            report = self.lookup(row.reference)
-            if report is not None:
-                return Submission(provider_id=report.provider_id)
-        return None
+        return self._submit(row, "Calls.json", data)
 
     def cancel(self, reference: str) -> bool:
         """Stop our call: cancel it while it rings, hang up once answered. Its

@@ -11,9 +11,11 @@ from tingting.voice.render import VOICES, length_factor_normalize, voice_normali
 MAX_MESSAGE_CHARACTERS = 2000
 
 
-@extend_schema_field({"type": "string", "enum": [*VOICES, "np_prashanna"], "default": "np_rija"})
-class VoiceInputField(serializers.Field):
-    """``np_rija`` (default), ``np_prasanna`` (or ``np_prashanna``), ``np_binod``."""
+class _NormalizedField(serializers.Field):
+    """Optional field whose value goes through a shared normaliser (the same one
+    campaign runs use), absent/null/"" meaning its default."""
+
+    normalize = staticmethod(lambda value, field=None: value)
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("required", False)
@@ -22,41 +24,31 @@ class VoiceInputField(serializers.Field):
 
     def validate_empty_values(self, data):
         if data in (serializers.empty, None, ""):
-            return True, voice_normalize(None)
+            return True, self.normalize(None)
         return super().validate_empty_values(data)
 
-    def to_internal_value(self, data) -> str:
+    def to_internal_value(self, data):
         try:
-            return voice_normalize(data, field=self.field_name)
+            return self.normalize(data, field=self.field_name)
         except InvalidInputError as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from None
 
-    def to_representation(self, value) -> str:
+    def to_representation(self, value):
         return value
+
+
+@extend_schema_field({"type": "string", "enum": [*VOICES, "np_prashanna"], "default": "np_rija"})
+class VoiceInputField(_NormalizedField):
+    """``np_rija`` (default), ``np_prasanna`` (or ``np_prashanna``), ``np_binod``."""
+
+    normalize = staticmethod(voice_normalize)
 
 
 @extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string"}], "minimum": 0.5, "maximum": 2.0, "default": 1.0})
-class LengthFactorField(serializers.Field):
+class LengthFactorField(_NormalizedField):
     """A string or a number, 0.5-2.0, default 1.0."""
 
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("allow_null", True)
-        super().__init__(**kwargs)
-
-    def validate_empty_values(self, data):
-        if data in (serializers.empty, None, ""):
-            return True, length_factor_normalize(None)
-        return super().validate_empty_values(data)
-
-    def to_internal_value(self, data) -> float:
-        try:
-            return length_factor_normalize(data, field=self.field_name)
-        except InvalidInputError as exc:
-            raise serializers.ValidationError(exc.message, code=exc.code) from None
-
-    def to_representation(self, value) -> float:
-        return value
+    normalize = staticmethod(length_factor_normalize)
 
 
 class VoiceTestInput(serializers.Serializer):
