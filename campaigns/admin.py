@@ -61,7 +61,7 @@ class CampaignAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
     filter_horizontal = ["user_phone"]
-    readonly_fields = ["usable_tags", "import_state", "import_report", "import_file", "recipient_pages",
+    readonly_fields = ["runs", "usable_tags", "import_state", "import_report", "import_file", "recipient_pages",
                        "created_at", "updated_at"]
     inlines = [RecipientInline]
     actions = ["delete_campaigns", "download_report"]
@@ -80,6 +80,18 @@ class CampaignAdmin(admin.ModelAdmin):
     def recipient_counts(self, obj):
         counts = [f"{status}: {getattr(obj, key)}" for status, key in STATUS_KEYS.items() if getattr(obj, key)]
         return f"{obj.n_total} — " + ", ".join(counts) if counts else "0"
+
+    @admin.display(description="Runs")
+    def runs(self, obj):
+        """The campaign's runs, the one in progress named, linked to the run admin (counts, credits, cancel)."""
+        if obj.pk is None:
+            return "—"
+        runs = list(obj.runs.order_by("-id").values_list("id", "state", "finished_at"))
+        url = reverse("admin:campaigns_run_changelist")
+        active = next((run for run in runs if run[2] is None), None)
+        status = f"run {active[0]} in progress ({active[1]})" if active else "none in progress"
+        return format_html('{} run(s), {} — <a href="{}?campaign__id__exact={}">view runs</a>',
+                           len(runs), status, url, obj.pk)
 
     @admin.display(description="Recipient pages")
     def recipient_pages(self, obj):

@@ -12,8 +12,9 @@ from tingting.api.errors import DomainError
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ("id", "campaign", "owner", "state", "kind", "total", "queued", "in_flight", "done",
-                    "credits_held", "credits_charged", "scheduled_for", "started_at", "finished_at")
+    # Counts and credits first: on a laptop-width screen the later columns scroll out of view.
+    list_display = ("id", "campaign", "state", "total", "queued", "in_flight", "done", "credits_held",
+                    "credits_charged", "owner", "kind", "scheduled_for", "started_at", "finished_at")
     list_filter = ("state", "kind")
     search_fields = ("campaign__name", "owner__email")
     list_select_related = ("campaign", "owner")
