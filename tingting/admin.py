@@ -19,6 +19,10 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     search_fields = ["key", "user__email"]
     list_select_related = ["user"]
 
+    # Written only by the @idempotent decorator.
+    def has_add_permission(self, request):
+        return False
+
     def has_change_permission(self, request, obj=None):
         return False
 
