@@ -330,3 +330,14 @@ if not DEBUG:
 from tingting.beat import BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE.update(BEAT_SCHEDULE)
+
+# Rate limits the dispatcher applies before each provider call (tokens per second,
+# shared by every worker through Redis; 0 = no limit). The account's own
+# max_calls_per_second and max_concurrent_calls (§7 settings) apply as well.
+RATE_SENDER_SMS_PER_SECOND = float(env("RATE_SENDER_SMS_PER_SECOND", "0"))
+RATE_SENDER_CALLS_PER_SECOND = float(env("RATE_SENDER_CALLS_PER_SECOND", "0"))
+RATE_PROVIDER_SMS_PER_SECOND = float(env("RATE_PROVIDER_SMS_PER_SECOND", "0"))
+RATE_PROVIDER_CALLS_PER_SECOND = float(env("RATE_PROVIDER_CALLS_PER_SECOND", "0"))
+# A call's concurrency slot is leased for its audio length plus this margin; a slot
+# whose final report never comes frees itself then.
+RUN_CALL_SLOT_MARGIN_SECONDS = env_int("RUN_CALL_SLOT_MARGIN_SECONDS", 300)

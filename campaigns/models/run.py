@@ -117,6 +117,13 @@ class Attempt(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Guardrails (campaigns/services/guards.py): ``retries`` counts the retries the
+    # account's retry policy scheduled (the reference of retry n is
+    # ``attempt:<id>:<n>``); a queued attempt with ``next_attempt_at`` in the future
+    # waits (calling hours or a retry delay) until the sweeper re-publishes it.
+    retries = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    backend = models.CharField(max_length=64, blank=True, default="", help_text="provider backend of the last call")
 
     class Meta:
         ordering = ["id"]
@@ -127,6 +134,8 @@ class Attempt(models.Model):
             models.Index(fields=["run", "chunk", "status"], name="campaigns_attempt_chunk"),
             models.Index(fields=["run", "status"], name="campaigns_attempt_run_status"),
             models.Index(fields=["status", "claimed_at"], name="campaigns_attempt_inflight"),
+            models.Index(fields=["next_attempt_at"], name="campaigns_attempt_waiting",
+                         condition=models.Q(next_attempt_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -134,7 +143,9 @@ class Attempt(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"attempt:{self.pk}"
+        # Each retry is a new provider call with its own reference, so a late report
+        # of an earlier call never settles the current one.
+        return f"attempt:{self.pk}:{self.retries}" if self.retries else f"attempt:{self.pk}"
 
     @property
     def is_final(self) -> bool:

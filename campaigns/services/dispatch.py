@@ -23,6 +23,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from campaigns.models import Attempt, Run
+from campaigns.services import guards
 from campaigns.services.run import (
     SMS_FINAL,
     VOICE_FINAL,
@@ -67,6 +68,7 @@ def attempt_claim(*, attempt_id: int) -> bool:
     running = Run.objects.filter(pk=OuterRef("run_id"), state=Run.State.RUNNING)
     return bool(
         Attempt.objects.filter(pk=attempt_id, status=S.QUEUED)
+        .filter(guards.waiting_or_due(timezone.now()))  # guardrails: not while waiting (hours, retry delay)
         .filter(Exists(running))
         .update(status=S.SENDING, claimed_at=timezone.now(), tries=F("tries") + 1)
     )
@@ -89,21 +91,35 @@ def chunk_dispatch(*, run_id: int, chunk: int) -> int:
     # One read for the whole chunk; each row is then claimed on its own just
     # before its provider call, so a crash leaves at most one row in doubt.
     attempts = list(Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
-                    .select_related("recipient").only("id", "run_id", "chunk", "text", "tries", "recipient__number")
+                    .filter(guards.waiting_or_due(timezone.now()))  # guardrails: skip rows that wait
+                    .select_related("recipient")
+                    .only("id", "run_id", "chunk", "text", "tries", "retries", "recipient__number")
                     .order_by("id"))
     if not attempts:
         return 0
     sender = run.campaign.user_phone.values_list("phone_number", flat=True).first() or ""
     backend = sms_backend() if run.kind == Run.Kind.SMS else voice_backend()
-    claimed, retry = 0, False
-    for attempt in attempts:
+    # Guardrails (guards.py): DNC numbers settle without a provider call; each
+    # claim waits for calling hours, rate-limit tokens and a concurrency slot.
+    guard = guards.ChunkGuard(run, sender, backend)
+    attempts = guard.skip_dnc(attempts)
+    claimed, retry, countdown = 0, False, None
+    for index, attempt in enumerate(attempts):
+        countdown = guard.admit(attempt, pending=[a.pk for a in attempts[index:]])
+        if countdown is not None:
+            break
         if not attempt_claim(attempt_id=attempt.pk):
+            guard.claim_lost(attempt)
             continue
         attempt.tries += 1
         outcome = _send(run=run, attempt=attempt, backend=backend, sender=sender)
         claimed += 1
         retry |= outcome == "retry"
-    if retry:
+        if outcome == "retry":
+            guard.call_ended(attempt)
+    if countdown is not None and countdown >= 0:  # guardrails: throttled, come back later
+        chunks_publish(run_id=run_id, chunks=[chunk], countdown=countdown)
+    elif retry:
         chunks_publish(run_id=run_id, chunks=[chunk], countdown=30)
     return claimed
 
@@ -151,7 +167,9 @@ def _send(*, run: Run, attempt: Attempt, backend, sender: str) -> str:
         return "failed"
     # The simulated providers report before send() returns: the attempt may be
     # final already, and then this changes nothing.
-    attempt_mark_in_flight(attempt_id=attempt.pk, status=_in_flight(run), provider_id=submission.provider_id)
+    attempt_mark_in_flight(attempt_id=attempt.pk, status=_in_flight(run), provider_id=submission.provider_id,
+                           backend=submission.backend or getattr(backend, "name", ""),  # failover record
+                           retries=attempt.retries)  # guardrails: not if its outcome already queued a retry
     return "sent"
 
 
@@ -238,13 +256,17 @@ def runs_sweep(
     recheck_after = seconds(recheck_after, "RUN_RECHECK_IN_FLIGHT_SECONDS")
     give_up_after = seconds(give_up_after, "RUN_GIVE_UP_IN_FLIGHT_SECONDS")
     counts = {"started": runs_start_due(now=now), "republished": 0, "reconciled": 0, "finished": 0}
+    # Guardrails: rows waiting for calling hours or a retry delay that are now due.
+    counts["due"] = guards.waiting_publish(now=now)
 
     cutoff = now - stale_after
     stale = (Attempt.objects.filter(status=S.QUEUED, queued_at__lt=cutoff, run__state=Run.State.RUNNING)
+             .filter(guards.stale_filter())  # guardrails: waiting rows are not lost
              .values_list("run_id", "chunk").distinct().order_by())
     for run_id, chunk in list(stale[:1000]):
         # Bumping queued_at first means a second sweeper finds nothing to re-publish.
-        if Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED, queued_at__lt=cutoff).update(
+        if Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED, queued_at__lt=cutoff,
+                                  next_attempt_at__isnull=True).update(
             queued_at=timezone.now()
         ):
             counts["republished"] += chunks_publish(run_id=run_id, chunks=[chunk])

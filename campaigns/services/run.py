@@ -459,18 +459,27 @@ def attempt_record_outcome(
     duration: int | None = None,
     playback: int | None = None,
     error: str = "",
+    reference: str | None = None,
 ) -> Attempt | None:
     """Record a final provider outcome: the attempt and its recipient get the
     contract status, duration and playback; what was used is charged from the
     hold and the rest of the share released. Safe to repeat and to race: the
-    attempt row lock and the final-status check make the second call a no-op."""
+    attempt row lock and the final-status check make the second call a no-op.
+    ``reference`` (from a status report) must be the attempt's current call: a
+    late report of an earlier call (before a retry) changes nothing."""
+    from campaigns.services import guards
+
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().filter(pk=attempt_id).first()
-        if attempt is None or attempt.is_final:
+        if attempt is None or attempt.is_final or (reference is not None and reference != attempt.reference):
             return attempt
         run = _run_prices(attempt.run_id)
         table = SMS_FINAL if run.kind == Run.Kind.SMS else VOICE_FINAL
         status, is_charged = table.get(provider_status, (S.FAILED, False))
+        # Guardrails: retries left under the owner's policy → queued again, nothing settled.
+        if guards.retry_schedule(run=run, attempt=attempt, status=status, provider_status=provider_status,
+                                 provider_id=provider_id, error=error, now=timezone.now()):
+            return attempt
         if status in (S.UNANSWERED, S.FAILED) or run.kind == Run.Kind.SMS:
             duration = playback = None
         used = _charge_for(run=run, attempt=attempt, charged=is_charged, duration=duration)
@@ -507,18 +516,28 @@ def attempt_record_outcome(
             credit_consumed=F("credit_consumed") + from_hold + extra, attempts=F("attempts") + 1,
             last_attempt_at=now, last_error=attempt.error,
         )
+        # Guardrails: status webhook in this transaction; the call's concurrency slot freed.
+        guards.outcome_emit(run=run, attempt=attempt)
+        guards.call_finished(run=run, reference=attempt.reference)
         run_id = run.pk
         transaction.on_commit(lambda: run_finish_if_done(run_id=run_id))
     return attempt
 
 
-def attempt_mark_in_flight(*, attempt_id: int, status: str, provider_id: str = "") -> bool:
+def attempt_mark_in_flight(*, attempt_id: int, status: str, provider_id: str = "", backend: str = "",
+                           retries: int | None = None) -> bool:
     """The provider accepted the message / placed the call: ``sent`` / ``ringing``.
-    Never moves a final attempt back; safe to repeat."""
+    Never moves a final attempt back; safe to repeat. ``retries`` (from a report's
+    reference) limits it to that call; ``backend`` records who took it (failover)."""
     changes = {"status": status, "submitted_at": timezone.now()}
     if provider_id:
         changes["provider_id"] = provider_id
-    updated = Attempt.objects.filter(pk=attempt_id, status__in=(S.QUEUED, S.SENDING)).update(**changes)
+    if backend:
+        changes["backend"] = backend[:64]
+    rows = Attempt.objects.filter(pk=attempt_id, status__in=(S.QUEUED, S.SENDING))
+    if retries is not None:  # guardrails: a report of an earlier call never moves a retry
+        rows = rows.filter(retries=retries, claimed_at__isnull=False)
+    updated = rows.update(**changes)
     if updated:
         Recipient.objects.filter(run_attempts__pk=attempt_id, status=Recipient.Status.QUEUED).update(status=status)
     return bool(updated)
@@ -529,7 +548,10 @@ def attempt_record_report(report: StatusReport) -> None:
     ``CampaignsConfig.ready``). Reports may arrive twice, late, out of order, or
     before the submission was recorded; none moves a status backwards."""
     try:
-        attempt_id = int(report.reference.split(":", 1)[1])
+        # ``attempt:<id>`` or, for retry n of the guardrails' retry policy, ``attempt:<id>:<n>``.
+        parts = report.reference.split(":")
+        attempt_id = int(parts[1])
+        retries = int(parts[2]) if len(parts) > 2 else 0
     except (IndexError, ValueError):
         logger.warning("Malformed attempt reference %r", report.reference)
         return
@@ -538,9 +560,10 @@ def attempt_record_report(report: StatusReport) -> None:
     # "failed" (the same outcome for both) and "queued" (nothing to record).
     if status in SMS_FINAL or status in VOICE_FINAL:
         attempt_record_outcome(attempt_id=attempt_id, provider_status=status, provider_id=report.provider_id,
-                               duration=report.duration, playback=report.playback, error=report.error)
+                               duration=report.duration, playback=report.playback, error=report.error,
+                               reference=report.reference)
     elif status in IN_FLIGHT_STATUS:
         attempt_mark_in_flight(attempt_id=attempt_id, status=IN_FLIGHT_STATUS[status],
-                               provider_id=report.provider_id)
+                               provider_id=report.provider_id, retries=retries)
     elif status != "queued":
         logger.warning("Unknown status %r for attempt %s", report.status, attempt_id)

@@ -11,14 +11,19 @@ the row lock and keyed ``tmsg:<id>:charge`` / ``tmsg:<id>:release`` in the ledge
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import ledger
-from accounts.models import User
+from accounts.models import AccountSettings, User
+from accounts.selectors import dnc_numbers_among
+from tingting import ratelimit
+from tingting.outbound_webhooks import webhook_emit
 from tingting.phones import split_country_code
 from tingting.providers import sms_backend
 from tingting.providers.base import (
@@ -44,6 +49,7 @@ from tling.models import (
 
 logger = logging.getLogger(__name__)
 SEND_CHUNK = 100
+SEND_TOKEN_BLOCK_SECONDS = 30.0
 # Vendor words for "accepted, waiting in the vendor's queue" → Tling's status.
 _REPORT_ALIASES = {"accepted": MessageStatus.BUFFERED, "queued": MessageStatus.BUFFERED,
                    "sending": MessageStatus.BUFFERED, "scheduled": MessageStatus.BUFFERED}
@@ -91,12 +97,20 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
 
     ids = list(Message.objects.filter(batch=batch, status=MessageStatus.CREATED).values_list("pk", flat=True))
     now = timezone.now()
-    Message.objects.filter(pk__in=ids, status_rank__lt=STATUS_RANK[MessageStatus.QUEUED]).update(
-        status=MessageStatus.QUEUED, status_rank=STATUS_RANK[MessageStatus.QUEUED], updated_at=now)
-    MessageEvent.objects.bulk_create(
-        [MessageEvent(message_id=pk, status=MessageStatus.QUEUED, rank=1, occurred_at=now) for pk in ids],
-        ignore_conflicts=True,
-    )
+    with transaction.atomic():
+        queued = Message.objects.filter(pk__in=ids, status_rank__lt=STATUS_RANK[MessageStatus.QUEUED])
+        if ids and _wants_webhooks(Message.objects.filter(pk=ids[0]).values_list("owner_id", flat=True).first()):
+            # Guardrails: one status webhook per message that moves to queued, in this transaction.
+            rows = list(queued.select_for_update().only("id", "owner_id", "phone_code", "phone_national",
+                                                         "error", "provider_id", "schedule_id", "batch"))
+            for message in rows:
+                message.status = MessageStatus.QUEUED
+                _emit_status(message, now)
+        queued.update(status=MessageStatus.QUEUED, status_rank=STATUS_RANK[MessageStatus.QUEUED], updated_at=now)
+        MessageEvent.objects.bulk_create(
+            [MessageEvent(message_id=pk, status=MessageStatus.QUEUED, rank=1, occurred_at=now) for pk in ids],
+            ignore_conflicts=True,
+        )
     for start in range(0, len(ids), SEND_CHUNK):
         chunk = ids[start: start + SEND_CHUNK]
         try:
@@ -124,10 +138,21 @@ def message_send(*, message_id: uuid.UUID | str) -> Message | None:
     ).update(claimed_at=now)
     if not claimed:
         return None
-    message = Message.objects.only("id", "phone_code", "phone_national", "text").get(pk=message_id)
+    message = Message.objects.only("id", "owner_id", "phone_code", "phone_national", "text").get(pk=message_id)
+    # Guardrails: a number on the owner's do-not-contact list never reaches the
+    # provider (failed, credits released); each send takes a provider token.
+    if dnc_numbers_among(user=User(pk=message.owner_id), numbers=[message.e164]):
+        return message_record_status(message_id=message.id, status=MessageStatus.FAILED,
+                                     occurred_at=timezone.now(), error="dnc")
+    backend = sms_backend()
+    rate = settings.RATE_PROVIDER_SMS_PER_SECOND
+    key = f"provider:{getattr(backend, 'name', type(backend).__name__)}"
+    if rate and not ratelimit.acquire(key, rate, block_until=time.time() + SEND_TOKEN_BLOCK_SECONDS):
+        Message.objects.filter(pk=message.id, claimed_at=now).update(claimed_at=None)
+        raise RetryLater("rate limited")
     outbound = OutboundSms(to=message.e164, body=message.text, reference=message.reference)
     try:
-        submission = sms_backend().send(outbound)
+        submission = backend.send(outbound)
     except ProviderTimeoutError:
         # The vendor may have accepted it: reconcile instead of sending twice.
         report = sms_backend().lookup(message.reference)
@@ -193,12 +218,28 @@ def message_record_status(*, message_id: uuid.UUID | str, status: str, occurred_
                 message.provider_id = provider_id
             message.save(update_fields=["status", "status_rank", "error", "provider_id", "updated_at"])
             _record_event(message, status, rank, occurred_at)
+            if _wants_webhooks(message.owner_id):  # guardrails: status webhook, same transaction
+                _emit_status(message, occurred_at)
         elif rank < message.status_rank and not is_refused:
             _record_event(message, status, rank, occurred_at)
         _settle_credits(message)
         if message.status_rank == FINAL_RANK and message.schedule_id:
             _complete_schedule(message.schedule_id)
     return message
+
+
+def _wants_webhooks(owner_id: int | None) -> bool:
+    return bool(owner_id) and AccountSettings.objects.filter(user_id=owner_id).exclude(webhook_url="").exists()
+
+
+def _emit_status(message: Message, occurred_at: datetime) -> None:
+    """``message.status`` webhook (API_CONTRACT §7): one per status change of a message."""
+    webhook_emit(user=User(pk=message.owner_id), event="message.status", object_type="message",
+                 object_id=message.id, payload={
+                     "id": str(message.id), "batch": str(message.batch), "to": message.e164,
+                     "status": message.status, "error": message.error or None,
+                     "schedule_id": str(message.schedule_id) if message.schedule_id else None,
+                     "occurred_at": occurred_at})
 
 
 def _record_event(message: Message, status: str, rank: int, occurred_at: datetime) -> None:
