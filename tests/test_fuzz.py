@@ -93,18 +93,70 @@ def wsgi_keeps_connection():
 
 
 @pytest.fixture
-def auth_headers(db, wsgi_keeps_connection):
-    user = UserFactory(credits=1000)
-    _, raw_key = api_key_create(user=user, name="fuzz")
+def fuzz_user(db, wsgi_keeps_connection):
+    return UserFactory(credits=1000)
+
+
+@pytest.fixture
+def auth_headers(fuzz_user):
+    _, raw_key = api_key_create(user=fuzz_user, name="fuzz")
     return {
-        "tingting": {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"},
+        "tingting": {"Authorization": f"Bearer {RefreshToken.for_user(fuzz_user).access_token}"},
         "tling": {"X-API-Key": raw_key},
     }
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
+def _owned_path_parameters(owner, path: str) -> dict:
+    """Real objects of the fuzzing user for an operation's path ids, so the
+    "owned" runs get past the 404 and fuzz the view's own validation."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts import ledger
+    from tests.factories_campaigns import campaign_with_recipients
+    from tling import services
+
+    if "{key_id}" in path:
+        return {"key_id": api_key_create(user=owner, name="target")[0].pk}
+    if "{campaign_id}" in path:
+        return {"campaign_id": campaign_with_recipients(owner, 3, message="hello").pk}
+    if "{number_id}" in path:
+        return {"number_id": campaign_with_recipients(owner, 1, message="hello").recipients.get().pk}
+    if path.startswith("/api/v0/contacts/"):
+        return {"id": str(services.contact_create(owner=owner, name="Fuzz", phone_number="+9779801234560").pk)}
+    if path.startswith("/api/v0/lists/"):
+        return {"id": str(services.list_create(owner=owner, name="Fuzz").pk)}
+    if path.startswith("/api/v0/messages/"):
+        ledger.top_up(user_id=owner.pk, amount=10)
+        return {"id": str(services.messages_create(owner=owner, text="hi", to=["+9779801234561"])[0].pk)}
+    if path.startswith("/api/v0/schedule/message/"):
+        schedule = services.schedule_create(owner=owner, send_at=timezone.now() + timedelta(hours=1), text="hi",
+                                            to=["+9779801234562"])
+        return {"id": str(schedule.pk)}
+    raise AssertionError(f"no owned object for {path}: add one here")
+
+
+OWNED_LABELS = sorted(label for label in set(OPERATIONS) - set(EXCLUDED) if "{" in label)
+MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=str)
 @pytest.mark.parametrize("label", sorted(set(OPERATIONS) - set(EXCLUDED)))
 def test_fuzz_operation(label, mode, auth_headers):
+    _fuzz(label, mode, auth_headers, path_parameters=None)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=str)
+@pytest.mark.parametrize("label", OWNED_LABELS)
+def test_fuzz_operation_on_owned_object(label, mode, auth_headers, fuzz_user):
+    """The same, with the path ids fixed to the user's own objects (body and query
+    still generated)."""
+    path_parameters = _owned_path_parameters(fuzz_user, OPERATIONS[label].path)
+    _fuzz(label, mode, auth_headers, path_parameters=path_parameters)
+
+
+def _fuzz(label, mode, auth_headers, *, path_parameters):
     operation = OPERATIONS[label]
     face = "tling" if operation.path.startswith(TLING_PREFIX) else "tingting"
 
@@ -116,7 +168,7 @@ def test_fuzz_operation(label, mode, auth_headers):
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def fuzz(case):
         response = case.call(headers=auth_headers[face])
         case.validate_response(response, checks=_CHECKS)

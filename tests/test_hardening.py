@@ -112,3 +112,70 @@ def test_production_settings_send_security_headers_and_no_browsable_api():
         "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
     }
+
+
+# --- Datetimes PostgreSQL cannot store or compare (found by fuzzing owned objects) ---
+# Python accepts UTC offsets up to ±23:59 and years 1–9999; PostgreSQL rejects
+# offsets beyond ±15:59, and shifting 9999-12-31 or 0001-01-01 to UTC overflows.
+
+FAR_FUTURE = ["2210-09-06T23:14:34+20:24", "9999-12-31T23:59:59-05:00"]
+
+
+@pytest.mark.parametrize("value", FAR_FUTURE)
+def test_tling_schedule_date_with_an_extreme_offset_is_400_or_stored_in_utc(user, value):
+    from datetime import UTC, datetime
+
+    from django.utils.dateparse import parse_datetime
+
+    from tling.models import ScheduledMessage
+
+    client = key_client_for(user)
+    response = client.post("/api/v0/schedule/message", {"date": "2030-01-01T00:00:00Z", "text": "hi",
+                                                       "to": ["+9779801234562"]}, format="json")
+    assert response.status_code == 204, response.content
+    schedule = ScheduledMessage.objects.get(owner=user)
+    response = client.patch(f"/api/v0/schedule/message/{schedule.pk}", {"date": value}, format="json")
+    if value.startswith("9999"):
+        assert_tling_error(response, status=400, pointer="/date")
+        schedule.refresh_from_db()
+        assert schedule.send_at == datetime(2030, 1, 1, tzinfo=UTC)
+    else:
+        assert response.status_code == 200, response.content
+        schedule.refresh_from_db()
+        assert schedule.send_at == parse_datetime(value)
+
+
+@pytest.mark.parametrize("value", ["2024-01-01T00:00:00+20:00", "9999-12-31", "0001-01-01T00:00:00+05:00",
+                                   "9999-12-31T23:59:59-05:00"])
+def test_tling_filter_with_an_extreme_datetime_is_400_or_answers(user, value):
+    response = key_client_for(user).get("/api/v0/messages", {"filter[createdAt][gte]": value})
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert_tling_error(response, status=400)
+    response = key_client_for(user).get("/api/v0/messages", {"filter[createdAt][lte]": value})
+    assert response.status_code in (200, 400), response.content
+
+
+@pytest.mark.parametrize("value", FAR_FUTURE)
+def test_campaign_schedule_date_with_an_extreme_offset_is_400_or_scheduled(user, value):
+    from campaigns.models import Run
+    from tests.factories_campaigns import campaign_with_recipients
+
+    campaign = campaign_with_recipients(user, 2, message="hello")
+    response = client_for(user).post(f"/api/system/campaigns/{campaign.pk}/begin/",
+                                     {"schedule_date": value}, format="json")
+    if value.startswith("9999"):
+        assert_error(response, status=400, field="schedule_date")
+        assert not Run.objects.filter(campaign=campaign).exists()
+    else:
+        assert response.status_code == 200, response.content
+
+
+def test_run_state_conflicts_are_documented():
+    # Fuzzing owned campaigns: begin twice / pause a paused run answer 409, undocumented.
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    assert {"402", "409", "422"} <= set(paths["/api/system/campaigns/{campaign_id}/begin/"]["post"]["responses"])
+    for verb in ("pause", "resume", "cancel"):
+        assert "409" in paths[f"/api/system/campaigns/{{campaign_id}}/{verb}/"]["post"]["responses"]
