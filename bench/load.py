@@ -140,6 +140,7 @@ def _request(session, base, name, account, token) -> requests.Response:
 
 def _drive(base: str, accounts: list[dict], clients: int, seconds: float, mix) -> dict:
     samples: list[float] = []
+    by_name: dict[str, list[float]] = {}
     errors: list[str] = []
     lock = threading.Lock()
     names = [name for _, name in mix]
@@ -154,7 +155,7 @@ def _drive(base: str, accounts: list[dict], clients: int, seconds: float, mix) -
         account = accounts[index % len(accounts)]
         session = requests.Session()
         token = tokens[index % len(accounts)] if tokens else ""
-        mine, bad = [], []
+        mine, bad, named = [], [], []
         while time.monotonic() < stop_at:
             name = rng.choices(names, weights)[0]
             started = time.perf_counter()
@@ -166,9 +167,12 @@ def _drive(base: str, accounts: list[dict], clients: int, seconds: float, mix) -
             except requests.RequestException as exc:
                 bad.append(f"{name}: {exc}")
             mine.append(time.perf_counter() - started)
+            named.append(name)
         with lock:
             samples.extend(mine)
             errors.extend(bad)
+            for name, elapsed in zip(named, mine, strict=True):
+                by_name.setdefault(name, []).append(elapsed)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     stop_at = time.monotonic() + seconds
@@ -180,7 +184,8 @@ def _drive(base: str, accounts: list[dict], clients: int, seconds: float, mix) -
     elapsed = time.perf_counter() - started
     quantiles = statistics.quantiles(samples, n=100, method="inclusive") if len(samples) > 1 else [0.0] * 99
     return {"requests": len(samples), "rps": len(samples) / elapsed, "p50": quantiles[49] * 1000,
-            "p95": quantiles[94] * 1000, "p99": quantiles[98] * 1000, "errors": errors}
+            "p95": quantiles[94] * 1000, "p99": quantiles[98] * 1000, "errors": errors,
+            "by_name": {name: (len(v), statistics.median(v) * 1000) for name, v in sorted(by_name.items())}}
 
 
 _HEALTH = [(1, "healthz")]
@@ -209,6 +214,8 @@ def measure(clients: int, seconds: float, out) -> dict:
                   f"errors {len(figures['errors'])}\n")
     out.write(f"  ratio mix/baseline: throughput {mix['rps'] / bare['rps']:.2f}, "
               f"p50 {mix['p50'] / max(bare['p50'], 1e-6):.1f}x, p95 {mix['p95'] / max(bare['p95'], 1e-6):.1f}x\n")
+    out.write("  mix by request (count, p50 ms): " + ", ".join(
+        f"{name} {count} {p50:.0f}" for name, (count, p50) in mix["by_name"].items()) + "\n")
     for line in (mix["errors"] + bare["errors"])[:10]:
         out.write(f"  error: {line}\n")
     return {"mix": mix, "baseline": bare}
