@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.services.run import RERUN_STATUSES, VOICE_ALIASES, VOICES, AudioUpload
+from tingting.moments import to_utc
 from tingting.voice.uploads import inspect_audio_upload
 
 SCHEDULE_FORMAT = re.compile(
@@ -86,6 +87,10 @@ class RunBeginInput(serializers.Serializer):
             except (ZoneInfoNotFoundError, ValueError):
                 zone = ZoneInfo(settings.TIME_ZONE)
             moment = moment.replace(tzinfo=zone)
+        try:
+            moment = to_utc(moment)
+        except ValueError as exc:
+            raise serializers.ValidationError("Not a valid date and time.", code="invalid_date") from exc
         if moment <= timezone.now():
             raise serializers.ValidationError("Must be in the future.", code="in_past")
         return moment

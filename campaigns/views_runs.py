@@ -32,7 +32,8 @@ class CampaignBeginView(APIView):
 
     @extend_schema(
         request=RunBeginInput,
-        responses=tingting_responses({200: envelope_of("RunBeginEnvelope", {"hold amount": serializers.CharField()})}),
+        responses=tingting_responses({200: envelope_of("RunBeginEnvelope", {"hold amount": serializers.CharField()})},
+                                     402, 409, 422),
         tags=["campaign runs"],
     )
     @idempotent
@@ -51,7 +52,7 @@ class CampaignBeginView(APIView):
 
 
 class CampaignPauseView(APIView):
-    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}), tags=["campaign runs"])
+    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}, 409), tags=["campaign runs"])
     def post(self, request, campaign_id: int):
         run_pause(user=request.user, campaign_id=campaign_id)
         return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)},
@@ -59,7 +60,7 @@ class CampaignPauseView(APIView):
 
 
 class CampaignResumeView(APIView):
-    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}), tags=["campaign runs"])
+    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}, 409), tags=["campaign runs"])
     def post(self, request, campaign_id: int):
         run_resume(user=request.user, campaign_id=campaign_id)
         return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)},
@@ -67,7 +68,7 @@ class CampaignResumeView(APIView):
 
 
 class CampaignCancelView(APIView):
-    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}), tags=["campaign runs"])
+    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}, 409), tags=["campaign runs"])
     def post(self, request, campaign_id: int):
         run_cancel(user=request.user, campaign_id=campaign_id)
         return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)},

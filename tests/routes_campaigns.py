@@ -42,3 +42,13 @@ def _number_detail(owner):
 @owned_route("number update", "PUT")
 def _number_update(owner):
     return f"/api/system/number/{make_campaign(owner).recipients.get().pk}/", {"number": "9843818700"}
+
+
+@owned_route("campaign update (PATCH)", "PATCH")
+def _campaign_patch(owner):
+    return f"/api/system/campaigns/{make_campaign(owner).pk}/update/", {"name": "renamed"}
+
+
+@owned_route("number update (PATCH)", "PATCH")
+def _number_patch(owner):
+    return f"/api/system/number/{make_campaign(owner).recipients.get().pk}/", {"number": "9843818700"}

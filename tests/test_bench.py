@@ -52,3 +52,21 @@ def test_bench_import_quick_prints_rates_and_rss():
     call_command("bench", "import", "--quick", stdout=out)
     text = out.getvalue()
     assert "ratio" in text and "peak RSS" in text and "added 19," in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_bench_drives_the_mix_without_errors():
+    # gunicorn (2 workers) + a Celery worker on loopback with the test database:
+    # 3 clients for 3 s of the mix, then 3 s of /healthz.
+    from accounts.models import ApiKey, User
+    from bench.load import measure
+
+    out = StringIO()
+    figures = measure(3, 3.0, out)
+    assert figures["mix"]["errors"] == [] and figures["baseline"]["errors"] == [], out.getvalue()
+    assert figures["mix"]["requests"] > 0 and figures["baseline"]["requests"] > 0
+    assert "p99" in out.getvalue() and "ratio mix/baseline" in out.getvalue()
+    # Its accounts stay (append-only ledger) but can no longer be used.
+    bench_users = User.objects.filter(email__startswith="bench-load-")
+    assert bench_users.exists() and not bench_users.filter(is_active=True).exists()
+    assert not ApiKey.objects.filter(user__in=bench_users).exists()

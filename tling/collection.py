@@ -39,6 +39,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from tingting.api.errors import FieldError, InvalidInputError
+from tingting.moments import to_utc
 
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
@@ -69,7 +70,7 @@ def _datetime(value: str) -> datetime | date:
     parsed = parse_datetime(value)
     if parsed is None:
         raise ValueError("not an ISO date or datetime")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return to_utc(parsed)
 
 
 def choices(*allowed: str) -> Callable[[str], str]:
@@ -157,7 +158,9 @@ def _order_by(spec: CollectionSpec, raw: str | None) -> list[str]:
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=UTC)
-    return start, start + timedelta(days=1)
+    # 9999-12-31 has no next day: its end is the last representable moment.
+    end = start + timedelta(days=1) if day < date.max else datetime.max.replace(tzinfo=UTC)
+    return start, end
 
 
 def _condition(model_field: str, op: str, value: object) -> Q:

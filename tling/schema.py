@@ -28,6 +28,15 @@ class ListOutput(serializers.Serializer):
     updatedAt = _ts()  # noqa: N815
 
 
+class ListCreatedOutput(serializers.Serializer):
+    """A new list: as the seed, create answers without ``contactsCount``."""
+
+    createdAt = _ts()  # noqa: N815
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    updatedAt = _ts()  # noqa: N815
+
+
 class ReportEntry(serializers.Serializer):
     status = serializers.CharField()
     timestamp = _ts()

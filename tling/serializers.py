@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tingting.api.errors import NotFoundError
+from tingting.moments import to_utc
 from tingting.phones import InvalidPhoneNumber, to_e164
 from tling.envelope import timestamp
 from tling.models import Contact, ContactList, ScheduledMessage
@@ -96,8 +97,10 @@ class FutureDateTimeField(serializers.Field):
             parsed = None
         if parsed is None:
             self.fail("invalid")
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
+        try:
+            parsed = to_utc(parsed)
+        except ValueError:
+            self.fail("invalid")
         if parsed <= timezone.now():
             self.fail("past")
         return parsed

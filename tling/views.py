@@ -16,6 +16,7 @@ from tling.schema import (
     IDS,
     ContactOutput,
     CostOutput,
+    ListCreatedOutput,
     ListOutput,
     MessageOutput,
     ScheduleOutput,
@@ -110,7 +111,8 @@ class ListsView(TlingView):
         rows, total = selectors.list_page(owner=request.user, params=request.query_params)
         return Response(collection([list_out(r) for r in rows], total))
 
-    @extend_schema(operation_id="tling_lists_create", request=ListInput, responses=responses({200: ListOutput}))
+    @extend_schema(operation_id="tling_lists_create", request=ListInput,
+                   responses=responses({200: ListCreatedOutput}))
     @idempotent
     def post(self, request):
         contact_list = services.list_create(owner=request.user, **_valid(ListInput, request))

@@ -55,5 +55,14 @@ TINGTING_ERRORS = {
 }
 
 
-def tingting_responses(success: dict) -> dict:
-    return {**TINGTING_ERRORS, **success}
+_EXTRA_TEXTS = {
+    402: "Not enough credits.",
+    409: "Conflict with the current state.",
+    422: "Idempotency-Key reused with a different request.",
+}
+
+
+def tingting_responses(success: dict, *extra: int) -> dict:
+    """The common errors, ``extra`` statuses (402, 409, 422) and ``success``."""
+    more = {code: OpenApiResponse(ERROR_ENVELOPE, description=_EXTRA_TEXTS[code]) for code in extra}
+    return {**TINGTING_ERRORS, **more, **success}

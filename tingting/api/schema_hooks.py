@@ -5,3 +5,27 @@ def drop_slashless_duplicates(endpoints):
     """Every path is routed with and without its trailing slash; document it once."""
     with_slash = {path for path, *_ in endpoints if path.endswith("/")}
     return [e for e in endpoints if e[0].endswith("/") or e[0] + "/" not in with_slash]
+
+
+_BODY_ERRORS = {
+    "413": "The request body is too large.",
+    "415": "Unsupported or unparseable body media type (e.g. a malformed multipart body).",
+}
+
+
+def document_body_errors(result, generator, request, public):
+    """Every operation with a request body can answer 413 and 415, in its face's error
+    shape (the parsers raise them before the view runs). Found by schema fuzzing: a
+    malformed multipart body gave an undocumented 415."""
+    for path, operations in result.get("paths", {}).items():
+        error_ref = "TlingErrors" if path.startswith("/api/v0/") else "ErrorEnvelope"
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, text in _BODY_ERRORS.items():
+                responses.setdefault(code, {
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_ref}"}}},
+                    "description": text,
+                })
+    return result
