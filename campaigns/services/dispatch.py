@@ -12,13 +12,16 @@ sent again.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
@@ -26,12 +29,17 @@ from campaigns.models import Attempt, Run
 from campaigns.services.run import (
     SMS_FINAL,
     VOICE_FINAL,
+    Outcome,
     attempt_mark_in_flight,
     attempt_record_outcome,
+    attempt_reports_parse,
+    attempts_mark_in_flight,
+    attempts_record_outcomes,
+    index_joins,
     run_finish_if_done,
     run_start,
 )
-from tingting.providers import sms_backend, voice_backend
+from tingting.providers import reports, sms_backend, voice_backend
 from tingting.providers.base import (
     OutboundCall,
     OutboundSms,
@@ -40,6 +48,7 @@ from tingting.providers.base import (
     ProviderTimeoutError,
     SmsBackend,
     VoiceBackend,
+    each,
 )
 
 logger = logging.getLogger(__name__)
@@ -72,6 +81,46 @@ def attempt_claim(*, attempt_id: int) -> bool:
     )
 
 
+@dataclass
+class Claimed:
+    """An attempt this task moved queued → sending: what the provider call needs."""
+
+    pk: int
+    tries: int
+    text: str
+    number: str
+
+    @property
+    def reference(self) -> str:
+        return f"attempt:{self.pk}"
+
+
+def attempts_claim(*, run_id: int, chunk: int, limit: int) -> list[Claimed]:
+    """queued → sending for up to ``limit`` attempts of a chunk, only while the run
+    is running, in one conditional UPDATE … RETURNING on PostgreSQL. Rows another
+    claimer holds are skipped (SKIP LOCKED) and re-checked after its commit, so an
+    attempt is claimed once: two copies of a chunk task share it, never repeat it.
+    Elsewhere (SQLite) one claim per row, as ``attempt_claim``."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        attempts, runs = Attempt._meta.db_table, Run._meta.db_table
+        recipients = Attempt._meta.get_field("recipient").related_model._meta.db_table
+        with transaction.atomic(), connection.cursor() as cursor, index_joins(cursor):
+            cursor.execute(
+                f"UPDATE {attempts} AS a SET status = %s, claimed_at = %s, tries = a.tries + 1 "  # noqa: S608 - table names and placeholders only
+                f"FROM {recipients} AS r WHERE r.id = a.recipient_id AND a.status = %s AND a.id IN ("
+                f"  SELECT id FROM {attempts} WHERE run_id = %s AND chunk = %s AND status = %s"
+                "   ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)"
+                f" AND EXISTS (SELECT 1 FROM {runs} WHERE id = %s AND state = %s) "
+                "RETURNING a.id, a.tries, a.text, r.number",
+                [S.SENDING, now, S.QUEUED, run_id, chunk, S.QUEUED, limit, run_id, Run.State.RUNNING])
+            return sorted((Claimed(*row) for row in cursor.fetchall()), key=lambda c: c.pk)
+    rows = (Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
+            .values_list("id", "tries", "text", "recipient__number").order_by("id")[:limit])
+    return [Claimed(pk, tries + 1, text, number) for pk, tries, text, number in rows
+            if attempt_claim(attempt_id=pk)]
+
+
 def _in_flight(run: Run) -> str:
     return S.SENT if run.kind == Run.Kind.SMS else S.RINGING
 
@@ -82,77 +131,131 @@ def _audio_url(name: str) -> str:
 
 def chunk_dispatch(*, run_id: int, chunk: int) -> int:
     """Send every queued attempt of one chunk of a running run; returns how many
-    attempts it claimed. Safe to run twice or concurrently with itself (claims)."""
+    attempts it claimed. Safe to run twice or concurrently with itself (claims).
+
+    Rounds: claim a batch (one UPDATE), call the provider for it (one batch call
+    when the backend has a batch API, else one call per message on
+    ``RUN_PROVIDER_CONCURRENCY`` threads), then record the round's answers and
+    reports together (``attempts_record_outcomes``). A round claims at most
+    ``RUN_SEND_BATCH`` attempts for a batch backend and 4 × the concurrency
+    otherwise, so what is claimed is sent within a few provider timeouts — long
+    before the sweeper looks at claims (``RUN_STUCK_SENDING_SECONDS``) — and a
+    pause or a crash stops the chunk within a round."""
     run = Run.objects.select_related("campaign").filter(pk=run_id).first()
     if run is None or run.state != Run.State.RUNNING:
         return 0
-    # One read for the whole chunk; each row is then claimed on its own just
-    # before its provider call, so a crash leaves at most one row in doubt.
-    attempts = list(Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
-                    .select_related("recipient").only("id", "run_id", "chunk", "text", "tries", "recipient__number")
-                    .order_by("id"))
-    if not attempts:
-        return 0
     sender = run.campaign.user_phone.values_list("phone_number", flat=True).first() or ""
     backend = sms_backend() if run.kind == Run.Kind.SMS else voice_backend()
+    threads = max(1, settings.RUN_PROVIDER_CONCURRENCY)
+    limit = settings.RUN_SEND_BATCH if backend.has_batch() else 4 * threads
     claimed, retry = 0, False
-    for attempt in attempts:
-        if not attempt_claim(attempt_id=attempt.pk):
-            continue
-        attempt.tries += 1
-        outcome = _send(run=run, attempt=attempt, backend=backend, sender=sender)
-        claimed += 1
-        retry |= outcome == "retry"
+    while True:
+        batch = attempts_claim(run_id=run_id, chunk=chunk, limit=limit)
+        if not batch:
+            break
+        claimed += len(batch)
+        retry |= _send_round(run=run, batch=batch, backend=backend, sender=sender, threads=threads)
     if retry:
         chunks_publish(run_id=run_id, chunks=[chunk], countdown=30)
     return claimed
 
 
-def _send(*, run: Run, attempt: Attempt, backend, sender: str) -> str:
-    """Call the provider for one claimed attempt and record what it answered."""
-    reference = attempt.reference
-    try:
-        if run.kind == Run.Kind.SMS:
-            submission = backend.send(OutboundSms(
-                to=attempt.recipient.number, body=attempt.text or run.message, reference=reference,
-                sender=sender))
-        else:
-            audio_name, seconds = run.audio_name, run.audio_seconds or 0
-            if run.is_personalised:
-                from tingting.voice.render import render_cached
+def _message(*, run: Run, attempt: Claimed, sender: str) -> OutboundSms | OutboundCall:
+    if run.kind == Run.Kind.SMS:
+        return OutboundSms(to=attempt.number, body=attempt.text or run.message, reference=attempt.reference,
+                           sender=sender)
+    audio_name, seconds = run.audio_name, run.audio_seconds or 0
+    if run.is_personalised:
+        from tingting.voice.render import render_cached
 
-                render = render_cached(text=attempt.text, voice=run.voice_input, length_factor=run.length_factor)
-                audio_name, seconds = render.audio.name, render.duration
-            submission = backend.place_call(OutboundCall(
-                to=attempt.recipient.number, reference=reference, audio_url=_audio_url(audio_name),
-                audio_seconds=seconds, caller_id=sender))
-    except ProviderTimeoutError as exc:
-        # It may have been accepted: leave it in ``sending`` for reconciliation.
-        Attempt.objects.filter(pk=attempt.pk, status=S.SENDING).update(error=f"timeout: {exc}"[:255])
-        return "in_doubt"
-    except ProviderTemporaryError as exc:
-        if attempt.tries < settings.RUN_MAX_TRIES:
-            Attempt.objects.filter(pk=attempt.pk, status=S.SENDING).update(
-                status=S.QUEUED, queued_at=timezone.now(), error=f"retrying: {exc}"[:255])
-            return "retry"
-        attempt_record_outcome(attempt_id=attempt.pk, provider_status="failed", error=str(exc))
-        return "failed"
-    except ProviderPermanentError as exc:
-        attempt_record_outcome(attempt_id=attempt.pk, provider_status="failed", error=str(exc))
-        return "failed"
-    except Exception:
-        # A bug or an unexpected vendor answer: we cannot tell whether it was
-        # sent, so the sweeper reconciles it like a crash.
-        logger.exception("Unexpected error sending %s", reference)
-        return "in_doubt"
-    if not submission.accepted:
-        attempt_record_outcome(attempt_id=attempt.pk, provider_status="failed",
-                               provider_id=submission.provider_id, error=submission.error)
-        return "failed"
-    # The simulated providers report before send() returns: the attempt may be
-    # final already, and then this changes nothing.
-    attempt_mark_in_flight(attempt_id=attempt.pk, status=_in_flight(run), provider_id=submission.provider_id)
-    return "sent"
+        render = render_cached(text=attempt.text, voice=run.voice_input, length_factor=run.length_factor)
+        audio_name, seconds = render.audio.name, render.duration
+    return OutboundCall(to=attempt.number, reference=attempt.reference, audio_url=_audio_url(audio_name),
+                        audio_seconds=seconds, caller_id=sender)
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _provider_pool(threads: int) -> ThreadPoolExecutor:
+    """One pool per worker process, made on first use (after the prefork fork)."""
+    global _pool
+    if _pool is None or _pool._max_workers != threads:  # noqa: SLF001 - the size it was made with
+        _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="provider")
+    return _pool
+
+
+def _call_in_thread(call, item):
+    close_old_connections()  # this thread's own connection: drop it when broken or too old
+    try:
+        return call(item)
+    except Exception as exc:  # noqa: BLE001 - handed back per message
+        return exc
+
+
+def _call_provider(*, run: Run, backend, messages: list, threads: int) -> list:
+    """One result per message: a Submission, or the exception its call raised."""
+    is_sms = run.kind == Run.Kind.SMS
+    if backend.has_batch():
+        try:
+            return backend.send_many(messages) if is_sms else backend.place_calls(messages)
+        except Exception as exc:  # noqa: BLE001 - the same answer for every message of the batch
+            return [exc] * len(messages)
+    call = backend.send if is_sms else backend.place_call
+    if threads == 1 or len(messages) == 1:
+        return each(call, messages)
+    pool = _provider_pool(threads)
+    # Each call runs in a copy of this context, so the reports it delivers land
+    # in this round's buffer (reports.collecting).
+    futures = [pool.submit(contextvars.copy_context().run, _call_in_thread, call, message) for message in messages]
+    return [future.result() for future in futures]
+
+
+def _send_round(*, run: Run, batch: list[Claimed], backend, sender: str, threads: int) -> bool:
+    """Call the provider for a claimed batch and record what it answered and
+    reported; True when some attempt was re-queued for a retry."""
+    messages, failures, marks = [], [], []
+    for attempt in batch:
+        try:
+            messages.append(_message(run=run, attempt=attempt, sender=sender))
+        except Exception:  # noqa: BLE001 - e.g. a render failed: leave it for reconciliation
+            logger.exception("Could not prepare %s", attempt.reference)
+            messages.append(None)
+    ready = [(attempt, message) for attempt, message in zip(batch, messages, strict=True) if message is not None]
+    with reports.collecting() as reported:
+        results = _call_provider(run=run, backend=backend, messages=[m for _, m in ready], threads=threads)
+    retry = False
+    for (attempt, _), result in zip(ready, results, strict=True):
+        if isinstance(result, ProviderTimeoutError):
+            # It may have been accepted: leave it in ``sending`` for reconciliation.
+            Attempt.objects.filter(pk=attempt.pk, status=S.SENDING).update(error=f"timeout: {result}"[:255])
+        elif isinstance(result, ProviderTemporaryError):
+            if attempt.tries < settings.RUN_MAX_TRIES:
+                Attempt.objects.filter(pk=attempt.pk, status=S.SENDING).update(
+                    status=S.QUEUED, queued_at=timezone.now(), error=f"retrying: {result}"[:255])
+                retry = True
+            else:
+                failures.append(Outcome(attempt.pk, "failed", error=str(result)))
+        elif isinstance(result, ProviderPermanentError):
+            failures.append(Outcome(attempt.pk, "failed", error=str(result)))
+        elif isinstance(result, Exception):
+            # A bug or an unexpected vendor answer: we cannot tell whether it was
+            # sent, so the sweeper reconciles it like a crash.
+            logger.error("Unexpected error sending %s", attempt.reference, exc_info=result)
+        elif not result.accepted:
+            failures.append(Outcome(attempt.pk, "failed", provider_id=result.provider_id, error=result.error))
+        else:
+            marks.append((attempt.pk, _in_flight(run), result.provider_id))
+    # What the provider reported during the calls (the simulated ones report at
+    # once), then the answers: accepted → in flight unless already final,
+    # refused → failed; the outcomes in one batch (one charge, one release).
+    finals, report_marks, others = attempt_reports_parse(reported)
+    done = {outcome.attempt_id for outcome in finals}
+    attempts_mark_in_flight([mark for mark in [*report_marks, *marks] if mark[0] not in done])
+    attempts_record_outcomes([*finals, *failures])
+    if others:
+        reports.deliver_many(others)
+    return retry
 
 
 # --- Sweeper ------------------------------------------------------------------------
