@@ -102,7 +102,7 @@ def run(quick: bool, out) -> None:
     ledger.top_up(user_id=user.pk, amount=10 * (recipients + slow_recipients))
     try:
         noop_rate = _noop_rate(noops, concurrency)
-        fast = _run_rate(user, recipients, chunk_size=200,
+        fast = _run_rate(user, recipients, chunk_size=1000,
                          worker_kwargs={"concurrency": concurrency})
         slow = _run_rate(user, slow_recipients, chunk_size=math.ceil(slow_recipients / concurrency),
                          worker_kwargs={"concurrency": concurrency,

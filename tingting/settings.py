@@ -206,7 +206,7 @@ OTP_STUCK_SECONDS = env_int("OTP_STUCK_SECONDS", 120)
 # how long queued work may wait unclaimed / a claimed send may stay unresolved
 # before the sweeper re-publishes / reconciles it. The sweep interval,
 # RUN_SWEEP_SECONDS (default 15), is read by tingting/beat.py.
-RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 200)
+RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 1000)
 RUN_STALE_QUEUED_SECONDS = env_int("RUN_STALE_QUEUED_SECONDS", 120)
 RUN_STUCK_SENDING_SECONDS = env_int("RUN_STUCK_SENDING_SECONDS", 120)
 RUN_RECHECK_IN_FLIGHT_SECONDS = env_int("RUN_RECHECK_IN_FLIGHT_SECONDS", 600)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
@@ -47,6 +48,7 @@ from tingting.providers.base import (
     ProviderTemporaryError,
     ProviderTimeoutError,
     SmsBackend,
+    StatusReport,
     VoiceBackend,
     each,
 )
@@ -106,14 +108,16 @@ def attempts_claim(*, run_id: int, chunk: int, limit: int) -> list[Claimed]:
         attempts, runs = Attempt._meta.db_table, Run._meta.db_table
         recipients = Attempt._meta.get_field("recipient").related_model._meta.db_table
         with transaction.atomic(), connection.cursor() as cursor, index_joins(cursor):
+            # The pick is a CTE: evaluated once, so the LIMIT holds (a sub-select
+            # inside IN may be re-scanned by a nested loop).
             cursor.execute(
-                f"UPDATE {attempts} AS a SET status = %s, claimed_at = %s, tries = a.tries + 1 "  # noqa: S608 - table names and placeholders only
-                f"FROM {recipients} AS r WHERE r.id = a.recipient_id AND a.status = %s AND a.id IN ("
-                f"  SELECT id FROM {attempts} WHERE run_id = %s AND chunk = %s AND status = %s"
-                "   ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)"
-                f" AND EXISTS (SELECT 1 FROM {runs} WHERE id = %s AND state = %s) "
+                f"WITH picked AS MATERIALIZED (SELECT id FROM {attempts} "  # noqa: S608 - table names and placeholders only
+                "  WHERE run_id = %s AND chunk = %s AND status = %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+                f"UPDATE {attempts} AS a SET status = %s, claimed_at = %s, tries = a.tries + 1 "
+                f"FROM picked, {recipients} AS r WHERE a.id = picked.id AND r.id = a.recipient_id "
+                f"AND a.status = %s AND EXISTS (SELECT 1 FROM {runs} WHERE id = %s AND state = %s) "
                 "RETURNING a.id, a.tries, a.text, r.number",
-                [S.SENDING, now, S.QUEUED, run_id, chunk, S.QUEUED, limit, run_id, Run.State.RUNNING])
+                [run_id, chunk, S.QUEUED, limit, S.SENDING, now, S.QUEUED, run_id, Run.State.RUNNING])
             return sorted((Claimed(*row) for row in cursor.fetchall()), key=lambda c: c.pk)
     rows = (Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
             .values_list("id", "tries", "text", "recipient__number").order_by("id")[:limit])
@@ -146,15 +150,29 @@ def chunk_dispatch(*, run_id: int, chunk: int) -> int:
         return 0
     sender = run.campaign.user_phone.values_list("phone_number", flat=True).first() or ""
     backend = sms_backend() if run.kind == Run.Kind.SMS else voice_backend()
-    threads = max(1, settings.RUN_PROVIDER_CONCURRENCY)
-    limit = settings.RUN_SEND_BATCH if backend.has_batch() else 4 * threads
-    claimed, retry = 0, False
-    while True:
-        batch = attempts_claim(run_id=run_id, chunk=chunk, limit=limit)
-        if not batch:
-            break
-        claimed += len(batch)
-        retry |= _send_round(run=run, batch=batch, backend=backend, sender=sender, threads=threads)
+    size = max(1, settings.RUN_PROVIDER_CONCURRENCY)
+    limit = settings.RUN_SEND_BATCH if backend.has_batch() else 4 * size
+    threads = ProviderThreads(size) if size > 1 and not backend.has_batch() else None
+    claimed, retry, pending = 0, False, None
+    try:
+        while True:
+            batch = attempts_claim(run_id=run_id, chunk=chunk, limit=limit)
+            claimed += len(batch)
+            # On threads, the next round's calls run while this one is recorded.
+            sent = _start_round(run=run, batch=batch, backend=backend, sender=sender, threads=threads) if batch else None
+            if pending is not None:
+                retry |= _finish_round(run=run, sent=pending)
+            if threads is None and sent is not None:
+                retry |= _finish_round(run=run, sent=sent)
+                sent = None
+            pending = sent
+            if not batch:
+                break
+    finally:
+        if pending is not None:
+            pending.results.result()  # let the calls in flight end before the threads go
+        if threads is not None:
+            threads.close()
     if retry:
         chunks_publish(run_id=run_id, chunks=[chunk], countdown=30)
     return claimed
@@ -174,58 +192,95 @@ def _message(*, run: Run, attempt: Claimed, sender: str) -> OutboundSms | Outbou
                         audio_seconds=seconds, caller_id=sender)
 
 
-_pool: ThreadPoolExecutor | None = None
+class ProviderThreads:
+    """The threads one chunk task calls a per-message backend on. Each thread has
+    its own database connection (the backend records what it sends); ``close``
+    closes them, one job per thread, before the threads go."""
 
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="provider")
+        self.lock = threading.Lock()
 
-def _provider_pool(threads: int) -> ThreadPoolExecutor:
-    """One pool per worker process, made on first use (after the prefork fork)."""
-    global _pool
-    if _pool is None or _pool._max_workers != threads:  # noqa: SLF001 - the size it was made with
-        _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="provider")
-    return _pool
+    def submit(self, call, items: list) -> Future:
+        """``call`` on every item on the threads; a future of the results in order.
+        Each call runs in a copy of the caller's context, so the reports it
+        delivers land in the caller's round buffer (reports.collecting)."""
+        futures = [self.pool.submit(contextvars.copy_context().run, _call_in_thread, call, item) for item in items]
+        done: Future = Future()
+        if not futures:
+            done.set_result([])
+
+        def gather(_: Future) -> None:
+            if all(future.done() for future in futures) and not done.done():
+                with self.lock:
+                    if not done.done():
+                        done.set_result([future.result() for future in futures])
+
+        for future in futures:
+            future.add_done_callback(gather)
+        return done
+
+    def close(self) -> None:
+        started = len(self.pool._threads)  # noqa: SLF001 - how many threads exist to close a connection in
+        if started:
+            barrier = threading.Barrier(started)
+
+            def close_connection() -> None:
+                barrier.wait(timeout=30)  # every thread takes exactly one of these
+                connections.close_all()
+
+            for future in [self.pool.submit(close_connection) for _ in range(started)]:
+                future.result()
+        self.pool.shutdown(wait=True)
 
 
 def _call_in_thread(call, item):
-    close_old_connections()  # this thread's own connection: drop it when broken or too old
     try:
         return call(item)
     except Exception as exc:  # noqa: BLE001 - handed back per message
         return exc
 
 
-def _call_provider(*, run: Run, backend, messages: list, threads: int) -> list:
-    """One result per message: a Submission, or the exception its call raised."""
-    is_sms = run.kind == Run.Kind.SMS
-    if backend.has_batch():
-        try:
-            return backend.send_many(messages) if is_sms else backend.place_calls(messages)
-        except Exception as exc:  # noqa: BLE001 - the same answer for every message of the batch
-            return [exc] * len(messages)
-    call = backend.send if is_sms else backend.place_call
-    if threads == 1 or len(messages) == 1:
-        return each(call, messages)
-    pool = _provider_pool(threads)
-    # Each call runs in a copy of this context, so the reports it delivers land
-    # in this round's buffer (reports.collecting).
-    futures = [pool.submit(contextvars.copy_context().run, _call_in_thread, call, message) for message in messages]
-    return [future.result() for future in futures]
+@dataclass
+class Round:
+    """A claimed batch whose provider calls were made (or are being made on threads)."""
+
+    ready: list[tuple[Claimed, object]]
+    results: list | Future
+    reported: list[StatusReport]
 
 
-def _send_round(*, run: Run, batch: list[Claimed], backend, sender: str, threads: int) -> bool:
-    """Call the provider for a claimed batch and record what it answered and
-    reported; True when some attempt was re-queued for a retry."""
-    messages, failures, marks = [], [], []
+def _start_round(*, run: Run, batch: list[Claimed], backend, sender: str, threads: ProviderThreads | None) -> Round:
+    """Call the provider for a claimed batch: one batch call, one call after the
+    other, or on the threads (then the results are a future)."""
+    ready = []
     for attempt in batch:
         try:
-            messages.append(_message(run=run, attempt=attempt, sender=sender))
+            ready.append((attempt, _message(run=run, attempt=attempt, sender=sender)))
         except Exception:  # noqa: BLE001 - e.g. a render failed: leave it for reconciliation
             logger.exception("Could not prepare %s", attempt.reference)
-            messages.append(None)
-    ready = [(attempt, message) for attempt, message in zip(batch, messages, strict=True) if message is not None]
+    messages = [message for _, message in ready]
+    is_sms = run.kind == Run.Kind.SMS
     with reports.collecting() as reported:
-        results = _call_provider(run=run, backend=backend, messages=[m for _, m in ready], threads=threads)
-    retry = False
-    for (attempt, _), result in zip(ready, results, strict=True):
+        if backend.has_batch():
+            try:
+                results = backend.send_many(messages) if is_sms else backend.place_calls(messages)
+            except Exception as exc:  # noqa: BLE001 - the same answer for every message of the batch
+                results = [exc] * len(messages)
+        elif threads is None:
+            results = each(backend.send if is_sms else backend.place_call, messages)
+        else:
+            results = threads.submit(backend.send if is_sms else backend.place_call, messages)
+    return Round(ready=ready, results=results, reported=reported)
+
+
+def _finish_round(*, run: Run, sent: Round) -> bool:
+    """Record what the provider answered and reported for a round; True when
+    some attempt was re-queued for a retry."""
+    results = sent.results.result() if isinstance(sent.results, Future) else sent.results
+    failures, marks, retry = [], [], False
+    for (attempt, _), result in zip(sent.ready, results, strict=True):
         if isinstance(result, ProviderTimeoutError):
             # It may have been accepted: leave it in ``sending`` for reconciliation.
             Attempt.objects.filter(pk=attempt.pk, status=S.SENDING).update(error=f"timeout: {result}"[:255])
@@ -249,7 +304,7 @@ def _send_round(*, run: Run, batch: list[Claimed], backend, sender: str, threads
     # What the provider reported during the calls (the simulated ones report at
     # once), then the answers: accepted → in flight unless already final,
     # refused → failed; the outcomes in one batch (one charge, one release).
-    finals, report_marks, others = attempt_reports_parse(reported)
+    finals, report_marks, others = attempt_reports_parse(sent.reported)
     done = {outcome.attempt_id for outcome in finals}
     attempts_mark_in_flight([mark for mark in [*report_marks, *marks] if mark[0] not in done])
     attempts_record_outcomes([*finals, *failures])
