@@ -95,7 +95,7 @@ def run(quick: bool, out) -> None:
     if connection.vendor != "postgresql":
         out.write("dispatch: skipped, needs PostgreSQL and a real broker (DATABASE_URL, CELERY_BROKER_URL)")
         return
-    noops, recipients, slow_recipients = (300, 2_000, 640) if quick else (20_000, 50_000, 4_000)
+    noops, recipients, slow_recipients = (300, 500, 640) if quick else (20_000, 50_000, 4_000)
     concurrency, per_worker = 2, 8 if quick else 16
     threads = concurrency * per_worker
     user = User.objects.create_user(email=f"bench-dispatch-{time.time_ns()}@bench.local", password=None)

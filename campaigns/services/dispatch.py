@@ -100,9 +100,12 @@ class Claimed:
 def attempts_claim(*, run_id: int, chunk: int, limit: int) -> list[Claimed]:
     """queued → sending for up to ``limit`` attempts of a chunk, only while the run
     is running, in one conditional UPDATE … RETURNING on PostgreSQL. Rows another
-    claimer holds are skipped (SKIP LOCKED) and re-checked after its commit, so an
-    attempt is claimed once: two copies of a chunk task share it, never repeat it.
-    Elsewhere (SQLite) one claim per row, as ``attempt_claim``."""
+    transaction holds (a copy of this task, a cancel) are skipped (SKIP LOCKED)
+    and the UPDATE still requires ``queued``, so an attempt is claimed once: two
+    copies of a chunk task share it, never repeat it. Whoever else locks queued
+    rows either settles them (cancel, an early report) or re-publishes the chunk
+    (start, resume, the sweeper). Elsewhere (SQLite) one claim per row, as
+    ``attempt_claim``."""
     now = timezone.now()
     if connection.vendor == "postgresql":
         attempts, runs = Attempt._meta.db_table, Run._meta.db_table
