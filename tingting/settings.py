@@ -211,12 +211,16 @@ OTP_STUCK_SECONDS = env_int("OTP_STUCK_SECONDS", 120)
 # how long queued work may wait unclaimed / a claimed send may stay unresolved
 # before the sweeper re-publishes / reconciles it. The sweep interval,
 # RUN_SWEEP_SECONDS (default 15), is read by tingting/beat.py.
-RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 200)
+RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 1000)
 RUN_STALE_QUEUED_SECONDS = env_int("RUN_STALE_QUEUED_SECONDS", 120)
 RUN_STUCK_SENDING_SECONDS = env_int("RUN_STUCK_SENDING_SECONDS", 120)
 RUN_RECHECK_IN_FLIGHT_SECONDS = env_int("RUN_RECHECK_IN_FLIGHT_SECONDS", 600)
 RUN_GIVE_UP_IN_FLIGHT_SECONDS = env_int("RUN_GIVE_UP_IN_FLIGHT_SECONDS", 6 * 3600)
 RUN_MAX_TRIES = env_int("RUN_MAX_TRIES", 3)
+# Provider calls in flight per chunk task for backends without a batch API (threads).
+RUN_PROVIDER_CONCURRENCY = env_int("RUN_PROVIDER_CONCURRENCY", 1)
+# Attempts claimed and sent per round by a chunk task when the backend has a batch API.
+RUN_SEND_BATCH = env_int("RUN_SEND_BATCH", 500)
 
 # Campaign recipient imports (README "Campaigns and recipients").
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)

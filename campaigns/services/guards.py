@@ -119,6 +119,31 @@ class ChunkGuard:
             self.slots.add(attempt.reference)
         return None
 
+    @property
+    def paces(self) -> bool:
+        """Whether calls take rate-limit tokens or slots: then they go out one by
+        one as their tokens come, not in batches (a batch would burst)."""
+        return self.is_voice or bool(self._buckets())
+
+    def wait_for_hours(self, *, run_id: int, chunk: int) -> bool:
+        """Voice outside the owner's calling hours: the chunk's queued rows wait for
+        the window (the sweeper re-publishes them then); True when it must wait."""
+        now = timezone.now()
+        if not self.is_voice or calling_window_open(self.settings, now):
+            return False
+        Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED).filter(waiting_or_due(now)).update(
+            next_attempt_at=next_window_start(self.settings, now), error=WAITING_FOR_HOURS)
+        return True
+
+    def admit_batch(self, batch: list) -> tuple[list, int | None]:
+        """``admit`` for each claimed attempt of a round, in order: the admitted
+        ones, and the countdown of the first refused (None when all went in)."""
+        for index, attempt in enumerate(batch):
+            countdown = self.admit(attempt, pending=[])
+            if countdown is not None:
+                return batch[:index], countdown
+        return batch, None
+
     def claim_lost(self, attempt: Attempt) -> None:
         """Someone else claimed it: give back the slot taken for it."""
         self.call_ended(attempt)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -274,13 +275,9 @@ def _create_run(*, campaign, user, message, audio, voice_input, length_factor, s
         ledger.hold(user_id=user.pk, amount=run.hold_amount, idempotency_key=f"run:{run.pk}:hold",
                     reference=f"run:{run.pk}", note=f"campaign {campaign.pk} run")
 
-    now = timezone.now()
-    Attempt.objects.bulk_create(
-        [Attempt(run=run, recipient_id=recipient_id, chunk=index // chunk_size, share=shares[index],
-                 text=texts[index] if personalised else "", queued_at=None if schedule_at else now)
-         for index, (recipient_id, _, _) in enumerate(targets)],
-        batch_size=2000,
-    )
+    _create_attempts(run=run, recipient_ids=[row[0] for row in targets], shares=shares,
+                     texts=texts if personalised else None, chunk_size=chunk_size,
+                     queued_at=None if schedule_at else timezone.now())
     Recipient.objects.filter(run_attempts__run=run).update(
         status=Recipient.Status.SCHEDULED if schedule_at else Recipient.Status.QUEUED
     )
@@ -301,6 +298,35 @@ def _create_run(*, campaign, user, message, audio, voice_input, length_factor, s
     if not schedule_at:
         _publish_after_commit(run.pk, range(run.chunks))
     return run
+
+
+def _create_attempts(*, run: Run, recipient_ids: list[int], shares: list[int], texts: list[str] | None,
+                     chunk_size: int, queued_at: datetime | None) -> None:
+    """One queued attempt per target, chunk by chunk; on PostgreSQL one INSERT …
+    SELECT FROM unnest(arrays) per 20,000 (a handful of parameters, not one per value)."""
+    chunks = [index // chunk_size for index in range(len(recipient_ids))]
+    if connection.vendor != "postgresql":
+        Attempt.objects.bulk_create(
+            [Attempt(run=run, recipient_id=recipient_id, chunk=chunks[index], share=shares[index],
+                     text=texts[index] if texts else "", queued_at=queued_at)
+             for index, recipient_id in enumerate(recipient_ids)],
+            batch_size=2000,
+        )
+        return
+    step = 20_000
+    with connection.cursor() as cursor:
+        for start in range(0, len(recipient_ids), step):
+            end = start + step
+            cursor.execute(
+                f"INSERT INTO {Attempt._meta.db_table} (run_id, recipient_id, chunk, share, text, status, "  # noqa: S608 - table name only
+                "provider_status, provider_id, charged, released, extra_charged, tries, error, queued_at, "
+                "retries, backend) "
+                "SELECT %s, t.recipient_id, t.chunk, t.share, COALESCE(t.text, ''), %s, '', '', 0, 0, 0, 0, '', %s, "
+                "0, '' "
+                "FROM unnest(%s::bigint[], %s::integer[], %s::bigint[], %s::text[]) "
+                "AS t(recipient_id, chunk, share, text)",
+                [run.pk, str(S.QUEUED), queued_at, recipient_ids[start:end], chunks[start:end], shares[start:end],
+                 texts[start:end] if texts else []])
 
 
 def _publish_after_commit(run_id: int, chunks) -> None:
@@ -567,3 +593,248 @@ def attempt_record_report(report: StatusReport) -> None:
                                provider_id=report.provider_id, retries=retries)
     elif status != "queued":
         logger.warning("Unknown status %r for attempt %s", report.status, attempt_id)
+
+
+# --- Outcomes of a batch (a chunk task's provider calls) ------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A final provider outcome of one attempt, as ``attempt_record_outcome`` takes it."""
+
+    attempt_id: int
+    provider_status: str
+    provider_id: str = ""
+    duration: int | None = None
+    playback: int | None = None
+    error: str = ""
+    reference: str | None = None  # of the report, when it came from one
+
+
+def _needs_single_path(outcomes: list[Outcome]) -> set[int]:
+    """Attempts whose outcome the guardrails act on one by one (voice: retry
+    policy, call slots, per-call references; accounts with a status webhook):
+    they go through ``attempt_record_outcome``; the rest are recorded as a batch."""
+    from accounts.models import AccountSettings
+
+    run_of = dict(Attempt.objects.filter(pk__in=[o.attempt_id for o in outcomes]).values_list("id", "run_id"))
+    runs = {run_id: _run_prices(run_id) for run_id in set(run_of.values())}
+    hooked = set(AccountSettings.objects.filter(user_id__in={r.owner_id for r in runs.values()})
+                 .exclude(webhook_url="").values_list("user_id", flat=True))
+    return {attempt_id for attempt_id, run_id in run_of.items()
+            if runs[run_id].kind != Run.Kind.SMS or runs[run_id].owner_id in hooked}
+
+
+def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
+    """``attempt_record_outcome`` for many attempts in one transaction: the
+    attempts and their recipients are written in one statement, and the credits
+    move once per run of the batch: one charge from the hold and one release,
+    keyed ``run:<id>:chunk:<n>:charge|release:<first attempt id>``. Each attempt
+    keeps its own ``charged`` / ``released`` and each recipient its exact
+    ``credit_consumed``. Attempts already final (a single report got there first)
+    are skipped — the UPDATE waits for a concurrent recording's row lock and
+    re-checks — and an attempt recorded here is final for every later report, so
+    the per-attempt and the batch paths never charge one attempt twice. A key is
+    reused only by a batch whose first attempt is the same, which is then final:
+    a repeat finds nothing to record. Returns how many attempts it recorded."""
+    wanted: dict[int, Outcome] = {}
+    for outcome in outcomes:
+        wanted.setdefault(outcome.attempt_id, outcome)
+    if not wanted:
+        return 0
+    single = set(wanted) if connection.vendor != "postgresql" else _needs_single_path(list(wanted.values()))
+    recorded_one_by_one = sum(
+        attempt_record_outcome(attempt_id=o.attempt_id, provider_status=o.provider_status, provider_id=o.provider_id,
+                               duration=o.duration, playback=o.playback, error=o.error,
+                               reference=o.reference) is not None
+        for o in wanted.values() if o.attempt_id in single)
+    wanted = {attempt_id: o for attempt_id, o in wanted.items() if attempt_id not in single}
+    if not wanted:
+        return recorded_one_by_one
+    rows = [_outcome_row(outcome) for outcome in wanted.values()]
+    now = timezone.now()
+    with transaction.atomic():
+        recorded = _write_outcomes(rows, now)
+        if not recorded:
+            return recorded_one_by_one
+        groups: dict[int, list[tuple]] = {}
+        for row in recorded:
+            groups.setdefault(row[1], []).append(row)
+        for run_id, group in groups.items():
+            run = _run_prices(run_id)
+            group.sort()
+            first, chunk = group[0][0], group[0][2]
+            for attempt_id, _, _, _, _, extra, recipient_id in group:
+                if extra and not _charge_extra(run=run, attempt_id=attempt_id, extra=extra):
+                    Attempt.objects.filter(pk=attempt_id).update(extra_charged=0)
+                    Recipient.objects.filter(pk=recipient_id).update(credit_consumed=F("credit_consumed") - extra)
+            charged = sum(row[3] for row in group)
+            released = sum(row[4] for row in group)
+            # The ledger last: the account row is locked only for the end of the transaction.
+            key = f"run:{run_id}:chunk:{chunk}"
+            reference, note = f"{key}:batch:{first}", f"{len(group)} outcomes"
+            if charged:
+                _checked(ledger.charge(user_id=run.owner_id, amount=charged, from_held=True,
+                                       idempotency_key=f"{key}:charge:{first}", reference=reference, note=note),
+                         charged)
+            if released:
+                _checked(ledger.release(user_id=run.owner_id, amount=released,
+                                        idempotency_key=f"{key}:release:{first}", reference=reference, note=note),
+                         released)
+        run_ids = list(groups)
+        transaction.on_commit(lambda: [run_finish_if_done(run_id=run_id) for run_id in run_ids])
+    return recorded_one_by_one + len(recorded)
+
+
+def _outcome_row(outcome: Outcome) -> tuple:
+    """What ``attempt_record_outcome`` derives from the provider status, for either
+    kind of run (the statement picks by the run's kind): (id, SMS status, SMS
+    charged?, voice status, voice charged?, provider status, provider id,
+    duration, playback, error)."""
+    sms_status, sms_charged = SMS_FINAL.get(outcome.provider_status, (S.FAILED, False))
+    voice_status, voice_charged = VOICE_FINAL.get(outcome.provider_status, (S.FAILED, False))
+    return (outcome.attempt_id, str(sms_status), sms_charged, str(voice_status), voice_charged,
+            outcome.provider_status, outcome.provider_id, outcome.duration, outcome.playback, outcome.error)
+
+
+def _charge_extra(*, run: Run, attempt_id: int, extra: int) -> bool:
+    key = f"attempt:{attempt_id}"
+    try:
+        ledger.charge(user_id=run.owner_id, amount=extra, from_held=False, idempotency_key=f"{key}:extra",
+                      reference=key)
+    except InsufficientCreditsError:
+        logger.warning("attempt %s used %s credits beyond its hold; balance too low", key, extra)
+        return False
+    return True
+
+
+def _checked(entry, amount: int) -> None:
+    """A batch key is never reused for other amounts (see attempts_record_outcomes)."""
+    if entry.amount != amount:
+        raise RuntimeError(f"ledger key {entry.idempotency_key} already used for {entry.amount}, not {amount}")
+
+
+@contextmanager
+def index_joins(cursor):
+    """Batch statements join a few hundred ids to big tables: by primary key, in
+    nested loops. Stale statistics (a table that just grew by a run's worth of
+    rows) make the planner hash whole tables instead, once per batch; this rules
+    that out for the statement (PostgreSQL, inside a transaction)."""
+    cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+    try:
+        yield cursor
+    finally:
+        cursor.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
+
+
+def _write_outcomes(rows: list[tuple], now: datetime) -> list[tuple]:
+    """One statement: the attempts not final yet take their outcome and their
+    recipients follow, by the rules of ``attempt_record_outcome`` (SMS: the share
+    when charged, no duration; calls: started pulses of the connected duration at
+    the run's prices, duration only when answered). Returns (id, run, chunk,
+    charged, released, extra, recipient) of what it recorded. Arrays keep it to
+    a dozen parameters whatever the batch size."""
+    arrays = [list(column) for column in zip(*rows, strict=True)]
+    attempts, runs, recipients = Attempt._meta.db_table, Run._meta.db_table, Recipient._meta.db_table
+    final = [str(status) for status in Attempt.FINAL]
+    with connection.cursor() as cursor, index_joins(cursor):
+        cursor.execute(
+            "WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::boolean[], %s::text[], %s::boolean[], "  # noqa: S608 - table names only
+            "  %s::text[], %s::text[], %s::integer[], %s::integer[], %s::text[]) AS t(id, sms_status, sms_charged, "
+            "  voice_status, voice_charged, provider_status, provider_id, duration, playback, error)), "
+            f"o AS (SELECT v.id, CASE WHEN r.kind = 'sms' THEN v.sms_status ELSE v.voice_status END AS status, "
+            "  CASE WHEN r.kind = 'sms' THEN (CASE WHEN v.sms_charged THEN -1 ELSE 0 END) "
+            "       WHEN v.voice_charged THEN GREATEST(1, CEIL(COALESCE(v.duration, 0)::numeric / r.pulse_seconds))"
+            "            ::bigint * r.voice_rate ELSE 0 END AS used, "
+            "  CASE WHEN r.kind = 'sms' OR v.voice_status IN ('unanswered', 'failed') THEN NULL "
+            "       ELSE v.duration END AS duration, "
+            "  CASE WHEN r.kind = 'sms' OR v.voice_status IN ('unanswered', 'failed') THEN NULL "
+            "       ELSE v.playback END AS playback, "
+            "  v.provider_status, v.provider_id, v.error "
+            f"  FROM v JOIN {attempts} AS a0 ON a0.id = v.id JOIN {runs} AS r ON r.id = a0.run_id), "
+            f"moved AS (UPDATE {attempts} AS a SET status = o.status, provider_status = o.provider_status, "
+            "  provider_id = CASE WHEN a.provider_id = '' THEN o.provider_id ELSE a.provider_id END, "
+            "  charged = LEAST(CASE WHEN o.used < 0 THEN a.share ELSE o.used END, a.share), "
+            "  released = a.share - LEAST(CASE WHEN o.used < 0 THEN a.share ELSE o.used END, a.share), "
+            "  extra_charged = GREATEST(CASE WHEN o.used < 0 THEN a.share ELSE o.used END - a.share, 0), "
+            "  duration = o.duration, playback = o.playback, finished_at = %s, "
+            "  error = LEFT(COALESCE(NULLIF(o.error, ''), CASE WHEN o.status IN ('completed', 'hungup') THEN '' "
+            "               ELSE o.provider_status END), 255), "
+            "  submitted_at = COALESCE(a.submitted_at, %s) "
+            "  FROM o WHERE a.id = o.id AND NOT (a.status = ANY(%s::text[])) "
+            "  RETURNING a.id, a.run_id, a.chunk, a.charged, a.released, a.extra_charged, a.recipient_id, "
+            "  a.status, a.duration, a.playback, a.error), "
+            f"touched AS (UPDATE {recipients} AS rc SET status = moved.status, duration = moved.duration, "
+            "  playback = moved.playback, credit_consumed = rc.credit_consumed + moved.charged + moved.extra_charged, "
+            "  attempts = rc.attempts + 1, last_attempt_at = %s, last_error = moved.error "
+            "  FROM moved WHERE rc.id = moved.recipient_id) "
+            "SELECT id, run_id, chunk, charged, released, extra_charged, recipient_id FROM moved",
+            [*arrays, now, now, final, now])
+        return cursor.fetchall()
+
+
+def attempts_mark_in_flight(marks: list[tuple[int, str, str, str, int]]) -> int:
+    """``attempt_mark_in_flight`` for many (attempt id, status, provider id,
+    backend, retries), in one statement. Never moves a final attempt back, nor a
+    later call of it (guardrails' retries); safe to repeat."""
+    if not marks:
+        return 0
+    if connection.vendor != "postgresql":
+        return sum(attempt_mark_in_flight(attempt_id=a, status=s, provider_id=p, backend=b, retries=n)
+                   for a, s, p, b, n in marks)
+    ids, statuses, provider_ids, backends, retries = (list(column) for column in zip(*marks, strict=True))
+    with transaction.atomic(), connection.cursor() as cursor, index_joins(cursor):
+        cursor.execute(
+            f"WITH moved AS (UPDATE {Attempt._meta.db_table} AS a SET status = v.status, submitted_at = %s, "  # noqa: S608 - table names only
+            "provider_id = CASE WHEN v.provider_id = '' THEN a.provider_id ELSE v.provider_id END, "
+            "backend = CASE WHEN v.backend = '' THEN a.backend ELSE LEFT(v.backend, 64) END "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::integer[]) "
+            "  AS v(id, status, provider_id, backend, retries) "
+            "WHERE a.id = v.id AND a.status IN ('queued', 'sending') AND a.retries = v.retries "
+            "  AND a.claimed_at IS NOT NULL "
+            "RETURNING a.recipient_id, a.status) "
+            f"UPDATE {Recipient._meta.db_table} AS r SET status = moved.status FROM moved "
+            "WHERE r.id = moved.recipient_id AND r.status = 'queued'",
+            [timezone.now(), ids, [str(s) for s in statuses], provider_ids, backends, retries])
+        return cursor.rowcount
+
+
+def attempt_reports_parse(
+    reports: list[StatusReport],
+) -> tuple[list[Outcome], list[tuple[int, str, str]], list[StatusReport]]:
+    """Split reports into final outcomes and in-flight marks of attempts (first
+    of each per attempt), and the reports that are not about attempts."""
+    finals: list[Outcome] = []
+    marks: dict[int, tuple[int, str, str, str, int]] = {}
+    others: list[StatusReport] = []
+    for report in reports:
+        prefix, _, rest = report.reference.partition(":")
+        if prefix != "attempt":
+            others.append(report)
+            continue
+        try:
+            # ``attempt:<id>`` or, for retry n of the guardrails' retry policy, ``attempt:<id>:<n>``.
+            number, _, retry = rest.partition(":")
+            attempt_id, retries = int(number), int(retry or 0)
+        except ValueError:
+            logger.warning("Malformed attempt reference %r", report.reference)
+            continue
+        status = report.status.lower()
+        if status in SMS_FINAL or status in VOICE_FINAL:
+            finals.append(Outcome(attempt_id, status, report.provider_id, report.duration, report.playback,
+                                  report.error, reference=report.reference))
+        elif status in IN_FLIGHT_STATUS:
+            marks.setdefault(attempt_id, (attempt_id, IN_FLIGHT_STATUS[status], report.provider_id, "", retries))
+        elif status != "queued":
+            logger.warning("Unknown status %r for attempt %s", report.status, attempt_id)
+    return finals, list(marks.values()), others
+
+
+def attempt_record_reports(reports: list[StatusReport]) -> None:
+    """List handler for ``attempt:<id>`` reports (``reports.deliver_many``): the
+    final ones are recorded as one batch, the others mark attempts in flight.
+    Same rules as ``attempt_record_report``."""
+    finals, marks, _ = attempt_reports_parse(reports)
+    done = {outcome.attempt_id for outcome in finals}
+    attempts_mark_in_flight([mark for mark in marks if mark[0] not in done])
+    attempts_record_outcomes(finals)

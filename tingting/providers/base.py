@@ -89,12 +89,35 @@ class StatusReport:
     error: str = ""
 
 
+def each(call, items: list) -> list:
+    """``call`` on every item; what it raised is returned in the item's place."""
+    results: list = []
+    for item in items:
+        try:
+            results.append(call(item))
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller, per item
+            results.append(exc)
+    return results
+
+
 class SmsBackend(ABC):
     name = "sms"
 
     @abstractmethod
     def send(self, message: OutboundSms) -> Submission:
         """Submit one message. Raises a ProviderError subclass."""
+
+    def send_many(self, messages: list[OutboundSms]) -> list[Submission | Exception]:
+        """Submit several messages; one result per message, in order: its
+        ``Submission``, or the exception ``send`` raised for it (one refusal does
+        not lose the others' answers). The default calls ``send`` for each; a
+        backend with a batch API overrides it (``has_batch`` is then True). If
+        the override raises, none of the messages' fates is known."""
+        return each(self.send, messages)
+
+    @classmethod
+    def has_batch(cls) -> bool:
+        return cls.send_many is not SmsBackend.send_many
 
     def lookup(self, reference: str) -> StatusReport | None:
         """The vendor's view of a message we may have sent (reconciliation)."""
@@ -107,6 +130,14 @@ class VoiceBackend(ABC):
     @abstractmethod
     def place_call(self, call: OutboundCall) -> Submission:
         """Start one call. Raises a ProviderError subclass."""
+
+    def place_calls(self, calls: list[OutboundCall]) -> list[Submission | Exception]:
+        """Start several calls; results as for ``SmsBackend.send_many``."""
+        return each(self.place_call, calls)
+
+    @classmethod
+    def has_batch(cls) -> bool:
+        return cls.place_calls is not VoiceBackend.place_calls
 
     def lookup(self, reference: str) -> StatusReport | None:
         return None

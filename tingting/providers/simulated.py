@@ -39,13 +39,15 @@ def voice_outcome(number: str) -> str:
     return VOICE_OUTCOMES.get(number[-1:], "completed")
 
 
-def _emit(reports_to_send: list[StatusReport]) -> None:
+def _emit(reports_to_send: list[StatusReport], *, batch: bool = False) -> None:
     delay = getattr(settings, "SIMULATED_REPORT_DELAY_SECONDS", 0)
     if delay:
         from tingting.tasks import simulated_report_task
 
         for report in reports_to_send:
             simulated_report_task.apply_async(args=[_to_json(report)], countdown=delay)
+    elif batch:
+        reports.deliver_many(reports_to_send)
     else:
         for report in reports_to_send:
             reports.deliver(report)
@@ -74,6 +76,34 @@ class SimulatedSmsBackend(SmsBackend):
         ])
         return Submission(provider_id=provider_id)
 
+    @classmethod
+    def has_batch(cls) -> bool:
+        # A subclass that changes ``send`` (latency, faults) keeps it per message.
+        return cls.send is SimulatedSmsBackend.send
+
+    def send_many(self, messages: list[OutboundSms]) -> list[Submission | Exception]:
+        """One insert for the batch, then its reports in one batch."""
+        if not self.has_batch():
+            return super().send_many(messages)
+        rows, results, emitted = [], [], []
+        now = timezone.now()
+        for message in messages:
+            outcome = sms_outcome(message.to)
+            provider_id = f"SM{uuid.uuid4().hex}"
+            rows.append(SimulatedDelivery(
+                channel=SimulatedDelivery.Channel.SMS, provider_id=provider_id, reference=message.reference,
+                to=message.to, sender=message.sender, body=message.body, outcome=outcome))
+            if outcome == "failed":
+                results.append(Submission(provider_id=provider_id, accepted=False,
+                                          error="simulated: rejected by carrier"))
+                continue
+            results.append(Submission(provider_id=provider_id))
+            emitted += [StatusReport(message.reference, provider_id, "sent", now),
+                        StatusReport(message.reference, provider_id, outcome, now)]
+        SimulatedDelivery.objects.bulk_create(rows, batch_size=1000)
+        _emit(emitted, batch=True)
+        return results
+
     def lookup(self, reference: str) -> StatusReport | None:
         row = SimulatedDelivery.objects.filter(reference=reference, channel="sms").order_by("-id").first()
         if row is None:
@@ -85,21 +115,40 @@ class SimulatedVoiceBackend(VoiceBackend):
     name = "simulated-voice"
 
     def place_call(self, call: OutboundCall) -> Submission:
+        row, emitted = self._call(call, timezone.now())
+        row.save(force_insert=True)
+        _emit(emitted)
+        return Submission(provider_id=row.provider_id)
+
+    @staticmethod
+    def _call(call: OutboundCall, now) -> tuple[SimulatedDelivery, list[StatusReport]]:
         outcome = voice_outcome(call.to)
         seconds = max(1, math.ceil(call.audio_seconds))
         duration = {"completed": seconds, "hungup": max(1, seconds // 2)}.get(outcome)
         provider_id = f"CA{uuid.uuid4().hex}"
-        SimulatedDelivery.objects.create(
+        row = SimulatedDelivery(
             channel=SimulatedDelivery.Channel.VOICE, provider_id=provider_id, reference=call.reference,
             to=call.to, sender=call.caller_id, audio_url=call.audio_url, outcome=outcome, duration=duration,
         )
-        now = timezone.now()
-        _emit([
+        return row, [
             StatusReport(call.reference, provider_id, "ringing", now),
             StatusReport(call.reference, provider_id, outcome, now, duration=duration, playback=duration,
                          error="simulated: call failed" if outcome == "failed" else ""),
-        ])
-        return Submission(provider_id=provider_id)
+        ]
+
+    @classmethod
+    def has_batch(cls) -> bool:
+        return cls.place_call is SimulatedVoiceBackend.place_call
+
+    def place_calls(self, calls: list[OutboundCall]) -> list[Submission | Exception]:
+        """One insert for the batch, then its reports in one batch."""
+        if not self.has_batch():
+            return super().place_calls(calls)
+        now = timezone.now()
+        made = [self._call(call, now) for call in calls]
+        SimulatedDelivery.objects.bulk_create([row for row, _ in made], batch_size=1000)
+        _emit([report for _, emitted in made for report in emitted], batch=True)
+        return [Submission(provider_id=row.provider_id) for row, _ in made]
 
     def lookup(self, reference: str) -> StatusReport | None:
         row = SimulatedDelivery.objects.filter(reference=reference, channel="voice").order_by("-id").first()
