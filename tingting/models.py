@@ -51,6 +51,7 @@ class SimulatedDelivery(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name_plural = "simulated deliveries"
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.to}: {self.outcome}"
