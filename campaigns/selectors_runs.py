@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from campaigns.models import Attempt, Campaign, Run
-from tingting.api.errors import NotFoundError
+from campaigns.models import Attempt, Run
+from campaigns.selectors import campaign_get
 
 S = Attempt.Status
 # Progress counts by the statuses a client sees (a claimed attempt is still "queued").
@@ -20,14 +20,6 @@ PROGRESS_STATUSES = {
     "failed": (S.FAILED,),
     "terminated": (S.TERMINATED,),
 }
-
-
-def campaign_get_owned(*, user, campaign_id: int) -> Campaign:
-    """The owner's campaign; NotFoundError for anyone else's or a missing one."""
-    campaign = Campaign.objects.filter(owner=user, pk=campaign_id).first()
-    if campaign is None:
-        raise NotFoundError("Campaign not found.")
-    return campaign
 
 
 def run_list_with_counts(*, runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
@@ -50,7 +42,7 @@ def run_progress(*, user, campaign_id: int) -> dict:
     run = (run_list_with_counts(runs=Run.objects.filter(campaign_id=campaign_id, campaign__owner=user))
            .order_by("-id").first())
     if run is None:
-        campaign = campaign_get_owned(user=user, campaign_id=campaign_id)
+        campaign = campaign_get(user=user, campaign_id=campaign_id)
         return {"campaign_id": campaign.pk, "campaign_name": campaign.name, "run_id": None,
                 "state": "not started", "total": 0,
                 "status_counts": dict.fromkeys(PROGRESS_STATUSES, 0),

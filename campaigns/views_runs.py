@@ -10,7 +10,8 @@ from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.views import APIView
 
-from campaigns.selectors_runs import campaign_get_owned, run_progress
+from campaigns.selectors import campaign_get
+from campaigns.selectors_runs import run_progress
 from campaigns.serializers_runs import RunBeginInput, RunProgressOutput
 from campaigns.services.run import run_begin, run_cancel, run_pause, run_resume
 from tingting.api.envelope import ok
@@ -38,7 +39,7 @@ class CampaignBeginView(APIView):
     )
     @idempotent
     def post(self, request, campaign_id: int):
-        campaign = campaign_get_owned(user=request.user, campaign_id=campaign_id)
+        campaign = campaign_get(user=request.user, campaign_id=campaign_id)
         payload = RunBeginInput(data=request.data, context={"user": request.user})
         payload.is_valid(raise_exception=True)
         run = run_begin(user=request.user, campaign_id=campaign.pk, **payload.begin_kwargs())
