@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import python_calamine
 from django.conf import settings
 from django.db import transaction
 
@@ -40,6 +39,7 @@ from campaigns.services.import_checks import (
     too_many_rows,
 )
 from campaigns.services.import_rows import NumberParser, RecipientWriter, copy_escape
+from campaigns.services.import_xlsx import iter_xlsx_rows
 from tingting.api.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from tingting.phones import InvalidPhoneNumber, to_e164
 
@@ -52,31 +52,6 @@ INVALID_LIST_CAP = 100
 
 
 # --- Reading rows ----------------------------------------------------------------------------------
-
-
-def _iter_xlsx_rows(path: Path) -> Iterator[list]:
-    workbook = None
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        sheet = workbook.get_sheet_by_index(0)
-        if sheet.start is None or sheet.height == 0:
-            raise file_error("The file has no rows.", "empty_file")
-        if sheet.height > settings.IMPORT_MAX_ROWS + 1:
-            raise too_many_rows()
-        yield from sheet.iter_rows()
-    except python_calamine.PasswordError as exc:
-        raise file_error("The workbook is encrypted; save it without a password.",
-                          "encrypted_file") from exc
-    except (python_calamine.CalamineError, ValueError, OSError) as exc:
-        raise file_error(f"The .xlsx file cannot be read: {str(exc)[:200]}", "broken_file") from exc
-    except BaseException as exc:
-        # calamine panics on some damaged sheets; pyo3 raises that as a BaseException.
-        if type(exc).__name__ == "PanicException":
-            raise file_error("The .xlsx file is damaged.", "broken_file") from exc
-        raise
-    finally:
-        if workbook is not None:
-            workbook.close()
 
 
 def _iter_csv_rows(path: Path, delimiter: str) -> Iterator[list]:
@@ -191,7 +166,7 @@ class ImportReport:
 
 def _read_rows(path: Path, checked: CheckedFile) -> Iterator[list]:
     if checked.kind == XLSX:
-        return _iter_xlsx_rows(path)
+        return iter_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
     return _iter_csv_rows(path, checked.delimiter)
 
 
