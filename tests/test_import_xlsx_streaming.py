@@ -315,3 +315,13 @@ def test_upload_checks_still_apply_before_the_streaming_reader(auth_client, sett
     wide = xlsx_bytes([["number", "a"], ["9841000001", 1, None, None, 5]])
     assert_error(post_file(auth_client, wide), status=413, code="too_many_columns")
     assert not Campaign.objects.exists()
+
+
+def test_copied_rows_get_the_same_defaults_as_rows_the_orm_creates(auth_client, user):
+    assert_envelope(post_file(auth_client, xlsx_bytes([["number"], ["9841000001"]])), status=201)
+    copied = Recipient.objects.get()
+    made = Recipient.objects.create(campaign=copied.campaign, number="+9779841000002")
+    fields = ["status", "duration", "playback", "credit_consumed", "attempts", "last_attempt_at", "last_error"]
+    assert [getattr(copied, f) for f in fields] == [getattr(made, f) for f in fields]
+    assert copied.status == Recipient.Status.NOT_STARTED and copied.attempts == 0 and copied.last_error == ""
+    assert abs((made.created_at - copied.created_at).total_seconds()) < 60

@@ -10,6 +10,7 @@ import re
 import phonenumbers
 from django.conf import settings
 from django.db import connection
+from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 from campaigns.models import Campaign, Recipient
@@ -91,8 +92,8 @@ class RecipientWriter:
     """Writes new recipients of one campaign in batches. On PostgreSQL a batch is one COPY
     (text format); when streaming it is fed every ``CHUNK`` rows while the file is still
     being read, so the server inserts while Python parses; ``flush`` ends the COPY. Elsewhere a batch is
-    one bulk_create. The other columns and their values come from the model's defaults, so
-    fields added later keep working."""
+    one bulk_create. The other columns come from the database defaults (``db_default``, or NULL)
+    or else from the model's defaults, so fields added later keep working."""
 
     CHUNK = 5000
 
@@ -112,6 +113,8 @@ class RecipientWriter:
                 continue
             if f.name == "campaign":
                 value = campaign.pk
+            elif f.db_default is not NOT_PROVIDED or (f.null and f.get_default() is None):
+                continue  # the database fills it: fewer columns for COPY to parse
             elif f.name == "created_at":
                 value = self.now
             else:
