@@ -244,6 +244,9 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
             reported_rows += 1
             if kind is str and fast is not None and value.isascii() and fast(value):
                 e164 = prefix + value
+            elif kind is str and fast is not None and value.startswith(prefix) and value.isascii() and fast(
+                    value, len(prefix)):
+                e164 = value  # already E.164 (see NumberParser.parse)
             else:
                 try:
                     e164 = parse(value)

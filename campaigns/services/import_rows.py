@@ -19,7 +19,7 @@ from tingting.phones import to_e164
 
 class NumberParser:
     """``to_e164`` with a fast path for the common case: a national significant number of
-    the default region written as plain digits. The fast path is one regular expression
+    the default region written as plain digits, or already in E.164 with its country code. The fast path is one regular expression
     built from the same ``phonenumbers`` metadata (general pattern and lengths, then any
     number type's pattern and lengths) and only ever accepts what ``phonenumbers``
     accepts; everything else goes through ``to_e164``."""
@@ -64,8 +64,13 @@ class NumberParser:
         """E.164 or InvalidPhoneNumber."""
         if type(value) is float and value.is_integer():
             value = str(int(value))
-        if type(value) is str and self.fast is not None and value.isascii() and self.fast(value):
-            return self.prefix + value
+        if type(value) is str and self.fast is not None and value.isascii():
+            if self.fast(value):
+                return self.prefix + value
+            # Already E.164 in the default region's country code: phonenumbers takes the
+            # code from the "+" and checks what follows like a national number.
+            if value.startswith(self.prefix) and self.fast(value, len(self.prefix)):
+                return value
         return to_e164(value, region=self.region)
 
 
