@@ -268,15 +268,18 @@ def test_the_switch_streams_large_sheets_without_calamine(auth_client, settings,
     assert report["added"] == 2
 
 
-def test_streamed_row_count_for_a_sheet_without_dimension(tmp_path, settings):
-    sheet = "".join(f'<row r="{r}"><c r="A{r}"><v>{9841000000 + r}</v></c></row>' for r in range(2, 40))
+@pytest.mark.parametrize(("first_row", "expected"), [(1, 44), (3, 42)])
+def test_streamed_row_count_for_a_sheet_without_dimension(tmp_path, settings, first_row, expected):
+    sheet = "".join(f'<row r="{r}"><c r="A{r}"><v>{9841000000 + r}</v></c><c r="B{r}" t="s"><v>0</v></c></row>'
+                    for r in range(first_row + 1, 40))
     path = tmp_path / "n.xlsx"
-    path.write_bytes(xlsx_parts('<row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c></row>' + sheet))
+    path.write_bytes(xlsx_parts(f'<row r="{first_row}"><c r="A{first_row}" t="inlineStr"><is><t>n</t></is></c>'
+                                f'</row>{sheet}<row r="45"><c r="C45" t="s"><v>0</v></c></row>', shared=["<t/>"]))
     checked = check_upload(path)
     assert checked.expected_rows is None
     calamine = count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
     settings.IMPORT_STREAM_SHEET_BYTES = 0
-    assert count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes) == calamine == 38
+    assert count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes) == calamine == expected
 
 
 BILLION_LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'

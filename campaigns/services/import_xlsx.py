@@ -60,7 +60,7 @@ def iter_xlsx_rows(path: Path, *, sheet_bytes: int | None) -> Iterator[list]:
 def count_xlsx_rows(path: Path, *, sheet_bytes: int | None) -> int:
     """Data rows of the first sheet (without the header)."""
     if uses_streaming(sheet_bytes):
-        return max(sum(1 for _ in iter_streamed_rows(path, check_width=False)) - 1, 0)
+        return max(_streamed_height(path) - 1, 0)
     with _calamine_errors():
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         try:
@@ -141,6 +141,30 @@ def iter_streamed_rows(path: Path, *, check_width: bool = True) -> Iterator[list
                 raise PayloadTooLargeError(f"The file has more than {settings.IMPORT_MAX_COLUMNS} columns.",
                                            code="too_many_columns", field="send_to_number_file")
             yield row
+
+
+def _streamed_height(path: Path) -> int:
+    """Rows from the first non-empty one to the last, as calamine's ``height``. Only which
+    cells hold something matters here, so the shared strings are not loaded."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise file_error("The .xlsx file is damaged (not a readable zip archive).", "broken_file") from exc
+    with zf:
+        parts = _workbook_parts(zf)
+        total = leading = 0
+        for row in _SheetReader(_AnyString(), [], parts.is_1904).rows(zf, parts.sheet):
+            total += 1
+            if row == [] and leading == total - 1:
+                leading = total
+        return total - leading
+
+
+class _AnyString:
+    """Stands in for the shared strings when only a cell's presence counts."""
+
+    def __getitem__(self, index: int) -> str:
+        return ""
 
 
 _MISSING = type("_Missing", (), {"__repr__": lambda self: "<missing>"})()
