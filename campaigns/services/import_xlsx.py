@@ -14,7 +14,10 @@ Both give the same rows: from the sheet's first row to its last non-empty one (b
 rows as empty rows), from the leftmost non-empty column on, numbers
 as floats, dates / times / durations as Python objects by the cell's number format,
 shared and inline strings as text, booleans, formula results, error cells as "".
-The streaming reader does not pad a row on the right (a missing cell reads as empty).
+The streaming reader does not pad a row on the right (a missing cell reads as empty), so
+it finds a row wider than ``IMPORT_MAX_COLUMNS`` when it reaches it rather than up front;
+it refuses rows or cells out of order (the format requires ascending order; calamine
+sorts them) as a damaged file.
 Its XML is refused if it has a DTD, the only place an entity can be declared; defusedxml
 cannot be used for it since it forces the pure-Python ElementTree parser, several
 times slower, and expat already fails on any undeclared entity.
