@@ -172,9 +172,7 @@ def chunk_dispatch(*, run_id: int, chunk: int) -> int:
     guard = guards.ChunkGuard(run, sender, backend)
     if guard.wait_for_hours(run_id=run_id, chunk=chunk):
         return 0
-    guard.skip_dnc(list(Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
-                        .filter(guards.waiting_or_due(timezone.now()))
-                        .select_related("recipient").only("id", "recipient__number")))
+    guard.skip_dnc(run_id=run_id, chunk=chunk)
     size = max(1, settings.RUN_PROVIDER_CONCURRENCY)
     if guard.paces:  # rate limits: each message when its token comes (guardrails)
         size, limit = 1, 1
