@@ -40,8 +40,6 @@ from tingting.sqlrows import ids_param, rows_param, rows_table
 
 logger = logging.getLogger(__name__)
 
-VOICES = ("np_rija", "np_prasanna", "np_binod")
-VOICE_ALIASES = {"np_prashanna": "np_prasanna"}
 RERUN_STATUSES = ("hungup", "unanswered", "failed", "terminated", "completed")
 PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 # Distinct personalised voice texts rendered at begin for an exact estimate;
