@@ -15,7 +15,7 @@ from accounts.models import LedgerEntry
 from campaigns.models import Attempt, Campaign, Recipient, Run
 from tests.envelope import assert_envelope, assert_error
 from tests.factories_campaigns import add_recipients, campaign_with_recipients
-from tingting.voice.render import render_cached
+from tingting.voice.render import account_scope, render_cached
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_voice_hold_is_pulses_of_the_rendered_audio(auth_client, user, settings)
         format="json",
     )
     body = assert_envelope(response, status=200)
-    seconds = render_cached(text=text, voice="np_prasanna", length_factor=1.5).duration
+    seconds = render_cached(text=text, voice="np_prasanna", length_factor=1.5, scope=account_scope(user.pk)).duration
     per_call = math.ceil(seconds / settings.VOICE_PULSE_SECONDS)
     assert per_call > 1
     assert body["data"]["hold amount"] == f"{4 * per_call} credits on hold for Call campaign."

@@ -37,6 +37,7 @@ from tingting.api.errors import (
 from tingting.providers.base import StatusReport
 from tingting.segments import segment_count
 from tingting.sqlrows import ids_param, rows_param, rows_table
+from tingting.voice.render import account_scope
 
 logger = logging.getLogger(__name__)
 
@@ -163,16 +164,16 @@ def _targets(*, campaign: Campaign, individual: list[int] | None, statuses: list
     return list(recipients.filter(status=Recipient.Status.NOT_STARTED).values_list(*columns))
 
 
-def _voice_seconds(*, texts: list[str], voice: str, length_factor: float) -> dict[str, float] | float:
+def _voice_seconds(*, texts: list[str], voice: str, length_factor: float, scope: str) -> dict[str, float] | float:
     """Durations of the distinct texts, or one upper bound when there are too many."""
     from tingting.voice.render import render_cached
 
     distinct = list(dict.fromkeys(texts))
     if len(distinct) <= RENDER_AT_BEGIN_LIMIT:
-        return {text: render_cached(text=text, voice=voice, length_factor=length_factor).duration
+        return {text: render_cached(text=text, voice=voice, length_factor=length_factor, scope=scope).duration
                 for text in distinct}
     longest = max(distinct, key=len)
-    return render_cached(text=longest, voice=voice, length_factor=length_factor).duration
+    return render_cached(text=longest, voice=voice, length_factor=length_factor, scope=scope).duration
 
 
 def voice_share(*, seconds: float, pulse_seconds: int, rate: int) -> int:
@@ -260,13 +261,13 @@ def _create_run(*, campaign, user, message, audio, voice_input, length_factor, s
             shares = [voice_share(seconds=seconds, pulse_seconds=run.pulse_seconds, rate=run.voice_rate)]
             shares *= len(targets)
         elif personalised:
-            durations = _voice_seconds(texts=texts, voice=voice, length_factor=factor)
+            durations = _voice_seconds(texts=texts, voice=voice, length_factor=factor, scope=account_scope(user.pk))
             shares = [voice_share(seconds=durations[t] if isinstance(durations, dict) else durations,
                                   pulse_seconds=run.pulse_seconds, rate=run.voice_rate) for t in texts]
         else:
             from tingting.voice.render import render_cached
 
-            render = render_cached(text=text, voice=voice, length_factor=factor)
+            render = render_cached(text=text, voice=voice, length_factor=factor, scope=account_scope(user.pk))
             run.audio_name, run.audio_seconds = render.audio.name, render.duration
             shares = [voice_share(seconds=render.duration, pulse_seconds=run.pulse_seconds,
                                   rate=run.voice_rate)] * len(targets)
