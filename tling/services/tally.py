@@ -32,7 +32,8 @@ def tally_key(message: Message, status: str | None = None) -> TallyKey:
 
 
 def tally_add(deltas: Counter[TallyKey] | dict[TallyKey, int]) -> None:
-    """Add ``deltas`` to the tally (one statement; zero deltas are skipped)."""
+    """Add ``deltas`` to the tally: one upsert, and one delete of the rows it
+    emptied when some went down."""
     items = sorted((key, n) for key, n in deltas.items() if n)
     if not items:
         return
@@ -46,6 +47,15 @@ def tally_add(deltas: Counter[TallyKey] | dict[TallyKey, int]) -> None:
             f" ON CONFLICT (owner_id, status, phone_code, created_day) DO UPDATE SET n = {table}.n + EXCLUDED.n",
             params,
         )
+        # Rows a status left empty go (the sums stay small: transient statuses
+        # would otherwise leave a zero row per phone code and day). Still under
+        # this transaction's row locks; a concurrent upsert waiting for one
+        # inserts it afresh once this commits.
+        emptied = [key for key, n in items if n < 0]
+        if emptied:
+            keys = " OR ".join(["(owner_id = %s AND status = %s AND phone_code = %s AND created_day = %s)"] * len(emptied))
+            cursor.execute(f"DELETE FROM {table} WHERE n = 0 AND ({keys})",  # noqa: S608 - our table name
+                           [p for owner_id, status, code, day in emptied for p in (owner_id, status, code, adapt(day))])
 
 
 def tally_rebuild(*, owner_id: int) -> None:
