@@ -1,6 +1,7 @@
 """``GET /api/v0/messages`` against a bare DRF view, and API-key against JWT auth.
 
-100,000 messages (quick: 2,000) with a four-entry timeline each in one account;
+100,000 messages (quick: 2,000) with a four-entry timeline each in one account
+(inserted in bulk, so the message tally is recounted once after the seed);
 gunicorn (one sync worker, DEBUG off) on 127.0.0.1 serves the production URLs
 plus two baseline views (bench/_api_urls.py, loaded only by this server). The
 variants are requested round-robin so drift hits them alike; p50/p95 of each.
