@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,8 +11,9 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns.services.run import RERUN_STATUSES, VOICE_ALIASES, VOICES, AudioUpload
+from campaigns.services.run import RERUN_STATUSES, AudioUpload
 from tingting.moments import to_utc
+from tingting.voice.serializers import LengthFactorField, VoiceInputField
 from tingting.voice.uploads import inspect_audio_upload
 
 SCHEDULE_FORMAT = re.compile(
@@ -52,23 +52,13 @@ class CommaListField(serializers.Field):
 class RunBeginInput(serializers.Serializer):
     message = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, max_length=10000)
     aud_file = serializers.FileField(required=False, allow_empty_file=False)
-    voice_input = serializers.CharField(required=False)
-    length_factor = serializers.FloatField(required=False)
+    # Absent: the campaign's stored voice and length factor (see _create_run).
+    voice_input = VoiceInputField(keep_absent=True)
+    length_factor = LengthFactorField(keep_absent=True)
     schedule_date = serializers.CharField(required=False, allow_blank=True)
     individual = CommaListField(required=False)
     status = CommaListField(required=False)
     priority = serializers.ChoiceField(choices=["audio", "message"], required=False)
-
-    def validate_voice_input(self, value: str) -> str:
-        value = VOICE_ALIASES.get(value.strip(), value.strip())
-        if value not in VOICES:
-            raise serializers.ValidationError(f"Choose one of {', '.join(VOICES)}.", code="invalid_choice")
-        return value
-
-    def validate_length_factor(self, value: float) -> float:
-        if not math.isfinite(value) or not 0.5 <= value <= 2.0:
-            raise serializers.ValidationError("Must be between 0.5 and 2.0.", code="out_of_range")
-        return value
 
     def validate_schedule_date(self, value: str) -> datetime | None:
         value = value.strip()

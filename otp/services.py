@@ -30,7 +30,7 @@ from tingting.providers.base import (
     Submission,
 )
 from tingting.segments import segment_count
-from tingting.voice.render import render_audio_url, render_cached
+from tingting.voice.render import OTP_SCOPE, render_audio_url, render_cached
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +195,8 @@ def otp_deliver(*, otp_id: int, sealed: str, base_url: str = "") -> Otp | None:
 
 def _otp_audio(text: str, base_url: str) -> tuple[str, float, int]:
     """The spoken OTP: (absolute audio URL, seconds, render id to delete after the call)."""
-    render = render_cached(text=text, voice=settings.OTP_VOICE, length_factor=settings.OTP_VOICE_LENGTH_FACTOR)
+    render = render_cached(text=text, voice=settings.OTP_VOICE, length_factor=settings.OTP_VOICE_LENGTH_FACTOR,
+                           scope=OTP_SCOPE)
     # The unguessable URL the audio view serves (media files are not served).
     return urljoin(base_url or "/", render_audio_url(render)), render.duration, render.pk
 

@@ -15,7 +15,7 @@ from accounts.models import LedgerEntry
 from campaigns.models import Attempt, Campaign, Recipient, Run
 from tests.envelope import assert_envelope, assert_error
 from tests.factories_campaigns import add_recipients, campaign_with_recipients
-from tingting.voice.render import render_cached
+from tingting.voice.render import account_scope, render_cached
 
 pytestmark = pytest.mark.django_db
 
@@ -87,12 +87,28 @@ def test_voice_hold_is_pulses_of_the_rendered_audio(auth_client, user, settings)
         format="json",
     )
     body = assert_envelope(response, status=200)
-    seconds = render_cached(text=text, voice="np_prasanna", length_factor=1.5).duration
+    seconds = render_cached(text=text, voice="np_prasanna", length_factor=1.5, scope=account_scope(user.pk)).duration
     per_call = math.ceil(seconds / settings.VOICE_PULSE_SECONDS)
     assert per_call > 1
     assert body["data"]["hold amount"] == f"{4 * per_call} credits on hold for Call campaign."
     run = Run.objects.get()
     assert (run.voice_input, run.length_factor, run.audio_seconds) == ("np_prasanna", 1.5, seconds)
+
+
+@pytest.mark.parametrize("absent", [{}, {"voice_input": "", "length_factor": ""}, {"voice_input": None}])
+def test_a_rerun_without_a_voice_keeps_the_campaigns_voice_and_length(auth_client, user, absent):
+    campaign = campaign_with_recipients(user, 2, services=Campaign.Services.PHONE)
+    first = auth_client.post(begin_url(campaign), {"message": "नमस्ते", "voice_input": "NP_Binod",
+                                                   "length_factor": 1.25}, format="json")
+    assert_envelope(first, status=200)
+    Run.objects.update(state="finished", finished_at=timezone.now())
+    Recipient.objects.update(status="failed")
+
+    again = auth_client.post(begin_url(campaign), {"status": "failed", **absent}, format="json")
+
+    assert_envelope(again, status=200)
+    rerun = Run.objects.latest("id")
+    assert (rerun.voice_input, rerun.length_factor) == ("np_binod", 1.25)
 
 
 def test_voice_with_uploaded_audio_is_stored_and_priced_by_its_length(auth_client, user):

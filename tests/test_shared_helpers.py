@@ -57,3 +57,24 @@ def test_parse_many_names_each_bad_index():
     with pytest.raises(InvalidInputError) as caught:
         parse_many(["9843818700", "nope", "+351911111111", "1"], field="individual_number")
     assert [e.field for e in caught.value.errors] == ["individual_number.1", "individual_number.3"]
+
+
+@pytest.mark.django_db
+def test_sqlrows_reads_back_every_value_exactly():
+    """Batch statements pass rows as one JSON parameter: text with quotes,
+    backslashes, newlines and Devanagari, nulls, booleans and big integers come
+    back unchanged, in order, with an SQL keyword as a column name."""
+    from django.db import connection
+
+    from tingting.sqlrows import ids_param, rows_param, rows_table
+
+    if connection.vendor != "postgresql":
+        pytest.fail("these statements run on PostgreSQL")
+    rows = [(1, 'say "hi"\\n', True, None), (2**40, "नमस्ते\nदुनिया", False, 7), (3, "", None, 0)]
+    columns = [("id", "bigint"), ("to", "text"), ("flag", "boolean"), ("n", "integer")]
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT v.id, v."to", v.flag, v.n FROM {rows_table(columns)}', [rows_param(rows)])  # noqa: S608 - our names only
+        assert cursor.fetchall() == rows
+        cursor.execute("SELECT array_length(%s::bigint[], 1), (%s::bigint[])[2]",
+                       [ids_param([5, 2**40]), ids_param([5, 2**40])])
+        assert cursor.fetchone() == (2, 2**40)

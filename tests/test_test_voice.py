@@ -101,6 +101,31 @@ def test_same_message_is_served_from_the_cache(auth_client):
     assert again == first and EspeakTtsBackend.synth_calls == calls
 
 
+def test_another_account_never_hits_this_accounts_renders(auth_client, other_client):
+    """A cache hit answers far faster than a render, so a shared cache would tell
+    one account, by timing, which texts another had rendered (a campaign
+    message, an OTP call). Each account renders into its own cache."""
+    mine = auth_client.post(URL, {"message": TEXT}, format="json").json()["data"]
+    calls = EspeakTtsBackend.synth_calls
+    theirs = other_client.post(URL, {"message": TEXT}, format="json").json()["data"]
+    assert EspeakTtsBackend.synth_calls == calls + 1
+    assert theirs["audio_url"] != mine["audio_url"]
+    assert TtsRender.objects.count() == 2
+
+
+def test_an_otp_call_render_is_never_a_hit_for_test_voice(auth_client, settings):
+    from tingting.voice.render import OTP_SCOPE, render_cached
+
+    text = "Your verification code is 4, 8, 2, 1."
+    voice = {"voice": settings.OTP_VOICE, "length_factor": settings.OTP_VOICE_LENGTH_FACTOR}
+    render_cached(text=text, **voice, scope=OTP_SCOPE)
+    calls = EspeakTtsBackend.synth_calls
+    response = auth_client.post(URL, {"message": text, "voice_input": voice["voice"],
+                                      "length_factor": voice["length_factor"]}, format="json")
+    assert_envelope(response, status=200)
+    assert EspeakTtsBackend.synth_calls == calls + 1
+
+
 def test_length_factor_string_or_number_stretches_the_audio(auth_client):
     normal = auth_client.post(URL, {"message": TEXT}, format="json").json()["data"]["duration"]
     slow = auth_client.post(URL, {"message": TEXT, "length_factor": "2.0"}, format="json").json()["data"]["duration"]

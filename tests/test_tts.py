@@ -15,12 +15,13 @@ from tingting.api.errors import InvalidInputError
 from tingting.models import TtsRender
 from tingting.providers import tts_backend
 from tingting.providers.tts_espeak import VOICES, EspeakTtsBackend
-from tingting.voice.render import render_cached, render_digits, spoken_digits
+from tingting.voice.render import account_scope, render_cached, render_digits, spoken_digits
 from tingting.voice.resample import resample_pcm16
 
 SHORT = "नमस्ते।"
 SENTENCE = "नमस्कार, टिङ्टिंगमा हजुरलाई स्वागत छ। आज तपाईंको खातामा नयाँ सन्देश आएको छ।"
 SILENCE_RMS = 300  # int16 RMS; eSpeak speech measures in the thousands
+SCOPE = account_scope(1)
 
 
 @pytest.fixture
@@ -126,10 +127,10 @@ def test_resampler_keeps_speech_band_and_removes_what_would_alias():
 @pytest.mark.django_db
 def test_cache_hit_returns_identical_bytes_without_calling_the_engine(media):
     before = EspeakTtsBackend.synth_calls
-    first = render_cached(text=SENTENCE, voice="np_binod", length_factor=1.2)
+    first = render_cached(text=SENTENCE, voice="np_binod", length_factor=1.2, scope=SCOPE)
     assert EspeakTtsBackend.synth_calls == before + 1
     first_bytes = first.audio.open("rb").read()
-    again = render_cached(text=f"  {SENTENCE}\n", voice="np_binod", length_factor="1.20")
+    again = render_cached(text=f"  {SENTENCE}\n", voice="np_binod", length_factor="1.20", scope=SCOPE)
     assert EspeakTtsBackend.synth_calls == before + 1
     assert again.pk == first.pk and again.audio.open("rb").read() == first_bytes
     assert wav_stats(first_bytes).rms > SILENCE_RMS
@@ -139,18 +140,18 @@ def test_cache_hit_returns_identical_bytes_without_calling_the_engine(media):
 
 @pytest.mark.django_db
 def test_cache_keys_on_voice_length_factor_and_alias(media):
-    base = render_cached(text=SHORT, voice="np_prasanna", length_factor=1.0)
-    assert render_cached(text=SHORT, voice="np_prashanna", length_factor=1.0).pk == base.pk
-    assert render_cached(text=SHORT, voice="np_prasanna", length_factor=1.5).pk != base.pk
-    assert render_cached(text=SHORT, voice="np_rija", length_factor=1.0).pk != base.pk
+    base = render_cached(text=SHORT, voice="np_prasanna", length_factor=1.0, scope=SCOPE)
+    assert render_cached(text=SHORT, voice="np_prashanna", length_factor=1.0, scope=SCOPE).pk == base.pk
+    assert render_cached(text=SHORT, voice="np_prasanna", length_factor=1.5, scope=SCOPE).pk != base.pk
+    assert render_cached(text=SHORT, voice="np_rija", length_factor=1.0, scope=SCOPE).pk != base.pk
     assert TtsRender.objects.count() == 3 and len(stored_files(media)) == 3
 
 
 @pytest.mark.django_db
 def test_engine_version_change_renders_again(media, settings):
-    first = render_cached(text=SHORT, voice="np_rija", length_factor=1.0)
+    first = render_cached(text=SHORT, voice="np_rija", length_factor=1.0, scope=SCOPE)
     settings.TTS_SAMPLE_RATE = 16000
-    second = render_cached(text=SHORT, voice="np_rija", length_factor=1.0)
+    second = render_cached(text=SHORT, voice="np_rija", length_factor=1.0, scope=SCOPE)
     assert second.pk != first.pk and second.engine_version.endswith("/16000")
 
 
@@ -164,7 +165,7 @@ def test_engine_version_change_renders_again(media, settings):
 def test_render_cached_refuses_bad_input(media, kwargs, field):
     call = {"text": SHORT, "voice": "np_rija", "length_factor": 1.0, **kwargs}
     with pytest.raises(InvalidInputError) as caught:
-        render_cached(**call)
+        render_cached(**call, scope=SCOPE)
     assert caught.value.errors[0].field == field
     assert TtsRender.objects.count() == 0
 
@@ -181,7 +182,7 @@ def test_render_digits_speaks_slowly_and_caches(media):
     stats = wav_stats(digits.audio.open("rb").read())
     assert stats.rms > SILENCE_RMS
     # Four digits with pauses take longer than the same digits read as a number.
-    as_number = render_cached(text="4821", voice="np_rija", length_factor=1.0)
+    as_number = render_cached(text="4821", voice="np_rija", length_factor=1.0, scope=SCOPE)
     assert digits.duration > as_number.duration
     assert render_digits("4821").pk == digits.pk
     assert render_digits("4821", voice="np_binod").voice == "np_binod"
@@ -195,7 +196,7 @@ def test_concurrent_renders_in_threads_store_one_file(media):
     def render():
         try:
             barrier.wait()
-            results.append(render_cached(text=SENTENCE, voice="np_rija", length_factor=0.9).pk)
+            results.append(render_cached(text=SENTENCE, voice="np_rija", length_factor=0.9, scope=SCOPE).pk)
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -218,7 +219,7 @@ def test_concurrent_renders_in_two_worker_processes_store_one_file(media, purge_
     texts = [f"{SENTENCE} {n}" for n in range(3)]
     with running_worker(concurrency=2, env={"MEDIA_ROOT": str(media)}) as worker:
         for _ in range(2):
-            tts_prerender_task.delay(texts, "np_prasanna", 1.0)
+            tts_prerender_task.delay(texts, "np_prasanna", 1.0, SCOPE)
         wait_until(lambda: worker.output().count("succeeded") >= 2, timeout=90, message="both renders")
     assert TtsRender.objects.count() == 3
     assert len(stored_files(media)) == 3
@@ -228,6 +229,6 @@ def test_concurrent_renders_in_two_worker_processes_store_one_file(media, purge_
 
 @pytest.mark.django_db
 def test_cache_hit_costs_one_query(media, django_assert_num_queries):
-    render_cached(text=SENTENCE, voice="np_rija", length_factor=1.0)
+    render_cached(text=SENTENCE, voice="np_rija", length_factor=1.0, scope=SCOPE)
     with django_assert_num_queries(1):
-        render_cached(text=SENTENCE, voice="np_rija", length_factor=1.0)
+        render_cached(text=SENTENCE, voice="np_rija", length_factor=1.0, scope=SCOPE)

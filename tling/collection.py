@@ -73,6 +73,15 @@ def _datetime(value: str) -> datetime | date:
     return to_utc(parsed)
 
 
+def _whole_day(value: str) -> date:
+    if not re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+        raise ValueError("not an ISO date")
+    day = parse_date(value)
+    if day is None:
+        raise ValueError("not an ISO date")
+    return day
+
+
 def choices(*allowed: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         if value not in allowed:
@@ -100,6 +109,12 @@ def text(model_field: str, **kwargs) -> Field:
 
 def timestamp(model_field: str, **kwargs) -> Field:
     return Field(model_field, _datetime, **kwargs)
+
+
+def whole_day(model_field: str, **kwargs) -> Field:
+    """A timestamp field filtered by ISO dates only (the whole UTC day); a time of
+    day is an invalid value."""
+    return Field(model_field, _whole_day, **kwargs)
 
 
 def uuid_field(model_field: str, **kwargs) -> Field:
@@ -213,11 +228,16 @@ def _filter(spec: CollectionSpec, name: str, op: str, raw: str) -> Q:
 
 def collection_query(params, spec: CollectionSpec) -> CollectionQuery:
     """Parse a request's query parameters against ``spec``; raises InvalidInputError (400)."""
-    query = CollectionQuery(
+    return CollectionQuery(
         page_size=min(_positive_int(params, "page[size]", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE),
         page_number=_positive_int(params, "page[number]", 1),
         order_by=_order_by(spec, params.get("sort")),
+        where=_where(params, spec),
     )
+
+
+def _where(params, spec: CollectionSpec) -> Q:
+    where = Q()
     for key in params:
         if not key.startswith("filter"):
             continue
@@ -227,18 +247,29 @@ def collection_query(params, spec: CollectionSpec) -> CollectionQuery:
                                   "invalid_filter_field")
         name, op = match.group(1), match.group(2) or "eq"
         for raw in params.getlist(key):
-            query.where &= _filter(spec, name, op, raw)
-    return query
+            where &= _filter(spec, name, op, raw)
+    return where
+
+
+def collection_where(params, spec: CollectionSpec) -> Q | None:
+    """The request's filters against another ``spec`` (e.g. a summary table that
+    holds fewer fields), or None when one of them does not fit it."""
+    try:
+        return _where(params, spec)
+    except InvalidInputError:
+        return None
 
 
 def paginate(queryset: QuerySet, query: CollectionQuery,
-             decorate: Callable[[QuerySet], QuerySet] | None = None) -> tuple[list, int]:
+             decorate: Callable[[QuerySet], QuerySet] | None = None,
+             count: Callable[[], int] | None = None) -> tuple[list, int]:
     """The page's rows and the total of all matches: two queries (plus the
     prefetches ``decorate`` adds to the page query), whatever the page size.
     ``decorate`` adds annotations and prefetches to the page query only, so the
-    count stays a plain indexed COUNT."""
+    count stays a plain indexed COUNT. ``count``, when given, returns that same
+    total another way (one query)."""
     filtered = queryset.filter(query.where)
-    total = filtered.order_by().count()
+    total = count() if count is not None else filtered.order_by().count()
     if total <= query.offset:
         return [], total
     page = filtered.order_by(*query.order_by)[query.offset: query.offset + query.page_size]

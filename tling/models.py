@@ -141,6 +141,9 @@ class Message(models.Model):
             models.Index(fields=["owner", "created_at"], name="tling_msg_owner_crt"),
             models.Index(fields=["owner", "status", "updated_at"], name="tling_msg_owner_status"),
             models.Index(fields=["owner", "phone_code", "phone_national"], name="tling_msg_owner_phone"),
+            # Exact totals the tally cannot answer (a createdAt filter with a time of
+            # day) count these index entries only.
+            models.Index(fields=["owner", "status", "phone_code", "created_at"], name="tling_msg_owner_st_code_crt"),
         ]
 
     def __str__(self) -> str:
@@ -171,6 +174,32 @@ class MessageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} at {self.occurred_at}"
+
+
+class MessageTally(models.Model):
+    """How many of an owner's messages are in a status, per phone code and UTC day
+    of creation: the exact ``total`` of a messages page filtered by status,
+    phoneCode and whole-day createdAt, without counting 100,000 rows.
+
+    Kept by ``tling.services.tally`` in the transactions that create messages and
+    move their status, so it is exact whenever they commit."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=MessageStatus.choices)
+    phone_code = models.CharField(max_length=8)
+    # Midnight UTC of the day the messages were created: whole-day createdAt
+    # filters compare it exactly as they compare created_at.
+    created_day = models.DateTimeField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "status", "phone_code", "created_day"],
+                                    name="tling_tally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.status} {self.phone_code} {self.created_day:%Y-%m-%d}: {self.n}"
 
 
 class ScheduleState(models.TextChoices):

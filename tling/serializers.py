@@ -218,8 +218,8 @@ def list_out(contact_list: ContactList, *, with_count: bool = True) -> dict:
 
 
 def message_out(row: dict) -> dict:
-    """A message row of ``tling.selectors``: its fields, timestamps already
-    rendered by the database, and its ``report`` timeline."""
+    """A message row of ``tling.selectors``: its fields, timestamps and ``report``
+    timeline already rendered by the database."""
     return {
         "apiKeyId": public_id("api-key", row["api_key_id"]),
         "createdAt": row["created"],
@@ -227,7 +227,7 @@ def message_out(row: dict) -> dict:
         "id": str(row["id"]),
         "phoneCode": row["phone_code"],
         "phoneNumber": row["phone_national"],
-        "report": [{"status": status, "timestamp": at} for status, at in row["report"]],
+        "report": row["report"],
         "updatedAt": row["updated"],
     }
 

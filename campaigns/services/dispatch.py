@@ -172,9 +172,7 @@ def chunk_dispatch(*, run_id: int, chunk: int) -> int:
     guard = guards.ChunkGuard(run, sender, backend)
     if guard.wait_for_hours(run_id=run_id, chunk=chunk):
         return 0
-    guard.skip_dnc(list(Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
-                        .filter(guards.waiting_or_due(timezone.now()))
-                        .select_related("recipient").only("id", "recipient__number")))
+    guard.skip_dnc(run_id=run_id, chunk=chunk)
     size = max(1, settings.RUN_PROVIDER_CONCURRENCY)
     if guard.paces:  # rate limits: each message when its token comes (guardrails)
         size, limit = 1, 1
@@ -220,9 +218,10 @@ def _message(*, run: Run, attempt: Claimed, sender: str) -> OutboundSms | Outbou
                            sender=sender)
     audio_name, seconds = run.audio_name, run.audio_seconds or 0
     if run.is_personalised:
-        from tingting.voice.render import render_cached
+        from tingting.voice.render import account_scope, render_cached
 
-        render = render_cached(text=attempt.text, voice=run.voice_input, length_factor=run.length_factor)
+        render = render_cached(text=attempt.text, voice=run.voice_input, length_factor=run.length_factor,
+                               scope=account_scope(run.owner_id))
         audio_name, seconds = render.audio.name, render.duration
     return OutboundCall(to=attempt.number, reference=attempt.reference, audio_url=_audio_url(audio_name),
                         audio_seconds=seconds, caller_id=sender)

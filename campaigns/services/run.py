@@ -36,11 +36,11 @@ from tingting.api.errors import (
 )
 from tingting.providers.base import StatusReport
 from tingting.segments import segment_count
+from tingting.sqlrows import ids_param, rows_param, rows_table
+from tingting.voice.render import account_scope
 
 logger = logging.getLogger(__name__)
 
-VOICES = ("np_rija", "np_prasanna", "np_binod")
-VOICE_ALIASES = {"np_prashanna": "np_prasanna"}
 RERUN_STATUSES = ("hungup", "unanswered", "failed", "terminated", "completed")
 PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 # Distinct personalised voice texts rendered at begin for an exact estimate;
@@ -143,11 +143,15 @@ def _choose_content(
                             field="message", code="no_content")
 
 
-def _targets(*, campaign: Campaign, individual: list[int] | None, statuses: list[str] | None) -> list[tuple]:
+def _targets(*, campaign: Campaign, individual: list[int] | None, statuses: list[str] | None,
+             with_tags: bool) -> list[tuple]:
+    """(id, tags or None) of the recipients the run targets, in id order. Tags
+    are read only for a personalised message (decoding them costs per row)."""
     recipients = Recipient.objects.filter(campaign=campaign).order_by("id")
+    columns = ("id", "tags") if with_tags else ("id",)
     if individual:
         wanted = list(dict.fromkeys(individual))
-        rows = list(recipients.filter(pk__in=wanted).values_list("id", "number", "tags"))
+        rows = list(recipients.filter(pk__in=wanted).values_list(*columns))
         found = {row[0] for row in rows}
         missing = [FieldError(f"individual.{index}", "not_found",
                               f"{value} is not a recipient of this campaign.")
@@ -156,20 +160,20 @@ def _targets(*, campaign: Campaign, individual: list[int] | None, statuses: list
             raise InvalidInputError(missing[0].message, errors=missing, code="not_found")
         return rows
     if statuses:
-        return list(recipients.filter(status__in=statuses).values_list("id", "number", "tags"))
-    return list(recipients.filter(status=Recipient.Status.NOT_STARTED).values_list("id", "number", "tags"))
+        return list(recipients.filter(status__in=statuses).values_list(*columns))
+    return list(recipients.filter(status=Recipient.Status.NOT_STARTED).values_list(*columns))
 
 
-def _voice_seconds(*, texts: list[str], voice: str, length_factor: float) -> dict[str, float] | float:
+def _voice_seconds(*, texts: list[str], voice: str, length_factor: float, scope: str) -> dict[str, float] | float:
     """Durations of the distinct texts, or one upper bound when there are too many."""
     from tingting.voice.render import render_cached
 
     distinct = list(dict.fromkeys(texts))
     if len(distinct) <= RENDER_AT_BEGIN_LIMIT:
-        return {text: render_cached(text=text, voice=voice, length_factor=length_factor).duration
+        return {text: render_cached(text=text, voice=voice, length_factor=length_factor, scope=scope).duration
                 for text in distinct}
     longest = max(distinct, key=len)
-    return render_cached(text=longest, voice=voice, length_factor=length_factor).duration
+    return render_cached(text=longest, voice=voice, length_factor=length_factor, scope=scope).duration
 
 
 def voice_share(*, seconds: float, pulse_seconds: int, rate: int) -> int:
@@ -231,13 +235,12 @@ def _create_run(*, campaign, user, message, audio, voice_input, length_factor, s
         _check_placeholders(campaign, text)
     voice = voice_input or campaign.voice_input or "np_rija"
     factor = length_factor if length_factor is not None else (campaign.length_factor or 1.0)
-    targets = _targets(campaign=campaign, individual=individual, statuses=statuses)
+    personalised = content == Run.Content.MESSAGE and bool(placeholders(text))
+    targets = _targets(campaign=campaign, individual=individual, statuses=statuses, with_tags=personalised)
     if not targets:
         raise InvalidInputError("No recipient matches: nothing to run.",
                                 field="status" if statuses else None, code="empty_target")
-
-    personalised = content == Run.Content.MESSAGE and bool(placeholders(text))
-    texts = [render_message(text, tags or {}) for _, _, tags in targets] if personalised else []
+    texts = [render_message(text, tags or {}) for _, tags in targets] if personalised else []
     run = Run(campaign=campaign, owner=user, kind=Run.Kind.SMS if is_sms else Run.Kind.VOICE,
               content=content, message=text, is_personalised=personalised, voice_input=voice,
               length_factor=factor, sms_rate=user.sms_rate, voice_rate=user.voice_rate,
@@ -258,13 +261,13 @@ def _create_run(*, campaign, user, message, audio, voice_input, length_factor, s
             shares = [voice_share(seconds=seconds, pulse_seconds=run.pulse_seconds, rate=run.voice_rate)]
             shares *= len(targets)
         elif personalised:
-            durations = _voice_seconds(texts=texts, voice=voice, length_factor=factor)
+            durations = _voice_seconds(texts=texts, voice=voice, length_factor=factor, scope=account_scope(user.pk))
             shares = [voice_share(seconds=durations[t] if isinstance(durations, dict) else durations,
                                   pulse_seconds=run.pulse_seconds, rate=run.voice_rate) for t in texts]
         else:
             from tingting.voice.render import render_cached
 
-            render = render_cached(text=text, voice=voice, length_factor=factor)
+            render = render_cached(text=text, voice=voice, length_factor=factor, scope=account_scope(user.pk))
             run.audio_name, run.audio_seconds = render.audio.name, render.duration
             shares = [voice_share(seconds=render.duration, pulse_seconds=run.pulse_seconds,
                                   rate=run.voice_rate)] * len(targets)
@@ -303,7 +306,7 @@ def _create_run(*, campaign, user, message, audio, voice_input, length_factor, s
 def _create_attempts(*, run: Run, recipient_ids: list[int], shares: list[int], texts: list[str] | None,
                      chunk_size: int, queued_at: datetime | None) -> None:
     """One queued attempt per target, chunk by chunk; on PostgreSQL one INSERT …
-    SELECT FROM unnest(arrays) per 20,000 (a handful of parameters, not one per value)."""
+    SELECT per 20,000 rows, passed as one JSON parameter (tingting.sqlrows)."""
     chunks = [index // chunk_size for index in range(len(recipient_ids))]
     if connection.vendor != "postgresql":
         Attempt.objects.bulk_create(
@@ -314,19 +317,19 @@ def _create_attempts(*, run: Run, recipient_ids: list[int], shares: list[int], t
         )
         return
     step = 20_000
+    columns = [("recipient_id", "bigint"), ("chunk", "integer"), ("share", "bigint"), ("text", "text")]
     with connection.cursor() as cursor:
         for start in range(0, len(recipient_ids), step):
             end = start + step
+            rows = zip(recipient_ids[start:end], chunks[start:end], shares[start:end],
+                       texts[start:end] if texts else [""] * (end - start), strict=False)
             cursor.execute(
                 f"INSERT INTO {Attempt._meta.db_table} (run_id, recipient_id, chunk, share, text, status, "  # noqa: S608 - table name only
                 "provider_status, provider_id, charged, released, extra_charged, tries, error, queued_at, "
                 "retries, backend) "
                 "SELECT %s, t.recipient_id, t.chunk, t.share, COALESCE(t.text, ''), %s, '', '', 0, 0, 0, 0, '', %s, "
-                "0, '' "
-                "FROM unnest(%s::bigint[], %s::integer[], %s::bigint[], %s::text[]) "
-                "AS t(recipient_id, chunk, share, text)",
-                [run.pk, str(S.QUEUED), queued_at, recipient_ids[start:end], chunks[start:end], shares[start:end],
-                 texts[start:end] if texts else []])
+                f"0, '' FROM {rows_table(columns, 't')}",
+                [run.pk, str(S.QUEUED), queued_at, rows_param(rows)])
 
 
 def _publish_after_commit(run_id: int, chunks) -> None:
@@ -617,7 +620,10 @@ def _needs_single_path(outcomes: list[Outcome]) -> set[int]:
     they go through ``attempt_record_outcome``; the rest are recorded as a batch."""
     from accounts.models import AccountSettings
 
-    run_of = dict(Attempt.objects.filter(pk__in=[o.attempt_id for o in outcomes]).values_list("id", "run_id"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, run_id FROM {Attempt._meta.db_table} WHERE id = ANY(%s::bigint[])",  # noqa: S608 - table name only
+                       [ids_param(o.attempt_id for o in outcomes)])
+        run_of = dict(cursor.fetchall())
     runs = {run_id: _run_prices(run_id) for run_id in set(run_of.values())}
     hooked = set(AccountSettings.objects.filter(user_id__in={r.owner_id for r in runs.values()})
                  .exclude(webhook_url="").values_list("user_id", flat=True))
@@ -732,16 +738,16 @@ def _write_outcomes(rows: list[tuple], now: datetime) -> list[tuple]:
     recipients follow, by the rules of ``attempt_record_outcome`` (SMS: the share
     when charged, no duration; calls: started pulses of the connected duration at
     the run's prices, duration only when answered). Returns (id, run, chunk,
-    charged, released, extra, recipient) of what it recorded. Arrays keep it to
-    a dozen parameters whatever the batch size."""
-    arrays = [list(column) for column in zip(*rows, strict=True)]
+    charged, released, extra, recipient) of what it recorded. The rows are one
+    JSON parameter (tingting.sqlrows) whatever the batch size."""
+    columns = [("id", "bigint"), ("sms_status", "text"), ("sms_charged", "boolean"), ("voice_status", "text"),
+               ("voice_charged", "boolean"), ("provider_status", "text"), ("provider_id", "text"),
+               ("duration", "integer"), ("playback", "integer"), ("error", "text")]
     attempts, runs, recipients = Attempt._meta.db_table, Run._meta.db_table, Recipient._meta.db_table
     final = [str(status) for status in Attempt.FINAL]
     with connection.cursor() as cursor, index_joins(cursor):
         cursor.execute(
-            "WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::boolean[], %s::text[], %s::boolean[], "  # noqa: S608 - table names only
-            "  %s::text[], %s::text[], %s::integer[], %s::integer[], %s::text[]) AS t(id, sms_status, sms_charged, "
-            "  voice_status, voice_charged, provider_status, provider_id, duration, playback, error)), "
+            f"WITH v AS (SELECT * FROM {rows_table(columns)}), "  # noqa: S608 - table names only
             f"o AS (SELECT v.id, CASE WHEN r.kind = 'sms' THEN v.sms_status ELSE v.voice_status END AS status, "
             "  CASE WHEN r.kind = 'sms' THEN (CASE WHEN v.sms_charged THEN -1 ELSE 0 END) "
             "       WHEN v.voice_charged THEN GREATEST(1, CEIL(COALESCE(v.duration, 0)::numeric / r.pulse_seconds))"
@@ -769,7 +775,7 @@ def _write_outcomes(rows: list[tuple], now: datetime) -> list[tuple]:
             "  attempts = rc.attempts + 1, last_attempt_at = %s, last_error = moved.error "
             "  FROM moved WHERE rc.id = moved.recipient_id) "
             "SELECT id, run_id, chunk, charged, released, extra_charged, recipient_id FROM moved",
-            [*arrays, now, now, final, now])
+            [rows_param(rows), now, now, final, now])
         return cursor.fetchall()
 
 
@@ -782,20 +788,20 @@ def attempts_mark_in_flight(marks: list[tuple[int, str, str, str, int]]) -> int:
     if connection.vendor != "postgresql":
         return sum(attempt_mark_in_flight(attempt_id=a, status=s, provider_id=p, backend=b, retries=n)
                    for a, s, p, b, n in marks)
-    ids, statuses, provider_ids, backends, retries = (list(column) for column in zip(*marks, strict=True))
+    columns = [("id", "bigint"), ("status", "text"), ("provider_id", "text"), ("backend", "text"),
+               ("retries", "integer")]
     with transaction.atomic(), connection.cursor() as cursor, index_joins(cursor):
         cursor.execute(
             f"WITH moved AS (UPDATE {Attempt._meta.db_table} AS a SET status = v.status, submitted_at = %s, "  # noqa: S608 - table names only
             "provider_id = CASE WHEN v.provider_id = '' THEN a.provider_id ELSE v.provider_id END, "
             "backend = CASE WHEN v.backend = '' THEN a.backend ELSE LEFT(v.backend, 64) END "
-            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::integer[]) "
-            "  AS v(id, status, provider_id, backend, retries) "
+            f"FROM {rows_table(columns)} "
             "WHERE a.id = v.id AND a.status IN ('queued', 'sending') AND a.retries = v.retries "
             "  AND a.claimed_at IS NOT NULL "
             "RETURNING a.recipient_id, a.status) "
             f"UPDATE {Recipient._meta.db_table} AS r SET status = moved.status FROM moved "
             "WHERE r.id = moved.recipient_id AND r.status = 'queued'",
-            [timezone.now(), ids, [str(s) for s in statuses], provider_ids, backends, retries])
+            [timezone.now(), rows_param((a, str(s), p, b, n) for a, s, p, b, n in marks)])
         return cursor.rowcount
 
 

@@ -14,6 +14,7 @@ import math
 import uuid
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from tingting.models import SimulatedDelivery
@@ -26,6 +27,7 @@ from tingting.providers.base import (
     Submission,
     VoiceBackend,
 )
+from tingting.sqlrows import rows_param, rows_table
 
 SMS_OUTCOMES = {"7": "undelivered", "8": "expired", "9": "failed"}
 VOICE_OUTCOMES = {"7": "hungup", "8": "unanswered", "9": "failed"}
@@ -51,6 +53,26 @@ def _emit(reports_to_send: list[StatusReport], *, batch: bool = False) -> None:
     else:
         for report in reports_to_send:
             reports.deliver(report)
+
+
+_COLUMNS = [("channel", "text"), ("provider_id", "text"), ("reference", "text"), ("to", "text"),
+            ("sender", "text"), ("body", "text"), ("audio_url", "text"), ("outcome", "text"), ("duration", "integer")]
+
+
+def _record_many(rows: list[dict], now) -> None:
+    """Record a batch of requests: on PostgreSQL one INSERT with the rows as one
+    parameter (tingting.sqlrows), about a tenth of bulk_create's cost per row,
+    which matters at campaign speed; elsewhere bulk_create."""
+    if connection.vendor != "postgresql":
+        SimulatedDelivery.objects.bulk_create([SimulatedDelivery(**row) for row in rows], batch_size=1000)
+        return
+    names = [name for name, _ in _COLUMNS]
+    quoted = ", ".join(connection.ops.quote_name(name) for name in names)  # "to" is an SQL keyword
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SimulatedDelivery._meta.db_table} ({quoted}, created_at) "  # noqa: S608 - our column names
+            f"SELECT {', '.join(f'v.{connection.ops.quote_name(n)}' for n in names)}, %s FROM {rows_table(_COLUMNS)}",
+            [now, rows_param([row.get(name, "" if name != "duration" else None) for name in names] for row in rows)])
 
 
 def _to_json(report: StatusReport) -> dict:
@@ -90,9 +112,8 @@ class SimulatedSmsBackend(SmsBackend):
         for message in messages:
             outcome = sms_outcome(message.to)
             provider_id = f"SM{uuid.uuid4().hex}"
-            rows.append(SimulatedDelivery(
-                channel=SimulatedDelivery.Channel.SMS, provider_id=provider_id, reference=message.reference,
-                to=message.to, sender=message.sender, body=message.body, outcome=outcome))
+            rows.append({"channel": "sms", "provider_id": provider_id, "reference": message.reference,
+                         "to": message.to, "sender": message.sender, "body": message.body, "outcome": outcome})
             if outcome == "failed":
                 results.append(Submission(provider_id=provider_id, accepted=False,
                                           error="simulated: rejected by carrier"))
@@ -100,7 +121,7 @@ class SimulatedSmsBackend(SmsBackend):
             results.append(Submission(provider_id=provider_id))
             emitted += [StatusReport(message.reference, provider_id, "sent", now),
                         StatusReport(message.reference, provider_id, outcome, now)]
-        SimulatedDelivery.objects.bulk_create(rows, batch_size=1000)
+        _record_many(rows, now)
         _emit(emitted, batch=True)
         return results
 
@@ -146,7 +167,7 @@ class SimulatedVoiceBackend(VoiceBackend):
             return super().place_calls(calls)
         now = timezone.now()
         made = [self._call(call, now) for call in calls]
-        SimulatedDelivery.objects.bulk_create([row for row, _ in made], batch_size=1000)
+        SimulatedDelivery.objects.bulk_create([row for row, _ in made], batch_size=1000)  # paced: few at once
         _emit([report for _, emitted in made for report in emitted], batch=True)
         return [Submission(provider_id=row.provider_id) for row, _ in made]
 

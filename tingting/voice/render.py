@@ -8,8 +8,13 @@ For other apps:
 - ``voice_normalize(value)`` / ``length_factor_normalize(value)`` parse the
   client's ``voice_input`` / ``length_factor`` (alias ``np_prashanna``, strings
   or numbers, 0.5-2.0) and raise a 400 naming the field.
-- ``render_cached(text=, voice=, length_factor=)`` returns the stored
+- ``render_cached(text=, voice=, length_factor=, scope=)`` returns the stored
   ``TtsRender`` (``.duration`` in seconds, ``.audio`` the WAV file, ``.key``).
+  ``scope`` is whose cache it is: ``account_scope(user_id)`` for what an
+  account asks for (campaigns, test voice), ``OTP_SCOPE`` for OTP calls. A hit
+  answers much faster than a render, so a cache shared between accounts would
+  let one account learn by timing that another rendered a text (an OTP code, a
+  campaign message); each account only ever hits its own renders.
 - ``render_digits(code, voice=)`` speaks an OTP digit by digit, slowly.
 - ``render_audio_url(render, request=None)`` is the absolute, unguessable URL a
   voice provider (or a client) fetches the WAV from.
@@ -80,13 +85,22 @@ def text_normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def render_key(*, engine: str, version: str, voice: str, length_factor: float, text: str) -> str:
-    material = "\x1f".join([engine, version, voice, f"{length_factor:.3f}", text]).encode()
+OTP_SCOPE = "otp"
+
+
+def account_scope(user_id: int) -> str:
+    """The render-cache scope of an account's own renders."""
+    return f"account:{user_id}"
+
+
+def render_key(*, engine: str, version: str, voice: str, length_factor: float, text: str, scope: str) -> str:
+    material = "\x1f".join([scope, engine, version, voice, f"{length_factor:.3f}", text]).encode()
     return hmac.new(settings.SECRET_KEY.encode(), material, hashlib.sha256).hexdigest()
 
 
-def render_cached(*, text: str, voice: str, length_factor: float) -> TtsRender:
-    """The stored render of ``text``; renders and stores it on a miss.
+def render_cached(*, text: str, voice: str, length_factor: float, scope: str) -> TtsRender:
+    """The stored render of ``text`` in the cache of ``scope`` (see the module
+    docstring); renders and stores it on a miss.
 
     ``voice`` may be an alias; an unknown voice, a length factor outside
     0.5-2.0 or an empty text raise InvalidInputError. Backend failures raise
@@ -101,7 +115,7 @@ def render_cached(*, text: str, voice: str, length_factor: float) -> TtsRender:
         raise InvalidInputError("Nothing to speak: the text is empty.", field="text", code="blank")
     backend = tts_backend()
     key = render_key(engine=backend.engine, version=backend.version, voice=voice,
-                     length_factor=length_factor, text=text)
+                     length_factor=length_factor, text=text, scope=scope)
     existing = _stored(key)
     if existing is not None:
         return existing
@@ -162,7 +176,7 @@ def render_digits(code: str, *, voice: str = DEFAULT_VOICE) -> TtsRender:
     text = spoken_digits(code)
     if not text:
         raise InvalidInputError("The code has no digits to speak.", field="otp", code="invalid")
-    return render_cached(text=text, voice=voice, length_factor=DIGITS_LENGTH_FACTOR)
+    return render_cached(text=text, voice=voice, length_factor=DIGITS_LENGTH_FACTOR, scope=OTP_SCOPE)
 
 
 def render_audio_url(render: TtsRender, *, request=None) -> str:

@@ -13,18 +13,24 @@ MAX_MESSAGE_CHARACTERS = 2000
 
 class _NormalizedField(serializers.Field):
     """Optional field whose value goes through a shared normaliser (the same one
-    campaign runs use), absent/null/"" meaning its default."""
+    campaign runs use), absent/null/"" meaning its default. With
+    ``keep_absent=True`` they mean "not given" instead (the field is left out,
+    or None): a campaign run then keeps the voice its campaign has stored."""
 
     normalize = staticmethod(lambda value, field=None: value)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, keep_absent: bool = False, **kwargs) -> None:
+        self.keep_absent = keep_absent
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_null", True)
         super().__init__(**kwargs)
 
     def validate_empty_values(self, data):
         if data in (serializers.empty, None, ""):
-            return True, self.normalize(None)
+            if not self.keep_absent:
+                return True, self.normalize(None)
+            if data is not serializers.empty:
+                return True, None
         return super().validate_empty_values(data)
 
     def to_internal_value(self, data):

@@ -71,7 +71,7 @@ class VoiceTestView(APIView):
         payload = VoiceTestInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        render = voice_test_render(message=data["message"], voice=data["voice_input"],
+        render = voice_test_render(user=request.user, message=data["message"], voice=data["voice_input"],
                                    length_factor=data["length_factor"])
         if wants_audio(request):
             return audio_response(render)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import Counter
 from datetime import datetime
 
 from django.conf import settings
@@ -46,6 +47,7 @@ from tling.models import (
     ScheduledMessage,
     ScheduleState,
 )
+from tling.services.tally import tally_add, tally_key
 
 logger = logging.getLogger(__name__)
 SEND_CHUNK = 100
@@ -81,6 +83,7 @@ def messages_create(*, owner: User, text: str, to: list[str], api_key_id: int | 
                                     phone_code=code, phone_national=national, text=text, segments=segments,
                                     credits=per_message))
         Message.objects.bulk_create(messages)
+        tally_add(Counter(tally_key(m) for m in messages))
         now = timezone.now()
         MessageEvent.objects.bulk_create([
             MessageEvent(message=m, status=MessageStatus.CREATED, rank=0, occurred_at=now) for m in messages
@@ -98,15 +101,23 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
     ids = list(Message.objects.filter(batch=batch, status=MessageStatus.CREATED).values_list("pk", flat=True))
     now = timezone.now()
     with transaction.atomic():
-        queued = Message.objects.filter(pk__in=ids, status_rank__lt=STATUS_RANK[MessageStatus.QUEUED])
-        if ids and _wants_webhooks(Message.objects.filter(pk=ids[0]).values_list("owner_id", flat=True).first()):
+        # Locked first: the rows that move (still created) are the tally's change.
+        rows = list(Message.objects.select_for_update()
+                    .filter(pk__in=ids, status_rank__lt=STATUS_RANK[MessageStatus.QUEUED])
+                    .only("id", "owner_id", "status", "phone_code", "phone_national", "error", "provider_id",
+                          "schedule_id", "batch", "created_at"))
+        moves = Counter()
+        for message in rows:
+            moves[tally_key(message)] -= 1
+            moves[tally_key(message, MessageStatus.QUEUED)] += 1
+        if rows and _wants_webhooks(rows[0].owner_id):
             # Guardrails: one status webhook per message that moves to queued, in this transaction.
-            rows = list(queued.select_for_update().only("id", "owner_id", "phone_code", "phone_national",
-                                                         "error", "provider_id", "schedule_id", "batch"))
             for message in rows:
                 message.status = MessageStatus.QUEUED
                 _emit_status(message, now)
-        queued.update(status=MessageStatus.QUEUED, status_rank=STATUS_RANK[MessageStatus.QUEUED], updated_at=now)
+        Message.objects.filter(pk__in=[m.pk for m in rows]).update(
+            status=MessageStatus.QUEUED, status_rank=STATUS_RANK[MessageStatus.QUEUED], updated_at=now)
+        tally_add(moves)
         MessageEvent.objects.bulk_create(
             [MessageEvent(message_id=pk, status=MessageStatus.QUEUED, rank=1, occurred_at=now) for pk in ids],
             ignore_conflicts=True,
@@ -210,6 +221,7 @@ def message_record_status(*, message_id: uuid.UUID | str, status: str, occurred_
             logger.warning("Tling status %r for unknown message %s dropped", status, message_id)
             return None
         is_refused = message.status in RELEASED_STATUSES
+        was = tally_key(message)
         if rank > message.status_rank:
             message.status, message.status_rank = status, rank
             if error:
@@ -223,6 +235,8 @@ def message_record_status(*, message_id: uuid.UUID | str, status: str, occurred_
         elif rank < message.status_rank and not is_refused:
             _record_event(message, status, rank, occurred_at)
         _settle_credits(message)
+        if tally_key(message) != was:  # after the ledger lock, as in messages_create
+            tally_add({was: -1, tally_key(message): 1})
         if message.status_rank == FINAL_RANK and message.schedule_id:
             _complete_schedule(message.schedule_id)
     return message
