@@ -213,7 +213,15 @@ def test_fast_number_parser_agrees_with_phonenumbers(settings):
     for region in ("NP", "GB", "US", "IN"):
         settings.DEFAULT_PHONE_REGION = region
         parser = NumberParser()
-        for value in samples:
+        # The same digits written in E.164 with the region's code (the E.164 fast path), and
+        # with another code.
+        texts = [s for s in samples if isinstance(s, str)]
+        e164 = [parser.prefix + s for s in texts] + [parser.prefix + "0" + s for s in texts[:300]]
+        e164 += ["+44" + s for s in texts[:300]] + [parser.prefix + " " + s for s in texts[:100]]
+        if region == "NP":  # the comparison covers both fast paths, not only the slow one
+            assert sum(bool(parser.fast(v)) for v in texts) > 1500
+            assert sum(bool(parser.fast(v, len(parser.prefix))) for v in e164 if v.startswith("+977")) > 1500
+        for value in samples + e164:
             text = str(int(value)) if isinstance(value, float) else value
             try:
                 expected = to_e164(text)

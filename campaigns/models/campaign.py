@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 
 
 class Campaign(models.Model):
@@ -69,21 +70,25 @@ class Recipient(models.Model):
     FINAL = (Status.COMPLETED, Status.HUNGUP, Status.UNANSWERED, Status.FAILED, Status.TERMINATED)
 
     # No database FK constraint and no single-column index: a million-row import would pay
-    # a per-row RI trigger (about half of the COPY's time) for rows that only services write,
+    # a per-row RI trigger (re-measured: a 100k-row import 0.98 s -> 1.62 s, under its
+    # 0.25x-of-raw-read target; README "Schema note") for rows that only services write,
     # always for a campaign they hold; the (campaign, number) and (campaign, status) indexes
     # serve every lookup. Deleting a campaign (ORM, admin, owner deletion) cascades in Django.
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients",
                                  db_constraint=False, db_index=False)
     number = models.CharField(max_length=20, help_text="E.164")
     tags = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
+    # The database defaults let the import's COPY send only number, tags and campaign
+    # (about a quarter less server time per row); the ORM still uses the Python ones.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_STARTED,
+                              db_default=Status.NOT_STARTED)
     duration = models.PositiveIntegerField(null=True, blank=True)
     playback = models.PositiveIntegerField(null=True, blank=True)
-    credit_consumed = models.PositiveBigIntegerField(default=0)
-    attempts = models.PositiveIntegerField(default=0)
+    credit_consumed = models.PositiveBigIntegerField(default=0, db_default=0)
+    attempts = models.PositiveIntegerField(default=0, db_default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=255, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    last_error = models.CharField(max_length=255, blank=True, default="", db_default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
 
     class Meta:
         ordering = ["id"]

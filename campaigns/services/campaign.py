@@ -6,13 +6,13 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-import python_calamine
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from campaigns.models import Campaign, Recipient
 from campaigns.services import import_
+from campaigns.services.import_xlsx import count_xlsx_rows
 from phonenumbers_app.selectors import owned_numbers_resolve
 from tingting.api.errors import ConflictError, FieldError, InvalidInputError, PayloadTooLargeError
 from tingting.phones import InvalidPhoneNumber, parse_many
@@ -69,24 +69,6 @@ def _upload_path(upload: UploadedFile):
         yield Path(tmp.name)
 
 
-def _count_xlsx_rows(path: Path) -> int:
-    workbook = None
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        return max(workbook.get_sheet_by_index(0).height - 1, 0)
-    except python_calamine.CalamineError as exc:
-        raise import_.ImportFileError(f"The .xlsx file cannot be read: {str(exc)[:200]}", code="broken_file",
-                                      field="send_to_number_file") from exc
-    except BaseException as exc:
-        if type(exc).__name__ == "PanicException":  # calamine panics on some damaged sheets
-            raise import_.ImportFileError("The .xlsx file is damaged.", code="broken_file",
-                                          field="send_to_number_file") from exc
-        raise
-    finally:
-        if workbook is not None:
-            workbook.close()
-
-
 def campaign_create(*, owner, name: str, services: str, description: str = "",
                     individual_number: list | None = None, user_phone: list | None = None,
                     send_to_number_file: UploadedFile | None = None) -> tuple[Campaign, dict]:
@@ -130,7 +112,7 @@ def campaign_create(*, owner, name: str, services: str, description: str = "",
     with _upload_path(upload) as path:
         checked = import_.check_upload(path)
         if checked.expected_rows is None:
-            checked.expected_rows = _count_xlsx_rows(path)
+            checked.expected_rows = count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
         if checked.expected_rows > settings.IMPORT_MAX_ROWS:
             raise import_.too_many_rows()
         if checked.expected_rows > settings.IMPORT_SYNC_ROWS:

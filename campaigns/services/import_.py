@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import math
 import re
@@ -25,7 +26,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import python_calamine
 from django.conf import settings
 from django.db import transaction
 
@@ -40,6 +40,7 @@ from campaigns.services.import_checks import (
     too_many_rows,
 )
 from campaigns.services.import_rows import NumberParser, RecipientWriter, copy_escape
+from campaigns.services.import_xlsx import iter_xlsx_rows
 from tingting.api.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from tingting.phones import InvalidPhoneNumber, to_e164
 
@@ -52,31 +53,6 @@ INVALID_LIST_CAP = 100
 
 
 # --- Reading rows ----------------------------------------------------------------------------------
-
-
-def _iter_xlsx_rows(path: Path) -> Iterator[list]:
-    workbook = None
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-        sheet = workbook.get_sheet_by_index(0)
-        if sheet.start is None or sheet.height == 0:
-            raise file_error("The file has no rows.", "empty_file")
-        if sheet.height > settings.IMPORT_MAX_ROWS + 1:
-            raise too_many_rows()
-        yield from sheet.iter_rows()
-    except python_calamine.PasswordError as exc:
-        raise file_error("The workbook is encrypted; save it without a password.",
-                          "encrypted_file") from exc
-    except (python_calamine.CalamineError, ValueError, OSError) as exc:
-        raise file_error(f"The .xlsx file cannot be read: {str(exc)[:200]}", "broken_file") from exc
-    except BaseException as exc:
-        # calamine panics on some damaged sheets; pyo3 raises that as a BaseException.
-        if type(exc).__name__ == "PanicException":
-            raise file_error("The .xlsx file is damaged.", "broken_file") from exc
-        raise
-    finally:
-        if workbook is not None:
-            workbook.close()
 
 
 def _iter_csv_rows(path: Path, delimiter: str) -> Iterator[list]:
@@ -191,7 +167,7 @@ class ImportReport:
 
 def _read_rows(path: Path, checked: CheckedFile) -> Iterator[list]:
     if checked.kind == XLSX:
-        return _iter_xlsx_rows(path)
+        return iter_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
     return _iter_csv_rows(path, checked.delimiter)
 
 
@@ -239,7 +215,6 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
         number_index = header.number_index
         # Keys pre-encoded once: '"tags_name":'.
         tag_columns = [(index, _encode_str(name) + ":") for index, name in header.tags]
-        row_number = 1
         duplicates = 0
         # The loop below runs once per row of files up to a million rows: the common case
         # (digits of the default region, string / number tags) is inlined on purpose.
@@ -247,32 +222,36 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
         chunk = writer.CHUNK if writer.streaming else batch_rows + 1
         pending = writer.pending
         reported_rows = report.rows
+        if skip_until:  # rows a committed batch already holds
+            rows_done = sum(1 for _ in itertools.islice(rows, skip_until))
+        in_batch = 0  # rows added since the last flush
         for row in rows:
-            row_number += 1
-            rows_done += 1
-            if rows_done <= skip_until:
-                continue
+            rows_done += 1  # the spreadsheet's row number is rows_done + 1 (the header is row 1)
             if rows_done > max_rows:
                 raise too_many_rows()
             width = len(row)
             value = row[number_index] if number_index < width else None
-            if value is None or value == "":
+            kind = type(value)
+            if kind is float:
+                if value.is_integer():
+                    value = str(int(value))
+                    kind = str
+            elif value is None or value == "":
                 if any(cell is not None and cell != "" for cell in row):
                     reported_rows += 1
-                    report.reject(row_number, "", "the number is empty")
+                    report.reject(rows_done + 1, "", "the number is empty")
                 continue  # a blank line is not a row
             reported_rows += 1
-            kind = type(value)
-            if kind is float and value.is_integer():
-                value = str(int(value))
-                kind = str
             if kind is str and fast is not None and value.isascii() and fast(value):
                 e164 = prefix + value
+            elif kind is str and fast is not None and value.startswith(prefix) and value.isascii() and fast(
+                    value, len(prefix)):
+                e164 = value  # already E.164 (see NumberParser.parse)
             else:
                 try:
                     e164 = parse(value)
                 except InvalidPhoneNumber as exc:
-                    report.reject(row_number, value, str(exc))
+                    report.reject(rows_done + 1, value, str(exc))
                     continue
             key = int(e164[1:])
             if key in seen:
@@ -301,11 +280,13 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
                 pending.append(e164 + "\t" + tags_json)
             else:
                 pending.append(e164 + "\t{}")
-            writer.batch_count += 1
+            in_batch += 1
             if len(pending) >= chunk:
                 writer._send()
                 pending = writer.pending
-            if writer.batch_count >= batch_rows:
+            if in_batch >= batch_rows:
+                writer.batch_count += in_batch
+                in_batch = 0
                 report.rows = reported_rows
                 report.duplicates += duplicates
                 duplicates = 0
@@ -314,6 +295,7 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
                 else:
                     report.added += writer.flush()
                 pending = writer.pending
+        writer.batch_count += in_batch
         report.rows = reported_rows
         report.duplicates += duplicates
         if on_batch is not None:

@@ -41,6 +41,7 @@ class CheckedFile:
     kind: str  # XLSX or CSV
     expected_rows: int | None  # data rows (without header) when cheaply known
     delimiter: str = ","
+    sheet_bytes: int | None = None  # the first sheet part's inflated size (xlsx)
 
 
 def check_upload(path: Path) -> CheckedFile:
@@ -83,7 +84,8 @@ def _check_xlsx(path: Path) -> CheckedFile:
                 "The zip archive is not an .xlsx workbook; send an .xlsx or a UTF-8 .csv file.",
                 field="send_to_number_file")
         _check_zip_inflation(zf, members)
-        return CheckedFile(XLSX, _xlsx_first_sheet_rows(zf))
+        rows, sheet_bytes = _xlsx_first_sheet(zf)
+        return CheckedFile(XLSX, rows, sheet_bytes=sheet_bytes)
 
 
 def _check_zip_inflation(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
@@ -124,8 +126,9 @@ _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+(?::[A-Z]+(\d+))
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-def _xlsx_first_sheet_rows(zf: zipfile.ZipFile) -> int | None:
-    """Data rows of the first sheet from its ``<dimension>`` (cheap: no full parse), or None.
+def _xlsx_first_sheet(zf: zipfile.ZipFile) -> tuple[int | None, int | None]:
+    """Data rows of the first sheet from its ``<dimension>`` (cheap: no full parse), or None,
+    and the sheet part's inflated size (verified by the inflation check), or None.
     Parses workbook.xml and its rels with defusedxml: a DTD / entity bomb is refused here."""
     try:
         workbook = SafeET.fromstring(_read_small(zf, "xl/workbook.xml"))
@@ -141,21 +144,22 @@ def _xlsx_first_sheet_rows(zf: zipfile.ZipFile) -> int | None:
     except (SafeET.ParseError, KeyError, ValueError) as exc:
         raise file_error("The .xlsx file is damaged (its workbook part is unreadable).", "broken_file") from exc
     if not target:
-        return None
+        return None, None
     member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
     try:
+        sheet_bytes = zf.getinfo(member).file_size
         with zf.open(member) as fh:
             head = fh.read(64 * 1024)
     except KeyError:
-        return None
+        return None, None
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise file_error("The workbook contains XML entity declarations, which are not allowed.",
                           "xml_entities_forbidden")
     match = _DIMENSION.search(head)
     if not match:
-        return None
+        return None, sheet_bytes
     last_row = int(match.group(1) or 1)
-    return max(last_row - 1, 0)
+    return max(last_row - 1, 0), sheet_bytes
 
 
 def _read_small(zf: zipfile.ZipFile, name: str, limit: int = 4 * 1024 * 1024) -> bytes:

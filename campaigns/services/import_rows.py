@@ -10,6 +10,7 @@ import re
 import phonenumbers
 from django.conf import settings
 from django.db import connection
+from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 from campaigns.models import Campaign, Recipient
@@ -18,7 +19,7 @@ from tingting.phones import to_e164
 
 class NumberParser:
     """``to_e164`` with a fast path for the common case: a national significant number of
-    the default region written as plain digits. The fast path is one regular expression
+    the default region written as plain digits, or already in E.164 with its country code. The fast path is one regular expression
     built from the same ``phonenumbers`` metadata (general pattern and lengths, then any
     number type's pattern and lengths) and only ever accepts what ``phonenumbers``
     accepts; everything else goes through ``to_e164``."""
@@ -63,8 +64,13 @@ class NumberParser:
         """E.164 or InvalidPhoneNumber."""
         if type(value) is float and value.is_integer():
             value = str(int(value))
-        if type(value) is str and self.fast is not None and value.isascii() and self.fast(value):
-            return self.prefix + value
+        if type(value) is str and self.fast is not None and value.isascii():
+            if self.fast(value):
+                return self.prefix + value
+            # Already E.164 in the default region's country code: phonenumbers takes the
+            # code from the "+" and checks what follows like a national number.
+            if value.startswith(self.prefix) and self.fast(value, len(self.prefix)):
+                return value
         return to_e164(value, region=self.region)
 
 
@@ -91,8 +97,8 @@ class RecipientWriter:
     """Writes new recipients of one campaign in batches. On PostgreSQL a batch is one COPY
     (text format); when streaming it is fed every ``CHUNK`` rows while the file is still
     being read, so the server inserts while Python parses; ``flush`` ends the COPY. Elsewhere a batch is
-    one bulk_create. The other columns and their values come from the model's defaults, so
-    fields added later keep working."""
+    one bulk_create. The other columns come from the database defaults (``db_default``, or NULL)
+    or else from the model's defaults, so fields added later keep working."""
 
     CHUNK = 5000
 
@@ -112,6 +118,8 @@ class RecipientWriter:
                 continue
             if f.name == "campaign":
                 value = campaign.pk
+            elif f.db_default is not NOT_PROVIDED or (f.null and f.get_default() is None):
+                continue  # the database fills it: fewer columns for COPY to parse
             elif f.name == "created_at":
                 value = self.now
             else:
