@@ -205,6 +205,38 @@ def test_delete(auth_client, user, slash):
     assert not Campaign.objects.exists() and not Recipient.objects.exists()
 
 
+def test_delete_removes_runs_attempts_and_recipients_without_loading_them(auth_client, user):
+    """A campaign of a million recipients must not be read into the request's
+    memory to be deleted: no query selects or lists recipients by id, and
+    another campaign's rows stay."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from campaigns.models import Attempt, Run
+    from campaigns.services.run import run_begin
+
+    campaign, kept = make_campaign(user, recipients=40), make_campaign(user, name="Kept", recipients=5)
+    for each in (campaign, kept):
+        run_begin(user=user, campaign_id=each.pk, message="hi")
+    Attempt.objects.update(status="completed")
+    Recipient.objects.update(status="completed")
+    Run.objects.update(state="finished", finished_at=timezone.now())
+
+    with CaptureQueriesContext(connection) as queries:
+        response = auth_client.delete(f"/api/system/campaigns/{campaign.pk}/delete")
+
+    assert_envelope(response, status=200, message=None)
+    # The ORM's cascade reads every recipient's id into memory and deletes by those ids.
+    per_row = [q["sql"] for q in queries if '"recipient_id" IN (' in q["sql"]
+               or '"campaigns_recipient"."id" IN (' in q["sql"]]
+    assert per_row == []
+    assert not Recipient.objects.filter(campaign_id=campaign.pk).exists()
+    assert not Attempt.objects.filter(run__campaign_id=campaign.pk).exists()
+    assert not Run.objects.filter(campaign_id=campaign.pk).exists()
+    assert (Recipient.objects.filter(campaign=kept).count(), Attempt.objects.filter(run__campaign=kept).count()) == (5, 5)
+
+
 def test_delete_running_campaign_is_409(auth_client, user):
     campaign = make_campaign(user, status=Recipient.Status.QUEUED)
     assert_error(auth_client.delete(f"/api/system/campaigns/{campaign.pk}/delete"), status=409,
