@@ -23,8 +23,21 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ["credits", "credits_held", "last_login", "date_joined"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["first_name", "last_name", "username", "contact_number", "address",
-                                "is_verified_email", "is_verified_phone", "time_zone"]}),
+        (
+            "Profile",
+            {
+                "fields": [
+                    "first_name",
+                    "last_name",
+                    "username",
+                    "contact_number",
+                    "address",
+                    "is_verified_email",
+                    "is_verified_phone",
+                    "time_zone",
+                ]
+            },
+        ),
         ("Credits", {"fields": ["credits", "credits_held", "sms_credits_per_segment", "voice_credits_per_pulse"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
@@ -39,18 +52,28 @@ class UserAdmin(DjangoUserAdmin):
             if form.is_valid():
                 for user in queryset:
                     try:
-                        ledger.top_up(user_id=user.pk, amount=form.cleaned_data["amount"],
-                                      note=form.cleaned_data["note"] or f"admin top-up by {request.user.email}")
+                        ledger.top_up(
+                            user_id=user.pk,
+                            amount=form.cleaned_data["amount"],
+                            note=form.cleaned_data["note"] or f"admin top-up by {request.user.email}",
+                        )
                     except DomainError as exc:
                         self.message_user(request, f"{user.email}: {exc.message}", messages.ERROR)
                 self.message_user(request, f"Topped up {queryset.count()} account(s).", messages.SUCCESS)
                 return None
         else:
             form = TopUpForm()
-        return render(request, "admin/accounts/top_up.html", {
-            **self.admin_site.each_context(request), "form": form, "users": queryset,
-            "title": "Top up credits", "action": "top_up",
-        })
+        return render(
+            request,
+            "admin/accounts/top_up.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "users": queryset,
+                "title": "Top up credits",
+                "action": "top_up",
+            },
+        )
 
 
 @admin.register(LedgerEntry)
@@ -98,8 +121,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(AccountSettings)
 class AccountSettingsAdmin(admin.ModelAdmin):
-    list_display = ["user", "calling_start", "calling_end", "max_calls_per_second", "max_concurrent_calls",
-                    "webhook_url", "updated_at"]
+    list_display = [
+        "user",
+        "calling_start",
+        "calling_end",
+        "max_calls_per_second",
+        "max_concurrent_calls",
+        "webhook_url",
+        "updated_at",
+    ]
     search_fields = ["user__email"]
     # The webhook secret is write-only, also for staff.
     exclude = ["webhook_secret"]

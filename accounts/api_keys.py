@@ -32,10 +32,11 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     ``last_used_at`` is written at most once a minute."""
     if not raw_key.startswith(KEY_PREFIX) or raw_key.count("_") < 2:
         return None
-    prefix = raw_key[len(KEY_PREFIX):].split("_", 1)[0]
+    prefix = raw_key[len(KEY_PREFIX) :].split("_", 1)[0]
     # prefix is unique: no ORDER BY (first() would add the model's ordering).
-    key = next(iter(ApiKey.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True)
-                    .order_by()[:1]), None)
+    key = next(
+        iter(ApiKey.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).order_by()[:1]), None
+    )
     if key is None or not hmac.compare_digest(key.key_hash, _hash(raw_key)) or not key.user.is_active:
         return None
     now = timezone.now()

@@ -81,43 +81,106 @@ def _move(
             raise ConflictError("Concurrent movement with the same idempotency key.") from exc
 
 
-def top_up(*, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = "") -> LedgerEntry:
+def top_up(
+    *, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = ""
+) -> LedgerEntry:
     """Add purchased credits. Safe to repeat with the same key."""
-    return _move(user_id=user_id, kind=Kind.TOPUP, amount=amount, idempotency_key=idempotency_key,
-                 reference=reference, note=note, credits_delta=amount, held_delta=0)
+    return _move(
+        user_id=user_id,
+        kind=Kind.TOPUP,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        note=note,
+        credits_delta=amount,
+        held_delta=0,
+    )
 
 
-def hold(*, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = "") -> LedgerEntry:
+def hold(
+    *, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = ""
+) -> LedgerEntry:
     """Reserve credits for work about to run. Raises InsufficientCreditsError (402)."""
-    return _move(user_id=user_id, kind=Kind.HOLD, amount=amount, idempotency_key=idempotency_key,
-                 reference=reference, note=note, credits_delta=-amount, held_delta=amount)
+    return _move(
+        user_id=user_id,
+        kind=Kind.HOLD,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        note=note,
+        credits_delta=-amount,
+        held_delta=amount,
+    )
 
 
-def release(*, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = "") -> LedgerEntry:
+def release(
+    *, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = ""
+) -> LedgerEntry:
     """Return held credits that were not used."""
-    return _move(user_id=user_id, kind=Kind.RELEASE, amount=amount, idempotency_key=idempotency_key,
-                 reference=reference, note=note, credits_delta=amount, held_delta=-amount)
+    return _move(
+        user_id=user_id,
+        kind=Kind.RELEASE,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        note=note,
+        credits_delta=amount,
+        held_delta=-amount,
+    )
 
 
 def charge(
-    *, user_id: int, amount: int, from_held: bool, idempotency_key: str | None = None, reference: str = "", note: str = ""
+    *,
+    user_id: int,
+    amount: int,
+    from_held: bool,
+    idempotency_key: str | None = None,
+    reference: str = "",
+    note: str = "",
 ) -> LedgerEntry:
     """Spend credits, from the hold taken for the work or straight from the balance."""
-    return _move(user_id=user_id, kind=Kind.CHARGE, amount=amount, idempotency_key=idempotency_key,
-                 reference=reference, note=note,
-                 credits_delta=0 if from_held else -amount, held_delta=-amount if from_held else 0)
+    return _move(
+        user_id=user_id,
+        kind=Kind.CHARGE,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        note=note,
+        credits_delta=0 if from_held else -amount,
+        held_delta=-amount if from_held else 0,
+    )
 
 
-def refund(*, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = "") -> LedgerEntry:
+def refund(
+    *, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = ""
+) -> LedgerEntry:
     """Give back credits that were charged."""
-    return _move(user_id=user_id, kind=Kind.REFUND, amount=amount, idempotency_key=idempotency_key,
-                 reference=reference, note=note, credits_delta=amount, held_delta=0)
+    return _move(
+        user_id=user_id,
+        kind=Kind.REFUND,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        note=note,
+        credits_delta=amount,
+        held_delta=0,
+    )
 
 
-def purchase(*, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = "") -> LedgerEntry:
+def purchase(
+    *, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = ""
+) -> LedgerEntry:
     """Pay for something bought outright (a phone number). Raises InsufficientCreditsError."""
-    return _move(user_id=user_id, kind=Kind.PURCHASE, amount=amount, idempotency_key=idempotency_key,
-                 reference=reference, note=note, credits_delta=-amount, held_delta=0)
+    return _move(
+        user_id=user_id,
+        kind=Kind.PURCHASE,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        note=note,
+        credits_delta=-amount,
+        held_delta=0,
+    )
 
 
 def invariant_gap(*, user_id: int) -> int:

@@ -172,12 +172,18 @@ class AccountSettings(models.Model):
     class Meta:
         verbose_name_plural = "account settings"
         constraints = [
-            models.CheckConstraint(condition=models.Q(calling_days__gt=0, calling_days__lte=ALL_WEEKDAYS_MASK),
-                                   name="accounts_settings_days_valid"),
-            models.CheckConstraint(condition=models.Q(retry_unanswered_count__lte=5, retry_failed_count__lte=5),
-                                   name="accounts_settings_retry_count_lte_5"),
-            models.CheckConstraint(condition=models.Q(retry_unanswered_delay__gte=60, retry_failed_delay__gte=60),
-                                   name="accounts_settings_retry_delay_gte_60"),
+            models.CheckConstraint(
+                condition=models.Q(calling_days__gt=0, calling_days__lte=ALL_WEEKDAYS_MASK),
+                name="accounts_settings_days_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(retry_unanswered_count__lte=5, retry_failed_count__lte=5),
+                name="accounts_settings_retry_count_lte_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(retry_unanswered_delay__gte=60, retry_failed_delay__gte=60),
+                name="accounts_settings_retry_delay_gte_60",
+            ),
         ]
 
     def __str__(self) -> str:

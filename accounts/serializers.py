@@ -22,8 +22,14 @@ class UserDetailsOutput(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
-            "first_name", "last_name", "email", "username",
-            "is_verified_email", "contact_number", "is_verified_phone", "address",
+            "first_name",
+            "last_name",
+            "email",
+            "username",
+            "is_verified_email",
+            "contact_number",
+            "is_verified_phone",
+            "address",
         ]
 
 
@@ -63,13 +69,21 @@ class CallingHoursInput(serializers.Serializer):
             name = raw.strip().lower()[:3]
             if name not in WEEKDAYS or raw.strip().lower() not in (name, _FULL_DAY.get(name)):
                 raise serializers.ValidationError(
-                    {index: [f"{raw!r} is not a weekday (mon, tue, wed, thu, fri, sat, sun)."]})
+                    {index: [f"{raw!r} is not a weekday (mon, tue, wed, thu, fri, sat, sun)."]}
+                )
             days.append(name)
         return sorted(set(days), key=WEEKDAYS.index)
 
 
-_FULL_DAY = {"mon": "monday", "tue": "tuesday", "wed": "wednesday", "thu": "thursday",
-             "fri": "friday", "sat": "saturday", "sun": "sunday"}
+_FULL_DAY = {
+    "mon": "monday",
+    "tue": "tuesday",
+    "wed": "wednesday",
+    "thu": "thursday",
+    "fri": "friday",
+    "sat": "saturday",
+    "sun": "sunday",
+}
 
 
 class RetryRuleInput(serializers.Serializer):
@@ -91,22 +105,25 @@ class AccountSettingsUpdateInput(serializers.Serializer):
     max_calls_per_second = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     max_concurrent_calls = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     webhook_url = serializers.CharField(max_length=500, required=False, allow_blank=True, trim_whitespace=True)
-    webhook_secret = serializers.CharField(min_length=16, max_length=128, required=False, trim_whitespace=False,
-                                           write_only=True)
+    webhook_secret = serializers.CharField(
+        min_length=16, max_length=128, required=False, trim_whitespace=False, write_only=True
+    )
     regenerate_webhook_secret = serializers.BooleanField(required=False, default=False)
 
     def validate_time_zone(self, value: str) -> str:
         from accounts.calling import is_valid_time_zone
 
         if not is_valid_time_zone(value):
-            raise serializers.ValidationError(f"{value!r} is not an IANA time zone (e.g. Asia/Kathmandu).",
-                                              code="invalid_time_zone")
+            raise serializers.ValidationError(
+                f"{value!r} is not an IANA time zone (e.g. Asia/Kathmandu).", code="invalid_time_zone"
+            )
         return value
 
     def _ceiling(self, value: int | None, limit: int) -> int | None:
         if value is not None and value > limit:
-            raise serializers.ValidationError(f"Ensure this value is less than or equal to {limit} "
-                                              "(the operator's limit).", code="max_value")
+            raise serializers.ValidationError(
+                f"Ensure this value is less than or equal to {limit} (the operator's limit).", code="max_value"
+            )
         return value
 
     def validate_max_calls_per_second(self, value: int | None) -> int | None:
@@ -132,8 +149,11 @@ class AccountSettingsOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def get_calling_hours(self, obj) -> dict:
-        return {"start": obj.calling_start.strftime("%H:%M"), "end": obj.calling_end.strftime("%H:%M"),
-                "weekdays": obj.weekdays}
+        return {
+            "start": obj.calling_start.strftime("%H:%M"),
+            "end": obj.calling_end.strftime("%H:%M"),
+            "weekdays": obj.weekdays,
+        }
 
     def get_retry_policy(self, obj) -> dict:
         return {
@@ -144,8 +164,10 @@ class AccountSettingsOutput(serializers.Serializer):
     def get_limits(self, obj) -> dict:
         from django.conf import settings
 
-        return {"max_calls_per_second": settings.ACCOUNT_MAX_CALLS_PER_SECOND,
-                "max_concurrent_calls": settings.ACCOUNT_MAX_CONCURRENT_CALLS}
+        return {
+            "max_calls_per_second": settings.ACCOUNT_MAX_CALLS_PER_SECOND,
+            "max_concurrent_calls": settings.ACCOUNT_MAX_CONCURRENT_CALLS,
+        }
 
     def get_webhook_secret_set(self, obj) -> bool:
         return bool(obj.webhook_secret)
@@ -158,8 +180,7 @@ class DncNumbersInput(serializers.Serializer):
     """``{"number"}`` or ``{"numbers": [...]}`` (up to 10,000); parsed in the view with tingting.phones."""
 
     number = serializers.JSONField(required=False)
-    numbers = serializers.ListField(child=serializers.JSONField(), required=False, max_length=10_000,
-                                    allow_empty=False)
+    numbers = serializers.ListField(child=serializers.JSONField(), required=False, max_length=10_000, allow_empty=False)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict) -> dict:

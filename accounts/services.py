@@ -31,13 +31,19 @@ def user_create(
             if User.objects.filter(email__iexact=email).exists():
                 raise ConflictError(f"An account with email {email} already exists.", code="email_taken", field="email")
             user = User.objects.create_user(
-                email=email, password=password, first_name=first_name, last_name=last_name,
-                is_staff=is_staff, is_superuser=is_staff,
+                email=email,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+                is_staff=is_staff,
+                is_superuser=is_staff,
             )
             if credits > 0:
                 ledger.top_up(user_id=user.pk, amount=credits, note="opening balance")
     except IntegrityError as exc:
-        raise ConflictError(f"An account with email {email} already exists.", code="email_taken", field="email") from exc
+        raise ConflictError(
+            f"An account with email {email} already exists.", code="email_taken", field="email"
+        ) from exc
     user.refresh_from_db()
     return user
 
@@ -124,8 +130,9 @@ def account_settings_update(*, user: User, data: dict) -> tuple[AccountSettings,
 # --- Do-not-contact list ---------------------------------------------------------------
 
 
-def dnc_add(*, user: User, numbers: list[str], reason: str = "",
-            source: str = DoNotContact.Source.API) -> tuple[int, int]:
+def dnc_add(
+    *, user: User, numbers: list[str], reason: str = "", source: str = DoNotContact.Source.API
+) -> tuple[int, int]:
     """Add E.164 ``numbers`` to the account's list; those already on it keep their
     first reason. Returns (added, already listed). Safe to repeat."""
     unique = list(dict.fromkeys(numbers))
@@ -135,7 +142,9 @@ def dnc_add(*, user: User, numbers: list[str], reason: str = "",
         # ignore_conflicts: a concurrent add of the same number is not an error.
         DoNotContact.objects.bulk_create(
             [DoNotContact(user=user, number=n, reason=reason[:200], source=source) for n in fresh],
-            ignore_conflicts=True, batch_size=1000)
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
     return len(fresh), len(listed)
 
 
@@ -152,5 +161,6 @@ def dnc_add_from_inbound_stop(*, user: User, number: str) -> DoNotContact:
     """Record an inbound STOP keyword (reported by a provider) for ``number`` (E.164).
     A repeat or a number already listed changes nothing."""
     row, _ = DoNotContact.objects.get_or_create(
-        user=user, number=number, defaults={"reason": "STOP keyword", "source": DoNotContact.Source.STOP})
+        user=user, number=number, defaults={"reason": "STOP keyword", "source": DoNotContact.Source.STOP}
+    )
     return row

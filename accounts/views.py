@@ -40,10 +40,19 @@ class LoginView(APIView):
 
     @extend_schema(
         request=LoginInput,
-        responses=tingting_responses({200: envelope_of("LoginEnvelope", {
-            "token": inline_serializer("TokenPair", {"refresh": serializers.CharField(), "access": serializers.CharField()}),
-            "user_data": UserDataOutput(),
-        })}),
+        responses=tingting_responses(
+            {
+                200: envelope_of(
+                    "LoginEnvelope",
+                    {
+                        "token": inline_serializer(
+                            "TokenPair", {"refresh": serializers.CharField(), "access": serializers.CharField()}
+                        ),
+                        "user_data": UserDataOutput(),
+                    },
+                )
+            }
+        ),
         tags=["accounts"],
     )
     def post(self, request):
@@ -55,9 +64,17 @@ class LoginView(APIView):
 
 class UserDetailsView(APIView):
     @extend_schema(
-        responses=tingting_responses({200: envelope_of("UserDetailsEnvelope", {
-            "user_details": UserDetailsOutput(), "credits": CreditsOutput(),
-        })}),
+        responses=tingting_responses(
+            {
+                200: envelope_of(
+                    "UserDetailsEnvelope",
+                    {
+                        "user_details": UserDetailsOutput(),
+                        "credits": CreditsOutput(),
+                    },
+                )
+            }
+        ),
         tags=["accounts"],
     )
     def get(self, request):
@@ -70,9 +87,17 @@ class TokenRefreshView(APIView):
 
     @extend_schema(
         request=TokenRefreshInput,
-        responses=tingting_responses({200: inline_serializer("TokenRefresh", {
-            "access": serializers.CharField(), "refresh": serializers.CharField(),
-        })}),
+        responses=tingting_responses(
+            {
+                200: inline_serializer(
+                    "TokenRefresh",
+                    {
+                        "access": serializers.CharField(),
+                        "refresh": serializers.CharField(),
+                    },
+                )
+            }
+        ),
         tags=["accounts"],
     )
     def post(self, request):
@@ -83,13 +108,18 @@ class TokenRefreshView(APIView):
 
 
 class ApiKeysView(APIView):
-    @extend_schema(responses=tingting_responses({200: envelope_of("ApiKeyListEnvelope", {"api_keys": ApiKeyOutput(many=True)})}), tags=["accounts"])
+    @extend_schema(
+        responses=tingting_responses({200: envelope_of("ApiKeyListEnvelope", {"api_keys": ApiKeyOutput(many=True)})}),
+        tags=["accounts"],
+    )
     def get(self, request):
         return ok({"api_keys": ApiKeyOutput(selectors.api_key_list(user=request.user), many=True).data})
 
     @extend_schema(
         request=ApiKeyCreateInput,
-        responses=tingting_responses({201: envelope_of("ApiKeyCreateEnvelope", {"api_key": ApiKeyOutput(), "key": serializers.CharField()})}),
+        responses=tingting_responses(
+            {201: envelope_of("ApiKeyCreateEnvelope", {"api_key": ApiKeyOutput(), "key": serializers.CharField()})}
+        ),
         tags=["accounts"],
     )
     @idempotent
@@ -97,11 +127,17 @@ class ApiKeysView(APIView):
         payload = ApiKeyCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         key, raw = api_key_create(user=request.user, name=payload.validated_data["name"])
-        return ok({"api_key": ApiKeyOutput(key).data, "key": raw},
-                  message="API key created; store it now, it is not shown again.", status=201)
+        return ok(
+            {"api_key": ApiKeyOutput(key).data, "key": raw},
+            message="API key created; store it now, it is not shown again.",
+            status=201,
+        )
 
-    @extend_schema(request=inline_serializer("ApiKeyRevokeInput", {"id": serializers.IntegerField()}),
-                   responses=tingting_responses({200: envelope_of("ApiKeyRevokeEnvelope")}), tags=["accounts"])
+    @extend_schema(
+        request=inline_serializer("ApiKeyRevokeInput", {"id": serializers.IntegerField()}),
+        responses=tingting_responses({200: envelope_of("ApiKeyRevokeEnvelope")}),
+        tags=["accounts"],
+    )
     def delete(self, request):
         raw_id = request.data.get("id") if isinstance(request.data, dict) else None
         if isinstance(raw_id, bool) or not isinstance(raw_id, int | str) or not str(raw_id).isdigit():
@@ -111,22 +147,36 @@ class ApiKeysView(APIView):
 
 
 class ApiKeyDetailView(APIView):
-    @extend_schema(operation_id="accounts_api_key_revoke", responses=tingting_responses({200: envelope_of("ApiKeyRevokeEnvelope")}), tags=["accounts"])
+    @extend_schema(
+        operation_id="accounts_api_key_revoke",
+        responses=tingting_responses({200: envelope_of("ApiKeyRevokeEnvelope")}),
+        tags=["accounts"],
+    )
     def delete(self, request, key_id: int):
         api_key_revoke(key=selectors.api_key_get(user=request.user, key_id=key_id))
         return ok(message="API key revoked.")
 
 
 class AccountSettingsView(APIView):
-    @extend_schema(responses=tingting_responses({200: envelope_of("AccountSettingsEnvelope", {
-        "settings": AccountSettingsOutput()})}), tags=["accounts"])
+    @extend_schema(
+        responses=tingting_responses(
+            {200: envelope_of("AccountSettingsEnvelope", {"settings": AccountSettingsOutput()})}
+        ),
+        tags=["accounts"],
+    )
     def get(self, request):
         return ok({"settings": AccountSettingsOutput(account_settings_get(user=request.user)).data})
 
     @extend_schema(
         request=AccountSettingsUpdateInput,
-        responses=tingting_responses({200: envelope_of("AccountSettingsUpdateEnvelope", {
-            "settings": AccountSettingsOutput(), "webhook_secret": serializers.CharField(required=False)})}),
+        responses=tingting_responses(
+            {
+                200: envelope_of(
+                    "AccountSettingsUpdateEnvelope",
+                    {"settings": AccountSettingsOutput(), "webhook_secret": serializers.CharField(required=False)},
+                )
+            }
+        ),
         tags=["accounts"],
     )
     def put(self, request):
@@ -161,22 +211,36 @@ def _dnc_numbers(payload: DncNumbersInput) -> list[str]:
         try:
             return [phones.to_e164(data["number"])]
         except phones.InvalidPhoneNumber as exc:
-            raise InvalidInputError(f"number: {data['number']!r} {exc}.", code="invalid_phone_number",
-                                    field="number") from exc
+            raise InvalidInputError(
+                f"number: {data['number']!r} {exc}.", code="invalid_phone_number", field="number"
+            ) from exc
     return phones.parse_many(data["numbers"], field="numbers")
 
 
 class DncView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int),
-                    OpenApiParameter("number", str)],
-        responses=tingting_responses({200: envelope_of("DncListEnvelope", {
-            "numbers": DncOutput(many=True),
-            "pagination": inline_serializer("DncPagination", {
-                "total_items": serializers.IntegerField(), "total_pages": serializers.IntegerField(),
-                "page_number": serializers.IntegerField(), "page_size": serializers.IntegerField(),
-                "has_next": serializers.BooleanField(), "has_previous": serializers.BooleanField()}),
-        })}),
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int), OpenApiParameter("number", str)],
+        responses=tingting_responses(
+            {
+                200: envelope_of(
+                    "DncListEnvelope",
+                    {
+                        "numbers": DncOutput(many=True),
+                        "pagination": inline_serializer(
+                            "DncPagination",
+                            {
+                                "total_items": serializers.IntegerField(),
+                                "total_pages": serializers.IntegerField(),
+                                "page_number": serializers.IntegerField(),
+                                "page_size": serializers.IntegerField(),
+                                "has_next": serializers.BooleanField(),
+                                "has_previous": serializers.BooleanField(),
+                            },
+                        ),
+                    },
+                )
+            }
+        ),
         tags=["guardrails"],
     )
     def get(self, request):
@@ -190,25 +254,48 @@ class DncView(APIView):
                 raise InvalidInputError(f"number: {exc}.", code="invalid_phone_number", field="number") from exc
         rows = selectors.dnc_list(user=request.user, number=number)
         total = rows.count()
-        items = list(rows[(page - 1) * size: page * size]) if total else []
+        items = list(rows[(page - 1) * size : page * size]) if total else []
         pages = max(1, -(-total // size))
-        return ok({"numbers": DncOutput(items, many=True).data, "pagination": {
-            "total_items": total, "total_pages": pages, "page_number": page, "page_size": size,
-            "has_next": page < pages, "has_previous": page > 1}})
+        return ok(
+            {
+                "numbers": DncOutput(items, many=True).data,
+                "pagination": {
+                    "total_items": total,
+                    "total_pages": pages,
+                    "page_number": page,
+                    "page_size": size,
+                    "has_next": page < pages,
+                    "has_previous": page > 1,
+                },
+            }
+        )
 
-    @extend_schema(request=DncNumbersInput, responses=tingting_responses({201: envelope_of("DncAddEnvelope", {
-        "added": serializers.IntegerField(), "already_listed": serializers.IntegerField()})}), tags=["guardrails"])
+    @extend_schema(
+        request=DncNumbersInput,
+        responses=tingting_responses(
+            {
+                201: envelope_of(
+                    "DncAddEnvelope",
+                    {"added": serializers.IntegerField(), "already_listed": serializers.IntegerField()},
+                )
+            }
+        ),
+        tags=["guardrails"],
+    )
     @idempotent
     def post(self, request):
         payload = DncNumbersInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        added, listed = dnc_add(user=request.user, numbers=_dnc_numbers(payload),
-                                reason=payload.validated_data["reason"])
-        return ok({"added": added, "already_listed": listed},
-                  message="Added to the do-not-contact list.", status=201)
+        added, listed = dnc_add(
+            user=request.user, numbers=_dnc_numbers(payload), reason=payload.validated_data["reason"]
+        )
+        return ok({"added": added, "already_listed": listed}, message="Added to the do-not-contact list.", status=201)
 
-    @extend_schema(request=DncNumbersInput, responses=tingting_responses({200: envelope_of("DncRemoveEnvelope", {
-        "removed": serializers.IntegerField()})}), tags=["guardrails"])
+    @extend_schema(
+        request=DncNumbersInput,
+        responses=tingting_responses({200: envelope_of("DncRemoveEnvelope", {"removed": serializers.IntegerField()})}),
+        tags=["guardrails"],
+    )
     def delete(self, request):
         payload = DncNumbersInput(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -18,8 +18,11 @@ class BareMessagesView(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request):
-        rows = list(Message.objects.filter(owner=request.user).order_by("-created_at").values(
-            "id", "phone_code", "phone_national", "status", "error", "created_at", "updated_at")[:100])
+        rows = list(
+            Message.objects.filter(owner=request.user)
+            .order_by("-created_at")
+            .values("id", "phone_code", "phone_national", "status", "error", "created_at", "updated_at")[:100]
+        )
         return Response({"data": rows})
 
 

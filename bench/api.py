@@ -41,7 +41,9 @@ def _database_url() -> str:
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return (
+        f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
 
 
 def _free_port() -> int:
@@ -57,16 +59,30 @@ def _seed(user: User, count: int) -> None:
         messages = []
         for i in range(offset, min(count, offset + 5000)):
             status = STATUSES[i % len(STATUSES)]
-            messages.append(Message(owner=user, batch=batch, phone_code="+977" if i % 4 else "+351",
-                                    phone_national=f"98{i:08d}", text="hello", segments=1, credits=1,
-                                    billing="released" if status == "failed" else "charged", status=status,
-                                    status_rank=4, provider_id=f"SM{i}"))
+            messages.append(
+                Message(
+                    owner=user,
+                    batch=batch,
+                    phone_code="+977" if i % 4 else "+351",
+                    phone_national=f"98{i:08d}",
+                    text="hello",
+                    segments=1,
+                    credits=1,
+                    billing="released" if status == "failed" else "charged",
+                    status=status,
+                    status_rank=4,
+                    provider_id=f"SM{i}",
+                )
+            )
         Message.objects.bulk_create(messages)
         at = start + timedelta(days=30) * offset / count
-        MessageEvent.objects.bulk_create([
-            MessageEvent(message=m, status=s, rank=r, occurred_at=at + timedelta(seconds=r))
-            for m in messages for s, r in (("created", 0), ("queued", 1), ("sent", 3), (m.status, 4))
-        ])
+        MessageEvent.objects.bulk_create(
+            [
+                MessageEvent(message=m, status=s, rank=r, occurred_at=at + timedelta(seconds=r))
+                for m in messages
+                for s, r in (("created", 0), ("queued", 1), ("sent", 3), (m.status, 4))
+            ]
+        )
     # Spread the messages evenly over the last 30 days (one UPDATE; auto_now_add
     # gave them all "now").
     step = 30 * 24 * 3600 / count
@@ -74,7 +90,9 @@ def _seed(user: User, count: int) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "UPDATE tling_message SET created_at = %s + (CAST(substr(provider_id, 3) AS integer) * %s)"
-                " * INTERVAL '1 second' WHERE owner_id = %s", [start, step, user.pk])
+                " * INTERVAL '1 second' WHERE owner_id = %s",
+                [start, step, user.pk],
+            )
             cursor.execute("UPDATE tling_message SET updated_at = created_at WHERE owner_id = %s", [user.pk])
             # What autovacuum does to a table in steady state: statistics for the
             # planner and the visibility map for index-only counts.
@@ -98,12 +116,33 @@ def _get(port: int, path: str, headers: dict) -> float:
 
 
 def _start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench._api_settings", "DATABASE_URL": _database_url(),
-           "DEBUG": "0", "TINGTING_DEV": "1", "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench._api_settings",
+        "DATABASE_URL": _database_url(),
+        "DEBUG": "0",
+        "TINGTING_DEV": "1",
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
     proc = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
-        [sys.executable, "-m", "gunicorn", "tingting.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tingting.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -133,12 +172,18 @@ def run(quick: bool, out) -> None:
     since = (timezone.now() - timedelta(days=20)).date().isoformat()
     key = {"X-API-Key": raw_key}
     variants = {
-        "tling sorted+filtered": ("/api/v0/messages?page[size]=100&sort=-createdAt&status=delivered"
-                                  f"&filter[phoneCode]=%2B977&filter[createdAt][gte]={since}", key),
+        "tling sorted+filtered": (
+            "/api/v0/messages?page[size]=100&sort=-createdAt&status=delivered"
+            f"&filter[phoneCode]=%2B977&filter[createdAt][gte]={since}",
+            key,
+        ),
         "tling sorted": ("/api/v0/messages?page[size]=100&sort=-createdAt", key),
         # A createdAt with a time of day: the total is a COUNT (index-only), not the tally.
-        "tling filtered, counted": ("/api/v0/messages?page[size]=100&sort=-createdAt&status=delivered"
-                                    f"&filter[phoneCode]=%2B977&filter[createdAt][gte]={since}T12:00:00Z", key),
+        "tling filtered, counted": (
+            "/api/v0/messages?page[size]=100&sort=-createdAt&status=delivered"
+            f"&filter[phoneCode]=%2B977&filter[createdAt][gte]={since}T12:00:00Z",
+            key,
+        ),
         "bare view (key)": ("/bench/bare-key", key),
         "bare view (jwt)": ("/bench/bare-jwt", {"Authorization": f"Bearer {jwt}"}),
     }
@@ -162,7 +207,11 @@ def run(quick: bool, out) -> None:
     base50, base95 = p50["bare view (key)"], p95["bare view (key)"]
     out.write(f"api: {count:,} messages seeded in {seeded:.1f}s; {rounds} requests per variant via gunicorn\n")
     for name in variants:
-        out.write(f"  {name:24s} p50 {p50[name]:7.2f} ms  p95 {p95[name]:7.2f} ms  "
-                  f"ratio p50 {p50[name] / base50:.2f}x  p95 {p95[name] / base95:.2f}x the bare key view\n")
-    out.write(f"  auth: API key vs JWT on the bare view, ratio p50 {base50 / p50['bare view (jwt)']:.2f}x"
-              f"  p95 {base95 / p95['bare view (jwt)']:.2f}x\n")
+        out.write(
+            f"  {name:24s} p50 {p50[name]:7.2f} ms  p95 {p95[name]:7.2f} ms  "
+            f"ratio p50 {p50[name] / base50:.2f}x  p95 {p95[name] / base95:.2f}x the bare key view\n"
+        )
+    out.write(
+        f"  auth: API key vs JWT on the bare view, ratio p50 {base50 / p50['bare view (jwt)']:.2f}x"
+        f"  p95 {base95 / p95['bare view (jwt)']:.2f}x\n"
+    )

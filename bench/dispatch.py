@@ -50,8 +50,7 @@ def _noop_rate(count: int, concurrency: int) -> float:
         started = time.perf_counter()
         for _ in range(count):
             bench_noop_task.delay()
-        wait_until(lambda: (cache.get("bench:noop") or 0) >= count, timeout=600, interval=0.05,
-                   message="no-op tasks")
+        wait_until(lambda: (cache.get("bench:noop") or 0) >= count, timeout=600, interval=0.05, message="no-op tasks")
         return count / (time.perf_counter() - started)
     finally:
         worker.kill()
@@ -73,8 +72,12 @@ def _run_rate(user, count: int, *, chunk_size: int, worker_kwargs: dict) -> floa
     try:
         started = time.perf_counter()
         run = run_begin(user=user, campaign_id=campaign.pk, message="Bench message", chunk_size=chunk_size)
-        wait_until(lambda: Run.objects.filter(pk=run.pk, finished_at__isnull=False).exists(), timeout=3600,
-                   interval=0.2, message="the run to finish")
+        wait_until(
+            lambda: Run.objects.filter(pk=run.pk, finished_at__isnull=False).exists(),
+            timeout=3600,
+            interval=0.2,
+            message="the run to finish",
+        )
         elapsed = time.perf_counter() - started
     finally:
         worker.kill()
@@ -85,7 +88,7 @@ def _run_rate(user, count: int, *, chunk_size: int, worker_kwargs: dict) -> floa
 def _cleanup(user) -> None:
     ids = list(Attempt.objects.filter(run__owner=user).values_list("id", flat=True))
     for start in range(0, len(ids), 5000):
-        SimulatedDelivery.objects.filter(reference__in=[f"attempt:{i}" for i in ids[start:start + 5000]]).delete()
+        SimulatedDelivery.objects.filter(reference__in=[f"attempt:{i}" for i in ids[start : start + 5000]]).delete()
     Campaign.objects.filter(owner=user).delete()
     LedgerEntry.objects.filter(user=user).delete()
     user.delete()
@@ -102,12 +105,16 @@ def run(quick: bool, out) -> None:
     ledger.top_up(user_id=user.pk, amount=10 * (recipients + slow_recipients))
     try:
         noop_rate = _noop_rate(noops, concurrency)
-        fast = _run_rate(user, recipients, chunk_size=1000,
-                         worker_kwargs={"concurrency": concurrency})
-        slow = _run_rate(user, slow_recipients, chunk_size=math.ceil(slow_recipients / concurrency),
-                         worker_kwargs={"concurrency": concurrency,
-                                        "env": {"SMS_BACKEND": "bench.dispatch.LatencySmsBackend",
-                                                "RUN_PROVIDER_CONCURRENCY": str(per_worker)}})
+        fast = _run_rate(user, recipients, chunk_size=1000, worker_kwargs={"concurrency": concurrency})
+        slow = _run_rate(
+            user,
+            slow_recipients,
+            chunk_size=math.ceil(slow_recipients / concurrency),
+            worker_kwargs={
+                "concurrency": concurrency,
+                "env": {"SMS_BACKEND": "bench.dispatch.LatencySmsBackend", "RUN_PROVIDER_CONCURRENCY": str(per_worker)},
+            },
+        )
     finally:
         _cleanup(user)
     ideal = threads / LATENCY

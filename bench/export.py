@@ -48,13 +48,22 @@ class PeakRss:
 def run(quick: bool, out) -> None:
     count = 10_000 if quick else 100_000
     user = User.objects.create_user(email=f"bench-export-{time.time_ns()}@bench.local", password=None)
-    campaign = Campaign.objects.create(owner=user, name="bench export", services="SMS",
-                                       usable_tags=["tags_name", "tags_city"])
+    campaign = Campaign.objects.create(
+        owner=user, name="bench export", services="SMS", usable_tags=["tags_name", "tags_city"]
+    )
     batch = 10_000
     for start in range(0, count, batch):
         Recipient.objects.bulk_create(
-            Recipient(campaign=campaign, number=f"+9779800{i:06d}", status="completed", duration=30, playback=30,
-                      credit_consumed=1, attempts=1, tags={"tags_name": f"Name {i}", "tags_city": "काठमाडौं"})
+            Recipient(
+                campaign=campaign,
+                number=f"+9779800{i:06d}",
+                status="completed",
+                duration=30,
+                playback=30,
+                credit_consumed=1,
+                attempts=1,
+                tags={"tags_name": f"Name {i}", "tags_city": "काठमाडौं"},
+            )
             for i in range(start, min(start + batch, count))
         )
     client = APIClient()

@@ -38,19 +38,26 @@ _CONTENT_TYPES = (
     '<Override PartName="/xl/workbook.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
     '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
-_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-         'officeDocument" Target="xl/workbook.xml"/></Relationships>')
-_WORKBOOK = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-             '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-             '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
-_WORKBOOK_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                  '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                  '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                  'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+)
 
 
 def build_xlsx(path: Path, rows: int, *, seed: int = 7) -> None:
@@ -68,12 +75,16 @@ def build_xlsx(path: Path, rows: int, *, seed: int = 7) -> None:
         zf.writestr("xl/workbook.xml", _WORKBOOK)
         zf.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
-            fh.write(('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                      '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                      f'<dimension ref="A1:C{rows + 1}"/><sheetData>'
-                      '<row r="1"><c r="A1" t="inlineStr"><is><t>number</t></is></c>'
-                      '<c r="B1" t="inlineStr"><is><t>name</t></is></c>'
-                      '<c r="C1" t="inlineStr"><is><t>age</t></is></c></row>').encode())
+            fh.write(
+                (
+                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+                    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                    f'<dimension ref="A1:C{rows + 1}"/><sheetData>'
+                    '<row r="1"><c r="A1" t="inlineStr"><is><t>number</t></is></c>'
+                    '<c r="B1" t="inlineStr"><is><t>name</t></is></c>'
+                    '<c r="C1" t="inlineStr"><is><t>age</t></is></c></row>'
+                ).encode()
+            )
             chunk = []
             for index in range(rows):
                 r = index + 2
@@ -84,8 +95,10 @@ def build_xlsx(path: Path, rows: int, *, seed: int = 7) -> None:
                     number = 9800000000 + rng.randrange(index)  # a repeat
                 else:
                     number = 9800000000 + index
-                chunk.append(f'<row r="{r}">{cell(f"A{r}", number)}{cell(f"B{r}", f"Name {index}")}'
-                             f'{cell(f"C{r}", 18 + index % 60)}</row>')
+                chunk.append(
+                    f'<row r="{r}">{cell(f"A{r}", number)}{cell(f"B{r}", f"Name {index}")}'
+                    f"{cell(f'C{r}', 18 + index % 60)}</row>"
+                )
                 if len(chunk) == 10_000:
                     fh.write("".join(chunk).encode())
                     chunk = []
@@ -132,8 +145,11 @@ def full_import(path: Path, rows: int, **settings) -> tuple[float, dict, float]:
     finally:
         # Recipients go first in one statement: the ORM's cascade would load every one of them.
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {Recipient._meta.db_table} WHERE campaign_id IN "  # noqa: S608
-                           f"(SELECT id FROM {Campaign._meta.db_table} WHERE owner_id = %s)", [user.pk])
+            cursor.execute(
+                f"DELETE FROM {Recipient._meta.db_table} WHERE campaign_id IN "  # noqa: S608
+                f"(SELECT id FROM {Campaign._meta.db_table} WHERE owner_id = %s)",
+                [user.pk],
+            )
         user.delete()
 
 
@@ -155,17 +171,26 @@ def _database_url() -> str:
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}")
+    return (
+        f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
 
 
 def _in_child(path: Path, mode: str) -> dict:
-    code = ("import django, sys; django.setup(); from bench.import_ import _child; "
-            f"_child({str(path)!r}, {mode!r})")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tingting.settings"),
-           "DATABASE_URL": _database_url()}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,  # noqa: S603
-                            check=False)
+    code = f"import django, sys; django.setup(); from bench.import_ import _child; _child({str(path)!r}, {mode!r})"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tingting.settings"),
+        "DATABASE_URL": _database_url(),
+    }
+    result = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode:
         raise RuntimeError(f"bench child failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -197,7 +222,8 @@ def run(quick: bool, out) -> None:
             f"({import_rate:,.0f} rows/s, added {report['added']:,}, duplicates {report['duplicates']:,}, "
             f"invalid {report['invalid_count']:,}); ratio {import_rate / raw_rate:.2f}x the raw read rate "
             f"(target >= 0.25x); through the streaming reader {stream_seconds:.2f}s "
-            f"({rows / stream_seconds:,.0f} rows/s)")
+            f"({rows / stream_seconds:,.0f} rows/s)"
+        )
         big = Path(tmp) / "big.xlsx"
         build_xlsx(big, big_rows)
         with zipfile.ZipFile(big) as zf:
@@ -209,4 +235,5 @@ def run(quick: bool, out) -> None:
             f"import: {big_rows:,} rows in a child process: raw calamine read {raw['seconds']:.1f}s peak RSS "
             f"{raw['peak_rss_mb']:.0f} MB; full import ({reader} reader) {full['seconds']:.1f}s "
             f"({big_rows / full['seconds']:,.0f} rows/s) peak RSS {full['peak_rss_mb']:.0f} MB "
-            f"(added {full['added']:,}; target < 300 MB)")
+            f"(added {full['added']:,}; target < 300 MB)"
+        )

@@ -28,7 +28,9 @@ def run(quick: bool, out) -> None:
         ledger.hold(user_id=user.pk, amount=1, idempotency_key=f"bench:{user.pk}:{index}")
     measured = time.perf_counter() - started
 
-    out.write(f"ledger: {count} holds; bare locked UPDATE {count / baseline:,.0f}/s, "
-              f"ledger.hold {count / measured:,.0f}/s, ratio {measured / baseline:.2f}x the baseline time")
+    out.write(
+        f"ledger: {count} holds; bare locked UPDATE {count / baseline:,.0f}/s, "
+        f"ledger.hold {count / measured:,.0f}/s, ratio {measured / baseline:.2f}x the baseline time"
+    )
     LedgerEntry.objects.filter(user=user).delete()
     user.delete()

@@ -40,26 +40,78 @@ USERS = 4
 PASSWORD = "bench-load-password-1"  # noqa: S105 - throwaway bench accounts
 
 # (weight, name); begin takes a fresh small campaign each time.
-MIX = [(2, "login"), (20, "user_details"), (20, "campaign list"), (15, "number list"),
-       (5, "begin"), (15, "tling send"), (15, "tling list")]
+MIX = [
+    (2, "login"),
+    (20, "user_details"),
+    (20, "campaign list"),
+    (15, "number list"),
+    (5, "begin"),
+    (15, "tling send"),
+    (15, "tling list"),
+]
 
 
 def _env(port_env: dict) -> dict:
-    return {**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "0", "TINGTING_DEV": "1",
-            "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "tingting.settings",
-            "THROTTLE_LOGIN_EMAIL": "1000000/m", "THROTTLE_LOGIN_IP": "1000000/m", **port_env}
+    return {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DEBUG": "0",
+        "TINGTING_DEV": "1",
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "tingting.settings",
+        "THROTTLE_LOGIN_EMAIL": "1000000/m",
+        "THROTTLE_LOGIN_IP": "1000000/m",
+        **port_env,
+    }
 
 
 def _start(port: int) -> tuple[subprocess.Popen, subprocess.Popen]:
     env = _env({})
     server = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
-        [sys.executable, "-m", "gunicorn", "tingting.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--log-level", "warning", "--timeout", "60"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tingting.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "60",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     worker = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "tingting", "worker", "--loglevel", "WARNING",
-         "--concurrency", "2", "--pool", "prefork", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tingting",
+            "worker",
+            "--loglevel",
+            "WARNING",
+            "--concurrency",
+            "2",
+            "--pool",
+            "prefork",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -97,19 +149,30 @@ def _seed(campaigns_each: int) -> list[dict]:
         Recipient.objects.bulk_create([Recipient(campaign=listed, number=f"+9779800{i:06d}") for i in range(50)])
         fresh = []
         for c in range(campaigns_each):
-            campaign = Campaign.objects.create(owner=user, name=f"begin {c}", services=Campaign.Services.SMS,
-                                               message="hello")
+            campaign = Campaign.objects.create(
+                owner=user, name=f"begin {c}", services=Campaign.Services.SMS, message="hello"
+            )
             fresh.append(campaign.pk)
-        Recipient.objects.bulk_create([Recipient(campaign_id=pk, number=f"+97798000{i:05d}")
-                                       for pk in fresh for i in range(2)])
-        accounts.append({"user": user, "email": user.email, "key": raw_key, "listed": listed.pk,
-                         "fresh": fresh, "lock": threading.Lock()})
+        Recipient.objects.bulk_create(
+            [Recipient(campaign_id=pk, number=f"+97798000{i:05d}") for pk in fresh for i in range(2)]
+        )
+        accounts.append(
+            {
+                "user": user,
+                "email": user.email,
+                "key": raw_key,
+                "listed": listed.pk,
+                "fresh": fresh,
+                "lock": threading.Lock(),
+            }
+        )
     return accounts
 
 
 def _login(session, base, account) -> str:
-    response = session.post(f"{base}/api/accounts/login/", json={"email": account["email"], "password": PASSWORD},
-                            timeout=30)
+    response = session.post(
+        f"{base}/api/accounts/login/", json={"email": account["email"], "password": PASSWORD}, timeout=30
+    )
     response.raise_for_status()
     return response.json()["data"]["token"]["access"]
 
@@ -118,8 +181,9 @@ def _request(session, base, name, account, token) -> requests.Response:
     jwt = {"Authorization": f"Bearer {token}"}
     key = {"X-API-Key": account["key"]}
     if name == "login":
-        return session.post(f"{base}/api/accounts/login/", json={"email": account["email"], "password": PASSWORD},
-                            timeout=30)
+        return session.post(
+            f"{base}/api/accounts/login/", json={"email": account["email"], "password": PASSWORD}, timeout=30
+        )
     if name == "user_details":
         return session.get(f"{base}/api/accounts/user_details/", headers=jwt, timeout=30)
     if name == "campaign list":
@@ -133,8 +197,9 @@ def _request(session, base, name, account, token) -> requests.Response:
             return session.get(f"{base}/api/system/campaigns/", headers=jwt, timeout=30)
         return session.post(f"{base}/api/system/campaigns/{campaign}/begin/", json={}, headers=jwt, timeout=30)
     if name == "tling send":
-        return session.post(f"{base}/api/v0/messages", json={"text": "hello", "to": ["+9779801234567"]},
-                            headers=key, timeout=30)
+        return session.post(
+            f"{base}/api/v0/messages", json={"text": "hello", "to": ["+9779801234567"]}, headers=key, timeout=30
+        )
     return session.get(f"{base}/api/v0/messages?page[size]=20", headers=key, timeout=30)
 
 
@@ -160,8 +225,11 @@ def _drive(base: str, accounts: list[dict], clients: int, seconds: float, mix) -
             name = rng.choices(names, weights)[0]
             started = time.perf_counter()
             try:
-                response = _request(session, base, name, account, token) if name != "healthz" else \
-                    session.get(f"{base}/healthz", timeout=30)
+                response = (
+                    _request(session, base, name, account, token)
+                    if name != "healthz"
+                    else session.get(f"{base}/healthz", timeout=30)
+                )
                 if response.status_code >= 400:
                     bad.append(f"{name}: {response.status_code} {response.text[:200]}")
             except requests.RequestException as exc:
@@ -183,9 +251,15 @@ def _drive(base: str, accounts: list[dict], clients: int, seconds: float, mix) -
         thread.join()
     elapsed = time.perf_counter() - started
     quantiles = statistics.quantiles(samples, n=100, method="inclusive") if len(samples) > 1 else [0.0] * 99
-    return {"requests": len(samples), "rps": len(samples) / elapsed, "p50": quantiles[49] * 1000,
-            "p95": quantiles[94] * 1000, "p99": quantiles[98] * 1000, "errors": errors,
-            "by_name": {name: (len(v), statistics.median(v) * 1000) for name, v in sorted(by_name.items())}}
+    return {
+        "requests": len(samples),
+        "rps": len(samples) / elapsed,
+        "p50": quantiles[49] * 1000,
+        "p95": quantiles[94] * 1000,
+        "p99": quantiles[98] * 1000,
+        "errors": errors,
+        "by_name": {name: (len(v), statistics.median(v) * 1000) for name, v in sorted(by_name.items())},
+    }
 
 
 _HEALTH = [(1, "healthz")]
@@ -209,13 +283,20 @@ def measure(clients: int, seconds: float, out) -> dict:
         _cleanup(accounts)
     out.write(f"load: {clients} clients x {seconds:.0f} s, gunicorn 2 workers + 1 Celery worker on 127.0.0.1\n")
     for label, figures in (("mix", mix), ("/healthz baseline", bare)):
-        out.write(f"  {label:18} {figures['requests']:6d} requests  {figures['rps']:7.1f} req/s  "
-                  f"p50 {figures['p50']:6.1f} ms  p95 {figures['p95']:6.1f} ms  p99 {figures['p99']:6.1f} ms  "
-                  f"errors {len(figures['errors'])}\n")
-    out.write(f"  ratio mix/baseline: throughput {mix['rps'] / bare['rps']:.2f}, "
-              f"p50 {mix['p50'] / max(bare['p50'], 1e-6):.1f}x, p95 {mix['p95'] / max(bare['p95'], 1e-6):.1f}x\n")
-    out.write("  mix by request (count, p50 ms): " + ", ".join(
-        f"{name} {count} {p50:.0f}" for name, (count, p50) in mix["by_name"].items()) + "\n")
+        out.write(
+            f"  {label:18} {figures['requests']:6d} requests  {figures['rps']:7.1f} req/s  "
+            f"p50 {figures['p50']:6.1f} ms  p95 {figures['p95']:6.1f} ms  p99 {figures['p99']:6.1f} ms  "
+            f"errors {len(figures['errors'])}\n"
+        )
+    out.write(
+        f"  ratio mix/baseline: throughput {mix['rps'] / bare['rps']:.2f}, "
+        f"p50 {mix['p50'] / max(bare['p50'], 1e-6):.1f}x, p95 {mix['p95'] / max(bare['p95'], 1e-6):.1f}x\n"
+    )
+    out.write(
+        "  mix by request (count, p50 ms): "
+        + ", ".join(f"{name} {count} {p50:.0f}" for name, (count, p50) in mix["by_name"].items())
+        + "\n"
+    )
     for line in (mix["errors"] + bare["errors"])[:10]:
         out.write(f"  error: {line}\n")
     return {"mix": mix, "baseline": bare}

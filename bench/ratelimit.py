@@ -58,10 +58,14 @@ def run(quick: bool, out) -> None:
     duration, window = (6.0, 2.0) if quick else (60.0, 10.0)
     ratios = measure(duration=duration, window=window)
     backend = "redis" if ratelimit.settings.REDIS_URL else "process-local (no REDIS_URL: not shared)"
-    out.write(f"ratelimit: {WORKERS} processes, one bucket at {RATE:g}/s burst 1 ({backend}), {duration:g} s; "
-              f"baseline = the configured rate")
+    out.write(
+        f"ratelimit: {WORKERS} processes, one bucket at {RATE:g}/s burst 1 ({backend}), {duration:g} s; "
+        f"baseline = the configured rate"
+    )
     for index, ratio in enumerate(ratios):
-        out.write(f"  window {index + 1} ({index * window:g}-{(index + 1) * window:g} s): "
-                  f"{ratio * RATE * window:.0f} tokens, ratio {ratio:.3f}x")
+        out.write(
+            f"  window {index + 1} ({index * window:g}-{(index + 1) * window:g} s): "
+            f"{ratio * RATE * window:.0f} tokens, ratio {ratio:.3f}x"
+        )
     verdict = "ok" if all(0.95 <= r <= 1.0 for r in ratios) else "OUT OF RANGE"
     out.write(f"ratelimit: min ratio {min(ratios):.3f}x, max ratio {max(ratios):.3f}x ({verdict}: target 0.95-1.00x)")

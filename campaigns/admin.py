@@ -25,7 +25,7 @@ class PagedRecipientFormSet(BaseInlineFormSet):
 
     def get_queryset(self):
         start = (self.page - 1) * INLINE_PAGE_SIZE
-        return super().get_queryset()[start:start + INLINE_PAGE_SIZE]
+        return super().get_queryset()[start : start + INLINE_PAGE_SIZE]
 
 
 class RecipientInline(admin.TabularInline):
@@ -61,14 +61,23 @@ class CampaignAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
     filter_horizontal = ["user_phone"]
-    readonly_fields = ["runs", "usable_tags", "import_state", "import_report", "import_file", "recipient_pages",
-                       "created_at", "updated_at"]
+    readonly_fields = [
+        "runs",
+        "usable_tags",
+        "import_state",
+        "import_report",
+        "import_file",
+        "recipient_pages",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [RecipientInline]
     actions = ["delete_campaigns", "download_report"]
 
     def get_queryset(self, request):
-        annotations = {key: Count("recipients", filter=Q(recipients__status=status))
-                       for status, key in STATUS_KEYS.items()}
+        annotations = {
+            key: Count("recipients", filter=Q(recipients__status=status)) for status, key in STATUS_KEYS.items()
+        }
         return super().get_queryset(request).annotate(n_total=Count("recipients"), **annotations)
 
     def get_actions(self, request):
@@ -90,8 +99,9 @@ class CampaignAdmin(admin.ModelAdmin):
         url = reverse("admin:campaigns_run_changelist")
         active = next((run for run in runs if run[2] is None), None)
         status = f"run {active[0]} in progress ({active[1]})" if active else "none in progress"
-        return format_html('{} run(s), {} — <a href="{}?campaign__id__exact={}">view runs</a>',
-                           len(runs), status, url, obj.pk)
+        return format_html(
+            '{} run(s), {} — <a href="{}?campaign__id__exact={}">view runs</a>', len(runs), status, url, obj.pk
+        )
 
     @admin.display(description="Recipient pages")
     def recipient_pages(self, obj):
@@ -101,7 +111,12 @@ class CampaignAdmin(admin.ModelAdmin):
         return format_html(
             "{} recipients, {} per page below; page with <code>?recipients_page=N</code> (1–{}), "
             '<a href="{}?campaign__id__exact={}">search them all</a>.',
-            total, INLINE_PAGE_SIZE, pages, url, obj.pk)
+            total,
+            INLINE_PAGE_SIZE,
+            pages,
+            url,
+            obj.pk,
+        )
 
     @admin.action(description="Download report (xlsx)")
     def download_report(self, request, queryset):
@@ -109,8 +124,12 @@ class CampaignAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one campaign to download its report.", messages.WARNING)
             return None
         campaign = queryset.first()
-        return FileResponse(reports.xlsx_file(campaign), as_attachment=True,
-                            filename=reports.report_filename(campaign, "xlsx"), content_type=XLSX_TYPE)
+        return FileResponse(
+            reports.xlsx_file(campaign),
+            as_attachment=True,
+            filename=reports.report_filename(campaign, "xlsx"),
+            content_type=XLSX_TYPE,
+        )
 
     @admin.action(description="Delete selected campaigns (not while running)")
     def delete_campaigns(self, request, queryset):
@@ -131,8 +150,17 @@ class RecipientAdmin(admin.ModelAdmin):
     search_fields = ["number", "campaign__name"]
     list_select_related = ["campaign"]
     raw_id_fields = ["campaign"]
-    readonly_fields = ["campaign", "status", "duration", "playback", "credit_consumed", "attempts",
-                       "last_attempt_at", "last_error", "created_at"]
+    readonly_fields = [
+        "campaign",
+        "status",
+        "duration",
+        "playback",
+        "credit_consumed",
+        "attempts",
+        "last_attempt_at",
+        "last_error",
+        "created_at",
+    ]
     show_full_result_count = False
 
     # Recipients change through the API's services (in-flight rules); the admin looks.

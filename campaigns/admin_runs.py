@@ -13,8 +13,22 @@ from tingting.api.errors import DomainError
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
     # Counts and credits first: on a laptop-width screen the later columns scroll out of view.
-    list_display = ("id", "campaign", "state", "total", "queued", "in_flight", "done", "credits_held",
-                    "credits_charged", "owner", "kind", "scheduled_for", "started_at", "finished_at")
+    list_display = (
+        "id",
+        "campaign",
+        "state",
+        "total",
+        "queued",
+        "in_flight",
+        "done",
+        "credits_held",
+        "credits_charged",
+        "owner",
+        "kind",
+        "scheduled_for",
+        "started_at",
+        "finished_at",
+    )
     list_filter = ("state", "kind")
     search_fields = ("campaign__name", "owner__email")
     list_select_related = ("campaign", "owner")

@@ -9,8 +9,11 @@ class CampaignsConfig(AppConfig):
         from tingting.providers import reports
 
         # Status reports for run attempts ("attempt:<id>"), from webhooks and the simulated providers.
-        reports.register("attempt", "campaigns.services.run.attempt_record_report",
-                         many_path="campaigns.services.run.attempt_record_reports")
+        reports.register(
+            "attempt",
+            "campaigns.services.run.attempt_record_report",
+            many_path="campaigns.services.run.attempt_record_reports",
+        )
 
         # Celery's autodiscovery looks for ``tasks`` modules only; the import task lives apart.
         from campaigns import tasks_import  # noqa: F401

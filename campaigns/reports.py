@@ -20,11 +20,30 @@ from django.utils.text import slugify
 from campaigns.models import Campaign, Recipient
 from tingting.phones import national_display
 
-FIXED_COLUMNS = ["id", "number", "status", "duration", "playback", "credit_consumed", "attempts",
-                 "last_attempt_at", "error"]
+FIXED_COLUMNS = [
+    "id",
+    "number",
+    "status",
+    "duration",
+    "playback",
+    "credit_consumed",
+    "attempts",
+    "last_attempt_at",
+    "error",
+]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-ROW_FIELDS = ["id", "number", "status", "duration", "playback", "credit_consumed", "attempts",
-              "last_attempt_at", "last_error", "tags"]
+ROW_FIELDS = [
+    "id",
+    "number",
+    "status",
+    "duration",
+    "playback",
+    "credit_consumed",
+    "attempts",
+    "last_attempt_at",
+    "last_error",
+    "tags",
+]
 
 
 def escape_cell(value):
@@ -48,7 +67,13 @@ def report_rows(campaign: Campaign) -> Iterator[list]:
     ):
         tags = tags or {}
         yield [
-            rid, national_display(number), status, duration, playback, credits, attempts,
+            rid,
+            national_display(number),
+            status,
+            duration,
+            playback,
+            credits,
+            attempts,
             last_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if last_at else None,
             escape_cell(error or None),
             *(escape_cell(tags.get(name)) for name in tag_names),
@@ -75,8 +100,15 @@ def csv_chunks(campaign: Campaign) -> Iterator[str]:
 
 def write_xlsx(campaign: Campaign, target) -> None:
     """Write the report into ``target`` (a path or a seekable binary file)."""
-    workbook = xlsxwriter.Workbook(target, {"constant_memory": True, "tmpdir": tempfile.gettempdir(),
-                                            "strings_to_formulas": False, "strings_to_urls": False})
+    workbook = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "tmpdir": tempfile.gettempdir(),
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     try:
         sheet = workbook.add_worksheet("Report")
         bold = workbook.add_format({"bold": True})
@@ -112,10 +144,16 @@ def campaign_summaries(*, user, campaign_id: int | None = None) -> list[dict]:
     from campaigns.models import Attempt, Run
 
     open_runs = Run.objects.filter(campaign=OuterRef("pk"), finished_at__isnull=True)
-    run_holds = (open_runs.order_by().values("campaign")
-                 .annotate(total=Sum(F("hold_amount") - F("end_release"))).values("total"))
-    used = (Attempt.objects.filter(run__campaign=OuterRef("pk"), run__finished_at__isnull=True).order_by()
-            .values("run__campaign").annotate(total=Sum(F("charged") + F("released"))).values("total"))
+    run_holds = (
+        open_runs.order_by().values("campaign").annotate(total=Sum(F("hold_amount") - F("end_release"))).values("total")
+    )
+    used = (
+        Attempt.objects.filter(run__campaign=OuterRef("pk"), run__finished_at__isnull=True)
+        .order_by()
+        .values("run__campaign")
+        .annotate(total=Sum(F("charged") + F("released")))
+        .values("total")
+    )
     latest_start = Run.objects.filter(campaign=OuterRef("pk")).order_by("-id").values("started_at")[:1]
     campaigns = Campaign.objects.filter(owner=user)
     if campaign_id is not None:
@@ -127,11 +165,21 @@ def campaign_summaries(*, user, campaign_id: int | None = None) -> list[dict]:
             consumed=Coalesce(Sum("recipients__credit_consumed"), Value(0)),
             held=Coalesce(Subquery(run_holds), Value(0)) - Coalesce(Subquery(used), Value(0)),
             last_run_at=Subquery(latest_start),
-            **{f"n_{i}": Count("recipients", filter=Q(recipients__status=status))
-               for i, status in enumerate(SUMMARY_STATUSES)},
+            **{
+                f"n_{i}": Count("recipients", filter=Q(recipients__status=status))
+                for i, status in enumerate(SUMMARY_STATUSES)
+            },
         )
-        .values("pk", "name", "services", "total_numbers", "consumed", "held", "last_run_at",
-                *(f"n_{i}" for i in range(len(SUMMARY_STATUSES))))
+        .values(
+            "pk",
+            "name",
+            "services",
+            "total_numbers",
+            "consumed",
+            "held",
+            "last_run_at",
+            *(f"n_{i}" for i in range(len(SUMMARY_STATUSES))),
+        )
     )
     return [
         {

@@ -25,8 +25,10 @@ PROGRESS_STATUSES = {
 def run_list_with_counts(*, runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
     """Runs annotated with per-status counts and credit sums (one query for any number)."""
     runs = runs if runs is not None else Run.objects.all()
-    counts = {f"n_{name}": Count("attempts", filter=Q(attempts__status__in=statuses))
-              for name, statuses in PROGRESS_STATUSES.items()}
+    counts = {
+        f"n_{name}": Count("attempts", filter=Q(attempts__status__in=statuses))
+        for name, statuses in PROGRESS_STATUSES.items()
+    }
     return runs.select_related("campaign").annotate(
         **counts,
         sum_charged=Sum("attempts__charged"),
@@ -39,15 +41,26 @@ def run_list_with_counts(*, runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
 def run_progress(*, user, campaign_id: int) -> dict:
     """Progress of the campaign's latest run: counts per status, credits held and
     charged, times and rate. One query when the campaign has a run."""
-    run = (run_list_with_counts(runs=Run.objects.filter(campaign_id=campaign_id, campaign__owner=user))
-           .order_by("-id").first())
+    run = (
+        run_list_with_counts(runs=Run.objects.filter(campaign_id=campaign_id, campaign__owner=user))
+        .order_by("-id")
+        .first()
+    )
     if run is None:
         campaign = campaign_get(user=user, campaign_id=campaign_id)
-        return {"campaign_id": campaign.pk, "campaign_name": campaign.name, "run_id": None,
-                "state": "not started", "total": 0,
-                "status_counts": dict.fromkeys(PROGRESS_STATUSES, 0),
-                "credits": {"estimate": 0, "held": 0, "charged": 0, "released": 0},
-                "scheduled_for": None, "started_at": None, "finished_at": None, "rate_per_minute": None}
+        return {
+            "campaign_id": campaign.pk,
+            "campaign_name": campaign.name,
+            "run_id": None,
+            "state": "not started",
+            "total": 0,
+            "status_counts": dict.fromkeys(PROGRESS_STATUSES, 0),
+            "credits": {"estimate": 0, "held": 0, "charged": 0, "released": 0},
+            "scheduled_for": None,
+            "started_at": None,
+            "finished_at": None,
+            "rate_per_minute": None,
+        }
     return progress_of(run)
 
 
@@ -68,8 +81,13 @@ def progress_of(run: Run) -> dict:
         minutes = max((end - run.started_at).total_seconds(), 1.0) / 60
         rate = round(done / minutes, 1)
     return {
-        "campaign_id": run.campaign_id, "campaign_name": run.campaign.name, "run_id": run.pk,
-        "state": run.state, "total": run.total, "status_counts": counts, "credits": run_credits(run),
+        "campaign_id": run.campaign_id,
+        "campaign_name": run.campaign.name,
+        "run_id": run.pk,
+        "state": run.state,
+        "total": run.total,
+        "status_counts": counts,
+        "credits": run_credits(run),
         "scheduled_for": run.scheduled_for.isoformat() if run.scheduled_for else None,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,

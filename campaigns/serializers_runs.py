@@ -16,9 +16,7 @@ from tingting.moments import to_utc
 from tingting.voice.serializers import LengthFactorField, VoiceInputField
 from tingting.voice.uploads import inspect_audio_upload
 
-SCHEDULE_FORMAT = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
-)
+SCHEDULE_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?")
 
 
 def _split(values) -> list[str]:
@@ -65,8 +63,9 @@ class RunBeginInput(serializers.Serializer):
         if not value:
             return None
         if not SCHEDULE_FORMAT.fullmatch(value):
-            raise serializers.ValidationError("Use YYYY-MM-DDTHH:MM[:SS], optionally with an offset.",
-                                              code="invalid_format")
+            raise serializers.ValidationError(
+                "Use YYYY-MM-DDTHH:MM[:SS], optionally with an offset.", code="invalid_format"
+            )
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
@@ -97,8 +96,11 @@ class RunBeginInput(serializers.Serializer):
         return ids
 
     def validate_status(self, values: list[str]) -> list[str]:
-        errors = {index: [f"{value!r} is not one of {', '.join(RERUN_STATUSES)}."]
-                  for index, value in enumerate(values) if value not in RERUN_STATUSES}
+        errors = {
+            index: [f"{value!r} is not one of {', '.join(RERUN_STATUSES)}."]
+            for index, value in enumerate(values)
+            if value not in RERUN_STATUSES
+        }
         if errors:
             raise serializers.ValidationError(errors)
         return list(dict.fromkeys(values))

@@ -4,8 +4,14 @@ from campaigns import views_reports
 from tingting.api.routing import both
 
 urlpatterns = [
-    *both("api/system/campaigns/report/download", views_reports.CampaignReportDownloadView.as_view(),
-          "campaign-report-download"),
-    *both("api/system/campaigns/report/summary", views_reports.CampaignReportSummaryView.as_view(),
-          "campaign-report-summary"),
+    *both(
+        "api/system/campaigns/report/download",
+        views_reports.CampaignReportDownloadView.as_view(),
+        "campaign-report-download",
+    ),
+    *both(
+        "api/system/campaigns/report/summary",
+        views_reports.CampaignReportSummaryView.as_view(),
+        "campaign-report-summary",
+    ),
 ]

@@ -55,21 +55,36 @@ def _page_link(request, number: int) -> dict:
 
 
 def _pagination(page) -> dict:
-    return {"total_items": page.paginator.count, "total_pages": page.paginator.num_pages,
-            "page_number": page.number, "has_next": page.has_next(), "has_previous": page.has_previous()}
+    return {
+        "total_items": page.paginator.count,
+        "total_pages": page.paginator.num_pages,
+        "page_number": page.number,
+        "has_next": page.has_next(),
+        "has_previous": page.has_previous(),
+    }
 
 
-CAMPAIGN_LIST_SCHEMA = inline_serializer("CampaignList", {
-    "pagination": inline_serializer("CampaignListPagination", {
-        "total_items": serializers.IntegerField(), "total_pages": serializers.IntegerField(),
-        "page_number": serializers.IntegerField(), "has_next": serializers.BooleanField(),
-        "has_previous": serializers.BooleanField(),
-        "links": inline_serializer("PageLink", {"page_number": serializers.IntegerField(),
-                                                "url": serializers.URLField()}, many=True),
-    }),
-    "result": inline_serializer("CampaignListResult", {
-        "messages": serializers.CharField(), "campaign-lists": CampaignOutput(many=True)}),
-})
+CAMPAIGN_LIST_SCHEMA = inline_serializer(
+    "CampaignList",
+    {
+        "pagination": inline_serializer(
+            "CampaignListPagination",
+            {
+                "total_items": serializers.IntegerField(),
+                "total_pages": serializers.IntegerField(),
+                "page_number": serializers.IntegerField(),
+                "has_next": serializers.BooleanField(),
+                "has_previous": serializers.BooleanField(),
+                "links": inline_serializer(
+                    "PageLink", {"page_number": serializers.IntegerField(), "url": serializers.URLField()}, many=True
+                ),
+            },
+        ),
+        "result": inline_serializer(
+            "CampaignListResult", {"messages": serializers.CharField(), "campaign-lists": CampaignOutput(many=True)}
+        ),
+    },
+)
 
 
 class UploadLimitHandler(FileUploadHandler):
@@ -94,7 +109,8 @@ class UploadLimitHandler(FileUploadHandler):
     def _too_large() -> PayloadTooLargeError:
         return PayloadTooLargeError(
             f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
-            field="send_to_number_file")
+            field="send_to_number_file",
+        )
 
 
 class CampaignsView(APIView):
@@ -105,15 +121,17 @@ class CampaignsView(APIView):
             request._request.upload_handlers.insert(0, UploadLimitHandler(request._request))
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(
-        parameters=[CampaignListQuery],
-        responses=tingting_responses({200: CAMPAIGN_LIST_SCHEMA}), tags=TAGS)
+    @extend_schema(parameters=[CampaignListQuery], responses=tingting_responses({200: CAMPAIGN_LIST_SCHEMA}), tags=TAGS)
     def get(self, request):
         query = CampaignListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        campaigns = selectors.campaign_list(user=request.user, search=params.get("search") or None,
-                                            services=params.get("services"), status=params.get("status"))
+        campaigns = selectors.campaign_list(
+            user=request.user,
+            search=params.get("search") or None,
+            services=params.get("services"),
+            status=params.get("status"),
+        )
         page = _page(Paginator(campaigns, min(params["page_size"], MAX_PAGE_SIZE)), params["page"])
         links = []
         if page.has_previous():
@@ -125,21 +143,35 @@ class CampaignsView(APIView):
 
     @extend_schema(
         request={"application/json": CampaignCreateInput, "multipart/form-data": CampaignCreateInput},
-        responses=tingting_responses({201: envelope_of("CampaignCreateEnvelope", {
-            "details": CampaignOutput(many=True), "import": ImportReportOutput()})}),
-        tags=TAGS)
+        responses=tingting_responses(
+            {
+                201: envelope_of(
+                    "CampaignCreateEnvelope", {"details": CampaignOutput(many=True), "import": ImportReportOutput()}
+                )
+            }
+        ),
+        tags=TAGS,
+    )
     @idempotent
     def post(self, request):
         payload = CampaignCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         campaign, report = campaign_create(owner=request.user, **payload.validated_data)
-        return ok({"details": [CampaignOutput(campaign).data], "import": report},
-                  message="Campaign Created Successfully", status=201)
+        return ok(
+            {"details": [CampaignOutput(campaign).data], "import": report},
+            message="Campaign Created Successfully",
+            status=201,
+        )
 
 
 class CampaignUpdateView(APIView):
-    @extend_schema(request=CampaignUpdateInput, responses=tingting_responses({200: envelope_of(
-        "CampaignUpdateEnvelope", {"details": CampaignOutput(many=True)})}), tags=TAGS)
+    @extend_schema(
+        request=CampaignUpdateInput,
+        responses=tingting_responses(
+            {200: envelope_of("CampaignUpdateEnvelope", {"details": CampaignOutput(many=True)})}
+        ),
+        tags=TAGS,
+    )
     def put(self, request, campaign_id: int):
         campaign = selectors.campaign_get(user=request.user, campaign_id=campaign_id)
         payload = CampaignUpdateInput(data=request.data)
@@ -151,17 +183,33 @@ class CampaignUpdateView(APIView):
 
 
 class CampaignDeleteView(APIView):
-    @extend_schema(responses=tingting_responses({200: envelope_of(
-        "CampaignDeleteEnvelope", {"camaign": serializers.CharField()})}), tags=TAGS)
+    @extend_schema(
+        responses=tingting_responses(
+            {200: envelope_of("CampaignDeleteEnvelope", {"camaign": serializers.CharField()})}
+        ),
+        tags=TAGS,
+    )
     def delete(self, request, campaign_id: int):
         campaign_delete(campaign=selectors.campaign_get(user=request.user, campaign_id=campaign_id))
         return ok({"camaign": "Campaign Deleted Succesfully"})
 
 
 class CampaignDetailsView(APIView):
-    @extend_schema(responses=tingting_responses({200: envelope_of("CampaignDetailsEnvelope", {
-        "messages": serializers.CharField(), "details": CampaignOutput(many=True),
-        "import": ImportReportOutput(required=False)})}), tags=TAGS)
+    @extend_schema(
+        responses=tingting_responses(
+            {
+                200: envelope_of(
+                    "CampaignDetailsEnvelope",
+                    {
+                        "messages": serializers.CharField(),
+                        "details": CampaignOutput(many=True),
+                        "import": ImportReportOutput(required=False),
+                    },
+                )
+            }
+        ),
+        tags=TAGS,
+    )
     def get(self, request, campaign_id: int):
         campaign = selectors.campaign_get(user=request.user, campaign_id=campaign_id)
         data = {"messages": "Details Retrived successfully", "details": [CampaignOutput(campaign).data]}
@@ -171,10 +219,23 @@ class CampaignDetailsView(APIView):
 
 
 class CampaignNumbersView(APIView):
-    @extend_schema(parameters=[RecipientListQuery], responses=tingting_responses({200: envelope_of(
-        "NumberListEnvelope", {"messages": serializers.CharField(), "number-lists": RecipientOutput(many=True),
-                               "truncated": serializers.BooleanField(required=False),
-                               "import": ImportReportOutput(required=False)})}), tags=TAGS)
+    @extend_schema(
+        parameters=[RecipientListQuery],
+        responses=tingting_responses(
+            {
+                200: envelope_of(
+                    "NumberListEnvelope",
+                    {
+                        "messages": serializers.CharField(),
+                        "number-lists": RecipientOutput(many=True),
+                        "truncated": serializers.BooleanField(required=False),
+                        "import": ImportReportOutput(required=False),
+                    },
+                )
+            }
+        ),
+        tags=TAGS,
+    )
     def get(self, request, campaign_id: int):
         campaign = selectors.campaign_get(user=request.user, campaign_id=campaign_id)
         query = RecipientListQuery(data=request.query_params)
@@ -183,11 +244,10 @@ class CampaignNumbersView(APIView):
         recipients = selectors.recipient_list(campaign=campaign, status=params.get("status"))
         data = {"messages": f"Number related to {campaign.name} campaign Retrived successfully"}
         if "page" in params or "page_size" in params:
-            page = _page(Paginator(recipients, min(params.get("page_size", 10), MAX_PAGE_SIZE)),
-                         params.get("page", 1))
+            page = _page(Paginator(recipients, min(params.get("page_size", 10), MAX_PAGE_SIZE)), params.get("page", 1))
             rows, data["pagination"] = list(page.object_list), _pagination(page)
         else:
-            rows = list(recipients[:NUMBER_LIST_CAP + 1])
+            rows = list(recipients[: NUMBER_LIST_CAP + 1])
             data["truncated"] = len(rows) > NUMBER_LIST_CAP
             rows = rows[:NUMBER_LIST_CAP]
         data["number-lists"] = [recipient_output(r, campaign.name) for r in rows]
@@ -195,21 +255,29 @@ class CampaignNumbersView(APIView):
             data["import"] = report
         return ok(data)
 
-    @extend_schema(request=RecipientAddInput, responses=tingting_responses({201: envelope_of(
-        "NumberAddEnvelope", {"details": RecipientOutput()})}), tags=TAGS)
+    @extend_schema(
+        request=RecipientAddInput,
+        responses=tingting_responses({201: envelope_of("NumberAddEnvelope", {"details": RecipientOutput()})}),
+        tags=TAGS,
+    )
     @idempotent
     def post(self, request, campaign_id: int):
         campaign = selectors.campaign_get(user=request.user, campaign_id=campaign_id)
         payload = RecipientAddInput(data=request.data)
         payload.is_valid(raise_exception=True)
         recipient = recipient_add(campaign=campaign, **payload.validated_data)
-        return ok({"details": recipient_output(recipient, campaign.name)}, message="Number added successfully.",
-                  status=201)
+        return ok(
+            {"details": recipient_output(recipient, campaign.name)}, message="Number added successfully.", status=201
+        )
 
 
 class NumberDeleteView(APIView):
-    @extend_schema(responses=tingting_responses({200: envelope_of(
-        "NumberDeleteEnvelope", {"campaign-details": serializers.CharField()})}), tags=TAGS)
+    @extend_schema(
+        responses=tingting_responses(
+            {200: envelope_of("NumberDeleteEnvelope", {"campaign-details": serializers.CharField()})}
+        ),
+        tags=TAGS,
+    )
     def delete(self, request, number_id: int):
         recipient = recipient_delete(user=request.user, recipient_id=number_id)
         shown = number_display(recipient.number)
@@ -217,22 +285,38 @@ class NumberDeleteView(APIView):
 
 
 class NumberDetailView(APIView):
-    @extend_schema(responses=tingting_responses({200: envelope_of("NumberDetailEnvelope", {
-        "messages": serializers.CharField(), "number-detail": RecipientOutput()})}), tags=TAGS)
+    @extend_schema(
+        responses=tingting_responses(
+            {
+                200: envelope_of(
+                    "NumberDetailEnvelope", {"messages": serializers.CharField(), "number-detail": RecipientOutput()}
+                )
+            }
+        ),
+        tags=TAGS,
+    )
     def get(self, request, number_id: int):
         recipient = selectors.recipient_get(user=request.user, recipient_id=number_id)
         shown = number_display(recipient.number)
-        return ok({"messages": f"{shown} details retrieved successfully!!",
-                   "number-detail": recipient_output(recipient, recipient.campaign.name)})
+        return ok(
+            {
+                "messages": f"{shown} details retrieved successfully!!",
+                "number-detail": recipient_output(recipient, recipient.campaign.name),
+            }
+        )
 
-    @extend_schema(request=RecipientUpdateInput, responses=tingting_responses({200: envelope_of(
-        "NumberUpdateEnvelope", {"details": RecipientOutput()})}), tags=TAGS)
+    @extend_schema(
+        request=RecipientUpdateInput,
+        responses=tingting_responses({200: envelope_of("NumberUpdateEnvelope", {"details": RecipientOutput()})}),
+        tags=TAGS,
+    )
     def put(self, request, number_id: int):
         payload = RecipientUpdateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         recipient = recipient_update(user=request.user, recipient_id=number_id, **payload.validated_data)
-        return ok({"details": recipient_output(recipient, recipient.campaign.name)},
-                  message="Action details successfully updated.")
+        return ok(
+            {"details": recipient_output(recipient, recipient.campaign.name)},
+            message="Action details successfully updated.",
+        )
 
     patch = put
-

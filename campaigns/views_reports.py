@@ -27,8 +27,7 @@ class CampaignReportDownloadView(APIView):
             OpenApiParameter("campaign_id", int, required=True),
             OpenApiParameter("format", str, enum=["xlsx", "csv"], required=False),
         ],
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="xlsx or csv attachment"),
-                   **TINGTING_ERRORS},
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="xlsx or csv attachment"), **TINGTING_ERRORS},
         tags=["reports"],
     )
     def get(self, request):
@@ -39,17 +38,28 @@ class CampaignReportDownloadView(APIView):
             response = StreamingHttpResponse(reports.csv_chunks(campaign), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{reports.report_filename(campaign, "csv")}"'
             return response
-        return FileResponse(reports.xlsx_file(campaign), as_attachment=True,
-                            filename=reports.report_filename(campaign, "xlsx"), content_type=XLSX_TYPE)
+        return FileResponse(
+            reports.xlsx_file(campaign),
+            as_attachment=True,
+            filename=reports.report_filename(campaign, "xlsx"),
+            content_type=XLSX_TYPE,
+        )
 
 
 class CampaignReportSummaryView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("campaign_id", int, required=False)],
-        responses=tingting_responses({200: envelope_of("ReportSummaryEnvelope", {
-            "summary": serializers.ListField(child=serializers.DictField()),
-            "totals": serializers.DictField(),
-        })}),
+        responses=tingting_responses(
+            {
+                200: envelope_of(
+                    "ReportSummaryEnvelope",
+                    {
+                        "summary": serializers.ListField(child=serializers.DictField()),
+                        "totals": serializers.DictField(),
+                    },
+                )
+            }
+        ),
         tags=["reports"],
     )
     def get(self, request):

@@ -33,8 +33,9 @@ class CampaignBeginView(APIView):
 
     @extend_schema(
         request=RunBeginInput,
-        responses=tingting_responses({200: envelope_of("RunBeginEnvelope", {"hold amount": serializers.CharField()})},
-                                     402, 409, 422),
+        responses=tingting_responses(
+            {200: envelope_of("RunBeginEnvelope", {"hold amount": serializers.CharField()})}, 402, 409, 422
+        ),
         tags=["campaign runs"],
     )
     @idempotent
@@ -48,32 +49,28 @@ class CampaignBeginView(APIView):
             message = f"Campaign scheduled for {when}"
         else:
             message = "Campaign is running!!"
-        return ok({"hold amount": f"{run.hold_amount} credits on hold for {campaign.name} campaign."},
-                  message=message)
+        return ok({"hold amount": f"{run.hold_amount} credits on hold for {campaign.name} campaign."}, message=message)
 
 
 class CampaignPauseView(APIView):
     @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}, 409), tags=["campaign runs"])
     def post(self, request, campaign_id: int):
         run_pause(user=request.user, campaign_id=campaign_id)
-        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)},
-                  message="Campaign paused.")
+        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)}, message="Campaign paused.")
 
 
 class CampaignResumeView(APIView):
     @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}, 409), tags=["campaign runs"])
     def post(self, request, campaign_id: int):
         run_resume(user=request.user, campaign_id=campaign_id)
-        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)},
-                  message="Campaign resumed.")
+        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)}, message="Campaign resumed.")
 
 
 class CampaignCancelView(APIView):
     @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}, 409), tags=["campaign runs"])
     def post(self, request, campaign_id: int):
         run_cancel(user=request.user, campaign_id=campaign_id)
-        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)},
-                  message="Campaign cancelled.")
+        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)}, message="Campaign cancelled.")
 
 
 class CampaignProgressView(APIView):

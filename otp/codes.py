@@ -51,7 +51,7 @@ def code_matches(*, code: str, salt: str, user_id: int, number: str, stored: str
 
 
 def spaced(code: str) -> str:
-    """"12345" → "1 2 3 4 5": what the response shows and the voice speaks."""
+    """ "12345" → "1 2 3 4 5": what the response shows and the voice speaks."""
     return " ".join(code)
 
 

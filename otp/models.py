@@ -74,8 +74,9 @@ class Otp(models.Model):
             models.Index(fields=["status", "created_at"], name="otp_status_created_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(code_length__gte=4, code_length__lte=10),
-                                   name="otp_code_length_4_10"),
+            models.CheckConstraint(
+                condition=models.Q(code_length__gte=4, code_length__lte=10), name="otp_code_length_4_10"
+            ),
         ]
 
     def __str__(self) -> str:

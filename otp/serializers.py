@@ -44,20 +44,21 @@ class OtpSendInput(serializers.Serializer):
     sms_send_options = serializers.ChoiceField(choices=Otp.Channel.choices)
     otp_options = serializers.ChoiceField(choices=Otp.Option.choices, default=Otp.Option.GENERATED)
     otp_length = serializers.IntegerField(min_value=4, max_value=10, default=6)
-    otp = serializers.CharField(required=False, allow_null=True, max_length=10,
-                                validators=[_digits_only])
+    otp = serializers.CharField(required=False, allow_null=True, max_length=10, validators=[_digits_only])
 
     def validate_message(self, value: str) -> str:
         count = value.count(PLACEHOLDER)
         if count != 1:
             raise serializers.ValidationError(
-                f"message must contain {PLACEHOLDER} exactly once (found {count}).", code="otp_placeholder")
+                f"message must contain {PLACEHOLDER} exactly once (found {count}).", code="otp_placeholder"
+            )
         return value
 
     def validate(self, attrs: dict) -> dict:
         if attrs["otp_options"] == Otp.Option.PERSONNEL and not attrs.get("otp"):
             raise serializers.ValidationError(
-                {"otp": serializers.ErrorDetail("otp is required when otp_options is personnel.", code="required")})
+                {"otp": serializers.ErrorDetail("otp is required when otp_options is personnel.", code="required")}
+            )
         if attrs["otp_options"] == Otp.Option.GENERATED:
             # A generated code ignores any otp the client sent, as the original service did.
             attrs.pop("otp", None)

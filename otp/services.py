@@ -38,8 +38,15 @@ Status = Otp.Status
 
 # A status only moves forward: reports arrive late, twice, or before the submission is recorded.
 _RANK = {Status.QUEUED: 0, Status.SENDING: 1, Status.SENT: 2, Status.RINGING: 2}
-TERMINAL = {Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED, Status.COMPLETED, Status.HUNGUP,
-            Status.UNANSWERED, Status.FAILED}
+TERMINAL = {
+    Status.DELIVERED,
+    Status.UNDELIVERED,
+    Status.EXPIRED,
+    Status.COMPLETED,
+    Status.HUNGUP,
+    Status.UNANSWERED,
+    Status.FAILED,
+}
 # API_CONTRACT §9 "What is charged": an SMS once the provider accepted it, a call once answered.
 CHARGED_STATUSES = {
     Otp.Channel.TEXT: {Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED},
@@ -114,18 +121,35 @@ def otp_send(
         # below are counted exactly even when requests arrive together.
         User.objects.select_for_update().only("id").get(pk=user.pk)
         now = timezone.now()
-        _enforce_limit("otp_number", user_id=user.pk, now=now, number=number,
-                       message="Too many OTPs to this number; try again later.")
-        _enforce_limit("otp_account", user_id=user.pk, now=now,
-                       message="Too many OTPs from this account; try again later.")
-        row = Otp.objects.create(
-            user=user, number=number, channel=sms_send_options, otp_options=otp_options,
-            message_template=message, code_length=len(code), code_salt=salt,
-            code_hmac=codes.code_hmac(code=code, salt=salt, user_id=user.pk, number=number),
-            price=price, expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+        _enforce_limit(
+            "otp_number",
+            user_id=user.pk,
+            now=now,
+            number=number,
+            message="Too many OTPs to this number; try again later.",
         )
-        ledger.hold(user_id=user.pk, amount=price, idempotency_key=f"otp:{row.pk}:hold",
-                    reference=reference_of(row.pk), note="OTP")
+        _enforce_limit(
+            "otp_account", user_id=user.pk, now=now, message="Too many OTPs from this account; try again later."
+        )
+        row = Otp.objects.create(
+            user=user,
+            number=number,
+            channel=sms_send_options,
+            otp_options=otp_options,
+            message_template=message,
+            code_length=len(code),
+            code_salt=salt,
+            code_hmac=codes.code_hmac(code=code, salt=salt, user_id=user.pk, number=number),
+            price=price,
+            expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+        )
+        ledger.hold(
+            user_id=user.pk,
+            amount=price,
+            idempotency_key=f"otp:{row.pk}:hold",
+            reference=reference_of(row.pk),
+            note="OTP",
+        )
         sealed = codes.seal({"otp": row.pk, "code": code})
         base = settings.PUBLIC_BASE_URL or base_url
         # robust: the answer stands if the broker is down; the sweep settles the row.
@@ -142,8 +166,9 @@ def _enqueue(otp_id: int, sealed: str, base_url: str) -> None:
 def _enforce_limit(scope: str, *, user_id: int, now, message: str, number: str | None = None) -> None:
     """Sliding window over committed OTP rows; call with the account row locked."""
     limit, window = parse_rate(settings.THROTTLE_RATES[scope])
-    nth = selectors.otp_nth_recent_created_at(user_id=user_id, number=number, n=limit,
-                                              since=now - timedelta(seconds=window))
+    nth = selectors.otp_nth_recent_created_at(
+        user_id=user_id, number=number, n=limit, since=now - timedelta(seconds=window)
+    )
     if nth is not None:
         retry_after = (nth + timedelta(seconds=window) - now).total_seconds()
         raise RateLimitedError(message, retry_after=int(retry_after) + 1, code="otp_rate_limited")
@@ -176,12 +201,14 @@ def otp_deliver(*, otp_id: int, sealed: str, base_url: str = "") -> Otp | None:
     try:
         if row.channel == Otp.Channel.TEXT:
             submission = sms_backend().send(
-                OutboundSms(to=row.number, body=sms_body(row.message_template, code), reference=reference))
+                OutboundSms(to=row.number, body=sms_body(row.message_template, code), reference=reference)
+            )
         else:
             audio_url, seconds, render_id = _otp_audio(spoken_text(row.message_template, code), base_url)
             Otp.objects.filter(pk=row.pk).update(audio_render_id=render_id)
             submission = voice_backend().place_call(
-                OutboundCall(to=row.number, reference=reference, audio_url=audio_url, audio_seconds=seconds))
+                OutboundCall(to=row.number, reference=reference, audio_url=audio_url, audio_seconds=seconds)
+            )
     except ProviderTimeoutError:
         logger.warning("OTP %s: provider timed out; left for reconciliation", row.pk)
         return Otp.objects.get(pk=row.pk)
@@ -195,8 +222,9 @@ def otp_deliver(*, otp_id: int, sealed: str, base_url: str = "") -> Otp | None:
 
 def _otp_audio(text: str, base_url: str) -> tuple[str, float, int]:
     """The spoken OTP: (absolute audio URL, seconds, render id to delete after the call)."""
-    render = render_cached(text=text, voice=settings.OTP_VOICE, length_factor=settings.OTP_VOICE_LENGTH_FACTOR,
-                           scope=OTP_SCOPE)
+    render = render_cached(
+        text=text, voice=settings.OTP_VOICE, length_factor=settings.OTP_VOICE_LENGTH_FACTOR, scope=OTP_SCOPE
+    )
     # The unguessable URL the audio view serves (media files are not served).
     return urljoin(base_url or "/", render_audio_url(render)), render.duration, render.pk
 
@@ -288,17 +316,33 @@ def _advance(row: Otp, status: str) -> set[str]:
 def _settle(row: Otp, *, charge: bool) -> set[str]:
     reference = reference_of(row.pk)
     if charge and row.billing == Otp.Billing.HELD:
-        ledger.charge(user_id=row.user_id, amount=row.price, from_held=True,
-                      idempotency_key=f"otp:{row.pk}:charge", reference=reference, note="OTP")
+        ledger.charge(
+            user_id=row.user_id,
+            amount=row.price,
+            from_held=True,
+            idempotency_key=f"otp:{row.pk}:charge",
+            reference=reference,
+            note="OTP",
+        )
         row.billing = Otp.Billing.CHARGED
     elif not charge and row.billing == Otp.Billing.HELD:
-        ledger.release(user_id=row.user_id, amount=row.price, idempotency_key=f"otp:{row.pk}:release",
-                       reference=reference, note="OTP not delivered")
+        ledger.release(
+            user_id=row.user_id,
+            amount=row.price,
+            idempotency_key=f"otp:{row.pk}:release",
+            reference=reference,
+            note="OTP not delivered",
+        )
         row.billing = Otp.Billing.RELEASED
     elif not charge and row.billing == Otp.Billing.CHARGED and row.status == Status.FAILED:
         # Failed after acceptance: a failed message or call is never charged.
-        ledger.refund(user_id=row.user_id, amount=row.price, idempotency_key=f"otp:{row.pk}:refund",
-                      reference=reference, note="OTP failed")
+        ledger.refund(
+            user_id=row.user_id,
+            amount=row.price,
+            idempotency_key=f"otp:{row.pk}:refund",
+            reference=reference,
+            note="OTP failed",
+        )
         row.billing = Otp.Billing.REFUNDED
     else:
         return set()
@@ -331,11 +375,12 @@ def otp_verify(*, user: User, number: str, otp: str) -> Otp:
         elif now >= row.expires_at:
             failure = OtpExpiredError("This OTP has expired; send a new one.")
         elif row.attempts >= settings.OTP_MAX_ATTEMPTS:
-            failure = RateLimitedError("Too many wrong tries for this OTP; send a new one once it expires.",
-                                       retry_after=int((row.expires_at - now).total_seconds()) + 1,
-                                       code="otp_locked")
-        elif codes.code_matches(code=otp, salt=row.code_salt, user_id=user.pk, number=number,
-                                stored=row.code_hmac):
+            failure = RateLimitedError(
+                "Too many wrong tries for this OTP; send a new one once it expires.",
+                retry_after=int((row.expires_at - now).total_seconds()) + 1,
+                code="otp_locked",
+            )
+        elif codes.code_matches(code=otp, salt=row.code_salt, user_id=user.pk, number=number, stored=row.code_hmac):
             row.verified_at = now
             row.save(update_fields=["verified_at"])
             return row

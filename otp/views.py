@@ -22,10 +22,12 @@ def _unseal_answer(stored: dict) -> dict:
 class OtpSendView(APIView):
     @extend_schema(
         request=OtpSendInput,
-        responses=tingting_responses({
-            200: envelope_of("OtpSendEnvelope", {"details": OtpDetailsOutput()}),
-            402: OpenApiResponse(ERROR_ENVELOPE, description="Not enough credits."),
-        }),
+        responses=tingting_responses(
+            {
+                200: envelope_of("OtpSendEnvelope", {"details": OtpDetailsOutput()}),
+                402: OpenApiResponse(ERROR_ENVELOPE, description="Not enough credits."),
+            }
+        ),
         tags=["otp"],
     )
     @idempotent(store=_seal_answer, replay=_unseal_answer)
@@ -39,9 +41,11 @@ class OtpSendView(APIView):
 class OtpVerifyView(APIView):
     @extend_schema(
         request=OtpVerifyInput,
-        responses=tingting_responses({
-            200: envelope_of("OtpVerifyEnvelope", {"verified": serializers.BooleanField()}),
-        }),
+        responses=tingting_responses(
+            {
+                200: envelope_of("OtpVerifyEnvelope", {"verified": serializers.BooleanField()}),
+            }
+        ),
         tags=["otp"],
     )
     def post(self, request):

@@ -13,8 +13,10 @@ PROBLEMS_SHOWN = 50
 
 
 class ImportNumbersForm(forms.Form):
-    file = forms.FileField(help_text="CSV with the header phone_number,rate,capabilities[,sid]; "
-                                     'capabilities is one quoted cell such as "Voice, SMS".')
+    file = forms.FileField(
+        help_text="CSV with the header phone_number,rate,capabilities[,sid]; "
+        'capabilities is one quoted cell such as "Voice, SMS".'
+    )
     dry_run = forms.BooleanField(required=False, help_text="Only validate; write nothing.")
 
 
@@ -35,15 +37,38 @@ class OwnedFilter(admin.SimpleListFilter):
 class PhoneNumberAdmin(admin.ModelAdmin):
     change_list_template = "admin/phonenumbers_app/phonenumber/change_list.html"
     list_display = ["phone_number", "sid", "rate", "capabilities_display", "owner", "bought_at", "vendor_id"]
-    list_filter = ["has_voice", "has_sms", "has_mms", "has_fax", OwnedFilter,
-                   ("owner", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        "has_voice",
+        "has_sms",
+        "has_mms",
+        "has_fax",
+        OwnedFilter,
+        ("owner", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["phone_number", "sid", "friendly_name", "owner__email", "vendor_id"]
     list_select_related = ["owner"]
     # Ownership changes only by buying (which charges the ledger) and releasing.
     readonly_fields = ["owner", "bought_at", "vendor_id", "purchases", "created_at"]
-    fields = ["phone_number", "sid", "rate", "has_voice", "has_sms", "has_mms", "has_fax", "friendly_name",
-              "accept_incoming", "configure_with", "call_comes_in", "call_url", "http_request",
-              "owner", "bought_at", "vendor_id", "purchases", "created_at"]
+    fields = [
+        "phone_number",
+        "sid",
+        "rate",
+        "has_voice",
+        "has_sms",
+        "has_mms",
+        "has_fax",
+        "friendly_name",
+        "accept_incoming",
+        "configure_with",
+        "call_comes_in",
+        "call_url",
+        "http_request",
+        "owner",
+        "bought_at",
+        "vendor_id",
+        "purchases",
+        "created_at",
+    ]
     actions = ["release_numbers", "delete_unowned"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -82,8 +107,10 @@ class PhoneNumberAdmin(admin.ModelAdmin):
     def delete_unowned(self, request, queryset):
         owned = queryset.filter(owner__isnull=False).count()
         deleted, _ = queryset.filter(owner__isnull=True).delete()
-        self.message_user(request, f"Deleted {deleted} number(s)"
-                          + (f"; kept {owned} owned one(s) (release them first)." if owned else "."))
+        self.message_user(
+            request,
+            f"Deleted {deleted} number(s)" + (f"; kept {owned} owned one(s) (release them first)." if owned else "."),
+        )
 
     def get_urls(self):
         return [
@@ -113,8 +140,15 @@ class PhoneNumberAdmin(admin.ModelAdmin):
                 self.message_user(request, prefix + result.summary(), level)
                 if not result.invalid and not form.cleaned_data["dry_run"]:
                     return redirect("admin:phonenumbers_app_phonenumber_changelist")
-        return TemplateResponse(request, "admin/phonenumbers_app/phonenumber/import_csv.html", {
-            **self.admin_site.each_context(request), "form": form, "title": "Import numbers from CSV",
-            "opts": self.model._meta, "problems": result.invalid[:PROBLEMS_SHOWN] if result else [],
-            "more_problems": max(0, len(result.invalid) - PROBLEMS_SHOWN) if result else 0,
-        })
+        return TemplateResponse(
+            request,
+            "admin/phonenumbers_app/phonenumber/import_csv.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "title": "Import numbers from CSV",
+                "opts": self.model._meta,
+                "problems": result.invalid[:PROBLEMS_SHOWN] if result else [],
+                "more_problems": max(0, len(result.invalid) - PROBLEMS_SHOWN) if result else 0,
+            },
+        )

@@ -18,8 +18,13 @@ class LocalInventoryBackend(NumberBackend):
     def available(self) -> list[NumberOffer]:
         rows = PhoneNumber.objects.filter(owner__isnull=True).order_by("phone_number")
         return [
-            NumberOffer(phone_number=row.phone_number, sid=row.sid, rate=row.rate,
-                        capabilities=row.capabilities, friendly_name=row.friendly_name)
+            NumberOffer(
+                phone_number=row.phone_number,
+                sid=row.sid,
+                rate=row.rate,
+                capabilities=row.capabilities,
+                friendly_name=row.friendly_name,
+            )
             for row in rows
         ]
 

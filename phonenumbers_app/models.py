@@ -26,8 +26,12 @@ class PhoneNumber(models.Model):
     phone_number = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +9779801234567")
     # 32-hex id clients buy and release by; stable across buy / release / buy again.
     sid = models.CharField(max_length=32, unique=True, default=new_sid)
-    rate = models.DecimalField(max_digits=12, decimal_places=2, validators=[validate_whole_credits],
-                               help_text="credits charged once when bought (a whole number)")
+    rate = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=[validate_whole_credits],
+        help_text="credits charged once when bought (a whole number)",
+    )
     has_voice = models.BooleanField(default=True)
     has_sms = models.BooleanField(default=True)
     has_mms = models.BooleanField(default=False)
@@ -38,8 +42,9 @@ class PhoneNumber(models.Model):
     call_comes_in = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001 - the contract shows null
     call_url = models.URLField(null=True, blank=True)  # noqa: DJ001 - the contract shows null
     http_request = models.CharField(max_length=10, null=True, blank=True)  # noqa: DJ001 - the contract shows null
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="phone_numbers")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="phone_numbers"
+    )
     # The number provider's own id for it (e.g. Twilio's PN… sid), when it has one.
     vendor_id = models.CharField(max_length=64, blank=True, default="")
     bought_at = models.DateTimeField(null=True, blank=True)

@@ -48,8 +48,9 @@ class PhoneSidInput(serializers.Serializer):
         try:
             data = request.data
         except ParseError as exc:
-            raise InvalidInputError(f"Send a JSON object with phone_sid ({exc.detail}).", code="parse_error",
-                                    field="phone_sid") from exc
+            raise InvalidInputError(
+                f"Send a JSON object with phone_sid ({exc.detail}).", code="parse_error", field="phone_sid"
+            ) from exc
         if not isinstance(data, dict):
             raise InvalidInputError("Send a JSON object with phone_sid.", code="invalid", field="phone_sid")
         value = data.get("phone_sid")

@@ -44,8 +44,13 @@ def number_price(number: PhoneNumber) -> int:
 
 
 def _offer(number: PhoneNumber) -> NumberOffer:
-    return NumberOffer(phone_number=number.phone_number, sid=number.sid, rate=number.rate,
-                       capabilities=number.capabilities, friendly_name=number.friendly_name)
+    return NumberOffer(
+        phone_number=number.phone_number,
+        sid=number.sid,
+        rate=number.rate,
+        capabilities=number.capabilities,
+        friendly_name=number.friendly_name,
+    )
 
 
 def _purchase_key(number: PhoneNumber, generation: int) -> str:
@@ -70,14 +75,22 @@ def number_buy(*, user: User, sid: str) -> PhoneNumber:
         if number is None:
             raise NotFoundError("No phone number with this phone_sid.", field="phone_sid")
         if number.owner_id is not None:
-            message = ("You already own this number." if number.owner_id == user.pk
-                       else f"{national_display(number.phone_number)} number is already bought.")
+            message = (
+                "You already own this number."
+                if number.owner_id == user.pk
+                else f"{national_display(number.phone_number)} number is already bought."
+            )
             raise ConflictError(message, code="number_unavailable", field="phone_sid")
         number.purchases += 1
         price = number_price(number)
         if price > 0:
-            ledger.purchase(user_id=user.pk, amount=price, idempotency_key=_purchase_key(number, number.purchases),
-                            reference=f"number:{number.sid}", note=f"phone number {number.phone_number}")
+            ledger.purchase(
+                user_id=user.pk,
+                amount=price,
+                idempotency_key=_purchase_key(number, number.purchases),
+                reference=f"number:{number.sid}",
+                note=f"phone number {number.phone_number}",
+            )
         number.owner = user
         number.bought_at = timezone.now()
         number.save(update_fields=["owner", "bought_at", "purchases"])
@@ -88,10 +101,14 @@ def number_buy(*, user: User, sid: str) -> PhoneNumber:
         _undo_purchase(number=number, user=user, price=price)
         logger.warning("Number backend refused %s for user %s: %s", number.phone_number, user.pk, exc)
         if isinstance(exc, ProviderPermanentError):
-            raise ConflictError(f"{national_display(number.phone_number)} number is no longer available.",
-                                code="number_unavailable", field="phone_sid") from exc
-        raise DependencyUnavailableError("The number provider did not answer; nothing was charged. Try again.",
-                                         code="provider_unavailable") from exc
+            raise ConflictError(
+                f"{national_display(number.phone_number)} number is no longer available.",
+                code="number_unavailable",
+                field="phone_sid",
+            ) from exc
+        raise DependencyUnavailableError(
+            "The number provider did not answer; nothing was charged. Try again.", code="provider_unavailable"
+        ) from exc
     if vendor_id != number.vendor_id:
         number.vendor_id = vendor_id
         number.save(update_fields=["vendor_id"])
@@ -108,8 +125,13 @@ def _undo_purchase(*, number: PhoneNumber, user: User, price: int) -> None:
         row.save(update_fields=["owner", "bought_at"])
         if price > 0:
             key = _purchase_key(row, row.purchases)
-            ledger.refund(user_id=user.pk, amount=price, idempotency_key=f"{key}:refund",
-                          reference=f"number:{row.sid}", note="number purchase failed at the provider")
+            ledger.refund(
+                user_id=user.pk,
+                amount=price,
+                idempotency_key=f"{key}:refund",
+                reference=f"number:{row.sid}",
+                note="number purchase failed at the provider",
+            )
 
 
 def number_release(*, user: User, sid: str) -> PhoneNumber:
@@ -127,15 +149,19 @@ def number_release(*, user: User, sid: str) -> PhoneNumber:
         if selectors.number_in_use_by_running_campaign(number):
             raise ConflictError(
                 f"{national_display(number.phone_number)} number is the caller ID of a campaign in progress; "
-                "stop the campaign first.", code="number_in_use", field="phone_sid")
+                "stop the campaign first.",
+                code="number_in_use",
+                field="phone_sid",
+            )
         if not number.vendor_id:
             _unassign(number)
             return number
     try:
         number_backend().release(number.sid, number.vendor_id)
     except ProviderError as exc:
-        raise DependencyUnavailableError("The number provider did not answer; the number is still yours. "
-                                         "Try again.", code="provider_unavailable") from exc
+        raise DependencyUnavailableError(
+            "The number provider did not answer; the number is still yours. Try again.", code="provider_unavailable"
+        ) from exc
     with transaction.atomic():
         number = selectors.owned_number_list(user=user).select_for_update().filter(sid=sid).first()
         if number is None:
@@ -161,22 +187,32 @@ def inventory_sync() -> dict[str, int]:
     offers = {offer.phone_number: offer for offer in backend.available()}
     added = updated = 0
     with transaction.atomic():
-        existing = {row.phone_number: row for row in
-                    PhoneNumber.objects.select_for_update().filter(phone_number__in=list(offers))}
+        existing = {
+            row.phone_number: row
+            for row in PhoneNumber.objects.select_for_update().filter(phone_number__in=list(offers))
+        }
         new_rows, changed = [], []
         for phone_number, offer in offers.items():
             flags = {f"has_{name.lower()}": name in offer.capabilities for name in CAPABILITY_ORDER}
             row = existing.get(phone_number)
             if row is None:
-                new_rows.append(PhoneNumber(phone_number=phone_number, sid=offer.sid, rate=offer.rate,
-                                            friendly_name=offer.friendly_name[:100], **flags))
+                new_rows.append(
+                    PhoneNumber(
+                        phone_number=phone_number,
+                        sid=offer.sid,
+                        rate=offer.rate,
+                        friendly_name=offer.friendly_name[:100],
+                        **flags,
+                    )
+                )
             elif row.owner_id is None:
                 for name, value in {"rate": offer.rate, **flags}.items():
                     setattr(row, name, value)
                 changed.append(row)
         PhoneNumber.objects.bulk_create(new_rows, batch_size=500)
-        PhoneNumber.objects.bulk_update(changed, ["rate", *[f"has_{n.lower()}" for n in CAPABILITY_ORDER]],
-                                        batch_size=500)
+        PhoneNumber.objects.bulk_update(
+            changed, ["rate", *[f"has_{n.lower()}" for n in CAPABILITY_ORDER]], batch_size=500
+        )
         added, updated = len(new_rows), len(changed)
     return {"added": added, "updated": updated}
 
@@ -224,7 +260,9 @@ def inventory_csv_rows(text: str) -> list[tuple[int, list[str]]]:
     if header not in (expected, expected + list(CSV_OPTIONAL_COLUMNS)):
         raise InvalidInputError(
             f"The header row must be {','.join(CSV_COLUMNS)}[,sid]; found {','.join(header) or 'nothing'}.",
-            code="invalid_header", field="file")
+            code="invalid_header",
+            field="file",
+        )
     width = len(header)
     rows = []
     for index, cells in enumerate(records[1:], start=2):
@@ -262,10 +300,9 @@ def _parse_row(cells: list[str]) -> tuple[dict, list[tuple[str | None, str]]]:
     given = [part.strip() for part in raw_caps.split(",") if part.strip()]
     unknown = [part for part in given if part.lower() not in names]
     if not given:
-        problems.append(("capabilities", "is empty; give e.g. \"Voice, SMS\""))
+        problems.append(("capabilities", 'is empty; give e.g. "Voice, SMS"'))
     elif unknown:
-        problems.append(("capabilities", f"unknown {', '.join(map(repr, unknown))}; "
-                                         f"use {', '.join(CAPABILITY_ORDER)}"))
+        problems.append(("capabilities", f"unknown {', '.join(map(repr, unknown))}; use {', '.join(CAPABILITY_ORDER)}"))
     else:
         chosen = {names[part.lower()] for part in given}
         values.update({f"has_{name.lower()}": name in chosen for name in CAPABILITY_ORDER})
@@ -306,8 +343,12 @@ def inventory_import(*, rows: list[tuple[int, list[str]]], dry_run: bool = False
 
     flags = [f"has_{name.lower()}" for name in CAPABILITY_ORDER]
     with transaction.atomic():
-        existing = {row.phone_number: row for row in PhoneNumber.objects.select_for_update().filter(
-            phone_number__in=[values["phone_number"] for _, values in parsed])}
+        existing = {
+            row.phone_number: row
+            for row in PhoneNumber.objects.select_for_update().filter(
+                phone_number__in=[values["phone_number"] for _, values in parsed]
+            )
+        }
         sid_owners = dict(PhoneNumber.objects.filter(sid__in=list(seen_sids)).values_list("sid", "phone_number"))
         new_rows, changed = [], []
         for index, values in parsed:

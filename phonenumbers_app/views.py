@@ -23,8 +23,9 @@ RELEASE_ERRORS = {
 class OwnedPhoneNumbersView(APIView):
     @extend_schema(
         operation_id="phone_numbers_owned_list",
-        responses=tingting_responses({200: envelope_of("OwnedNumbersEnvelope", {
-            "owned_numbers": PhoneNumberOutput(many=True)})}),
+        responses=tingting_responses(
+            {200: envelope_of("OwnedNumbersEnvelope", {"owned_numbers": PhoneNumberOutput(many=True)})}
+        ),
         tags=["phone numbers"],
     )
     def get(self, request):
@@ -35,27 +36,32 @@ class OwnedPhoneNumbersView(APIView):
 class PhoneNumbersView(APIView):
     @extend_schema(
         operation_id="phone_numbers_available_list",
-        responses=tingting_responses({200: envelope_of("NumberListsEnvelope", {
-            "number_lists": PhoneNumberOutput(many=True)})}),
+        responses=tingting_responses(
+            {200: envelope_of("NumberListsEnvelope", {"number_lists": PhoneNumberOutput(many=True)})}
+        ),
         tags=["phone numbers"],
     )
     def get(self, request):
         numbers = selectors.available_number_list()
-        return ok({"number_lists": PhoneNumberOutput(numbers, many=True).data},
-                  message="Number Lists Retrived Successfully!!")
+        return ok(
+            {"number_lists": PhoneNumberOutput(numbers, many=True).data}, message="Number Lists Retrived Successfully!!"
+        )
 
     @extend_schema(
         operation_id="phone_numbers_buy",
         request=PhoneSidInput,
-        responses=tingting_responses({200: envelope_of("NumberBoughtEnvelope", {
-            "number_details": PhoneNumberOutput(many=True)}), **BUY_ERRORS}),
+        responses=tingting_responses(
+            {200: envelope_of("NumberBoughtEnvelope", {"number_details": PhoneNumberOutput(many=True)}), **BUY_ERRORS}
+        ),
         tags=["phone numbers"],
     )
     @idempotent
     def post(self, request):
         number = number_buy(user=request.user, sid=PhoneSidInput.sid_from(request))
-        return ok({"number_details": [PhoneNumberOutput(number).data]},
-                  message=f"{national_display(number.phone_number)} number bought successfully!!")
+        return ok(
+            {"number_details": [PhoneNumberOutput(number).data]},
+            message=f"{national_display(number.phone_number)} number bought successfully!!",
+        )
 
     @extend_schema(
         operation_id="phone_numbers_release",
@@ -66,5 +72,4 @@ class PhoneNumbersView(APIView):
     )
     def delete(self, request):
         number = number_release(user=request.user, sid=PhoneSidInput.sid_from(request))
-        return ok(message=f"{national_display(number.phone_number)} number released successfully!!",
-                  body_status=204)
+        return ok(message=f"{national_display(number.phone_number)} number released successfully!!", body_status=204)

@@ -38,26 +38,32 @@ def wait_for_final(campaign_id: int) -> dict:
     sys.exit(f"campaign {campaign_id} did not finish: {progress}")
 
 
-login = call("POST", "/api/accounts/login/", json={"email": "demo@tingting.local",
-                                                  "password": "demo-password-123"}).json()
+login = call(
+    "POST", "/api/accounts/login/", json={"email": "demo@tingting.local", "password": "demo-password-123"}
+).json()
 session.headers["Authorization"] = f"Bearer {login['data']['token']['access']}"
 before = call("GET", "/api/accounts/user_details/").json()["data"]["credits"]
 print("credits before:", before)
 
 numbers = [f"98410000{i:02d}" for i in range(10)]
-for services, content in (("SMS", {"message": "Namaste {tags_name}, Dashain offer!"}),
-                          ("PHONE", {"message": "नमस्ते, दशैंको शुभकामना", "voice_input": "np_binod"})):
+for services, content in (
+    ("SMS", {"message": "Namaste {tags_name}, Dashain offer!"}),
+    ("PHONE", {"message": "नमस्ते, दशैंको शुभकामना", "voice_input": "np_binod"}),
+):
     csv = "number,name\n" + "\n".join(f"{n},Person {i}" for i, n in enumerate(numbers))
-    created = call("POST", "/api/system/campaigns", expected=201,
-                   data={"name": f"Smoke {services} {time.time():.0f}", "services": services},
-                   files={"send_to_number_file": ("contacts.csv", csv, "text/csv")}).json()["data"]
+    created = call(
+        "POST",
+        "/api/system/campaigns",
+        expected=201,
+        data={"name": f"Smoke {services} {time.time():.0f}", "services": services},
+        files={"send_to_number_file": ("contacts.csv", csv, "text/csv")},
+    ).json()["data"]
     campaign_id = created["details"][0]["id"]
     print("  import:", created["import"])
     begun = call("POST", f"/api/system/campaigns/{campaign_id}/begin/", json=content).json()
     print("  ", begun["message"], begun["data"])
     print("  final:", wait_for_final(campaign_id))
-    report = call("GET", "/api/system/campaigns/report/download/",
-                  params={"campaign_id": campaign_id, "format": "csv"})
+    report = call("GET", "/api/system/campaigns/report/download/", params={"campaign_id": campaign_id, "format": "csv"})
     print("  report rows:", len(report.text.strip().splitlines()) - 1)
     retry = call("POST", f"/api/system/campaigns/{campaign_id}/begin/", json={"status": ["failed, hungup"]})
     print("  re-run:", retry.json()["data"])
@@ -68,8 +74,11 @@ print("summary totals:", summary)
 voice = call("POST", "/api/system/test/voice/", json={"message": "नमस्ते", "voice_input": "np_rija"}).json()
 audio = requests.get(voice["data"]["audio_url"], timeout=30)
 print("test voice:", voice["data"]["duration"], "s,", audio.headers.get("Content-Type"), len(audio.content), "bytes")
-otp = call("POST", "/api/system/send/otp/", json={"number": "9841000123", "message": "Your code is {otp}",
-                                                  "sms_send_options": "text"}).json()["data"]["details"]
+otp = call(
+    "POST",
+    "/api/system/send/otp/",
+    json={"number": "9841000123", "message": "Your code is {otp}", "sms_send_options": "text"},
+).json()["data"]["details"]
 call("POST", "/api/system/verify/otp/", json={"number": "9841000123", "otp": otp["otp"]})
 after = call("GET", "/api/accounts/user_details/").json()["data"]["credits"]
 print("credits after:", after)

@@ -21,15 +21,24 @@ def np_mobile(index: int) -> str:
 
 
 def owned_number(user, *, voice: bool = True, sms: bool = True) -> PhoneNumber:
-    return PhoneNumber.objects.create(phone_number=f"+97714{next(_seq):06d}", rate=40, owner=user,
-                                      has_voice=voice, has_sms=sms)
+    return PhoneNumber.objects.create(
+        phone_number=f"+97714{next(_seq):06d}", rate=40, owner=user, has_voice=voice, has_sms=sms
+    )
 
 
-def make_campaign(user, *, name: str = "Sample", services: str = "SMS", recipients: int = 1,
-                  usable_tags: list[str] | None = None, status: str = Recipient.Status.NOT_STARTED) -> Campaign:
+def make_campaign(
+    user,
+    *,
+    name: str = "Sample",
+    services: str = "SMS",
+    recipients: int = 1,
+    usable_tags: list[str] | None = None,
+    status: str = Recipient.Status.NOT_STARTED,
+) -> Campaign:
     campaign = Campaign.objects.create(owner=user, name=name, services=services, usable_tags=usable_tags or [])
     Recipient.objects.bulk_create(
-        [Recipient(campaign=campaign, number=f"+977{np_mobile(i)}", status=status) for i in range(recipients)])
+        [Recipient(campaign=campaign, number=f"+977{np_mobile(i)}", status=status) for i in range(recipients)]
+    )
     return campaign
 
 

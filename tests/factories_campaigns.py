@@ -17,9 +17,14 @@ class CampaignFactory(factory.django.DjangoModelFactory):
 
 def add_recipients(campaign: Campaign, count: int, *, start: int = 0, tags=None) -> list[Recipient]:
     """``count`` recipients +97798000000NN; the last digit picks the simulated outcome."""
-    rows = [Recipient(campaign=campaign, number=f"+9779800{start + index:06d}",
-                      tags=tags(index) if callable(tags) else dict(tags or {}))
-            for index in range(count)]
+    rows = [
+        Recipient(
+            campaign=campaign,
+            number=f"+9779800{start + index:06d}",
+            tags=tags(index) if callable(tags) else dict(tags or {}),
+        )
+        for index in range(count)
+    ]
     return Recipient.objects.bulk_create(rows)
 
 

@@ -34,8 +34,12 @@ class TimeoutAfterAcceptSmsBackend(SimulatedSmsBackend):
 
     def send(self, message: OutboundSms) -> Submission:
         SimulatedDelivery.objects.create(
-            channel=SimulatedDelivery.Channel.SMS, provider_id=f"SM-timeout-{message.reference}",
-            reference=message.reference, to=message.to, body=message.body, outcome=sms_outcome(message.to),
+            channel=SimulatedDelivery.Channel.SMS,
+            provider_id=f"SM-timeout-{message.reference}",
+            reference=message.reference,
+            to=message.to,
+            body=message.body,
+            outcome=sms_outcome(message.to),
         )
         raise ProviderTimeoutError("read timed out after the request was sent")
 
@@ -47,7 +51,11 @@ class NoLookupSmsBackend(SmsBackend):
 
     def send(self, message: OutboundSms) -> Submission:
         SimulatedDelivery.objects.create(
-            channel=SimulatedDelivery.Channel.SMS, provider_id=f"SM-nolookup-{message.reference}",
-            reference=message.reference, to=message.to, body=message.body, outcome="sent",
+            channel=SimulatedDelivery.Channel.SMS,
+            provider_id=f"SM-nolookup-{message.reference}",
+            reference=message.reference,
+            to=message.to,
+            body=message.body,
+            outcome="sent",
         )
         raise ProviderTimeoutError("no answer")

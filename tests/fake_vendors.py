@@ -53,8 +53,13 @@ class FakeVendor:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode() if length else ""
                 form = parse_qs(raw, keep_blank_values=True)
-                request = {"method": self.command, "path": parts.path, "query": parse_qs(parts.query),
-                           "form": form, "headers": dict(self.headers)}
+                request = {
+                    "method": self.command,
+                    "path": parts.path,
+                    "query": parse_qs(parts.query),
+                    "form": form,
+                    "headers": dict(self.headers),
+                }
                 with vendor.lock:
                     vendor.requests.append(request)
                     script = vendor.scripted.pop(0) if self.command == "POST" and vendor.scripted else None
@@ -84,8 +89,7 @@ class FakeVendor:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -128,8 +132,16 @@ class FakeTwilio(FakeVendor):
         self.calls: dict[str, dict] = {}
 
     def _error(self, status: int, code: int, message: str) -> tuple[int, dict, dict]:
-        return status, {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                        "status": status}, {}
+        return (
+            status,
+            {
+                "code": code,
+                "message": message,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            },
+            {},
+        )
 
     def handle(self, request):
         expected = "Basic " + base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
@@ -138,7 +150,7 @@ class FakeTwilio(FakeVendor):
         prefix = f"/2010-04-01/Accounts/{TWILIO_SID}/"
         if not request["path"].startswith(prefix):
             return self._error(404, 20404, "The requested resource was not found")
-        resource = request["path"][len(prefix):]
+        resource = request["path"][len(prefix) :]
         form, query = request["form"], request["query"]
         now = format_datetime(timezone.now())
         if resource == "Messages.json" and request["method"] == "POST":
@@ -148,9 +160,17 @@ class FakeTwilio(FakeVendor):
             if not _first(form, "To").startswith("+"):
                 return self._error(400, 21211, f"The 'To' number {_first(form, 'To')} is not a valid phone number.")
             sid = "SM" + uuid.uuid4().hex
-            self.messages[sid] = {"sid": sid, "account_sid": TWILIO_SID, "to": _first(form, "To"),
-                                  "from": _first(form, "From"), "body": _first(form, "Body"), "status": "queued",
-                                  "date_created": now, "error_code": None, "error_message": None}
+            self.messages[sid] = {
+                "sid": sid,
+                "account_sid": TWILIO_SID,
+                "to": _first(form, "To"),
+                "from": _first(form, "From"),
+                "body": _first(form, "Body"),
+                "status": "queued",
+                "date_created": now,
+                "error_code": None,
+                "error_message": None,
+            }
             return 201, self.messages[sid], {}
         if resource == "Calls.json" and request["method"] == "POST":
             if not _first(form, "To") or not _first(form, "From"):
@@ -158,17 +178,27 @@ class FakeTwilio(FakeVendor):
             if not (_first(form, "Twiml") or _first(form, "Url")):
                 return self._error(400, 21205, "Url or Twiml is required")
             sid = "CA" + uuid.uuid4().hex
-            self.calls[sid] = {"sid": sid, "account_sid": TWILIO_SID, "to": _first(form, "To"),
-                               "from": _first(form, "From"), "status": "queued", "date_created": now,
-                               "duration": None, "answered_by": None}
+            self.calls[sid] = {
+                "sid": sid,
+                "account_sid": TWILIO_SID,
+                "to": _first(form, "To"),
+                "from": _first(form, "From"),
+                "status": "queued",
+                "date_created": now,
+                "duration": None,
+                "answered_by": None,
+            }
             return 201, self.calls[sid], {}
         for name, store, key in (("Messages", self.messages, "messages"), ("Calls", self.calls, "calls")):
             if resource == f"{name}.json":
-                found = [r for r in store.values()
-                         if all(r[field.lower()] == query[field][0] for field in ("To", "From") if field in query)]
+                found = [
+                    r
+                    for r in store.values()
+                    if all(r[field.lower()] == query[field][0] for field in ("To", "From") if field in query)
+                ]
                 return 200, {key: list(reversed(found)), "page": 0, "page_size": 50}, {}
             if resource.startswith(f"{name}/") and resource.endswith(".json"):
-                sid = resource[len(name) + 1:-5]
+                sid = resource[len(name) + 1 : -5]
                 if sid not in store:
                     return self._error(404, 20404, "The requested resource was not found")
                 if request["method"] == "POST" and _first(form, "Status"):

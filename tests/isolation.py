@@ -32,9 +32,11 @@ def owned_route(name: str, method: str, *, face: str = "tingting"):
 
 
 def assert_foreign_is_404(client, method: str, url: str, body=None, *, face: str = "tingting") -> None:
-    response = getattr(client, method.lower())(url, body, format="json") if body is not None else getattr(
-        client, method.lower()
-    )(url)
+    response = (
+        getattr(client, method.lower())(url, body, format="json")
+        if body is not None
+        else getattr(client, method.lower())(url)
+    )
     assert response.status_code == 404, (url, response.content[:300])
     payload = response.json()
     if face == "tingting":

@@ -17,9 +17,11 @@ def _list(owner):
 
 for method in ("GET", "PATCH", "DELETE"):
     owned_route(f"tling contact {method}", method, face="tling")(
-        lambda owner, m=method: (f"{V0}/contacts/{_contact(owner).pk}", {"name": "x"} if m == "PATCH" else None))
+        lambda owner, m=method: (f"{V0}/contacts/{_contact(owner).pk}", {"name": "x"} if m == "PATCH" else None)
+    )
     owned_route(f"tling list {method}", method, face="tling")(
-        lambda owner, m=method: (f"{V0}/lists/{_list(owner).pk}", {"name": "x"} if m == "PATCH" else None))
+        lambda owner, m=method: (f"{V0}/lists/{_list(owner).pk}", {"name": "x"} if m == "PATCH" else None)
+    )
 
 
 @owned_route("tling contacts bulk delete with another's id", "DELETE", face="tling")
@@ -29,7 +31,8 @@ def _bulk_delete(owner):
 
 for method in ("POST", "DELETE"):
     owned_route(f"tling list contacts {method}", method, face="tling")(
-        lambda owner: (f"{V0}/lists/{_list(owner).pk}/contacts", [str(_contact(owner).pk)]))
+        lambda owner: (f"{V0}/lists/{_list(owner).pk}/contacts", [str(_contact(owner).pk)])
+    )
 
 
 @owned_route("tling message GET", "GET", face="tling")
@@ -44,8 +47,9 @@ def _schedule(owner):
 
     from django.utils import timezone
 
-    return services.schedule_create(owner=owner, send_at=timezone.now() + timedelta(hours=1), text="hi",
-                                    to=["+9779801234562"])
+    return services.schedule_create(
+        owner=owner, send_at=timezone.now() + timedelta(hours=1), text="hi", to=["+9779801234562"]
+    )
 
 
 @owned_route("tling schedule PATCH", "PATCH", face="tling")

@@ -14,8 +14,11 @@ from tingting.models import SimulatedDelivery
 
 
 def wait_finished(run: Run, *, timeout: float = 90) -> Run:
-    wait_until(lambda: Run.objects.filter(pk=run.pk, finished_at__isnull=False).exists(), timeout=timeout,
-               message=f"run {run.pk} to finish")
+    wait_until(
+        lambda: Run.objects.filter(pk=run.pk, finished_at__isnull=False).exists(),
+        timeout=timeout,
+        message=f"run {run.pk} to finish",
+    )
     run.refresh_from_db()
     return run
 
@@ -27,8 +30,9 @@ def assert_settled(run: Run, user) -> dict[str, int]:
     assert run.finished_at is not None
     attempts = list(Attempt.objects.filter(run=run))
     assert attempts and all(a.status in Attempt.FINAL for a in attempts), Counter(a.status for a in attempts)
-    calls = Counter(SimulatedDelivery.objects.filter(reference__startswith="attempt:")
-                    .values_list("reference", flat=True))
+    calls = Counter(
+        SimulatedDelivery.objects.filter(reference__startswith="attempt:").values_list("reference", flat=True)
+    )
     for attempt in attempts:
         # Only unclaimed attempts are terminated, so they were never sent.
         expected = 0 if attempt.status == "terminated" else 1

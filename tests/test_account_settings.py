@@ -20,13 +20,27 @@ def test_get_defaults_with_and_without_slash(auth_client, user, url, settings):
     body = assert_envelope(auth_client.get(url), status=200)
     assert list(body["data"]) == ["settings"]
     data = body["data"]["settings"]
-    assert list(data) == ["time_zone", "calling_hours", "retry_policy", "max_calls_per_second",
-                          "max_concurrent_calls", "limits", "webhook_url", "webhook_secret_set", "updated_at"]
+    assert list(data) == [
+        "time_zone",
+        "calling_hours",
+        "retry_policy",
+        "max_calls_per_second",
+        "max_concurrent_calls",
+        "limits",
+        "webhook_url",
+        "webhook_secret_set",
+        "updated_at",
+    ]
     assert data["time_zone"] == settings.TIME_ZONE == user.time_zone
-    assert data["calling_hours"] == {"start": "00:00", "end": "00:00",
-                                     "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
-    assert data["retry_policy"] == {"unanswered": {"count": 0, "delay_seconds": 600},
-                                    "failed": {"count": 0, "delay_seconds": 600}}
+    assert data["calling_hours"] == {
+        "start": "00:00",
+        "end": "00:00",
+        "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    }
+    assert data["retry_policy"] == {
+        "unanswered": {"count": 0, "delay_seconds": 600},
+        "failed": {"count": 0, "delay_seconds": 600},
+    }
     assert data["max_calls_per_second"] == settings.ACCOUNT_MAX_CALLS_PER_SECOND
     assert data["max_concurrent_calls"] == settings.ACCOUNT_MAX_CONCURRENT_CALLS
     assert data["limits"] == {"max_calls_per_second": 10, "max_concurrent_calls": 50}
@@ -44,12 +58,16 @@ def test_get_costs_the_same_queries_every_time(auth_client, user, django_assert_
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", [URL, URL.rstrip("/")])
 def test_put_updates_given_fields_and_keeps_the_rest(auth_client, user, url):
-    response = auth_client.put(url, {
-        "time_zone": "America/New_York",
-        "calling_hours": {"start": "08:30", "end": "20:00", "weekdays": ["Friday", "mon", "tue"]},
-        "retry_policy": {"unanswered": {"count": 2, "delay_seconds": 900}},
-        "max_calls_per_second": 3,
-    }, format="json")
+    response = auth_client.put(
+        url,
+        {
+            "time_zone": "America/New_York",
+            "calling_hours": {"start": "08:30", "end": "20:00", "weekdays": ["Friday", "mon", "tue"]},
+            "retry_policy": {"unanswered": {"count": 2, "delay_seconds": 900}},
+            "max_calls_per_second": 3,
+        },
+        format="json",
+    )
     data = assert_envelope(response, status=200, message="Settings updated.")["data"]
     assert list(data) == ["settings"]
     settings_out = data["settings"]
@@ -73,26 +91,29 @@ def test_put_updates_given_fields_and_keeps_the_rest(auth_client, user, url):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("body", "field", "code"), [
-    ({"time_zone": "Mars/Olympus"}, "time_zone", "invalid_time_zone"),
-    ({"time_zone": 5}, "time_zone", None),
-    ({"calling_hours": {"start": "25:00"}}, "calling_hours.start", "invalid"),
-    ({"calling_hours": {"weekdays": []}}, "calling_hours.weekdays", "min_length"),
-    ({"calling_hours": {"weekdays": ["mon", "someday"]}}, "calling_hours.weekdays.1", None),
-    ({"retry_policy": {"unanswered": {"count": 6}}}, "retry_policy.unanswered.count", "max_value"),
-    ({"retry_policy": {"failed": {"count": -1}}}, "retry_policy.failed.count", "min_value"),
-    ({"retry_policy": {"failed": {"delay_seconds": 59}}}, "retry_policy.failed.delay_seconds", "min_value"),
-    ({"max_calls_per_second": 11}, "max_calls_per_second", "max_value"),
-    ({"max_concurrent_calls": 0}, "max_concurrent_calls", "min_value"),
-    ({"max_concurrent_calls": "many"}, "max_concurrent_calls", "invalid"),
-    ({"webhook_url": "ftp://example.com/hook"}, "webhook_url", "scheme_not_allowed"),
-    ({"webhook_url": "http://127.0.0.1:9/hook"}, "webhook_url", "private_address"),
-    ({"webhook_url": "http://[::1]/hook"}, "webhook_url", "private_address"),
-    ({"webhook_url": "http://169.254.169.254/latest"}, "webhook_url", "private_address"),
-    ({"webhook_url": "http://10.1.2.3/"}, "webhook_url", "private_address"),
-    ({"webhook_url": "http://localhost/"}, "webhook_url", "private_address"),
-    ({"webhook_secret": "short"}, "webhook_secret", "min_length"),
-])
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"time_zone": "Mars/Olympus"}, "time_zone", "invalid_time_zone"),
+        ({"time_zone": 5}, "time_zone", None),
+        ({"calling_hours": {"start": "25:00"}}, "calling_hours.start", "invalid"),
+        ({"calling_hours": {"weekdays": []}}, "calling_hours.weekdays", "min_length"),
+        ({"calling_hours": {"weekdays": ["mon", "someday"]}}, "calling_hours.weekdays.1", None),
+        ({"retry_policy": {"unanswered": {"count": 6}}}, "retry_policy.unanswered.count", "max_value"),
+        ({"retry_policy": {"failed": {"count": -1}}}, "retry_policy.failed.count", "min_value"),
+        ({"retry_policy": {"failed": {"delay_seconds": 59}}}, "retry_policy.failed.delay_seconds", "min_value"),
+        ({"max_calls_per_second": 11}, "max_calls_per_second", "max_value"),
+        ({"max_concurrent_calls": 0}, "max_concurrent_calls", "min_value"),
+        ({"max_concurrent_calls": "many"}, "max_concurrent_calls", "invalid"),
+        ({"webhook_url": "ftp://example.com/hook"}, "webhook_url", "scheme_not_allowed"),
+        ({"webhook_url": "http://127.0.0.1:9/hook"}, "webhook_url", "private_address"),
+        ({"webhook_url": "http://[::1]/hook"}, "webhook_url", "private_address"),
+        ({"webhook_url": "http://169.254.169.254/latest"}, "webhook_url", "private_address"),
+        ({"webhook_url": "http://10.1.2.3/"}, "webhook_url", "private_address"),
+        ({"webhook_url": "http://localhost/"}, "webhook_url", "private_address"),
+        ({"webhook_secret": "short"}, "webhook_secret", "min_length"),
+    ],
+)
 def test_invalid_settings_are_400_naming_the_field(auth_client, user, body, field, code):
     before = auth_client.get(URL).json()["data"]["settings"]
     assert_error(auth_client.put(URL, body, format="json"), status=400, field=field, code=code)
@@ -153,8 +174,11 @@ def _at(zone: str, *args) -> dt.datetime:
 
 @pytest.mark.django_db
 def test_calling_window_in_the_accounts_time_zone(user):
-    row = _settings(user, time_zone="Asia/Kathmandu",
-                    calling_hours={"start": dt.time(9), "end": dt.time(18), "weekdays": ["mon", "tue", "wed", "thu", "fri"]})
+    row = _settings(
+        user,
+        time_zone="Asia/Kathmandu",
+        calling_hours={"start": dt.time(9), "end": dt.time(18), "weekdays": ["mon", "tue", "wed", "thu", "fri"]},
+    )
     # 2024-06-03 is a Monday.
     assert calling_window_open(row, _at("Asia/Kathmandu", 2024, 6, 3, 9, 0))
     assert not calling_window_open(row, _at("Asia/Kathmandu", 2024, 6, 3, 8, 59))
@@ -179,7 +203,9 @@ def test_window_crossing_midnight_belongs_to_the_day_it_starts(user):
     assert not calling_window_open(row, dt.datetime(2024, 6, 8, 6, 0, tzinfo=UTC))
     assert not calling_window_open(row, dt.datetime(2024, 6, 7, 3, 0, tzinfo=UTC))  # Friday early: Thursday's
     assert not calling_window_open(row, dt.datetime(2024, 6, 8, 23, 0, tzinfo=UTC))  # Saturday night
-    assert next_window_start(row, dt.datetime(2024, 6, 8, 7, 0, tzinfo=UTC)) == dt.datetime(2024, 6, 14, 22, 0, tzinfo=UTC)
+    assert next_window_start(row, dt.datetime(2024, 6, 8, 7, 0, tzinfo=UTC)) == dt.datetime(
+        2024, 6, 14, 22, 0, tzinfo=UTC
+    )
 
 
 @pytest.mark.django_db
@@ -193,8 +219,15 @@ def test_whole_day_window_follows_the_weekdays(user):
 @pytest.mark.django_db
 def test_dst_changes_keep_the_local_window(user):
     ny = "America/New_York"
-    row = _settings(user, time_zone=ny, calling_hours={"start": dt.time(9), "end": dt.time(17),
-                                                       "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]})
+    row = _settings(
+        user,
+        time_zone=ny,
+        calling_hours={
+            "start": dt.time(9),
+            "end": dt.time(17),
+            "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        },
+    )
     # Clocks go forward on 2024-03-10: 09:00 local is 14:00 UTC before, 13:00 UTC after.
     assert next_window_start(row, _at(ny, 2024, 3, 9, 18)) == dt.datetime(2024, 3, 10, 13, 0, tzinfo=UTC)
     assert next_window_start(row, _at(ny, 2024, 3, 8, 18)) == dt.datetime(2024, 3, 9, 14, 0, tzinfo=UTC)
@@ -209,9 +242,12 @@ def test_dst_changes_keep_the_local_window(user):
 
 @pytest.mark.django_db
 def test_retry_policy_counts_and_waits_for_calling_hours(user):
-    row = _settings(user, time_zone="UTC",
-                    calling_hours={"start": dt.time(9), "end": dt.time(17), "weekdays": ["mon", "tue", "wed", "thu", "fri"]},
-                    retry_policy={"unanswered": {"count": 2, "delay_seconds": 600}})
+    row = _settings(
+        user,
+        time_zone="UTC",
+        calling_hours={"start": dt.time(9), "end": dt.time(17), "weekdays": ["mon", "tue", "wed", "thu", "fri"]},
+        retry_policy={"unanswered": {"count": 2, "delay_seconds": 600}},
+    )
     now = dt.datetime(2024, 6, 3, 10, 0, tzinfo=UTC)  # Monday
     assert retry_due_at(row, "unanswered", 1, now) == now + dt.timedelta(minutes=10)
     assert retry_due_at(row, "unanswered", 2, now) == now + dt.timedelta(minutes=10)

@@ -23,7 +23,11 @@ def test_login_answers_tokens_and_user_data(api_client, user):
     body = assert_envelope(login(api_client, user.email), status=200, message="Successfully logged in")
     assert list(body["data"]) == ["token", "user_data"]
     assert set(body["data"]["token"]) == {"refresh", "access"}
-    assert body["data"]["user_data"] == {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+    assert body["data"]["user_data"] == {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+    }
     access = body["data"]["token"]["access"]
     assert client_for_token(access).get(DETAILS).status_code == 200
 
@@ -54,7 +58,9 @@ def test_wrong_password_and_unknown_email_answer_the_same(api_client, user):
 
 
 def test_login_missing_password_names_the_field(api_client):
-    assert_error(api_client.post(LOGIN, {"email": "a@b.c"}, format="json"), status=400, field="password", code="required")
+    assert_error(
+        api_client.post(LOGIN, {"email": "a@b.c"}, format="json"), status=400, field="password", code="required"
+    )
 
 
 def test_login_wrong_types_and_overlong_are_400(api_client):
@@ -100,9 +106,14 @@ def test_user_details_envelope_with_credits(auth_client, user, django_assert_num
     body = assert_envelope(response, status=200, message=None)
     assert body["data"] == {
         "user_details": {
-            "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
-            "username": user.username, "is_verified_email": False, "contact_number": "",
-            "is_verified_phone": False, "address": "",
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "username": user.username,
+            "is_verified_email": False,
+            "contact_number": "",
+            "is_verified_phone": False,
+            "address": "",
         },
         "credits": {"available": 1000, "on_hold": 0},
     }
@@ -186,8 +197,9 @@ def test_oversized_body_is_413_in_envelope(api_client, settings):
 @override_settings(THROTTLE_RATES={"login_email": "100/m", "login_ip": "2/m"}, TRUSTED_PROXY_COUNT=1)
 def test_ip_throttle_behind_a_proxy_uses_the_forwarded_client(api_client):
     def attempt(forwarded):
-        return api_client.post(LOGIN, {"email": "x@example.com", "password": "p"}, format="json",
-                               HTTP_X_FORWARDED_FOR=forwarded)
+        return api_client.post(
+            LOGIN, {"email": "x@example.com", "password": "p"}, format="json", HTTP_X_FORWARDED_FOR=forwarded
+        )
 
     assert attempt("6.6.6.6, 10.0.0.1").status_code == 401
     assert attempt("7.7.7.7, 10.0.0.1").status_code == 401

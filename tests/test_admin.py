@@ -20,9 +20,16 @@ def staff_client():
 
 
 def test_top_up_action_writes_a_ledger_entry(staff_client, user):
-    response = staff_client.post("/admin/accounts/user/", {
-        "action": "top_up", "_selected_action": [user.pk], "apply": "1", "amount": "250", "note": "invoice 9",
-    })
+    response = staff_client.post(
+        "/admin/accounts/user/",
+        {
+            "action": "top_up",
+            "_selected_action": [user.pk],
+            "apply": "1",
+            "amount": "250",
+            "note": "invoice 9",
+        },
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.credits == 1250
@@ -32,9 +39,15 @@ def test_top_up_action_writes_a_ledger_entry(staff_client, user):
 
 
 def test_top_up_form_rejects_bad_amounts(staff_client, user):
-    response = staff_client.post("/admin/accounts/user/", {
-        "action": "top_up", "_selected_action": [user.pk], "apply": "1", "amount": "-5",
-    })
+    response = staff_client.post(
+        "/admin/accounts/user/",
+        {
+            "action": "top_up",
+            "_selected_action": [user.pk],
+            "apply": "1",
+            "amount": "-5",
+        },
+    )
     assert response.status_code == 200  # the form again, with its error
     user.refresh_from_db()
     assert user.credits == 1000

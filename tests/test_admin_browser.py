@@ -42,16 +42,29 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def browser(tmp_path, monkeypatch):
     missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
     if missing:
-        pytest.fail(f"headless browser not installed: {', '.join(missing)} missing. "
-                    "Install Debian's packages: apt-get install -y chromium chromium-driver "
-                    "(.ci/run does this in CI).", pytrace=False)
+        pytest.fail(
+            f"headless browser not installed: {', '.join(missing)} missing. "
+            "Install Debian's packages: apt-get install -y chromium chromium-driver "
+            "(.ci/run does this in CI).",
+            pytrace=False,
+        )
     monkeypatch.setenv("SE_OFFLINE", "1")  # Selenium Manager must never download a driver or browser
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-extensions", "--window-size=1400,1000",
-                 f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     driver.implicitly_wait(0)
@@ -69,10 +82,16 @@ def shots(capsys):
 
     def shoot(driver, name: str) -> Path:
         size = driver.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
-        png = driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size[0], "height": min(size[1], 4000), "scale": 1}})
+            "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+        )
+        png = driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": size[0], "height": min(size[1], 4000), "scale": 1},
+            },
+        )
         path = SCREENSHOTS / f"{len(taken) + 1:02d}-{name}.png"
         path.write_bytes(base64.b64decode(png["data"]))
         taken.append(path)
@@ -84,8 +103,7 @@ def shots(capsys):
 
 
 def wait_for(driver, css: str, timeout: float = 10):
-    return WebDriverWait(driver, timeout).until(
-        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
+    return WebDriverWait(driver, timeout).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
 def text_of(driver, css: str) -> str:
@@ -96,15 +114,15 @@ def assert_styled_admin_page(driver) -> None:
     """The admin's own CSS loaded (static files served): the header has its colour, and no
     error page is shown."""
     assert "Server Error" not in driver.title and "Page not found" not in driver.title, driver.title
-    background = driver.execute_script(
-        "return getComputedStyle(document.querySelector('#header')).backgroundColor")
+    background = driver.execute_script("return getComputedStyle(document.querySelector('#header')).backgroundColor")
     assert background not in ("rgba(0, 0, 0, 0)", "transparent"), "admin CSS did not load"
 
 
 def assert_on_screen(driver, css: str) -> None:
     """Every element matching ``css`` lies inside the viewport and is not scrolled out of its
     overflowing container (so the screenshot shows it)."""
-    hidden = driver.execute_script("""
+    hidden = driver.execute_script(
+        """
         return [...document.querySelectorAll(arguments[0])].filter(el => {
             const box = el.getBoundingClientRect();
             let clip = {left: 0, right: window.innerWidth};
@@ -115,7 +133,9 @@ def assert_on_screen(driver, css: str) -> None:
                 }
             }
             return box.width === 0 || box.left < clip.left || box.right > clip.right;
-        }).map(el => el.className);""", css)
+        }).map(el => el.className);""",
+        css,
+    )
     assert not hidden, f"not visible on screen: {hidden}"
 
 
@@ -165,22 +185,41 @@ def test_staff_cancels_a_run_and_tops_up_an_account(browser, shots, live_server,
     assert_styled_admin_page(browser)
     row = f'#result_list input[value="{run.pk}"]'
     wait_for(browser, row)
-    cells = {name: text_of(browser, f"#result_list td.field-{name}")
-             for name in ("state", "total", "queued", "in_flight", "done", "credits_held", "credits_charged")}
-    assert cells == {"state": "Running", "total": str(RECIPIENTS), "queued": str(RECIPIENTS), "in_flight": "0",
-                     "done": "0", "credits_held": str(RECIPIENTS), "credits_charged": "0"}
-    assert_on_screen(browser, "#result_list td.field-state, #result_list td.field-total, "
-                              "#result_list td.field-queued, #result_list td.field-credits_held")
+    cells = {
+        name: text_of(browser, f"#result_list td.field-{name}")
+        for name in ("state", "total", "queued", "in_flight", "done", "credits_held", "credits_charged")
+    }
+    assert cells == {
+        "state": "Running",
+        "total": str(RECIPIENTS),
+        "queued": str(RECIPIENTS),
+        "in_flight": "0",
+        "done": "0",
+        "credits_held": str(RECIPIENTS),
+        "credits_charged": "0",
+    }
+    assert_on_screen(
+        browser,
+        "#result_list td.field-state, #result_list td.field-total, "
+        "#result_list td.field-queued, #result_list td.field-credits_held",
+    )
     shots(browser, "run-in-progress")
 
     # 4. Cancel it with the admin's action: cancelled, every recipient terminated, credits released.
     run_action(browser, [run.pk], "cancel_runs")
     wait_for(browser, "ul.messagelist li.success")
     assert text_of(browser, "ul.messagelist li.success") == "Cancelled 1 run(s)."
-    cells = {name: text_of(browser, f"#result_list td.field-{name}")
-             for name in ("state", "queued", "done", "credits_held", "credits_charged")}
-    assert cells == {"state": "Cancelled", "queued": "0", "done": str(RECIPIENTS), "credits_held": "0",
-                     "credits_charged": "0"}
+    cells = {
+        name: text_of(browser, f"#result_list td.field-{name}")
+        for name in ("state", "queued", "done", "credits_held", "credits_charged")
+    }
+    assert cells == {
+        "state": "Cancelled",
+        "queued": "0",
+        "done": str(RECIPIENTS),
+        "credits_held": "0",
+        "credits_charged": "0",
+    }
     assert_on_screen(browser, "#result_list td.field-state, #result_list td.field-credits_held")
     shots(browser, "run-cancelled")
     run.refresh_from_db()
@@ -213,6 +252,5 @@ def test_staff_cancels_a_run_and_tops_up_an_account(browser, shots, live_server,
     owner.refresh_from_db()
     assert (owner.credits, owner.credits_held) == (1500, 0)
     entry = LedgerEntry.objects.filter(user=owner).order_by("-id").first()
-    assert (entry.kind, entry.amount, entry.credits_after, entry.note) == ("topup", 500, 1500,
-                                                                           "walkthrough top-up")
+    assert (entry.kind, entry.amount, entry.credits_after, entry.note) == ("topup", 500, 1500, "walkthrough top-up")
     assert User.objects.get(pk=staff.pk).last_login is not None  # logged in through the form

@@ -17,13 +17,16 @@ def upload(data: bytes, name: str = "clip.bin", content_type: str = "application
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
-@pytest.mark.parametrize(("data", "kind", "content_type", "seconds"), [
-    (wav_file(3.0), "wav", "audio/wav", 3.0),
-    (mp3_file(4.0), "mp3", "audio/mpeg", 4.0),
-    (mp3_file(5.0, kbps=32), "mp3", "audio/mpeg", 5.0),
-    (mp3_file(2.0, id3=True), "mp3", "audio/mpeg", 2.0),
-    (ogg_opus_file(2.5), "ogg", "audio/ogg", 2.5),
-])
+@pytest.mark.parametrize(
+    ("data", "kind", "content_type", "seconds"),
+    [
+        (wav_file(3.0), "wav", "audio/wav", 3.0),
+        (mp3_file(4.0), "mp3", "audio/mpeg", 4.0),
+        (mp3_file(5.0, kbps=32), "mp3", "audio/mpeg", 5.0),
+        (mp3_file(2.0, id3=True), "mp3", "audio/mpeg", 2.0),
+        (ogg_opus_file(2.5), "ogg", "audio/ogg", 2.5),
+    ],
+)
 def test_accepted_formats_are_recognised_by_content_and_measured(data, kind, content_type, seconds):
     # Names and client content types lie on purpose: only the bytes count.
     file = upload(data, name="song.txt", content_type="text/plain")
@@ -33,13 +36,16 @@ def test_accepted_formats_are_recognised_by_content_and_measured(data, kind, con
     assert file.tell() == 0 and inspect_audio_upload(file) == info
 
 
-@pytest.mark.parametrize("data", [
-    b"hello, this is not audio at all",
-    b"\x89PNG\r\n\x1a\n" + b"\x00" * 100,
-    b"fLaC" + b"\x00" * 100,
-    b"\x00\x00\x00\x20ftypM4A " + b"\x00" * 100,
-    b"",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"hello, this is not audio at all",
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 100,
+        b"fLaC" + b"\x00" * 100,
+        b"\x00\x00\x00\x20ftypM4A " + b"\x00" * 100,
+        b"",
+    ],
+)
 def test_other_content_is_415_naming_the_field(data):
     with pytest.raises(UnsupportedMediaTypeError) as caught:
         inspect_audio_upload(upload(data, name="voice.mp3", content_type="audio/mpeg"), field="aud_file")
@@ -57,13 +63,16 @@ def test_ogg_with_an_unknown_codec_is_415():
         inspect_audio_upload(upload(page.write()))
 
 
-@pytest.mark.parametrize("data", [
-    b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk",
-    ogg_vorbis_head_only(),
-    b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 64,
-    bytes([0xFF, 0xFB, 0x90, 0x64]) + b"\xff" * 10,
-    wav_file(0),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk",
+        ogg_vorbis_head_only(),
+        b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 64,
+        bytes([0xFF, 0xFB, 0x90, 0x64]) + b"\xff" * 10,
+        wav_file(0),
+    ],
+)
 def test_right_magic_but_unreadable_is_400(data):
     with pytest.raises(InvalidInputError) as caught:
         inspect_audio_upload(upload(data), field="aud_file")

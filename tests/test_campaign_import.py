@@ -31,26 +31,43 @@ def recipients(campaign_id: int) -> list[tuple[str, dict]]:
 
 
 def test_xlsx_with_tags_invalid_rows_and_duplicates(auth_client, user):
-    content = xlsx_bytes([
-        ["Name", "Phone Number", "Age", ""],
-        ["Ram", 9841000001, 30, "ignored: no header"],
-        ["Sita", "9841000002", 25.5, None],
-        ["Dup", "+977 9841000001", 40, None],
-        ["Bad", "12345", 1, None],
-        [None, None, None, None],  # a blank line is not a row
-        ["Empty", None, 3, None],
-        ["Hari", 9841000003, None, None],
-    ])
+    content = xlsx_bytes(
+        [
+            ["Name", "Phone Number", "Age", ""],
+            ["Ram", 9841000001, 30, "ignored: no header"],
+            ["Sita", "9841000002", 25.5, None],
+            ["Dup", "+977 9841000001", 40, None],
+            ["Bad", "12345", 1, None],
+            [None, None, None, None],  # a blank line is not a row
+            ["Empty", None, 3, None],
+            ["Hari", 9841000003, None, None],
+        ]
+    )
     response = post_file(auth_client, "list.xlsx", content, description="from excel")
     body = assert_envelope(response, status=201, message="Campaign Created Successfully")
     campaign = Campaign.objects.get(owner=user)
-    assert body["data"]["details"] == [{"id": campaign.pk, "name": "Imported", "user_phone": [], "services": "SMS",
-                                        "description": "from excel", "usable_tags": ["tags_name", "tags_age"]}]
+    assert body["data"]["details"] == [
+        {
+            "id": campaign.pk,
+            "name": "Imported",
+            "user_phone": [],
+            "services": "SMS",
+            "description": "from excel",
+            "usable_tags": ["tags_name", "tags_age"],
+        }
+    ]
     report = body["data"]["import"]
-    assert report == {"state": "done", "rows": 6, "added": 3, "duplicates": 1, "invalid_count": 2, "invalid": [
-        {"row": 5, "value": "12345", "error": report["invalid"][0]["error"]},
-        {"row": 7, "value": "", "error": "the number is empty"},
-    ]}
+    assert report == {
+        "state": "done",
+        "rows": 6,
+        "added": 3,
+        "duplicates": 1,
+        "invalid_count": 2,
+        "invalid": [
+            {"row": 5, "value": "12345", "error": report["invalid"][0]["error"]},
+            {"row": 7, "value": "", "error": "the number is empty"},
+        ],
+    }
     assert recipients(campaign.pk) == [
         ("+9779841000001", {"tags_name": "Ram", "tags_age": 30}),
         ("+9779841000002", {"tags_name": "Sita", "tags_age": 25.5}),
@@ -79,8 +96,7 @@ def test_csv_semicolon_and_first_column_as_number(auth_client, user):
 
 
 def test_file_with_no_valid_number_is_400_with_the_report(auth_client):
-    body = assert_error(post_file(auth_client, "list.csv", b"number\n123\nabc\n"), status=400,
-                        code="no_valid_numbers")
+    body = assert_error(post_file(auth_client, "list.csv", b"number\n123\nabc\n"), status=400, code="no_valid_numbers")
     assert body["data"]["import"]["invalid_count"] == 2
     assert [i["row"] for i in body["data"]["import"]["invalid"]] == [2, 3]
     assert not Campaign.objects.exists()
@@ -93,14 +109,20 @@ def test_invalid_list_is_capped_at_100(auth_client):
     assert report["invalid"][-1]["row"] == 102
 
 
-@pytest.mark.parametrize(("name", "content", "code"), [
-    ("list.csv", b"9841000001,Ram\n9841000002,Sita\n", "header_required"),
-    ("list.csv", "number,name\n9841000001,Ré\n".encode("latin-1"), "not_utf8"),
-    ("list.csv", b"", "empty_file"),
-    ("list.xlsx", b"PK\x03\x04 this is not really a zip", "broken_file"),
-    ("list.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600 + "EncryptedPackage".encode("utf-16-le"),
-     "encrypted_file"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("list.csv", b"9841000001,Ram\n9841000002,Sita\n", "header_required"),
+        ("list.csv", "number,name\n9841000001,Ré\n".encode("latin-1"), "not_utf8"),
+        ("list.csv", b"", "empty_file"),
+        ("list.xlsx", b"PK\x03\x04 this is not really a zip", "broken_file"),
+        (
+            "list.xlsx",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600 + "EncryptedPackage".encode("utf-16-le"),
+            "encrypted_file",
+        ),
+    ],
+)
 def test_unreadable_files_are_400(auth_client, name, content, code):
     assert_error(post_file(auth_client, name, content), status=400, field="send_to_number_file", code=code)
     assert not Campaign.objects.exists()
@@ -108,20 +130,24 @@ def test_unreadable_files_are_400(auth_client, name, content, code):
 
 def test_xlsx_without_rows_and_with_a_broken_sheet_are_400(auth_client):
     assert_error(post_file(auth_client, "e.xlsx", xlsx_bytes([])), status=400)
-    broken = rezip(xlsx_bytes([["number"], ["9841000001"]]),
-                   replace={"xl/worksheets/sheet1.xml": b"<worksheet><sheetData><row><c"})
+    broken = rezip(
+        xlsx_bytes([["number"], ["9841000001"]]), replace={"xl/worksheets/sheet1.xml": b"<worksheet><sheetData><row><c"}
+    )
     assert_error(post_file(auth_client, "b.xlsx", broken), status=400, code="broken_file")
     truncated = xlsx_bytes([["number"], ["9841000001"]])[:300]
     assert_error(post_file(auth_client, "t.xlsx", truncated), status=400, code="broken_file")
 
 
-@pytest.mark.parametrize(("name", "content"), [
-    ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
-    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "Workbook".encode("utf-16-le") + b"\x00" * 600),
-    ("list.csv", b"number\x00\x01\x02"),
-    ("noise.csv", bytes(range(1, 256)) * 4),  # binary without a NUL byte
-    ("doc.xlsx", None),  # a .docx: a zip, but not a workbook
-])
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "Workbook".encode("utf-16-le") + b"\x00" * 600),
+        ("list.csv", b"number\x00\x01\x02"),
+        ("noise.csv", bytes(range(1, 256)) * 4),  # binary without a NUL byte
+        ("doc.xlsx", None),  # a .docx: a zip, but not a workbook
+    ],
+)
 def test_wrong_type_is_415(auth_client, name, content):
     if content is None:
         buffer = io.BytesIO()
@@ -134,8 +160,9 @@ def test_wrong_type_is_415(auth_client, name, content):
 
 def test_too_large_upload_is_413(auth_client, settings):
     settings.IMPORT_MAX_UPLOAD_BYTES = 1000
-    assert_error(post_file(auth_client, "l.csv", b"number\n" + b"9841000001\n" * 200), status=413,
-                 field="send_to_number_file")
+    assert_error(
+        post_file(auth_client, "l.csv", b"number\n" + b"9841000001\n" * 200), status=413, field="send_to_number_file"
+    )
     # A body far over the limit is refused from its Content-Length, before it is read.
     assert_error(post_file(auth_client, "l.csv", b"number\n" + b"9841000001\n" * 200_000), status=413)
     assert not Campaign.objects.exists()
@@ -145,8 +172,9 @@ def test_row_and_column_limits_are_413(auth_client, settings):
     settings.IMPORT_MAX_ROWS = 3
     rows = [["number"]] + [[f"98410000{i:02d}"] for i in range(5)]
     assert_error(post_file(auth_client, "l.xlsx", xlsx_bytes(rows)), status=413, code="too_many_rows")
-    assert_error(post_file(auth_client, "l.csv", "\n".join(r[0] for r in rows).encode()), status=413,
-                 code="too_many_rows")
+    assert_error(
+        post_file(auth_client, "l.csv", "\n".join(r[0] for r in rows).encode()), status=413, code="too_many_rows"
+    )
     settings.IMPORT_MAX_ROWS = 100
     settings.IMPORT_MAX_COLUMNS = 3
     wide = xlsx_bytes([["number", "a", "b", "c"], ["9841000001", 1, 2, 3]])
@@ -169,10 +197,14 @@ def test_zip_bombs_are_refused_before_parsing(auth_client, settings):
     assert not Campaign.objects.exists()
 
 
-BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                  + b"".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
-                             .encode() for i in range(1, 10))
-                  + b"]>")
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'.encode()
+        for i in range(1, 10)
+    )
+    + b"]>"
+)
 
 
 def test_billion_laughs_is_refused(auth_client):
@@ -181,32 +213,46 @@ def test_billion_laughs_is_refused(auth_client):
     workbook = source.read("xl/workbook.xml").split(b"?>", 1)[1]
     laughing_workbook = BILLION_LAUGHS + workbook.replace(b"Sheet1", b"&lol9;", 1)
     started = time.monotonic()
-    assert_error(post_file(auth_client, "lol.xlsx", rezip(good, replace={"xl/workbook.xml": laughing_workbook})),
-                 status=400, code="xml_entities_forbidden")
+    assert_error(
+        post_file(auth_client, "lol.xlsx", rezip(good, replace={"xl/workbook.xml": laughing_workbook})),
+        status=400,
+        code="xml_entities_forbidden",
+    )
     sheet = source.read("xl/worksheets/sheet1.xml").split(b"?>", 1)[1]
     laughing_sheet = BILLION_LAUGHS + sheet
-    assert_error(post_file(auth_client, "lol2.xlsx", rezip(good, replace={"xl/worksheets/sheet1.xml": laughing_sheet})),
-                 status=400, code="xml_entities_forbidden")
+    assert_error(
+        post_file(auth_client, "lol2.xlsx", rezip(good, replace={"xl/worksheets/sheet1.xml": laughing_sheet})),
+        status=400,
+        code="xml_entities_forbidden",
+    )
     assert time.monotonic() - started < 5
     assert not Campaign.objects.exists()
 
 
 def test_file_and_numbers_together_is_400(auth_client):
-    response = auth_client.post(URL, {"name": "x", "services": "SMS", "individual_number": "9841000001",
-                                      "send_to_number_file": upload("l.csv", b"number\n9841000002\n")},
-                                format="multipart")
+    response = auth_client.post(
+        URL,
+        {
+            "name": "x",
+            "services": "SMS",
+            "individual_number": "9841000001",
+            "send_to_number_file": upload("l.csv", b"number\n9841000002\n"),
+        },
+        format="multipart",
+    )
     assert_error(response, status=400, field="individual_number")
 
 
 def test_multipart_individual_numbers_and_user_phone(auth_client, user):
-    response = auth_client.post(URL, {"name": "x", "services": "SMS",
-                                      "individual_number": "9841000001, 9841000002"}, format="multipart")
+    response = auth_client.post(
+        URL, {"name": "x", "services": "SMS", "individual_number": "9841000001, 9841000002"}, format="multipart"
+    )
     assert assert_envelope(response, status=201)["data"]["import"]["added"] == 2
 
 
 def test_fast_number_parser_agrees_with_phonenumbers(settings):
     rng = random.Random(5)
-    samples = [str(rng.randrange(10**(n - 1), 10**n)) for n in range(6, 14) for _ in range(400)]
+    samples = [str(rng.randrange(10 ** (n - 1), 10**n)) for n in range(6, 14) for _ in range(400)]
     samples += [f"98{rng.randrange(10**8):08d}" for _ in range(2000)] + [f"0{rng.randrange(10**9)}" for _ in range(200)]
     samples += [f"977{rng.randrange(10**10):010d}" for _ in range(200)] + ["9779841000001", "1660012345"]
     samples += [float(f"98{rng.randrange(10**8):08d}") for _ in range(100)]
@@ -254,7 +300,12 @@ def test_large_file_imports_in_a_worker_with_progress(auth_client, user, setting
     assert details["details"][0]["usable_tags"] == ["tags_name"]
     report = details["import"]
     assert (report["state"], report["rows"], report["added"], report["duplicates"], report["invalid_count"]) == (
-        "done", 302, 300, 1, 1)
+        "done",
+        302,
+        300,
+        1,
+        1,
+    )
     assert report["invalid"][0]["row"] == 303
     numbers = auth_client.get(f"/api/system/campaigns/number/{campaign_id}").json()["data"]
     assert len(numbers["number-lists"]) == 300 and numbers["import"]["state"] == "done"
@@ -276,8 +327,10 @@ def test_interrupted_import_resumes_from_the_last_committed_batch(auth_client, u
     # Simulate a worker that died after committing two batches of 25 rows.
     campaign = Campaign.objects.get(pk=campaign_id)
     Recipient.objects.bulk_create([Recipient(campaign=campaign, number=f"+97798410{i:05d}") for i in range(50)])
-    Campaign.objects.filter(pk=campaign_id).update(import_state="running", import_report={
-        **campaign.import_report, "state": "running", "rows": 50, "added": 50, "rows_done": 50})
+    Campaign.objects.filter(pk=campaign_id).update(
+        import_state="running",
+        import_report={**campaign.import_report, "state": "running", "rows": 50, "added": 50, "rows_done": 50},
+    )
     assert campaign_import_process(campaign_id=campaign_id) == "done"
     assert campaign_import_process(campaign_id=campaign_id) == "done"
     campaign.refresh_from_db()
@@ -288,8 +341,9 @@ def test_interrupted_import_resumes_from_the_last_committed_batch(auth_client, u
 def test_error_after_rows_were_streamed_rolls_everything_back(auth_client):
     # 6,000 good rows are already sent to the database (COPY is fed while reading) when a
     # field over the csv module's limit breaks the file.
-    content = ("number,name\n" + "".join(f"98410{i:05d},n\n" for i in range(6000))
-               + "9841099999," + "x" * 200_000 + "\n").encode()
+    content = (
+        "number,name\n" + "".join(f"98410{i:05d},n\n" for i in range(6000)) + "9841099999," + "x" * 200_000 + "\n"
+    ).encode()
     assert_error(post_file(auth_client, "l.csv", content), status=400, code="broken_file")
     assert not Campaign.objects.exists() and not Recipient.objects.exists()
     # The connection is usable afterwards.

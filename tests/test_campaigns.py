@@ -23,19 +23,41 @@ def create(client, slash: str = "", **body):
 
 @pytest.mark.parametrize("slash", ["", "/"])
 def test_create_with_individual_numbers(auth_client, user, slash):
-    response = create(auth_client, slash, name="Dashain", services="SMS", description="Greetings",
-                      individual_number=[9841000001, "9841000002", "+9779841000001", "+351911111111"])
+    response = create(
+        auth_client,
+        slash,
+        name="Dashain",
+        services="SMS",
+        description="Greetings",
+        individual_number=[9841000001, "9841000002", "+9779841000001", "+351911111111"],
+    )
     body = assert_envelope(response, status=201, message="Campaign Created Successfully")
     assert list(body["data"]) == ["details", "import"]
     campaign = Campaign.objects.get(owner=user)
-    assert body["data"]["details"] == [{"id": campaign.pk, "name": "Dashain", "user_phone": [], "services": "SMS",
-                                        "description": "Greetings", "usable_tags": []}]
+    assert body["data"]["details"] == [
+        {
+            "id": campaign.pk,
+            "name": "Dashain",
+            "user_phone": [],
+            "services": "SMS",
+            "description": "Greetings",
+            "usable_tags": [],
+        }
+    ]
     assert list(body["data"]["details"][0]) == CAMPAIGN_KEYS
-    assert body["data"]["import"] == {"state": "done", "rows": 4, "added": 3, "duplicates": 1, "invalid": [],
-                                      "invalid_count": 0}
+    assert body["data"]["import"] == {
+        "state": "done",
+        "rows": 4,
+        "added": 3,
+        "duplicates": 1,
+        "invalid": [],
+        "invalid_count": 0,
+    }
     assert list(campaign.recipients.values_list("number", "status", "tags")) == [
-        ("+9779841000001", "not started", {}), ("+9779841000002", "not started", {}),
-        ("+351911111111", "not started", {})]
+        ("+9779841000001", "not started", {}),
+        ("+9779841000002", "not started", {}),
+        ("+351911111111", "not started", {}),
+    ]
 
 
 def test_create_with_many_inline_numbers(auth_client, user):
@@ -47,23 +69,34 @@ def test_create_with_many_inline_numbers(auth_client, user):
 
 
 def test_create_names_each_invalid_number_and_creates_nothing(auth_client, user):
-    response = create(auth_client, name="x", services="PHONE",
-                      individual_number=["9841000001", "nope", True, "12", 9841000002.0, 9841000003])
+    response = create(
+        auth_client,
+        name="x",
+        services="PHONE",
+        individual_number=["9841000001", "nope", True, "12", 9841000002.0, 9841000003],
+    )
     body = assert_error(response, status=400, code="invalid_phone_number")
-    assert [e["field"] for e in body["errors"]] == ["individual_number.1", "individual_number.2",
-                                                    "individual_number.3", "individual_number.4"]
+    assert [e["field"] for e in body["errors"]] == [
+        "individual_number.1",
+        "individual_number.2",
+        "individual_number.3",
+        "individual_number.4",
+    ]
     assert not Campaign.objects.exists()
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"services": "SMS", "individual_number": ["9841000001"]}, "name"),
-    ({"name": "x", "individual_number": ["9841000001"]}, "services"),
-    ({"name": "x", "services": "FAX", "individual_number": ["9841000001"]}, "services"),
-    ({"name": "x", "services": "SMS"}, "individual_number"),
-    ({"name": "x", "services": "SMS", "individual_number": []}, "individual_number"),
-    ({"name": "x", "services": "SMS", "individual_number": "9841000001"}, "individual_number"),
-    ({"name": "", "services": "SMS", "individual_number": ["9841000001"]}, "name"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"services": "SMS", "individual_number": ["9841000001"]}, "name"),
+        ({"name": "x", "individual_number": ["9841000001"]}, "services"),
+        ({"name": "x", "services": "FAX", "individual_number": ["9841000001"]}, "services"),
+        ({"name": "x", "services": "SMS"}, "individual_number"),
+        ({"name": "x", "services": "SMS", "individual_number": []}, "individual_number"),
+        ({"name": "x", "services": "SMS", "individual_number": "9841000001"}, "individual_number"),
+        ({"name": "", "services": "SMS", "individual_number": ["9841000001"]}, "name"),
+    ],
+)
 def test_create_bad_input_names_the_field(auth_client, body, field):
     assert_error(auth_client.post("/api/system/campaigns", body, format="json"), status=400, field=field)
     assert not Campaign.objects.exists()
@@ -73,14 +106,20 @@ def test_create_resolves_user_phone_with_the_needed_capability(auth_client, user
     voice = owned_number(user, voice=True, sms=False)
     sms = owned_number(user, voice=False, sms=True)
     foreign = owned_number(other_user)
-    response = create(auth_client, name="Call", services="phone", individual_number=["9841000001"],
-                      user_phone=[voice.sid])
+    response = create(
+        auth_client, name="Call", services="phone", individual_number=["9841000001"], user_phone=[voice.sid]
+    )
     body = assert_envelope(response, status=201)
     assert body["data"]["details"][0]["user_phone"] == [voice.phone_number.removeprefix("+977")]
     assert body["data"]["details"][0]["services"] == "PHONE"
 
-    response = create(auth_client, name="Call", services="PHONE", individual_number=["9841000001"],
-                      user_phone=[voice.phone_number, sms.phone_number, foreign.sid])
+    response = create(
+        auth_client,
+        name="Call",
+        services="PHONE",
+        individual_number=["9841000001"],
+        user_phone=[voice.phone_number, sms.phone_number, foreign.sid],
+    )
     body = assert_error(response, status=400, code="unknown_number")
     assert [e["field"] for e in body["errors"]] == ["user_phone.1", "user_phone.2"]
 
@@ -108,7 +147,11 @@ def test_list_envelope_pages_and_links(auth_client, user, other_user):
     assert list(body) == ["pagination", "result"]
     newest = list(Campaign.objects.filter(owner=user).order_by("-created_at", "-id"))
     assert body["pagination"] == {
-        "total_items": 3, "total_pages": 2, "page_number": 1, "has_next": True, "has_previous": False,
+        "total_items": 3,
+        "total_pages": 2,
+        "page_number": 1,
+        "has_next": True,
+        "has_previous": False,
         "links": [{"page_number": 2, "url": "http://testserver/api/system/campaigns?page_size=2&page=2"}],
     }
     assert body["result"]["messages"] == "Campaign Successfully Retrieved"
@@ -117,7 +160,8 @@ def test_list_envelope_pages_and_links(auth_client, user, other_user):
 
     second = auth_client.get("/api/system/campaigns/?page_size=2&page=2").json()
     assert second["pagination"]["links"] == [
-        {"page_number": 1, "url": "http://testserver/api/system/campaigns/?page_size=2&page=1"}]
+        {"page_number": 1, "url": "http://testserver/api/system/campaigns/?page_size=2&page=1"}
+    ]
     assert [c["name"] for c in second["result"]["campaign-lists"]] == [newest[2].name]
 
     single = auth_client.get("/api/system/campaigns").json()
@@ -127,7 +171,11 @@ def test_list_envelope_pages_and_links(auth_client, user, other_user):
 def test_list_filters_search_and_services(auth_client, user):
     make_campaign(user, name="Dashain offer", services="SMS")
     make_campaign(user, name="Tihar call", services="PHONE")
-    names = lambda q: [c["name"] for c in auth_client.get(f"/api/system/campaigns?{q}").json()["result"]["campaign-lists"]]  # noqa: E731
+
+    def names(query: str) -> list[str]:
+        body = auth_client.get(f"/api/system/campaigns?{query}").json()
+        return [c["name"] for c in body["result"]["campaign-lists"]]
+
     assert names("search=dashain") == ["Dashain offer"]
     assert names("services=PHONE") == ["Tihar call"]
     assert names("services=phone&search=dashain") == []
@@ -165,13 +213,24 @@ def test_list_query_count_is_constant(auth_client, user, count, django_assert_nu
 def test_update_is_partial(auth_client, user, slash):
     campaign = make_campaign(user, name="Old", services="SMS")
     number = owned_number(user, voice=True, sms=False)
-    response = auth_client.put(f"/api/system/campaigns/{campaign.pk}/update{slash}",
-                               {"name": "New", "services": "PHONE", "user_phone": [number.phone_number]},
-                               format="json")
+    response = auth_client.put(
+        f"/api/system/campaigns/{campaign.pk}/update{slash}",
+        {"name": "New", "services": "PHONE", "user_phone": [number.phone_number]},
+        format="json",
+    )
     body = assert_envelope(response, status=200, message="Campaign details successfully updated.")
-    assert body["data"] == {"details": [{"id": campaign.pk, "name": "New",
-                                         "user_phone": [number.phone_number.removeprefix("+977")],
-                                         "services": "PHONE", "description": "", "usable_tags": []}]}
+    assert body["data"] == {
+        "details": [
+            {
+                "id": campaign.pk,
+                "name": "New",
+                "user_phone": [number.phone_number.removeprefix("+977")],
+                "services": "PHONE",
+                "description": "",
+                "usable_tags": [],
+            }
+        ]
+    }
     response = auth_client.put(f"/api/system/campaigns/{campaign.pk}/update", {"description": "d"}, format="json")
     assert assert_envelope(response, status=200)["data"]["details"][0]["name"] == "New"
     campaign.refresh_from_db()
@@ -183,17 +242,24 @@ def test_update_services_rechecks_caller_ids(auth_client, user):
     campaign.user_phone.add(owned_number(user, voice=True, sms=False))
     response = auth_client.put(f"/api/system/campaigns/{campaign.pk}/update", {"services": "SMS"}, format="json")
     assert_error(response, status=400, field="user_phone")
-    response = auth_client.put(f"/api/system/campaigns/{campaign.pk}/update",
-                               {"services": "SMS", "user_phone": []}, format="json")
+    response = auth_client.put(
+        f"/api/system/campaigns/{campaign.pk}/update", {"services": "SMS", "user_phone": []}, format="json"
+    )
     assert assert_envelope(response, status=200)["data"]["details"][0]["user_phone"] == []
 
 
 def test_update_bad_input_is_400(auth_client, user):
     campaign = make_campaign(user)
-    assert_error(auth_client.put(f"/api/system/campaigns/{campaign.pk}/update", {"name": ""}, format="json"),
-                 status=400, field="name")
-    assert_error(auth_client.put(f"/api/system/campaigns/{campaign.pk}/update", {"user_phone": ["1"]},
-                                 format="json"), status=400, field="user_phone.0")
+    assert_error(
+        auth_client.put(f"/api/system/campaigns/{campaign.pk}/update", {"name": ""}, format="json"),
+        status=400,
+        field="name",
+    )
+    assert_error(
+        auth_client.put(f"/api/system/campaigns/{campaign.pk}/update", {"user_phone": ["1"]}, format="json"),
+        status=400,
+        field="user_phone.0",
+    )
 
 
 @pytest.mark.parametrize("slash", ["", "/"])
@@ -228,38 +294,59 @@ def test_delete_removes_runs_attempts_and_recipients_without_loading_them(auth_c
 
     assert_envelope(response, status=200, message=None)
     # The ORM's cascade reads every recipient's id into memory and deletes by those ids.
-    per_row = [q["sql"] for q in queries if '"recipient_id" IN (' in q["sql"]
-               or '"campaigns_recipient"."id" IN (' in q["sql"]]
+    per_row = [
+        q["sql"] for q in queries if '"recipient_id" IN (' in q["sql"] or '"campaigns_recipient"."id" IN (' in q["sql"]
+    ]
     assert per_row == []
     assert not Recipient.objects.filter(campaign_id=campaign.pk).exists()
     assert not Attempt.objects.filter(run__campaign_id=campaign.pk).exists()
     assert not Run.objects.filter(campaign_id=campaign.pk).exists()
-    assert (Recipient.objects.filter(campaign=kept).count(), Attempt.objects.filter(run__campaign=kept).count()) == (5, 5)
+    assert (Recipient.objects.filter(campaign=kept).count(), Attempt.objects.filter(run__campaign=kept).count()) == (
+        5,
+        5,
+    )
 
 
 def test_delete_running_campaign_is_409(auth_client, user):
     campaign = make_campaign(user, status=Recipient.Status.QUEUED)
-    assert_error(auth_client.delete(f"/api/system/campaigns/{campaign.pk}/delete"), status=409,
-                 code="campaign_running")
+    assert_error(auth_client.delete(f"/api/system/campaigns/{campaign.pk}/delete"), status=409, code="campaign_running")
     assert Campaign.objects.filter(pk=campaign.pk).exists()
 
 
 @pytest.mark.parametrize("slash", ["", "/"])
 def test_details(auth_client, user, slash):
     campaign = make_campaign(user, name="Info", usable_tags=["tags_name"])
-    body = assert_envelope(auth_client.get(f"/api/system/campaigns/{campaign.pk}/details{slash}"), status=200,
-                           message=None)
-    assert body["data"] == {"messages": "Details Retrived successfully",
-                            "details": [{"id": campaign.pk, "name": "Info", "user_phone": [], "services": "SMS",
-                                         "description": "", "usable_tags": ["tags_name"]}]}
+    body = assert_envelope(
+        auth_client.get(f"/api/system/campaigns/{campaign.pk}/details{slash}"), status=200, message=None
+    )
+    assert body["data"] == {
+        "messages": "Details Retrived successfully",
+        "details": [
+            {
+                "id": campaign.pk,
+                "name": "Info",
+                "user_phone": [],
+                "services": "SMS",
+                "description": "",
+                "usable_tags": ["tags_name"],
+            }
+        ],
+    }
 
 
-@pytest.mark.parametrize("url", [
-    "/api/system/campaigns/abc/details", "/api/system/campaigns/99999999999999999999999/details",
-    "/api/system/campaigns/0/details", "/api/system/campaigns/123/details", "/api/system/number/x",
-    "/api/system/number/99999999999999999999999", "/api/system/campaigns/number/abc",
-    "/api/system/campaigns/number/99999999999999999999999",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/system/campaigns/abc/details",
+        "/api/system/campaigns/99999999999999999999999/details",
+        "/api/system/campaigns/0/details",
+        "/api/system/campaigns/123/details",
+        "/api/system/number/x",
+        "/api/system/number/99999999999999999999999",
+        "/api/system/campaigns/number/abc",
+        "/api/system/campaigns/number/99999999999999999999999",
+    ],
+)
 def test_unknown_or_malformed_ids_are_404(auth_client, url):
     assert_error(auth_client.get(url), status=404)
 
@@ -275,30 +362,41 @@ def test_requires_authentication(api_client):
 def test_number_list(auth_client, user, slash):
     campaign = make_campaign(user, name="Sample campaign name", recipients=2)
     first = campaign.recipients.order_by("id").first()
-    Recipient.objects.filter(pk=first.pk).update(status="completed", duration=12, playback=10, credit_consumed=8,
-                                                 tags={"tags_name": "Ram"})
+    Recipient.objects.filter(pk=first.pk).update(
+        status="completed", duration=12, playback=10, credit_consumed=8, tags={"tags_name": "Ram"}
+    )
     response = auth_client.get(f"/api/system/campaigns/number/{campaign.pk}{slash}")
     body = assert_envelope(response, status=200, message=None)
     assert list(body["data"]) == ["messages", "truncated", "number-lists"]
     assert body["data"]["messages"] == "Number related to Sample campaign name campaign Retrived successfully"
     assert body["data"]["truncated"] is False
     assert body["data"]["number-lists"][0] == {
-        "id": first.pk, "number": 9841000000, "campaing": "Sample campaign name",
-        "available_tags": {"tags_name": "Ram"}, "status": "completed", "duration": 12, "playback": 10,
-        "credit_consumed": 8}
+        "id": first.pk,
+        "number": 9841000000,
+        "campaing": "Sample campaign name",
+        "available_tags": {"tags_name": "Ram"},
+        "status": "completed",
+        "duration": 12,
+        "playback": 10,
+        "credit_consumed": 8,
+    }
     assert list(body["data"]["number-lists"][1]) == ACTION_KEYS
 
     completed = auth_client.get(f"/api/system/campaigns/number/{campaign.pk}?status=completed").json()
     assert [r["id"] for r in completed["data"]["number-lists"]] == [first.pk]
-    assert_error(auth_client.get(f"/api/system/campaigns/number/{campaign.pk}?status=done"), status=400,
-                 field="status")
+    assert_error(auth_client.get(f"/api/system/campaigns/number/{campaign.pk}?status=done"), status=400, field="status")
 
 
 def test_number_list_pages(auth_client, user):
     campaign = make_campaign(user, recipients=5)
     body = auth_client.get(f"/api/system/campaigns/number/{campaign.pk}?page=2&page_size=2").json()
-    assert body["data"]["pagination"] == {"total_items": 5, "total_pages": 3, "page_number": 2,
-                                          "has_next": True, "has_previous": True}
+    assert body["data"]["pagination"] == {
+        "total_items": 5,
+        "total_pages": 3,
+        "page_number": 2,
+        "has_next": True,
+        "has_previous": True,
+    }
     assert [r["number"] for r in body["data"]["number-lists"]] == [9841000002, 9841000003]
 
 
@@ -319,18 +417,31 @@ def test_number_list_query_count_is_constant(auth_client, user, count, django_as
 @pytest.mark.parametrize("slash", ["", "/"])
 def test_number_add(auth_client, user, slash):
     campaign = make_campaign(user, name="Sample", recipients=0, usable_tags=["tags_name", "tags_age"])
-    response = auth_client.post(f"/api/system/campaigns/number/{campaign.pk}{slash}",
-                                {"number": "9843818700", "available_tags": {"tags_name": "Sita", "tags_age": 30}},
-                                format="json")
+    response = auth_client.post(
+        f"/api/system/campaigns/number/{campaign.pk}{slash}",
+        {"number": "9843818700", "available_tags": {"tags_name": "Sita", "tags_age": 30}},
+        format="json",
+    )
     body = assert_envelope(response, status=201, message="Number added successfully.")
     recipient = Recipient.objects.get(campaign=campaign)
-    assert body["data"] == {"details": {
-        "id": recipient.pk, "number": 9843818700, "campaing": "Sample",
-        "available_tags": {"tags_name": "Sita", "tags_age": 30}, "status": "not started", "duration": None,
-        "playback": None, "credit_consumed": 0}}
+    assert body["data"] == {
+        "details": {
+            "id": recipient.pk,
+            "number": 9843818700,
+            "campaing": "Sample",
+            "available_tags": {"tags_name": "Sita", "tags_age": 30},
+            "status": "not started",
+            "duration": None,
+            "playback": None,
+            "credit_consumed": 0,
+        }
+    }
     assert recipient.number == "+9779843818700"
-    assert_error(auth_client.post(f"/api/system/campaigns/number/{campaign.pk}", {"number": 9843818700},
-                                  format="json"), status=409, code="number_exists")
+    assert_error(
+        auth_client.post(f"/api/system/campaigns/number/{campaign.pk}", {"number": 9843818700}, format="json"),
+        status=409,
+        code="number_exists",
+    )
 
 
 def test_number_add_bad_input(auth_client, user):
@@ -338,12 +449,18 @@ def test_number_add_bad_input(auth_client, user):
     url = f"/api/system/campaigns/number/{campaign.pk}"
     assert_error(auth_client.post(url, {"number": "12"}, format="json"), status=400, field="number")
     assert_error(auth_client.post(url, {}, format="json"), status=400, field="number")
-    body = assert_error(auth_client.post(url, {"number": "9841000001",
-                                               "available_tags": {"tags_age": 1, "tags_name": ["x"]}},
-                                         format="json"), status=400)
+    body = assert_error(
+        auth_client.post(
+            url, {"number": "9841000001", "available_tags": {"tags_age": 1, "tags_name": ["x"]}}, format="json"
+        ),
+        status=400,
+    )
     assert [e["field"] for e in body["errors"]] == ["available_tags.tags_age", "available_tags.tags_name"]
-    assert_error(auth_client.post(url, {"number": "9841000001", "available_tags": "x"}, format="json"),
-                 status=400, field="available_tags")
+    assert_error(
+        auth_client.post(url, {"number": "9841000001", "available_tags": "x"}, format="json"),
+        status=400,
+        field="available_tags",
+    )
     assert not Recipient.objects.exists()
 
 
@@ -352,9 +469,19 @@ def test_number_detail(auth_client, user, slash):
     campaign = make_campaign(user, name="Sample")
     recipient = campaign.recipients.get()
     body = assert_envelope(auth_client.get(f"/api/system/number/{recipient.pk}{slash}"), status=200, message=None)
-    assert body["data"] == {"messages": "9841000000 details retrieved successfully!!", "number-detail": {
-        "id": recipient.pk, "number": 9841000000, "campaing": "Sample", "available_tags": {},
-        "status": "not started", "duration": None, "playback": None, "credit_consumed": 0}}
+    assert body["data"] == {
+        "messages": "9841000000 details retrieved successfully!!",
+        "number-detail": {
+            "id": recipient.pk,
+            "number": 9841000000,
+            "campaing": "Sample",
+            "available_tags": {},
+            "status": "not started",
+            "duration": None,
+            "playback": None,
+            "credit_consumed": 0,
+        },
+    }
 
 
 def test_number_detail_of_a_foreign_number_shows_e164_digits(auth_client, user):
@@ -369,16 +496,34 @@ def test_number_detail_of_a_foreign_number_shows_e164_digits(auth_client, user):
 def test_number_update(auth_client, user, slash):
     campaign = make_campaign(user, name="Sample", recipients=2, usable_tags=["tags_name"])
     first, second = campaign.recipients.order_by("id")
-    response = auth_client.put(f"/api/system/number/{first.pk}{slash}",
-                               {"number": "+9779843818700", "available_tags": {"tags_name": "Hari"}}, format="json")
+    response = auth_client.put(
+        f"/api/system/number/{first.pk}{slash}",
+        {"number": "+9779843818700", "available_tags": {"tags_name": "Hari"}},
+        format="json",
+    )
     body = assert_envelope(response, status=200, message="Action details successfully updated.")
-    assert body["data"] == {"details": {
-        "id": first.pk, "number": 9843818700, "campaing": "Sample", "available_tags": {"tags_name": "Hari"},
-        "status": "not started", "duration": None, "playback": None, "credit_consumed": 0}}
-    assert_error(auth_client.put(f"/api/system/number/{first.pk}", {"number": second.number}, format="json"),
-                 status=409, code="number_exists")
-    assert_error(auth_client.put(f"/api/system/number/{first.pk}", {"available_tags": {"tags_x": 1}},
-                                 format="json"), status=400, field="available_tags.tags_x")
+    assert body["data"] == {
+        "details": {
+            "id": first.pk,
+            "number": 9843818700,
+            "campaing": "Sample",
+            "available_tags": {"tags_name": "Hari"},
+            "status": "not started",
+            "duration": None,
+            "playback": None,
+            "credit_consumed": 0,
+        }
+    }
+    assert_error(
+        auth_client.put(f"/api/system/number/{first.pk}", {"number": second.number}, format="json"),
+        status=409,
+        code="number_exists",
+    )
+    assert_error(
+        auth_client.put(f"/api/system/number/{first.pk}", {"available_tags": {"tags_x": 1}}, format="json"),
+        status=400,
+        field="available_tags.tags_x",
+    )
     first.refresh_from_db()
     assert (first.number, first.tags) == ("+9779843818700", {"tags_name": "Hari"})
 
@@ -387,8 +532,9 @@ def test_number_update(auth_client, user, slash):
 def test_number_delete(auth_client, user, slash):
     campaign = make_campaign(user, name="Sample", recipients=2)
     first = campaign.recipients.order_by("id").first()
-    body = assert_envelope(auth_client.delete(f"/api/system/campaigns/number/{first.pk}/delete{slash}"),
-                           status=200, message=None)
+    body = assert_envelope(
+        auth_client.delete(f"/api/system/campaigns/number/{first.pk}/delete{slash}"), status=200, message=None
+    )
     assert body["data"] == {"campaign-details": "9841000000 of campaign Sample deleted Successfully!!"}
     assert campaign.recipients.count() == 1
 
@@ -397,10 +543,14 @@ def test_number_delete(auth_client, user, slash):
 def test_in_flight_number_cannot_be_edited_or_deleted(auth_client, user, status):
     campaign = make_campaign(user, status=status)
     recipient = campaign.recipients.get()
-    assert_error(auth_client.put(f"/api/system/number/{recipient.pk}", {"number": "9843818700"}, format="json"),
-                 status=409, code="number_in_flight")
-    assert_error(auth_client.delete(f"/api/system/campaigns/number/{recipient.pk}/delete"), status=409,
-                 code="number_in_flight")
+    assert_error(
+        auth_client.put(f"/api/system/number/{recipient.pk}", {"number": "9843818700"}, format="json"),
+        status=409,
+        code="number_in_flight",
+    )
+    assert_error(
+        auth_client.delete(f"/api/system/campaigns/number/{recipient.pk}/delete"), status=409, code="number_in_flight"
+    )
     recipient.refresh_from_db()
     assert recipient.number == f"+977{np_mobile(0)}"
 

@@ -17,8 +17,9 @@ def run(*args) -> str:
 
 
 def test_create_account_add_credits_and_api_key():
-    user_id = run("create_account", "Ops@Example.com", "--password", "pw-123456", "--credits", "50",
-                  "--first-name", "Op")
+    user_id = run(
+        "create_account", "Ops@Example.com", "--password", "pw-123456", "--credits", "50", "--first-name", "Op"
+    )
     user = User.objects.get(pk=int(user_id))
     assert user.email == "ops@example.com" and user.first_name == "Op" and user.credits == 50
     assert run("add_credits", "OPS@example.com", "25", "--note", "invoice 7") == "75"

@@ -35,9 +35,14 @@ def test_proxy_fronts_web_with_the_upload_limit_and_timeouts():
     assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
     assert proxy["ports"] == ["8000:80"] and "ports" not in web  # only the proxy is published
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    for directive in ("client_max_body_size 25m;", "server web:8000;", "proxy_read_timeout 65s;",
-                      "proxy_send_timeout 65s;", "client_body_timeout 60s;",
-                      "proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;"):
+    for directive in (
+        "client_max_body_size 25m;",
+        "server web:8000;",
+        "proxy_read_timeout 65s;",
+        "proxy_send_timeout 65s;",
+        "client_body_timeout 60s;",
+        "proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;",
+    ):
         assert directive in conf, directive
     # gunicorn's own timeout stays below nginx's read timeout.
     command = web["command"]

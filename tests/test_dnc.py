@@ -22,29 +22,39 @@ def test_add_one_number_then_list_it(auth_client, user, url):
     assert list(item) == ["id", "number", "e164", "reason", "source", "created_at"]
     assert item["number"] == "9843818700" and item["e164"] == "+9779843818700"
     assert item["reason"] == "asked us" and item["source"] == "api"
-    assert body["data"]["pagination"] == {"total_items": 1, "total_pages": 1, "page_number": 1,
-                                          "page_size": 50, "has_next": False, "has_previous": False}
+    assert body["data"]["pagination"] == {
+        "total_items": 1,
+        "total_pages": 1,
+        "page_number": 1,
+        "page_size": 50,
+        "has_next": False,
+        "has_previous": False,
+    }
 
 
 @pytest.mark.django_db
 def test_add_many_counts_those_already_listed(auth_client, user):
     auth_client.post(URL, {"number": "+9779843818700"}, format="json")
-    response = auth_client.post(URL, {"numbers": ["9843818700", 9801234567, "+9779801234568", "9801234567"]},
-                                format="json")
+    response = auth_client.post(
+        URL, {"numbers": ["9843818700", 9801234567, "+9779801234568", "9801234567"]}, format="json"
+    )
     assert assert_envelope(response, status=201)["data"] == {"added": 2, "already_listed": 1}
     assert DoNotContact.objects.filter(user=user).count() == 3
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("body", "field"), [
-    ({"numbers": ["9843818700", "12", "abc"]}, "numbers.1"),
-    ({"number": "12"}, "number"),
-    ({"number": True}, "number"),
-    ({}, "number"),
-    ({"number": "9843818700", "numbers": ["9843818701"]}, "number"),
-    ({"numbers": []}, "numbers"),
-    ({"numbers": "9843818700"}, "numbers"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"numbers": ["9843818700", "12", "abc"]}, "numbers.1"),
+        ({"number": "12"}, "number"),
+        ({"number": True}, "number"),
+        ({}, "number"),
+        ({"number": "9843818700", "numbers": ["9843818701"]}, "number"),
+        ({"numbers": []}, "numbers"),
+        ({"numbers": "9843818700"}, "numbers"),
+    ],
+)
 def test_invalid_numbers_are_400_naming_each_index(auth_client, user, body, field):
     error = assert_error(auth_client.post(URL, body, format="json"), status=400, field=field)
     if field == "numbers.1":
@@ -77,8 +87,14 @@ def test_pages_and_filter(auth_client, user):
     auth_client.post(URL, {"numbers": [f"98438187{i:02d}" for i in range(5)]}, format="json")
     data = auth_client.get(URL, {"page": 2, "page_size": 2}).json()["data"]
     assert len(data["numbers"]) == 2
-    assert data["pagination"] == {"total_items": 5, "total_pages": 3, "page_number": 2, "page_size": 2,
-                                  "has_next": True, "has_previous": True}
+    assert data["pagination"] == {
+        "total_items": 5,
+        "total_pages": 3,
+        "page_number": 2,
+        "page_size": 2,
+        "has_next": True,
+        "has_previous": True,
+    }
     assert auth_client.get(URL, {"page": 9}).json()["data"]["numbers"] == []
     data = auth_client.get(URL, {"number": "9843818703"}).json()["data"]
     assert [n["number"] for n in data["numbers"]] == ["9843818703"]

@@ -157,8 +157,12 @@ def test_voice_fails_over_the_same_way(settings):
     call = OutboundCall(to="+9779843818700", reference="c1", audio_url="https://x/a.wav", audio_seconds=3)
     assert backend.place_call(call).backend == primary.name
     primary.is_down = True
-    assert backend.place_call(OutboundCall(to="+9779843818700", reference="c2", audio_url="https://x/a.wav",
-                                           audio_seconds=3)).backend == secondary.name
+    assert (
+        backend.place_call(
+            OutboundCall(to="+9779843818700", reference="c2", audio_url="https://x/a.wav", audio_seconds=3)
+        ).backend
+        == secondary.name
+    )
     assert backend.cancel("c2") is False  # the fake cannot cancel
 
 

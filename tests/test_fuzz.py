@@ -131,8 +131,9 @@ def _owned_path_parameters(owner, path: str) -> dict:
         ledger.top_up(user_id=owner.pk, amount=10)
         return {"id": str(services.messages_create(owner=owner, text="hi", to=["+9779801234561"])[0].pk)}
     if path.startswith("/api/v0/schedule/message/"):
-        schedule = services.schedule_create(owner=owner, send_at=timezone.now() + timedelta(hours=1), text="hi",
-                                            to=["+9779801234562"])
+        schedule = services.schedule_create(
+            owner=owner, send_at=timezone.now() + timedelta(hours=1), text="hi", to=["+9779801234562"]
+        )
         return {"id": str(schedule.pk)}
     raise AssertionError(f"no owned object for {path}: add one here")
 

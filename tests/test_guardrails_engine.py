@@ -33,8 +33,9 @@ HOOK = "http://127.0.0.1:9/hooks"  # nothing listens: the outbox rows are what w
 
 
 def with_webhooks(user) -> None:
-    AccountSettings.objects.update_or_create(user=user, defaults={"webhook_url": HOOK,
-                                                                  "webhook_secret": "whsec_" + "x" * 24})
+    AccountSettings.objects.update_or_create(
+        user=user, defaults={"webhook_url": HOOK, "webhook_secret": "whsec_" + "x" * 24}
+    )
 
 
 def books_balanced(user) -> None:
@@ -74,7 +75,11 @@ def test_dnc_numbers_never_reach_the_provider_and_are_released(celery_worker, ch
         assert (attempt.status, attempt.error, attempt.charged, attempt.released) == ("failed", "dnc", 0, 1)
         recipient = attempt.recipient
         assert (recipient.status, recipient.last_error, recipient.attempts, recipient.credit_consumed) == (
-            "failed", "dnc", 0, 0)
+            "failed",
+            "dnc",
+            0,
+            0,
+        )
     books_balanced(user)
     # Six calls made: numbers ending 0-6 delivered/undelivered are charged (1 each), none for DNC.
     assert user.credits == 100 - 6
@@ -87,9 +92,9 @@ def test_dnc_numbers_never_reach_the_provider_and_are_released(celery_worker, ch
 def test_tling_message_to_a_dnc_number_is_failed_and_released(celery_worker):
     user = UserFactory(credits=10)
     dnc_add(user=user, numbers=["+9779801234561"])
-    response = key_client_for(user).post("/api/v0/messages", {"text": "Hi", "to": ["+9779801234561",
-                                                                                 "+9779801234560"]},
-                                         format="json")
+    response = key_client_for(user).post(
+        "/api/v0/messages", {"text": "Hi", "to": ["+9779801234561", "+9779801234560"]}, format="json"
+    )
     assert response.status_code == 204
     wait_until(lambda: Message.objects.filter(owner=user, status__in=["failed", "delivered"]).count() == 2)
     blocked = Message.objects.get(owner=user, phone_national="9801234561")
@@ -107,8 +112,9 @@ def closed_window(user) -> None:
     local = timezone.now().astimezone(ZoneInfo(user.time_zone))
     start = (local + timedelta(hours=2)).strftime("%H:%M")
     end = (local + timedelta(hours=3)).strftime("%H:%M")
-    response = client_for(user).put("/api/accounts/settings/", {"calling_hours": {"start": start, "end": end}},
-                                    format="json")
+    response = client_for(user).put(
+        "/api/accounts/settings/", {"calling_hours": {"start": start, "end": end}}, format="json"
+    )
     assert response.status_code == 200, response.content
 
 
@@ -116,11 +122,14 @@ def test_voice_run_waits_outside_calling_hours_and_sends_when_the_window_opens(c
     user = UserFactory(credits=100)
     closed_window(user)
     campaign = campaign_with_recipients(user, 6, services=Campaign.Services.PHONE)
-    assert_envelope(client_for(user).post(begin_url(campaign), {"aud_file": wav_upload(20)},
-                                          format="multipart"), status=200)
+    assert_envelope(
+        client_for(user).post(begin_url(campaign), {"aud_file": wav_upload(20)}, format="multipart"), status=200
+    )
     run = Run.objects.get(campaign=campaign)
-    wait_until(lambda: not Attempt.objects.filter(run=run, next_attempt_at__isnull=True).exists(),
-               message="attempts deferred to the window")
+    wait_until(
+        lambda: not Attempt.objects.filter(run=run, next_attempt_at__isnull=True).exists(),
+        message="attempts deferred to the window",
+    )
     waiting = Attempt.objects.filter(run=run)
     assert {a.status for a in waiting} == {"queued"} and SimulatedDelivery.objects.count() == 0
     opens = {a.next_attempt_at for a in waiting}
@@ -130,8 +139,12 @@ def test_voice_run_waits_outside_calling_hours_and_sends_when_the_window_opens(c
     assert runs_sweep(stale_after=timedelta(0))["republished"] == 0
 
     # The window opens (whole day now) and the time comes: the sweeper re-publishes.
-    assert client_for(user).put("/api/accounts/settings/", {"calling_hours": {"start": "00:00", "end": "00:00"}},
-                                format="json").status_code == 200
+    assert (
+        client_for(user)
+        .put("/api/accounts/settings/", {"calling_hours": {"start": "00:00", "end": "00:00"}}, format="json")
+        .status_code
+        == 200
+    )
     Attempt.objects.filter(run=run).update(next_attempt_at=timezone.now())
     assert runs_sweep()["due"] == 2
     run = wait_finished(run)
@@ -146,8 +159,14 @@ def test_unanswered_calls_are_retried_per_policy_then_settled_once(celery_worker
     user = UserFactory(credits=100)
     with_webhooks(user)
     client = client_for(user)
-    assert client.put("/api/accounts/settings/", {"retry_policy": {"unanswered": {"count": 2, "delay_seconds": 60}}},
-                      format="json").status_code == 200
+    assert (
+        client.put(
+            "/api/accounts/settings/",
+            {"retry_policy": {"unanswered": {"count": 2, "delay_seconds": 60}}},
+            format="json",
+        ).status_code
+        == 200
+    )
     campaign = campaign_with_recipients(user, 10, services=Campaign.Services.PHONE)  # ...8 unanswered, ...9 failed
     assert_envelope(client.post(begin_url(campaign), {"aud_file": wav_upload(20)}, format="multipart"), status=200)
     run = Run.objects.get(campaign=campaign)
@@ -156,8 +175,9 @@ def test_unanswered_calls_are_retried_per_policy_then_settled_once(celery_worker
     unanswered.refresh_from_db()
     assert unanswered.status == "queued" and unanswered.next_attempt_at > timezone.now() + timedelta(seconds=50)
     # A late report of the first call changes nothing now.
-    attempt_record_report(StatusReport(f"attempt:{unanswered.pk}", "CAold", "completed", timezone.now(),
-                                       duration=20, playback=20))
+    attempt_record_report(
+        StatusReport(f"attempt:{unanswered.pk}", "CAold", "completed", timezone.now(), duration=20, playback=20)
+    )
     unanswered.refresh_from_db()
     assert (unanswered.status, unanswered.charged) == ("queued", 0)
 
@@ -169,9 +189,12 @@ def test_unanswered_calls_are_retried_per_policy_then_settled_once(celery_worker
 
     unanswered.refresh_from_db()
     assert (unanswered.status, unanswered.retries, unanswered.charged, unanswered.released) == (
-        "unanswered", 2, 0, unanswered.share)
-    calls = sorted(SimulatedDelivery.objects.filter(to=unanswered.recipient.number).values_list("reference",
-                                                                                             flat=True))
+        "unanswered",
+        2,
+        0,
+        unanswered.share,
+    )
+    calls = sorted(SimulatedDelivery.objects.filter(to=unanswered.recipient.number).values_list("reference", flat=True))
     assert calls == [f"attempt:{unanswered.pk}", f"attempt:{unanswered.pk}:1", f"attempt:{unanswered.pk}:2"]
     recipient = Recipient.objects.get(pk=unanswered.recipient_id)
     assert (recipient.status, recipient.attempts, recipient.credit_consumed) == ("unanswered", 3, 0)
@@ -193,8 +216,9 @@ def test_recipient_outcome_webhook_payload(celery_worker, chunk_of_5):
     user = UserFactory(credits=100)
     with_webhooks(user)
     campaign = campaign_with_recipients(user, 10, services=Campaign.Services.PHONE)
-    assert_envelope(client_for(user).post(begin_url(campaign), {"aud_file": wav_upload(65)}, format="multipart"),
-                    status=200)
+    assert_envelope(
+        client_for(user).post(begin_url(campaign), {"aud_file": wav_upload(65)}, format="multipart"), status=200
+    )
     run = wait_finished(Run.objects.get(campaign=campaign))
     by_number = {e["data"]["number"]: e for e in events(user, "recipient.outcome")}
     assert len(by_number) == 10
@@ -204,18 +228,28 @@ def test_recipient_outcome_webhook_payload(celery_worker, chunk_of_5):
     assert body["object"] == {"type": "recipient", "id": str(first.pk), "sequence": 1}
     data = body["data"]
     assert data.pop("finished_at")
-    assert data == {"campaign_id": campaign.pk, "run_id": run.pk, "recipient_id": first.pk, "number": first.number,
-                    "status": "completed", "error": None, "duration": 65, "playback": 65, "credits_charged": 3,
-                    "credit_consumed": 3, "attempts": 1}
+    assert data == {
+        "campaign_id": campaign.pk,
+        "run_id": run.pk,
+        "recipient_id": first.pk,
+        "number": first.number,
+        "status": "completed",
+        "error": None,
+        "duration": 65,
+        "playback": 65,
+        "credits_charged": 3,
+        "credit_consumed": 3,
+        "attempts": 1,
+    }
     assert by_number[campaign.recipients.get(number__endswith="9").number]["data"]["status"] == "failed"
 
 
 def test_tling_message_status_changes_each_emit_one_webhook_in_order(celery_worker):
     user = UserFactory(credits=10)
     with_webhooks(user)
-    response = key_client_for(user).post("/api/v0/messages", {"text": "Hi", "to": ["+9779801234560",
-                                                                                 "+9779801234569"]},
-                                         format="json")
+    response = key_client_for(user).post(
+        "/api/v0/messages", {"text": "Hi", "to": ["+9779801234560", "+9779801234569"]}, format="json"
+    )
     assert response.status_code == 204
     wait_until(lambda: Message.objects.filter(owner=user, status__in=["failed", "delivered"]).count() == 2)
     delivered = Message.objects.get(owner=user, phone_national="9801234560")
@@ -225,8 +259,9 @@ def test_tling_message_status_changes_each_emit_one_webhook_in_order(celery_work
         assert [e["data"]["status"] for e in mine] == statuses
         assert [e["object"]["sequence"] for e in mine] == list(range(1, len(statuses) + 1))
         assert all(e["data"]["to"] == message.e164 and e["data"]["id"] == str(message.id) for e in mine)
-    assert [e for e in events(user, "message.status")
-            if e["object"]["id"] == str(refused.id)][-1]["data"]["error"] == "simulated: rejected by carrier"
+    assert [e for e in events(user, "message.status") if e["object"]["id"] == str(refused.id)][-1]["data"][
+        "error"
+    ] == "simulated: rejected by carrier"
     # A replayed report changes nothing and emits nothing.
     before = WebhookEvent.objects.count()
     from tling.services import message_record_report
@@ -272,19 +307,27 @@ def test_campaign_call_over_twilio_is_completed_by_the_signed_callback(purge_bro
     with_webhooks(user)
     campaign = campaign_with_recipients(user, 1, services=Campaign.Services.PHONE)
     with FakeTwilio() as twilio:
-        vendor = {"TWILIO_API_BASE": twilio.base_url, "TWILIO_ACCOUNT_SID": TWILIO_SID,
-                  "TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "TWILIO_FROM_NUMBER": "+15005550006",
-                  "PUBLIC_BASE_URL": PUBLIC, "VOICE_BACKEND": "tingting.providers.twilio_voice.TwilioVoiceBackend"}
+        vendor = {
+            "TWILIO_API_BASE": twilio.base_url,
+            "TWILIO_ACCOUNT_SID": TWILIO_SID,
+            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "TWILIO_FROM_NUMBER": "+15005550006",
+            "PUBLIC_BASE_URL": PUBLIC,
+            "VOICE_BACKEND": "tingting.providers.twilio_voice.TwilioVoiceBackend",
+        }
         for name, value in vendor.items():
             setattr(settings, name, value)
         reset_backends()
         with running_worker(env=vendor):
-            assert_envelope(client_for(user).post(begin_url(campaign), {"aud_file": wav_upload(40)},
-                                                  format="multipart"), status=200)
+            assert_envelope(
+                client_for(user).post(begin_url(campaign), {"aud_file": wav_upload(40)}, format="multipart"), status=200
+            )
             run = Run.objects.get(campaign=campaign)
             attempt = Attempt.objects.get(run=run)
-            wait_until(lambda: Attempt.objects.filter(pk=attempt.pk, status="ringing").exists(),
-                       message="the call placed at the fake Twilio")
+            wait_until(
+                lambda: Attempt.objects.filter(pk=attempt.pk, status="ringing").exists(),
+                message="the call placed at the fake Twilio",
+            )
         (request,) = twilio.posts()
         form = request["form"]
         assert form["To"] == [attempt.recipient.number] and form["From"] == ["+15005550006"]
@@ -294,8 +337,9 @@ def test_campaign_call_over_twilio_is_completed_by_the_signed_callback(purge_bro
         attempt.refresh_from_db()
         assert (attempt.provider_id, attempt.backend) == (sid, "twilio-voice")
 
-        forged = callback(client, url, {"CallSid": sid, "CallStatus": "completed", "CallDuration": "40"},
-                          token="guessed")
+        forged = callback(
+            client, url, {"CallSid": sid, "CallStatus": "completed", "CallDuration": "40"}, token="guessed"
+        )
         assert forged.status_code == 403
         assert Attempt.objects.get(pk=attempt.pk).status == "ringing"
         params = {"CallSid": sid, "AccountSid": TWILIO_SID, "CallStatus": "completed", "CallDuration": "40"}

@@ -59,7 +59,9 @@ def test_tling_list_create_schema_matches_the_answer(user):
 
 def test_malformed_multipart_body_is_documented_415(user):
     response = client_for(user).generic(
-        "PATCH", "/api/system/number/415/", b"--b\r\n\xc3\xb6\xc3\xb6--b--\r\n",
+        "PATCH",
+        "/api/system/number/415/",
+        b"--b\r\n\xc3\xb6\xc3\xb6--b--\r\n",
         content_type="multipart/form-data; boundary=b",
     )
     assert response.status_code in (404, 415)
@@ -91,12 +93,19 @@ print(json.dumps({
 
 def test_production_settings_send_security_headers_and_no_browsable_api():
     env = {
-        **os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 20 + "-production-secret-key-for-check-0123456789",
-        "ALLOWED_HOSTS": "tingting.example.com", "TINGTING_DEV": "0",
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 20 + "-production-secret-key-for-check-0123456789",
+        "ALLOWED_HOSTS": "tingting.example.com",
+        "TINGTING_DEV": "0",
     }
     env.pop("SECURE_SSL_REDIRECT", None)
     result = subprocess.run(
-        [sys.executable, "-c", PRODUCTION_PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", PRODUCTION_PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**env, "DJANGO_SETTINGS_MODULE": "tingting.settings"},
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -130,8 +139,11 @@ def test_tling_schedule_date_with_an_extreme_offset_is_400_or_stored_in_utc(user
     from tling.models import ScheduledMessage
 
     client = key_client_for(user)
-    response = client.post("/api/v0/schedule/message", {"date": "2030-01-01T00:00:00Z", "text": "hi",
-                                                       "to": ["+9779801234562"]}, format="json")
+    response = client.post(
+        "/api/v0/schedule/message",
+        {"date": "2030-01-01T00:00:00Z", "text": "hi", "to": ["+9779801234562"]},
+        format="json",
+    )
     assert response.status_code == 204, response.content
     schedule = ScheduledMessage.objects.get(owner=user)
     response = client.patch(f"/api/v0/schedule/message/{schedule.pk}", {"date": value}, format="json")
@@ -145,8 +157,9 @@ def test_tling_schedule_date_with_an_extreme_offset_is_400_or_stored_in_utc(user
         assert schedule.send_at == parse_datetime(value)
 
 
-@pytest.mark.parametrize("value", ["2024-01-01T00:00:00+20:00", "9999-12-31", "0001-01-01T00:00:00+05:00",
-                                   "9999-12-31T23:59:59-05:00"])
+@pytest.mark.parametrize(
+    "value", ["2024-01-01T00:00:00+20:00", "9999-12-31", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"]
+)
 def test_tling_filter_with_an_extreme_datetime_is_400_or_answers(user, value):
     response = key_client_for(user).get("/api/v0/messages", {"filter[createdAt][gte]": value})
     assert response.status_code in (200, 400), response.content
@@ -162,8 +175,9 @@ def test_campaign_schedule_date_with_an_extreme_offset_is_400_or_scheduled(user,
     from tests.factories_campaigns import campaign_with_recipients
 
     campaign = campaign_with_recipients(user, 2, message="hello")
-    response = client_for(user).post(f"/api/system/campaigns/{campaign.pk}/begin/",
-                                     {"schedule_date": value}, format="json")
+    response = client_for(user).post(
+        f"/api/system/campaigns/{campaign.pk}/begin/", {"schedule_date": value}, format="json"
+    )
     if value.startswith("9999"):
         assert_error(response, status=400, field="schedule_date")
         assert not Run.objects.filter(campaign=campaign).exists()

@@ -36,8 +36,11 @@ def test_good_rows_are_added_with_e164_rates_capabilities_and_sids(tmp_path):
     rows = {n.phone_number: n for n in PhoneNumber.objects.all()}
     assert set(rows) == {"+9779841000000", "+9779851234567", "+14155550100"}
     first = rows["+9779841000000"]
-    assert (first.sid, first.rate, first.capabilities) == ("b7142c5ae3b673d944d81c83bda4f5de", Decimal(40),
-                                                          ("Voice", "SMS"))
+    assert (first.sid, first.rate, first.capabilities) == (
+        "b7142c5ae3b673d944d81c83bda4f5de",
+        Decimal(40),
+        ("Voice", "SMS"),
+    )
     assert rows["+9779851234567"].capabilities == ("SMS",) and len(rows["+9779851234567"].sid) == 32
     assert rows["+14155550100"].capabilities == ("Voice", "SMS", "MMS", "Fax")
 
@@ -47,8 +50,10 @@ def test_existing_numbers_are_updated_not_duplicated_and_keep_sid_and_owner(tmp_
     owner = UserFactory()
     PhoneNumber.objects.filter(phone_number="+9779851234567").update(owner=owner)
     sid = PhoneNumber.objects.get(phone_number="+9779851234567").sid
-    out, _ = import_file(tmp_path, "phone_number,rate,capabilities\n"
-                                   "9851234567,30,\"Voice, SMS\"\n9841000000,40,\"Voice, SMS\"\n9801000001,1,Voice\n")
+    out, _ = import_file(
+        tmp_path,
+        'phone_number,rate,capabilities\n9851234567,30,"Voice, SMS"\n9841000000,40,"Voice, SMS"\n9801000001,1,Voice\n',
+    )
     assert out == "Added 1, updated 1, unchanged 1."
     assert PhoneNumber.objects.count() == 4
     number = PhoneNumber.objects.get(phone_number="+9779851234567")
@@ -57,23 +62,28 @@ def test_existing_numbers_are_updated_not_duplicated_and_keep_sid_and_owner(tmp_
 
 def test_bad_rows_are_reported_by_row_number_and_the_good_ones_imported(tmp_path):
     import_file(tmp_path, GOOD)
-    text = "\n".join([
-        "phone_number,rate,capabilities,sid",
-        "9801000001,10,Voice,",                                  # 2 ok
-        "12,10,Voice,",                                          # 3 bad number
-        "9801000003,ten,SMS,",                                   # 4 rate not a number
-        "9801000004,1.5,SMS,",                                   # 5 fractional rate
-        "9801000005,-1,SMS,",                                    # 6 negative rate
-        '9801000006,1,"Voice, Pager",',                          # 7 unknown capability
-        "9801000007,1,,",                                        # 8 no capability
-        "9801000008,1,SMS,xyz",                                  # 9 malformed sid
-        "9801000001,1,SMS,",                                     # 10 duplicate of row 2
-        "9841000000,40,SMS," + "c" * 32,                         # 11 contradicts the stored sid
-        "9801000011,1,SMS,b7142c5ae3b673d944d81c83bda4f5de",     # 12 sid of another number
-        "",                                                      # 13 blank, ignored
-        "9801000014,1,SMS,,extra",                               # 14 too many cells
-        "9801000015,7,SMS,",                                     # 15 ok
-    ]) + "\n"
+    text = (
+        "\n".join(
+            [
+                "phone_number,rate,capabilities,sid",
+                "9801000001,10,Voice,",  # 2 ok
+                "12,10,Voice,",  # 3 bad number
+                "9801000003,ten,SMS,",  # 4 rate not a number
+                "9801000004,1.5,SMS,",  # 5 fractional rate
+                "9801000005,-1,SMS,",  # 6 negative rate
+                '9801000006,1,"Voice, Pager",',  # 7 unknown capability
+                "9801000007,1,,",  # 8 no capability
+                "9801000008,1,SMS,xyz",  # 9 malformed sid
+                "9801000001,1,SMS,",  # 10 duplicate of row 2
+                "9841000000,40,SMS," + "c" * 32,  # 11 contradicts the stored sid
+                "9801000011,1,SMS,b7142c5ae3b673d944d81c83bda4f5de",  # 12 sid of another number
+                "",  # 13 blank, ignored
+                "9801000014,1,SMS,,extra",  # 14 too many cells
+                "9801000015,7,SMS,",  # 15 ok
+            ]
+        )
+        + "\n"
+    )
     out, err = import_file(tmp_path, text)
     assert out.startswith("Added 2, updated 0, unchanged 0, 11 invalid row(s) skipped.")
     assert "ERROR 11 invalid row(s)" in out and "the valid rows were imported" in out
@@ -90,7 +100,12 @@ def test_bad_rows_are_reported_by_row_number_and_the_good_ones_imported(tmp_path
     assert "row 12: sid: b7142c5ae3b673d944d81c83bda4f5de is already the sid of +9779841000000" in err
     assert "row 14: expected at most 4 cells, found 5" in err
     assert set(PhoneNumber.objects.values_list("phone_number", flat=True)) == {
-        "+9779841000000", "+9779851234567", "+14155550100", "+9779801000001", "+9779801000015"}
+        "+9779841000000",
+        "+9779851234567",
+        "+14155550100",
+        "+9779801000001",
+        "+9779801000015",
+    }
     assert PhoneNumber.objects.get(phone_number="+9779841000000").capabilities == ("Voice", "SMS")
 
 
@@ -161,9 +176,17 @@ def test_admin_lists_owner_and_filters_by_capability_and_owner(staff_client):
 
 
 def test_admin_refuses_a_fractional_rate(staff_client):
-    response = staff_client.post("/admin/phonenumbers_app/phonenumber/add/", {
-        "phone_number": "+9779801000001", "sid": "d" * 32, "rate": "2.5", "has_voice": "on",
-        "friendly_name": "", "configure_with": ""})
+    response = staff_client.post(
+        "/admin/phonenumbers_app/phonenumber/add/",
+        {
+            "phone_number": "+9779801000001",
+            "sid": "d" * 32,
+            "rate": "2.5",
+            "has_voice": "on",
+            "friendly_name": "",
+            "configure_with": "",
+        },
+    )
     assert response.status_code == 200
     assert "Rate must be a whole number of credits." in str(response.context["adminform"].form.errors)
     assert not PhoneNumber.objects.exists()
@@ -172,8 +195,11 @@ def test_admin_refuses_a_fractional_rate(staff_client):
 def test_admin_release_action_returns_numbers_to_sale(staff_client):
     owner = UserFactory()
     number = PhoneNumber.objects.create(phone_number="+9779801000001", rate=1, owner=owner)
-    response = staff_client.post("/admin/phonenumbers_app/phonenumber/", {
-        "action": "release_numbers", "_selected_action": [number.pk]}, follow=True)
+    response = staff_client.post(
+        "/admin/phonenumbers_app/phonenumber/",
+        {"action": "release_numbers", "_selected_action": [number.pk]},
+        follow=True,
+    )
     assert response.status_code == 200
     number.refresh_from_db()
     assert number.owner is None

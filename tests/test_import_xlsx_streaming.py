@@ -27,44 +27,58 @@ URL = "/api/system/campaigns"
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-def xlsx_parts(sheet_data: str, *, shared: list[str] | None = None, raw_shared: str | None = None,
-               styles: str | None = None, date1904: bool = False, prefix: str = "",
-               prolog: str = "") -> bytes:
+def xlsx_parts(
+    sheet_data: str,
+    *,
+    shared: list[str] | None = None,
+    raw_shared: str | None = None,
+    styles: str | None = None,
+    date1904: bool = False,
+    prefix: str = "",
+    prolog: str = "",
+) -> bytes:
     """A workbook written part by part, for what spreadsheet writers rarely produce."""
     p = f"{prefix}:" if prefix else ""
     xmlns = f'xmlns{":" + prefix if prefix else ""}="{MAIN}"'
-    rels = ['<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'worksheet" Target="worksheets/sheet1.xml"/>']
+    rels = [
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'worksheet" Target="worksheets/sheet1.xml"/>'
+    ]
     parts = {
         "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/'
-                               '2006/content-types"><Default Extension="xml" ContentType="application/xml"/>'
-                               '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-                               'relationships+xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
-                               'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+        '2006/content-types"><Default Extension="xml" ContentType="application/xml"/>'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
         "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                       'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-                       'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-                       '</Relationships>',
+        'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        "</Relationships>",
         "xl/workbook.xml": f'<?xml version="1.0"?><workbook xmlns="{MAIN}" xmlns:r="http://schemas.'
-                           'openxmlformats.org/officeDocument/2006/relationships">'
-                           f'{"<workbookPr date1904=" + chr(34) + "1" + chr(34) + "/>" if date1904 else ""}'
-                           '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        'openxmlformats.org/officeDocument/2006/relationships">'
+        f"{'<workbookPr date1904=' + chr(34) + '1' + chr(34) + '/>' if date1904 else ''}"
+        '<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
         "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?>{prolog}<{p}worksheet {xmlns}>'
-                                    f'<{p}sheetData>{sheet_data}</{p}sheetData></{p}worksheet>',
+        f"<{p}sheetData>{sheet_data}</{p}sheetData></{p}worksheet>",
     }
     if shared is not None or raw_shared is not None:
         parts["xl/sharedStrings.xml"] = raw_shared or (
-            f'<?xml version="1.0"?><sst xmlns="{MAIN}">'
-            + "".join(f"<si>{s}</si>" for s in shared) + "</sst>")
-        rels.append('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                    'relationships/sharedStrings" Target="sharedStrings.xml"/>')
+            f'<?xml version="1.0"?><sst xmlns="{MAIN}">' + "".join(f"<si>{s}</si>" for s in shared) + "</sst>"
+        )
+        rels.append(
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/sharedStrings" Target="sharedStrings.xml"/>'
+        )
     if styles is not None:
         parts["xl/styles.xml"] = f'<?xml version="1.0"?><styleSheet xmlns="{MAIN}">{styles}</styleSheet>'
-        rels.append('<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-                    'relationships/styles" Target="styles.xml"/>')
-    parts["xl/_rels/workbook.xml.rels"] = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.'
-                                          'openxmlformats.org/package/2006/relationships">'
-                                          + "".join(rels) + "</Relationships>")
+        rels.append(
+            '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'relationships/styles" Target="styles.xml"/>'
+        )
+    parts["xl/_rels/workbook.xml.rels"] = (
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships">' + "".join(rels) + "</Relationships>"
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text in parts.items():
@@ -79,9 +93,25 @@ def typed_workbook() -> bytes:
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
     ws = wb.add_worksheet()
-    formats = [wb.add_format({"num_format": code}) for code in (
-        "yyyy-mm-dd", "dd/mm/yyyy hh:mm", "hh:mm:ss", "[h]:mm:ss", 14, 22, 46, "#,##0.00", "0%", "@",
-        '"Y: "0.00', "[Red]0.00", "mmm-yy", "h:mm AM/PM")]
+    formats = [
+        wb.add_format({"num_format": code})
+        for code in (
+            "yyyy-mm-dd",
+            "dd/mm/yyyy hh:mm",
+            "hh:mm:ss",
+            "[h]:mm:ss",
+            14,
+            22,
+            46,
+            "#,##0.00",
+            "0%",
+            "@",
+            '"Y: "0.00',
+            "[Red]0.00",
+            "mmm-yy",
+            "h:mm AM/PM",
+        )
+    ]
     ws.write_row(0, 2, ["Name", "Phone", "When", "Paid", "Note"])
     ws.write_number(1, 3, 9841000001)
     ws.write_number(2, 3, 9.8e9)
@@ -89,7 +119,7 @@ def typed_workbook() -> bytes:
     ws.write_number(4, 3, 9841000003.0)
     rng = random.Random(3)
     for r in range(5, 60):
-        ws.write_string(r, 2, rng.choice(["Ram", "सीता", " spaced ", "", "a\\b\t\"q\"", "x_x0041_y"]))
+        ws.write_string(r, 2, rng.choice(["Ram", "सीता", " spaced ", "", 'a\\b\t"q"', "x_x0041_y"]))
         ws.write_number(r, 3, 9841000000 + rng.randrange(40))
         value = rng.choice([45000, 45000.75, 0.3, 59, 60, 61, 1.5, 2958465.5, 12])
         ws.write_number(r, 4, value, rng.choice(formats))
@@ -149,24 +179,27 @@ def test_bench_workbook_with_inline_strings_reads_identically(tmp_path):
     assert_same_rows(tmp_path, path.read_bytes())
 
 
-@pytest.mark.parametrize("sheet_data", [
-    # Sparse cells: C5 skips A and B, a row skips 3 and 4, a gap of blank rows.
-    '<row r="1"><c r="A1" t="inlineStr"><is><t>number</t></is></c><c r="C1" t="inlineStr"><is><t>city</t></is>'
-    '</c></row><row r="2"><c r="A2"><v>9841000001</v></c></row><row r="5"><c r="C5" t="inlineStr"><is><t>Pokhara'
-    '</t></is></c><c r="A5" t="inlineStr"><is><t>ignored-order</t></is></c></row>',
-    # No r attributes at all: positions follow the order.
-    '<row><c t="inlineStr"><is><t>phone</t></is></c><c t="inlineStr"><is><t>x</t></is></c></row>'
-    '<row><c><v>9841000001</v></c><c><v>1.5</v></c></row><row><c/><c><v>2</v></c></row>',
-    # Leading empty rows and columns (both readers start at row 1: the header check refuses
-    # the blank first row), a data cell left of the header, empty values.
-    '<row r="2"><c r="A2" s="0"/></row><row r="3"><c r="C3" t="inlineStr"><is><t>number</t></is></c></row>'
-    '<row r="4"><c r="B4"><v>1</v></c><c r="C4"><v>9841000002</v></c><c r="D4"><v></v></c></row>'
-    '<row r="6"><c r="C6" t="inlineStr"><is><t></t></is></c></row>',
-    # Formula cells: the cached value counts, a formula without one is empty.
-    '<row r="1"><c r="A1" t="str"><f>"n"&amp;"um"</f><v>num</v></c><c r="B1"><f>1+1</f></c></row>'
-    '<row r="2"><c r="A2"><f>9841000000+3</f><v>9841000003</v></c><c r="B2" t="b"><v>1</v></c>'
-    '<c r="C2" t="e"><v>#N/A</v></c><c r="D2"><v>1E3</v></c><c r="E2"><v>-0.5</v></c></row>',
-])
+@pytest.mark.parametrize(
+    "sheet_data",
+    [
+        # Sparse cells: C5 skips A and B, a row skips 3 and 4, a gap of blank rows.
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>number</t></is></c><c r="C1" t="inlineStr"><is><t>city</t></is>'
+        '</c></row><row r="2"><c r="A2"><v>9841000001</v></c></row><row r="5"><c r="C5" t="inlineStr"><is><t>Pokhara'
+        '</t></is></c><c r="A5" t="inlineStr"><is><t>ignored-order</t></is></c></row>',
+        # No r attributes at all: positions follow the order.
+        '<row><c t="inlineStr"><is><t>phone</t></is></c><c t="inlineStr"><is><t>x</t></is></c></row>'
+        "<row><c><v>9841000001</v></c><c><v>1.5</v></c></row><row><c/><c><v>2</v></c></row>",
+        # Leading empty rows and columns (both readers start at row 1: the header check refuses
+        # the blank first row), a data cell left of the header, empty values.
+        '<row r="2"><c r="A2" s="0"/></row><row r="3"><c r="C3" t="inlineStr"><is><t>number</t></is></c></row>'
+        '<row r="4"><c r="B4"><v>1</v></c><c r="C4"><v>9841000002</v></c><c r="D4"><v></v></c></row>'
+        '<row r="6"><c r="C6" t="inlineStr"><is><t></t></is></c></row>',
+        # Formula cells: the cached value counts, a formula without one is empty.
+        '<row r="1"><c r="A1" t="str"><f>"n"&amp;"um"</f><v>num</v></c><c r="B1"><f>1+1</f></c></row>'
+        '<row r="2"><c r="A2"><f>9841000000+3</f><v>9841000003</v></c><c r="B2" t="b"><v>1</v></c>'
+        '<c r="C2" t="e"><v>#N/A</v></c><c r="D2"><v>1E3</v></c><c r="E2"><v>-0.5</v></c></row>',
+    ],
+)
 def test_hand_written_sheets_read_identically(tmp_path, sheet_data):
     if "ignored-order" in sheet_data:  # cells out of column order: both refuse or neither
         sheet_data = sheet_data.replace('<c r="A5" t="inlineStr"><is><t>ignored-order</t></is></c>', "")
@@ -174,27 +207,37 @@ def test_hand_written_sheets_read_identically(tmp_path, sheet_data):
 
 
 def test_shared_strings_rich_text_phonetics_and_namespace_prefixes(tmp_path):
-    shared = ["<t>number</t>", "<r><t>Ra</t></r><r><rPr><b/></rPr><t>m</t></r>",
-              '<t xml:space="preserve"> padded </t>', "<t>漢字</t><rPh sb=\"0\" eb=\"1\"><t>かんじ</t></rPh>",
-              "<t>a &amp; b &lt;c&gt;</t>", "<t/>"]
-    sheet = ('<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c r="B1" t="s"><x:v>1</x:v></x:c></x:row>'
-             '<x:row r="2"><x:c r="A2"><x:v>9841000001</x:v></x:c><x:c r="B2" t="s"><x:v>2</x:v></x:c>'
-             '<x:c r="C2" t="s"><x:v>3</x:v></x:c><x:c r="D2" t="s"><x:v>4</x:v></x:c>'
-             '<x:c r="E2" t="s"><x:v>5</x:v></x:c></x:row>')
+    shared = [
+        "<t>number</t>",
+        "<r><t>Ra</t></r><r><rPr><b/></rPr><t>m</t></r>",
+        '<t xml:space="preserve"> padded </t>',
+        '<t>漢字</t><rPh sb="0" eb="1"><t>かんじ</t></rPh>',
+        "<t>a &amp; b &lt;c&gt;</t>",
+        "<t/>",
+    ]
+    sheet = (
+        '<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c r="B1" t="s"><x:v>1</x:v></x:c></x:row>'
+        '<x:row r="2"><x:c r="A2"><x:v>9841000001</x:v></x:c><x:c r="B2" t="s"><x:v>2</x:v></x:c>'
+        '<x:c r="C2" t="s"><x:v>3</x:v></x:c><x:c r="D2" t="s"><x:v>4</x:v></x:c>'
+        '<x:c r="E2" t="s"><x:v>5</x:v></x:c></x:row>'
+    )
     rows = assert_same_rows(tmp_path, xlsx_parts(sheet, shared=shared, prefix="x"))
     assert rows[1][1:] == [" padded ", "漢字", "a & b <c>"]
 
 
 def test_dates_of_the_1904_system_and_custom_formats(tmp_path):
-    styles = ('<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd"/>'
-              '<numFmt numFmtId="165" formatCode="[mm]:ss"/><numFmt numFmtId="166" formatCode="&quot;d&quot;0"/>'
-              '</numFmts><cellXfs count="5"><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="165"/>'
-              '<xf numFmtId="166"/><xf numFmtId="14"/></cellXfs>')
-    cells = "".join(f'<c r="{col}1" s="{s}"><v>{v}</v></c>'
-                    for col, s, v in [("A", 1, 40000), ("B", 2, 0.5), ("C", 3, 12), ("D", 4, 1.25), ("E", 9, 3)])
+    styles = (
+        '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy\\-mm\\-dd"/>'
+        '<numFmt numFmtId="165" formatCode="[mm]:ss"/><numFmt numFmtId="166" formatCode="&quot;d&quot;0"/>'
+        '</numFmts><cellXfs count="5"><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="165"/>'
+        '<xf numFmtId="166"/><xf numFmtId="14"/></cellXfs>'
+    )
+    cells = "".join(
+        f'<c r="{col}1" s="{s}"><v>{v}</v></c>'
+        for col, s, v in [("A", 1, 40000), ("B", 2, 0.5), ("C", 3, 12), ("D", 4, 1.25), ("E", 9, 3)]
+    )
     for date1904 in (False, True):
-        rows = assert_same_rows(tmp_path, xlsx_parts(f'<row r="1">{cells}</row>', styles=styles,
-                                                     date1904=date1904))
+        rows = assert_same_rows(tmp_path, xlsx_parts(f'<row r="1">{cells}</row>', styles=styles, date1904=date1904))
         assert isinstance(rows[0][0], dt.date) and isinstance(rows[0][1], dt.timedelta) and rows[0][2] == 12.0
 
 
@@ -215,16 +258,18 @@ def imported(client, content: bytes) -> tuple[int, dict, dict, list]:
 
 WORKBOOKS = {
     "typed": typed_workbook,
-    "tags_invalid_duplicates": lambda: xlsx_bytes([
-        ["Name", "Phone Number", "Age", "", "Name"],
-        ["Ram", 9841000001, 30, "no header", "again"],
-        ["Sita", "9841000002", 25.5, None, None],
-        ["Dup", "+977 9841000001", 40, None, None],
-        ["Bad", "12345", 1, None, None],
-        [None, None, None, None, None],
-        ["Empty", None, 3, None, None],
-        ["Float", 9.8e9, 45293, None, True],
-    ]),
+    "tags_invalid_duplicates": lambda: xlsx_bytes(
+        [
+            ["Name", "Phone Number", "Age", "", "Name"],
+            ["Ram", 9841000001, 30, "no header", "again"],
+            ["Sita", "9841000002", 25.5, None, None],
+            ["Dup", "+977 9841000001", 40, None, None],
+            ["Bad", "12345", 1, None, None],
+            [None, None, None, None, None],
+            ["Empty", None, 3, None, None],
+            ["Float", 9.8e9, 45293, None, True],
+        ]
+    ),
     "header_is_data": lambda: xlsx_bytes([["9841000001", "x"], ["9841000002", "y"]]),
     "no_header_names": lambda: xlsx_bytes([["", None], ["9841000002", "y"]]),
     "no_valid_number": lambda: xlsx_bytes([["number"], ["abc"], [12]]),
@@ -232,7 +277,8 @@ WORKBOOKS = {
         '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c><c r="C1" t="inlineStr"><is><t>mobile</t>'
         '</is></c></row><row r="3"><c r="C3"><v>9841000005</v></c></row><row r="4"><c r="A4" t="inlineStr">'
         '<is><t>only a name</t></is></c></row><row r="5"><c r="A5" t="inlineStr"><is><t>Hari</t></is></c>'
-        '<c r="C5"><v>9841000006</v></c></row>'),
+        '<c r="C5"><v>9841000006</v></c></row>'
+    ),
 }
 
 
@@ -270,11 +316,18 @@ def test_the_switch_streams_large_sheets_without_calamine(auth_client, settings,
 
 @pytest.mark.parametrize(("first_row", "expected"), [(1, 44), (3, 42)])
 def test_streamed_row_count_for_a_sheet_without_dimension(tmp_path, settings, first_row, expected):
-    sheet = "".join(f'<row r="{r}"><c r="A{r}"><v>{9841000000 + r}</v></c><c r="B{r}" t="s"><v>0</v></c></row>'
-                    for r in range(first_row + 1, 40))
+    sheet = "".join(
+        f'<row r="{r}"><c r="A{r}"><v>{9841000000 + r}</v></c><c r="B{r}" t="s"><v>0</v></c></row>'
+        for r in range(first_row + 1, 40)
+    )
     path = tmp_path / "n.xlsx"
-    path.write_bytes(xlsx_parts(f'<row r="{first_row}"><c r="A{first_row}" t="inlineStr"><is><t>n</t></is></c>'
-                                f'</row>{sheet}<row r="45"><c r="C45" t="s"><v>0</v></c></row>', shared=["<t/>"]))
+    path.write_bytes(
+        xlsx_parts(
+            f'<row r="{first_row}"><c r="A{first_row}" t="inlineStr"><is><t>n</t></is></c>'
+            f'</row>{sheet}<row r="45"><c r="C45" t="s"><v>0</v></c></row>',
+            shared=["<t/>"],
+        )
+    )
     checked = check_upload(path)
     assert checked.expected_rows is None
     calamine = count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
@@ -282,9 +335,11 @@ def test_streamed_row_count_for_a_sheet_without_dimension(tmp_path, settings, fi
     assert count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes) == calamine == expected
 
 
-BILLION_LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
-                  + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
-                            for i in range(1, 10)) + "]>")
+BILLION_LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10))
+    + "]>"
+)
 
 
 def test_streaming_path_refuses_entities_past_the_upload_check(auth_client, settings):
@@ -295,8 +350,9 @@ def test_streaming_path_refuses_entities_past_the_upload_check(auth_client, sett
     assert_error(post_file(auth_client, xlsx_parts(sheet, prolog=padded)), status=400, code="xml_entities_forbidden")
     shared = f'<?xml version="1.0"?>{BILLION_LAUGHS}<sst xmlns="{MAIN}"><si><t>&lol9;</t></si></sst>'
     sheet = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2"><v>9841000001</v></c></row>'
-    assert_error(post_file(auth_client, xlsx_parts(sheet, raw_shared=shared)), status=400,
-                 code="xml_entities_forbidden")
+    assert_error(
+        post_file(auth_client, xlsx_parts(sheet, raw_shared=shared)), status=400, code="xml_entities_forbidden"
+    )
     assert not Campaign.objects.exists()
 
 

@@ -67,8 +67,9 @@ def test_concurrent_mixed_movements_lose_no_update():
 @pytest.mark.django_db(transaction=True)
 def test_same_idempotency_key_in_parallel_moves_once():
     account = UserFactory(credits=100)
-    results = run_in_threads(20, lambda i: ledger.charge(user_id=account.pk, amount=10, from_held=False,
-                                                         idempotency_key="attempt:1:charge"))
+    results = run_in_threads(
+        20, lambda i: ledger.charge(user_id=account.pk, amount=10, from_held=False, idempotency_key="attempt:1:charge")
+    )
     assert all(isinstance(r, LedgerEntry) for r in results), results
     assert len({r.pk for r in results}) == 1
     account.refresh_from_db()

@@ -46,13 +46,19 @@ def test_openapi_schema_covers_both_faces(api_client):
 
 def test_production_settings_pass_check_deploy():
     env = {
-        **os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 20 + "-production-secret-key-for-check-0123456789",
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 20 + "-production-secret-key-for-check-0123456789",
         "ALLOWED_HOSTS": "tingting.example.com",
     }
     env.pop("SECURE_SSL_REDIRECT", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

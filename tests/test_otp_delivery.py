@@ -40,14 +40,17 @@ def text_columns_containing(needle: str, *, skip: set[tuple[str, str]]) -> list[
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
-            "AND data_type IN ('text', 'character varying', 'jsonb', 'json')")
+            "AND data_type IN ('text', 'character varying', 'jsonb', 'json')"
+        )
         columns = cursor.fetchall()
         found = []
         for table, column in columns:
             if (table, column) in skip:
                 continue
-            cursor.execute(f'SELECT 1 FROM "{table}" WHERE "{column}"::text LIKE %s LIMIT 1',  # noqa: S608
-                           [f"%{needle}%"])
+            cursor.execute(
+                f'SELECT 1 FROM "{table}" WHERE "{column}"::text LIKE %s LIMIT 1',  # noqa: S608
+                [f"%{needle}%"],
+            )
             if cursor.fetchone():
                 found.append((table, column))
         return found
@@ -63,18 +66,28 @@ def test_worker_sends_each_otp_once_charges_delivered_and_releases_refused(celer
     send(client, "9851023218", "voice")  # simulated: unanswered
     rows = {row.number[-1]: row for row in Otp.objects.all()}
 
-    wait_until(lambda: set(Otp.objects.values_list("status", flat=True)) <= TERMINAL, timeout=60,
-               message="the worker to deliver the four OTPs")
+    wait_until(
+        lambda: set(Otp.objects.values_list("status", flat=True)) <= TERMINAL,
+        timeout=60,
+        message="the worker to deliver the four OTPs",
+    )
     # A redelivered task finds the row claimed and does nothing.
     from otp.tasks import otp_send_task
 
     otp_send_task.delay(rows["2"].pk, codes.seal({"otp": rows["2"].pk, "code": text_code}), "")
-    wait_until(lambda: len(re.findall(r"otp\.send\[[^\]]+\] succeeded", celery_worker.output())) == 5,
-               timeout=60, message="the duplicate task to run")
+    wait_until(
+        lambda: len(re.findall(r"otp\.send\[[^\]]+\] succeeded", celery_worker.output())) == 5,
+        timeout=60,
+        message="the duplicate task to run",
+    )
 
     outcome = {row.number[-1]: (row.status, row.billing) for row in Otp.objects.all()}
-    assert outcome == {"2": ("delivered", "charged"), "3": ("completed", "charged"),
-                       "9": ("failed", "released"), "8": ("unanswered", "released")}
+    assert outcome == {
+        "2": ("delivered", "charged"),
+        "3": ("completed", "charged"),
+        "9": ("failed", "released"),
+        "8": ("unanswered", "released"),
+    }
     # The provider got exactly one message or call per OTP, carrying the code.
     for digit, row in rows.items():
         deliveries = SimulatedDelivery.objects.filter(reference=f"otp:{row.pk}")
@@ -95,8 +108,13 @@ def test_worker_sends_each_otp_once_charges_delivered_and_releases_refused(celer
     kinds = sorted(LedgerEntry.objects.filter(user=account).exclude(kind="topup").values_list("kind", "reference"))
     assert kinds == sorted(
         [("hold", f"otp:{r.pk}") for r in rows.values()]
-        + [("charge", f"otp:{rows['2'].pk}"), ("charge", f"otp:{rows['3'].pk}"),
-           ("release", f"otp:{rows['9'].pk}"), ("release", f"otp:{rows['8'].pk}")])
+        + [
+            ("charge", f"otp:{rows['2'].pk}"),
+            ("charge", f"otp:{rows['3'].pk}"),
+            ("release", f"otp:{rows['9'].pk}"),
+            ("release", f"otp:{rows['8'].pk}"),
+        ]
+    )
 
     # The text OTP verifies once through the API.
     assert_envelope(client.post(VERIFY, {"number": "9851023212", "otp": text_code}, format="json"), status=200)

@@ -41,22 +41,40 @@ def test_generated_text_otp_answers_the_contract_envelope(auth_client, user):
     }
     row = Otp.objects.get()
     assert (row.user_id, row.number, row.channel, row.status, row.billing, row.price) == (
-        user.pk, E164, "text", "queued", "held", 1)
+        user.pk,
+        E164,
+        "text",
+        "queued",
+        "held",
+        1,
+    )
     user.refresh_from_db()
     assert (user.credits, user.credits_held) == (999, 1)
 
 
 @pytest.mark.django_db
 def test_personnel_voice_otp_without_trailing_slash(auth_client, user):
-    response = auth_client.post(URL.rstrip("/"), {
-        "number": NUMBER, "message": "Hi your OTP is {otp}", "sms_send_options": "voice",
-        "otp_options": "personnel", "otp": "12345",
-    }, format="json")
+    response = auth_client.post(
+        URL.rstrip("/"),
+        {
+            "number": NUMBER,
+            "message": "Hi your OTP is {otp}",
+            "sms_send_options": "voice",
+            "otp_options": "personnel",
+            "otp": "12345",
+        },
+        format="json",
+    )
     body = assert_envelope(response, status=200, message="OTP Sent Successfully.")
-    assert body["data"] == {"details": {
-        "number": NUMBER, "otp_options": "personnel", "message": "Hi your OTP is 1 2 3 4 5",
-        "otp": "12345", "sms_send_options": "voice",
-    }}
+    assert body["data"] == {
+        "details": {
+            "number": NUMBER,
+            "otp_options": "personnel",
+            "message": "Hi your OTP is 1 2 3 4 5",
+            "otp": "12345",
+            "sms_send_options": "voice",
+        }
+    }
     row = Otp.objects.get()
     assert (row.channel, row.price, row.code_length) == ("voice", 1, 5)
 
@@ -70,8 +88,9 @@ def test_defaults_are_generated_and_six_digits(auth_client):
 
 @pytest.mark.django_db
 def test_generated_ignores_an_otp_sent_along(auth_client):
-    details = assert_envelope(send(auth_client, otp_options="generated", otp="4444", otp_length=8),
-                              status=200)["data"]["details"]
+    details = assert_envelope(send(auth_client, otp_options="generated", otp="4444", otp_length=8), status=200)["data"][
+        "details"
+    ]
     assert len(details["otp"]) == 8
 
 
@@ -200,16 +219,28 @@ def test_parallel_sends_from_one_account_never_pass_the_account_limit(settings, 
 
 @pytest.mark.django_db
 def test_idempotency_key_replays_the_same_otp_and_keeps_it_sealed(auth_client, user):
-    first = auth_client.post(URL, {"number": NUMBER, "message": "Code {otp}", "sms_send_options": "text"},
-                             format="json", HTTP_IDEMPOTENCY_KEY="otp-1")
-    again = auth_client.post(URL, {"number": NUMBER, "message": "Code {otp}", "sms_send_options": "text"},
-                             format="json", HTTP_IDEMPOTENCY_KEY="otp-1")
+    first = auth_client.post(
+        URL,
+        {"number": NUMBER, "message": "Code {otp}", "sms_send_options": "text"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="otp-1",
+    )
+    again = auth_client.post(
+        URL,
+        {"number": NUMBER, "message": "Code {otp}", "sms_send_options": "text"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="otp-1",
+    )
     assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert Otp.objects.count() == 1
     code = first.json()["data"]["details"]["otp"]
     record = IdempotencyRecord.objects.get(key="otp-1")
     assert code not in str(record.response_body) and " ".join(code) not in str(record.response_body)
-    other = auth_client.post(URL, {"number": NUMBER, "message": "Other {otp}", "sms_send_options": "text"},
-                             format="json", HTTP_IDEMPOTENCY_KEY="otp-1")
+    other = auth_client.post(
+        URL,
+        {"number": NUMBER, "message": "Other {otp}", "sms_send_options": "text"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="otp-1",
+    )
     assert_error(other, status=422)

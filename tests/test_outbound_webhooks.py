@@ -81,8 +81,9 @@ def hooked(user, receiver, settings):
 
 
 def _emit(user, object_id=7, event="recipient.outcome", **payload):
-    return webhook_emit(user=user, event=event, object_type="recipient", object_id=object_id,
-                        payload=payload or {"status": "completed"})
+    return webhook_emit(
+        user=user, event=event, object_type="recipient", object_id=object_id, payload=payload or {"status": "completed"}
+    )
 
 
 @pytest.mark.django_db
@@ -154,7 +155,9 @@ def test_backoff_doubles_and_is_capped_at_an_hour():
 def test_gives_up_after_24_hours(user, receiver, hooked):
     receiver.statuses = [500]
     row = _emit(user)
-    WebhookEvent.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(hours=23, minutes=59, seconds=50))
+    WebhookEvent.objects.filter(pk=row.pk).update(
+        created_at=timezone.now() - timedelta(hours=23, minutes=59, seconds=50)
+    )
     assert webhook_deliver(pk=row.pk) == "failed"
     row.refresh_from_db()
     assert row.status == "failed" and row.last_status_code == 500
@@ -194,8 +197,7 @@ def test_sequences_count_per_object(user, other_user, hooked, settings):
     account_settings_update(user=other_user, data={"webhook_url": "http://127.0.0.1:9/"})
     assert [_emit(user, object_id=1).sequence for _ in range(3)] == [1, 2, 3]
     assert _emit(user, object_id=2).sequence == 1
-    assert webhook_emit(user=user, event="message.status", object_type="message", object_id=1,
-                        payload={}).sequence == 1
+    assert webhook_emit(user=user, event="message.status", object_type="message", object_id=1, payload={}).sequence == 1
     assert _emit(other_user, object_id=1).sequence == 1
     assert len(set(WebhookEvent.objects.values_list("event_id", flat=True))) == 6
 
@@ -236,8 +238,7 @@ def test_worker_delivers_after_commit_and_the_sweep_retries(user, receiver, sett
         wait_until(lambda: len(receiver.requests) >= 2, timeout=30, message="two deliveries")
         WebhookEvent.objects.filter(status="pending").update(next_attempt_at=timezone.now())
         assert webhook_sweep() == 1
-        wait_until(lambda: not WebhookEvent.objects.filter(status="pending").exists(), timeout=30,
-                   message="the retry")
+        wait_until(lambda: not WebhookEvent.objects.filter(status="pending").exists(), timeout=30, message="the retry")
     assert {r.pk: r.status for r in WebhookEvent.objects.all()} == {first.pk: "delivered", second.pk: "delivered"}
     assert len(receiver.requests) == 3
     for request in receiver.requests:

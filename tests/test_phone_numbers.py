@@ -22,14 +22,24 @@ SID = "b7142c5ae3b673d944d81c83bda4f5de"
 
 
 def make_number(phone="+9779841000000", *, rate=40, sid=None, owner=None, **fields) -> PhoneNumber:
-    return PhoneNumber.objects.create(phone_number=phone, rate=Decimal(rate), owner=owner,
-                                      **({"sid": sid} if sid else {}), **fields)
+    return PhoneNumber.objects.create(
+        phone_number=phone, rate=Decimal(rate), owner=owner, **({"sid": sid} if sid else {}), **fields
+    )
 
 
 def contract_object(phone="9841000000", sid=SID, rate=40.0, capabilities="Voice, SMS") -> dict:
-    return {"phone_number": phone, "rate": rate, "available_capabilities": capabilities,
-            "phone_number_sid": sid, "friendly_name": "", "accept_incoming": None, "configure_with": "",
-            "call_comes_in": None, "call_url": None, "http_request": None}
+    return {
+        "phone_number": phone,
+        "rate": rate,
+        "available_capabilities": capabilities,
+        "phone_number_sid": sid,
+        "friendly_name": "",
+        "accept_incoming": None,
+        "configure_with": "",
+        "call_comes_in": None,
+        "call_url": None,
+        "http_request": None,
+    }
 
 
 @pytest.mark.parametrize("url", [LIST, LIST + "/"])
@@ -93,8 +103,12 @@ def test_sid_is_matched_case_insensitively_and_trimmed(auth_client):
 def test_buying_a_bought_number_is_409_and_not_charged(auth_client, other_client, user, other_user):
     make_number(sid=SID)
     assert_envelope(auth_client.post(LIST, {"phone_sid": SID}, format="json"), status=200)
-    body = assert_error(other_client.post(LIST, {"phone_sid": SID}, format="json"), status=409,
-                        field="phone_sid", code="number_unavailable")
+    body = assert_error(
+        other_client.post(LIST, {"phone_sid": SID}, format="json"),
+        status=409,
+        field="phone_sid",
+        code="number_unavailable",
+    )
     assert body["message"] == "9841000000 number is already bought."
     assert_error(auth_client.post(LIST, {"phone_sid": SID}, format="json"), status=409, code="number_unavailable")
     other_user.refresh_from_db()
@@ -104,16 +118,18 @@ def test_buying_a_bought_number_is_409_and_not_charged(auth_client, other_client
 
 
 def test_unknown_sid_is_404(auth_client):
-    body = assert_error(auth_client.post(LIST, {"phone_sid": "f" * 32}, format="json"), status=404,
-                        field="phone_sid", code="not_found")
+    body = assert_error(
+        auth_client.post(LIST, {"phone_sid": "f" * 32}, format="json"), status=404, field="phone_sid", code="not_found"
+    )
     assert body["message"] == "No phone number with this phone_sid."
 
 
 def test_not_enough_credits_is_402_and_nothing_changes(db):
     poor = UserFactory(credits=39)
     make_number(sid=SID)
-    body = assert_error(client_for(poor).post(LIST, {"phone_sid": SID}, format="json"), status=402,
-                        code="insufficient_credits")
+    body = assert_error(
+        client_for(poor).post(LIST, {"phone_sid": SID}, format="json"), status=402, code="insufficient_credits"
+    )
     assert body["message"] == "Not enough credits: 40 needed, 39 available."
     number = PhoneNumber.objects.get(sid=SID)
     assert number.owner is None and number.purchases == 0
@@ -123,19 +139,38 @@ def test_not_enough_credits_is_402_and_nothing_changes(db):
 
 @pytest.mark.parametrize(
     ("payload", "fmt"),
-    [({}, "json"), ({"phone_sid": ""}, "json"), ({"phone_sid": "   "}, "json"), ({"phone_sid": None}, "json"),
-     ({"phone_sid": 12345}, "json"), ({"phone_sid": [SID]}, "json"), ({"phone_sid": {"a": 1}}, "json"),
-     ({"phone_sid": "x" * 65}, "json"), ([SID], "json"), ('"just a string"', None), ("{not json", None)],
-    ids=["missing", "empty", "blank", "null", "integer", "list", "object", "too-long", "array-body",
-         "string-body", "broken-json"],
+    [
+        ({}, "json"),
+        ({"phone_sid": ""}, "json"),
+        ({"phone_sid": "   "}, "json"),
+        ({"phone_sid": None}, "json"),
+        ({"phone_sid": 12345}, "json"),
+        ({"phone_sid": [SID]}, "json"),
+        ({"phone_sid": {"a": 1}}, "json"),
+        ({"phone_sid": "x" * 65}, "json"),
+        ([SID], "json"),
+        ('"just a string"', None),
+        ("{not json", None),
+    ],
+    ids=[
+        "missing",
+        "empty",
+        "blank",
+        "null",
+        "integer",
+        "list",
+        "object",
+        "too-long",
+        "array-body",
+        "string-body",
+        "broken-json",
+    ],
 )
 @pytest.mark.parametrize("method", ["post", "delete"])
 def test_bad_input_is_400_naming_phone_sid(auth_client, payload, fmt, method):
     send = getattr(auth_client, method)
-    if fmt:
-        response = send(LIST, payload, format="json")
-    else:
-        response = send(LIST, payload, content_type="application/json")
+    kwargs = {"format": "json"} if fmt else {"content_type": "application/json"}
+    response = send(LIST, payload, **kwargs)
     assert_error(response, status=400, field="phone_sid")
 
 
@@ -145,8 +180,13 @@ def test_release_answers_body_status_204_and_the_number_can_be_bought_again(auth
     auth_client.post(LIST, {"phone_sid": SID}, format="json")
     response = auth_client.delete(url, {"phone_sid": SID}, format="json")
     assert response.status_code == 200
-    assert response.json() == {"status": 204, "success": True,
-                               "message": "9841000000 number released successfully!!", "errors": [], "data": {}}
+    assert response.json() == {
+        "status": 204,
+        "success": True,
+        "message": "9841000000 number released successfully!!",
+        "errors": [],
+        "data": {},
+    }
     number = PhoneNumber.objects.get(sid=SID)
     assert number.owner is None and number.bought_at is None
     assert auth_client.get(OWNED).json()["data"]["owned_numbers"] == []
@@ -154,8 +194,11 @@ def test_release_answers_body_status_204_and_the_number_can_be_bought_again(auth
     user.refresh_from_db()
     assert user.credits == 960  # bought outright: no refund
 
-    assert_envelope(auth_client.post(LIST, {"phone_sid": SID}, format="json"), status=200,
-                    message="9841000000 number bought successfully!!")
+    assert_envelope(
+        auth_client.post(LIST, {"phone_sid": SID}, format="json"),
+        status=200,
+        message="9841000000 number bought successfully!!",
+    )
     keys = list(LedgerEntry.objects.filter(kind="purchase").order_by("pk").values_list("idempotency_key", flat=True))
     assert keys == [f"number:{SID}:purchase:1", f"number:{SID}:purchase:2"]
     user.refresh_from_db()

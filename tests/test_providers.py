@@ -26,9 +26,13 @@ def record_report(report):
 
 @pytest.mark.parametrize(
     ("number", "accepted", "final"),
-    [("+9779800000000", True, "delivered"), ("+9779800000006", True, "delivered"),
-     ("+9779800000007", True, "undelivered"), ("+9779800000008", True, "expired"),
-     ("+9779800000009", False, None)],
+    [
+        ("+9779800000000", True, "delivered"),
+        ("+9779800000006", True, "delivered"),
+        ("+9779800000007", True, "undelivered"),
+        ("+9779800000008", True, "expired"),
+        ("+9779800000009", False, None),
+    ],
 )
 def test_simulated_sms_outcome_follows_last_digit(received, number, accepted, final):
     result = sms_backend().send(OutboundSms(to=number, body="hello", reference="test:1"))
@@ -39,8 +43,12 @@ def test_simulated_sms_outcome_follows_last_digit(received, number, accepted, fi
 
 @pytest.mark.parametrize(
     ("number", "final", "duration"),
-    [("+9779800000001", "completed", 10), ("+9779800000007", "hungup", 5),
-     ("+9779800000008", "unanswered", None), ("+9779800000009", "failed", None)],
+    [
+        ("+9779800000001", "completed", 10),
+        ("+9779800000007", "hungup", 5),
+        ("+9779800000008", "unanswered", None),
+        ("+9779800000009", "failed", None),
+    ],
 )
 def test_simulated_call_outcome_and_duration(received, number, final, duration):
     voice_backend().place_call(OutboundCall(to=number, reference="test:2", audio_url="/a.wav", audio_seconds=10))

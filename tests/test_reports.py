@@ -12,23 +12,56 @@ DOWNLOAD = "/api/system/campaigns/report/download/"
 
 
 def make_campaign(owner, *, name="Dashain offer", recipients=3) -> Campaign:
-    campaign = Campaign.objects.create(owner=owner, name=name, services="PHONE",
-                                       usable_tags=["tags_name", "tags_city"])
+    campaign = Campaign.objects.create(owner=owner, name=name, services="PHONE", usable_tags=["tags_name", "tags_city"])
     rows = [
-        Recipient(campaign=campaign, number="+9779843818700", tags={"tags_name": "Sita", "tags_city": "ललितपुर"},
-                  status="completed", duration=31, playback=30, credit_consumed=2, attempts=1),
-        Recipient(campaign=campaign, number="+9779843818707", tags={"tags_name": "=1+1", "tags_city": "@x"},
-                  status="hungup", duration=12, playback=12, credit_consumed=1, attempts=2, last_error=""),
-        Recipient(campaign=campaign, number="+351911111119", tags={"tags_name": "Ram"}, status="failed",
-                  attempts=1, last_error="simulated: call failed"),
+        Recipient(
+            campaign=campaign,
+            number="+9779843818700",
+            tags={"tags_name": "Sita", "tags_city": "ललितपुर"},
+            status="completed",
+            duration=31,
+            playback=30,
+            credit_consumed=2,
+            attempts=1,
+        ),
+        Recipient(
+            campaign=campaign,
+            number="+9779843818707",
+            tags={"tags_name": "=1+1", "tags_city": "@x"},
+            status="hungup",
+            duration=12,
+            playback=12,
+            credit_consumed=1,
+            attempts=2,
+            last_error="",
+        ),
+        Recipient(
+            campaign=campaign,
+            number="+351911111119",
+            tags={"tags_name": "Ram"},
+            status="failed",
+            attempts=1,
+            last_error="simulated: call failed",
+        ),
     ][:recipients]
     Recipient.objects.bulk_create(rows)
     return campaign
 
 
 EXPECTED = [
-    ["id", "number", "status", "duration", "playback", "credit_consumed", "attempts", "last_attempt_at", "error",
-     "tags_name", "tags_city"],
+    [
+        "id",
+        "number",
+        "status",
+        "duration",
+        "playback",
+        "credit_consumed",
+        "attempts",
+        "last_attempt_at",
+        "error",
+        "tags_name",
+        "tags_city",
+    ],
     ["9843818700", "completed", 31, 30, 2, 1, None, None, "Sita", "ललितपुर"],
     ["9843818707", "hungup", 12, 12, 1, 2, None, None, "'=1+1", "'@x"],
     ["351911111119", "failed", None, None, 0, 1, None, "simulated: call failed", "Ram", None],
@@ -73,8 +106,12 @@ def test_report_query_count_does_not_grow(auth_client, user, django_assert_max_n
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({}, "campaign_id"), ({"campaign_id": "abc"}, "campaign_id"), ({"campaign_id": "-1"}, "campaign_id"),
-     ({"campaign_id": "1", "format": "pdf"}, "format")],
+    [
+        ({}, "campaign_id"),
+        ({"campaign_id": "abc"}, "campaign_id"),
+        ({"campaign_id": "-1"}, "campaign_id"),
+        ({"campaign_id": "1", "format": "pdf"}, "format"),
+    ],
 )
 def test_bad_report_parameters_are_400(auth_client, params, field):
     assert_error(auth_client.get(DOWNLOAD, params), status=400, field=field)
@@ -104,8 +141,17 @@ def test_summary_matches_a_hand_built_fixture(auth_client, user):
     assert first["last_run_at"] is None
     assert {k: v for k, v in first["status_counts"].items() if v} == {"completed": 1, "hungup": 1, "failed": 1}
     assert set(first["status_counts"]) == {
-        "not started", "scheduled", "queued", "ringing", "sent", "completed", "hungup", "unanswered", "failed",
-        "terminated"}
+        "not started",
+        "scheduled",
+        "queued",
+        "ringing",
+        "sent",
+        "completed",
+        "hungup",
+        "unanswered",
+        "failed",
+        "terminated",
+    }
     second = by_id[running.pk]
     user.refresh_from_db()
     assert second["credit_on_hold"] == 4 == user.credits_held
@@ -139,10 +185,14 @@ def test_admin_download_report_action(user):
     campaign = make_campaign(user)
     staff = Client()
     staff.force_login(UserFactory(is_staff=True, is_superuser=True))
-    response = staff.post("/admin/campaigns/campaign/", {"action": "download_report",
-                                                         "_selected_action": [campaign.pk]})
+    response = staff.post(
+        "/admin/campaigns/campaign/", {"action": "download_report", "_selected_action": [campaign.pk]}
+    )
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="dashain-offer-')
-    rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
-                .active.iter_rows(values_only=True))
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True).active.iter_rows(
+            values_only=True
+        )
+    )
     assert len(rows) == 4

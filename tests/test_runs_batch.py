@@ -50,8 +50,11 @@ def test_a_chunk_is_charged_once_per_batch_and_exactly_per_recipient():
     first = Attempt.objects.filter(run=run).order_by("id").first().pk
     entries = {e.idempotency_key: e.amount for e in LedgerEntry.objects.filter(user=user).exclude(kind="topup")}
     # Rejected at submission (digit 9) and accepted (0-8) are recorded together: one charge, one release.
-    assert entries == {f"run:{run.pk}:hold": 20, f"run:{run.pk}:chunk:0:charge:{first}": 18,
-                       f"run:{run.pk}:chunk:0:release:{first}": 2}
+    assert entries == {
+        f"run:{run.pk}:hold": 20,
+        f"run:{run.pk}:chunk:0:charge:{first}": 18,
+        f"run:{run.pk}:chunk:0:release:{first}": 2,
+    }
     by_digit = {r.number[-1]: r for r in Recipient.objects.filter(campaign=campaign)}
     assert [by_digit[d].credit_consumed for d in "06789"] == [2, 2, 2, 2, 0]
     assert [by_digit[d].status for d in "0789"] == ["completed", "failed", "failed", "failed"]
@@ -104,8 +107,9 @@ def test_a_batch_skips_what_a_single_report_recorded_and_repeats_record_nothing(
 def test_voice_batch_charges_started_pulses_and_nothing_for_unanswered():
     user = UserFactory(credits=100)
     campaign = campaign_with_recipients(user, 10, services=Campaign.Services.PHONE)
-    assert_envelope(client_for(user).post(begin_url(campaign), {"aud_file": wav_upload(65)}, format="multipart"),
-                    status=200)
+    assert_envelope(
+        client_for(user).post(begin_url(campaign), {"aud_file": wav_upload(65)}, format="multipart"), status=200
+    )
     run = Run.objects.get(campaign=campaign)
     assert chunk_dispatch(run_id=run.pk, chunk=0) == 10
     assert assert_settled(run, user) == {"completed": 7, "hungup": 1, "unanswered": 1, "failed": 1}
@@ -157,13 +161,14 @@ def test_a_backend_without_batch_is_called_per_message_on_threads(settings, slow
 
 
 def test_default_send_many_answers_per_message():
-    messages = [OutboundSms(to="+9779800000001", body="a", reference="x:1"),
-                OutboundSms(to="+9779800000002", body="b", reference="x:2")]
+    messages = [
+        OutboundSms(to="+9779800000001", body="a", reference="x:1"),
+        OutboundSms(to="+9779800000002", body="b", reference="x:2"),
+    ]
     results = NoLookupSmsBackend().send_many(messages)
     assert [type(r) for r in results] == [ProviderTimeoutError, ProviderTimeoutError]
     assert SimulatedDelivery.objects.count() == 2
-    results = SimulatedSmsBackend().send_many([*messages, OutboundSms(to="+9779800000009", body="c",
-                                                                      reference="x:3")])
+    results = SimulatedSmsBackend().send_many([*messages, OutboundSms(to="+9779800000009", body="c", reference="x:3")])
     assert [(type(r), r.accepted) for r in results] == [(Submission, True), (Submission, True), (Submission, False)]
 
 

@@ -83,7 +83,8 @@ def test_voice_hold_is_pulses_of_the_rendered_audio(auth_client, user, settings)
     campaign = campaign_with_recipients(user, 4, services=Campaign.Services.PHONE, name="Call")
     text = "नमस्ते " * 80
     response = auth_client.post(
-        begin_url(campaign), {"message": text, "voice_input": "np_prashanna", "length_factor": "1.5"},
+        begin_url(campaign),
+        {"message": text, "voice_input": "np_prashanna", "length_factor": "1.5"},
         format="json",
     )
     body = assert_envelope(response, status=200)
@@ -98,8 +99,9 @@ def test_voice_hold_is_pulses_of_the_rendered_audio(auth_client, user, settings)
 @pytest.mark.parametrize("absent", [{}, {"voice_input": "", "length_factor": ""}, {"voice_input": None}])
 def test_a_rerun_without_a_voice_keeps_the_campaigns_voice_and_length(auth_client, user, absent):
     campaign = campaign_with_recipients(user, 2, services=Campaign.Services.PHONE)
-    first = auth_client.post(begin_url(campaign), {"message": "नमस्ते", "voice_input": "NP_Binod",
-                                                   "length_factor": 1.25}, format="json")
+    first = auth_client.post(
+        begin_url(campaign), {"message": "नमस्ते", "voice_input": "NP_Binod", "length_factor": 1.25}, format="json"
+    )
     assert_envelope(first, status=200)
     Run.objects.update(state="finished", finished_at=timezone.now())
     Recipient.objects.update(status="failed")
@@ -139,8 +141,9 @@ def test_scheduled_begin_answers_the_time_in_the_owner_zone(auth_client, user):
 def test_schedule_with_an_offset_is_taken_as_given(auth_client, user):
     campaign = campaign_with_recipients(user, 1)
     when = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
-    response = auth_client.post(begin_url(campaign), {"message": "x", "schedule_date": when.strftime(
-        "%Y-%m-%dT%H:%M:%S+00:00")}, format="json")
+    response = auth_client.post(
+        begin_url(campaign), {"message": "x", "schedule_date": when.strftime("%Y-%m-%dT%H:%M:%S+00:00")}, format="json"
+    )
     assert_envelope(response, status=200)
     assert Run.objects.get().scheduled_for == when
 
@@ -148,8 +151,9 @@ def test_schedule_with_an_offset_is_taken_as_given(auth_client, user):
 def test_rerun_by_comma_joined_statuses_targets_only_those(auth_client, user):
     campaign = campaign_with_recipients(user, 6)
     recipients = list(Recipient.objects.filter(campaign=campaign).order_by("id"))
-    for recipient, status in zip(recipients, ["completed", "failed", "hungup", "unanswered", "failed",
-                                              "not started"], strict=True):
+    for recipient, status in zip(
+        recipients, ["completed", "failed", "hungup", "unanswered", "failed", "not started"], strict=True
+    ):
         recipient.status = status
         recipient.save(update_fields=["status"])
     campaign.message = "stored text"
@@ -171,8 +175,7 @@ def test_rerun_of_individual_recipients(auth_client, user):
 
 def test_priority_picks_stored_audio_over_stored_message(auth_client, user):
     campaign = campaign_with_recipients(user, 2, services=Campaign.Services.PHONE)
-    assert_envelope(auth_client.post(begin_url(campaign), {"aud_file": wav_upload(10)}, format="multipart"),
-                    status=200)
+    assert_envelope(auth_client.post(begin_url(campaign), {"aud_file": wav_upload(10)}, format="multipart"), status=200)
     run = Run.objects.get()
     Attempt.objects.filter(run=run).update(status="completed", share=0)
     Run.objects.filter(pk=run.pk).update(finished_at=timezone.now(), state="completed")
@@ -181,8 +184,7 @@ def test_priority_picks_stored_audio_over_stored_message(auth_client, user):
 
     no_priority = auth_client.post(begin_url(campaign), {"status": ["completed"]}, format="json")
     assert_error(no_priority, status=400, field="priority", code="priority_required")
-    response = auth_client.post(begin_url(campaign), {"status": ["completed"], "priority": "audio"},
-                                format="json")
+    response = auth_client.post(begin_url(campaign), {"status": ["completed"], "priority": "audio"}, format="json")
     assert_envelope(response, status=200)
     assert Run.objects.order_by("-id").first().content == "audio"
 
@@ -266,42 +268,51 @@ def test_individual_ids_of_another_campaign_are_named(auth_client, user, other_u
     mine_elsewhere = campaign_with_recipients(user, 1).recipients.get()
     theirs = campaign_with_recipients(other_user, 1).recipients.get()
     own = campaign.recipients.first()
-    response = auth_client.post(begin_url(campaign), {"message": "x", "individual": [own.pk, mine_elsewhere.pk,
-                                                                                     theirs.pk]}, format="json")
+    response = auth_client.post(
+        begin_url(campaign), {"message": "x", "individual": [own.pk, mine_elsewhere.pk, theirs.pk]}, format="json"
+    )
     body = assert_error(response, status=400, code="not_found")
     assert [e["field"] for e in body["errors"]] == ["individual.1", "individual.2"]
 
 
 def test_empty_campaign_is_400(auth_client, user):
     campaign = campaign_with_recipients(user, 0)
-    assert_error(auth_client.post(begin_url(campaign), {"message": "x"}, format="json"), status=400,
-                 code="empty_target")
+    assert_error(
+        auth_client.post(begin_url(campaign), {"message": "x"}, format="json"), status=400, code="empty_target"
+    )
 
 
 def test_audio_upload_checks(auth_client, user):
     phone = campaign_with_recipients(user, 1, services=Campaign.Services.PHONE)
     text_file = SimpleUploadedFile("a.wav", b"not audio at all", content_type="audio/wav")
-    assert_error(auth_client.post(begin_url(phone), {"aud_file": text_file}, format="multipart"),
-                 status=415, field="aud_file")
+    assert_error(
+        auth_client.post(begin_url(phone), {"aud_file": text_file}, format="multipart"), status=415, field="aud_file"
+    )
     sms = campaign_with_recipients(user, 1)
-    assert_error(auth_client.post(begin_url(sms), {"aud_file": wav_upload(2)}, format="multipart"),
-                 status=400, field="aud_file", code="not_for_sms")
+    assert_error(
+        auth_client.post(begin_url(sms), {"aud_file": wav_upload(2)}, format="multipart"),
+        status=400,
+        field="aud_file",
+        code="not_for_sms",
+    )
     assert not Run.objects.exists()
 
 
 def test_multipart_lists_accept_repeated_and_comma_joined_values(auth_client, user):
     campaign = campaign_with_recipients(user, 4, message="stored")
     ids = list(Recipient.objects.order_by("id").values_list("id", flat=True))
-    response = auth_client.post(begin_url(campaign), {"individual": [f"{ids[0]},{ids[1]}", str(ids[2])]},
-                                format="multipart")
+    response = auth_client.post(
+        begin_url(campaign), {"individual": [f"{ids[0]},{ids[1]}", str(ids[2])]}, format="multipart"
+    )
     assert_envelope(response, status=200)
     assert Attempt.objects.count() == 3
 
 
 def test_import_in_progress_is_409(auth_client, user):
     campaign = campaign_with_recipients(user, 1, import_state=Campaign.ImportState.RUNNING)
-    assert_error(auth_client.post(begin_url(campaign), {"message": "x"}, format="json"), status=409,
-                 code="import_in_progress")
+    assert_error(
+        auth_client.post(begin_url(campaign), {"message": "x"}, format="json"), status=409, code="import_in_progress"
+    )
 
 
 def test_unknown_status_rerun_of_new_recipients_after_a_run(auth_client, user):

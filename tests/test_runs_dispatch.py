@@ -54,8 +54,16 @@ def test_sms_run_reaches_simulated_outcomes_and_charges_per_contract(celery_work
 
     data = progress(client, campaign)
     assert data["state"] == "completed" and data["total"] == 20
-    assert data["status_counts"] == {"queued": 0, "sent": 0, "ringing": 0, "completed": 14, "hungup": 0,
-                                     "unanswered": 0, "failed": 6, "terminated": 0}
+    assert data["status_counts"] == {
+        "queued": 0,
+        "sent": 0,
+        "ringing": 0,
+        "completed": 14,
+        "hungup": 0,
+        "unanswered": 0,
+        "failed": 6,
+        "terminated": 0,
+    }
     assert data["credits"] == {"estimate": 20, "held": 0, "charged": 18, "released": 2}
     assert data["finished_at"] and data["started_at"] and data["rate_per_minute"] > 0
 
@@ -81,8 +89,13 @@ def test_voice_run_charges_answered_calls_per_started_pulse(celery_worker, chunk
 
 def test_personalised_voice_renders_each_text_in_the_worker(celery_worker):
     user = UserFactory(credits=100)
-    campaign = campaign_with_recipients(user, 3, services=Campaign.Services.PHONE, usable_tags=["tags_name"],
-                                        tags=lambda i: {"tags_name": "Ram" * (i + 1)})
+    campaign = campaign_with_recipients(
+        user,
+        3,
+        services=Campaign.Services.PHONE,
+        usable_tags=["tags_name"],
+        tags=lambda i: {"tags_name": "Ram" * (i + 1)},
+    )
     response = client_for(user).post(begin_url(campaign), {"message": "Namaste {tags_name}"}, format="json")
     assert_envelope(response, status=200)
     run = wait_finished(Run.objects.get(campaign=campaign))
@@ -167,8 +180,9 @@ def test_pause_stops_claims_and_resume_continues(quiet_broker, chunk_of_5):
     campaign = campaign_with_recipients(user, 10)
     run = _begin(user, campaign)
     chunk_dispatch(run_id=run.pk, chunk=0)
-    body = assert_envelope(client.post(f"/api/system/campaigns/{campaign.pk}/pause/"), status=200,
-                           message="Campaign paused.")
+    body = assert_envelope(
+        client.post(f"/api/system/campaigns/{campaign.pk}/pause/"), status=200, message="Campaign paused."
+    )
     assert body["data"]["progress"]["state"] == "paused"
     assert body["data"]["progress"]["status_counts"]["queued"] == 5
     assert chunk_dispatch(run_id=run.pk, chunk=1) == 0
@@ -176,8 +190,9 @@ def test_pause_stops_claims_and_resume_continues(quiet_broker, chunk_of_5):
     # Campaign list/details keep working: progress answers during the run.
     assert progress(client, campaign)["state"] == "paused"
 
-    body = assert_envelope(client.post(f"/api/system/campaigns/{campaign.pk}/resume"), status=200,
-                           message="Campaign resumed.")
+    body = assert_envelope(
+        client.post(f"/api/system/campaigns/{campaign.pk}/resume"), status=200, message="Campaign resumed."
+    )
     assert body["data"]["progress"]["state"] == "running"
     assert_error(client.post(f"/api/system/campaigns/{campaign.pk}/resume/"), status=409)
     assert chunk_dispatch(run_id=run.pk, chunk=1) == 5
@@ -190,8 +205,9 @@ def test_cancel_terminates_pending_recipients_and_releases_their_hold(quiet_brok
     campaign = campaign_with_recipients(user, 10)
     run = _begin(user, campaign, message="x" * 200)  # 2 segments each
     chunk_dispatch(run_id=run.pk, chunk=0)
-    body = assert_envelope(client.post(f"/api/system/campaigns/{campaign.pk}/cancel/"), status=200,
-                           message="Campaign cancelled.")
+    body = assert_envelope(
+        client.post(f"/api/system/campaigns/{campaign.pk}/cancel/"), status=200, message="Campaign cancelled."
+    )
     data = body["data"]["progress"]
     assert data["state"] == "cancelled" and data["status_counts"]["terminated"] == 5
     assert data["credits"] == {"estimate": 20, "held": 0, "charged": 10, "released": 10}
@@ -207,8 +223,9 @@ def test_cancel_terminates_pending_recipients_and_releases_their_hold(quiet_brok
 def test_actions_without_a_run_are_409_and_progress_is_empty(auth_client, user):
     campaign = campaign_with_recipients(user, 1)
     for action in ("pause", "resume", "cancel"):
-        assert_error(auth_client.post(f"/api/system/campaigns/{campaign.pk}/{action}/"), status=409,
-                     code="no_active_run")
+        assert_error(
+            auth_client.post(f"/api/system/campaigns/{campaign.pk}/{action}/"), status=409, code="no_active_run"
+        )
     data = progress(auth_client, campaign)
     assert data["state"] == "not started" and data["run_id"] is None
 
@@ -325,8 +342,14 @@ def test_accepted_without_a_final_report_is_settled_from_the_provider_record(qui
     attempt = Attempt.objects.get(run=run)
     assert attempt_claim(attempt_id=attempt.pk)
     # The worker died after the "sent" report, before the final one.
-    SimulatedDelivery.objects.create(channel="sms", provider_id="SMlate", reference=attempt.reference,
-                                     to="+9779800000000", body="hello", outcome="delivered")
+    SimulatedDelivery.objects.create(
+        channel="sms",
+        provider_id="SMlate",
+        reference=attempt.reference,
+        to="+9779800000000",
+        body="hello",
+        outcome="delivered",
+    )
     attempt_record_report(StatusReport(attempt.reference, "SMlate", "sent", datetime.now(UTC)))
     assert Recipient.objects.get().status == "sent"
     assert runs_sweep(recheck_after=timedelta(hours=1))["reconciled"] == 0
@@ -340,8 +363,14 @@ def test_accepted_with_no_outcome_ever_is_given_up_as_failed(quiet_broker, sms_b
     run = _begin(user, campaign_with_recipients(user, 1))
     attempt = Attempt.objects.get(run=run)
     assert attempt_claim(attempt_id=attempt.pk)
-    SimulatedDelivery.objects.create(channel="sms", provider_id="SMgone", reference=attempt.reference,
-                                     to="+9779800000000", body="hello", outcome="sent")
+    SimulatedDelivery.objects.create(
+        channel="sms",
+        provider_id="SMgone",
+        reference=attempt.reference,
+        to="+9779800000000",
+        body="hello",
+        outcome="sent",
+    )
     attempt_record_report(StatusReport(attempt.reference, "SMgone", "sent", datetime.now(UTC)))
     assert runs_sweep(recheck_after=timedelta(0))["reconciled"] == 0
     assert runs_sweep(recheck_after=timedelta(0), give_up_after=timedelta(0))["reconciled"] == 1

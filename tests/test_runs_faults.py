@@ -54,8 +54,9 @@ def _sweep_until_finished(run, *, timeout: float = 120) -> Run:
     """What beat does, faster: sweep every second with short thresholds."""
 
     def swept_and_done() -> bool:
-        runs_sweep(stale_after=timedelta(seconds=5), stuck_after=timedelta(seconds=5),
-                   recheck_after=timedelta(seconds=5))
+        runs_sweep(
+            stale_after=timedelta(seconds=5), stuck_after=timedelta(seconds=5), recheck_after=timedelta(seconds=5)
+        )
         return Run.objects.filter(pk=run.pk, finished_at__isnull=False).exists()
 
     try:
@@ -140,8 +141,11 @@ def test_timeout_after_acceptance_is_reconciled_not_resent():
     campaign = campaign_with_recipients(user, 200)
     with running_worker(concurrency=2, env={"SMS_BACKEND": "tests.fake_providers.TimeoutAfterAcceptSmsBackend"}):
         run = _begin(user, campaign)
-        wait_until(lambda: not Attempt.objects.filter(run=run, status="queued").exists(), timeout=90,
-                   message="every attempt to be tried")
+        wait_until(
+            lambda: not Attempt.objects.filter(run=run, status="queued").exists(),
+            timeout=90,
+            message="every attempt to be tried",
+        )
         assert set(Attempt.objects.filter(run=run).values_list("status", flat=True)) == {"sending"}
         run = _sweep_until_finished(run)
     assert assert_settled(run, user) == {"completed": 140, "failed": 60}

@@ -75,6 +75,7 @@ def test_sqlrows_reads_back_every_value_exactly():
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT v.id, v."to", v.flag, v.n FROM {rows_table(columns)}', [rows_param(rows)])  # noqa: S608 - our names only
         assert cursor.fetchall() == rows
-        cursor.execute("SELECT array_length(%s::bigint[], 1), (%s::bigint[])[2]",
-                       [ids_param([5, 2**40]), ids_param([5, 2**40])])
+        cursor.execute(
+            "SELECT array_length(%s::bigint[], 1), (%s::bigint[])[2]", [ids_param([5, 2**40]), ids_param([5, 2**40])]
+        )
         assert cursor.fetchone() == (2, 2**40)

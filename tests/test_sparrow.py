@@ -62,8 +62,12 @@ def test_sms_is_posted_with_token_identity_and_national_number(sparrow, received
 
     (request,) = sparrow.posts()
     assert request["path"] == "/v2/sms/"
-    assert request["form"] == {"token": [SPARROW_TOKEN], "from": [SPARROW_IDENTITY], "to": ["9841234567"],
-                               "text": ["नमस्ते"]}
+    assert request["form"] == {
+        "token": [SPARROW_TOKEN],
+        "from": [SPARROW_IDENTITY],
+        "to": ["9841234567"],
+        "text": ["नमस्ते"],
+    }
     assert result.accepted and result.provider_id.startswith("SP") and len(result.provider_id) == 34
     assert [(r.reference, r.provider_id, r.status) for r in received] == [("test:sp", result.provider_id, "sent")]
     row = ProviderMessage.objects.get(reference="test:sp")
@@ -76,8 +80,9 @@ def test_sending_an_accepted_reference_again_does_not_resend(sparrow):
     assert len(sparrow.sent) == 1
 
 
-@pytest.mark.parametrize(("token", "sender", "code"), [("bad", SPARROW_IDENTITY, "1002"),
-                                                       (SPARROW_TOKEN, "Unknown", "1008")])
+@pytest.mark.parametrize(
+    ("token", "sender", "code"), [("bad", SPARROW_IDENTITY, "1002"), (SPARROW_TOKEN, "Unknown", "1008")]
+)
 def test_refusals_are_permanent_with_sparrows_code(sparrow, settings, token, sender, code):
     settings.SPARROW_TOKEN, settings.SPARROW_FROM = token, sender
     with pytest.raises(ProviderPermanentError) as info:
@@ -87,12 +92,15 @@ def test_refusals_are_permanent_with_sparrows_code(sparrow, settings, token, sen
     assert sparrow.sent == []
 
 
-@pytest.mark.parametrize(("status", "body"), [
-    (403, {"response_code": 1013, "response": "Insufficient Credits"}),
-    (403, {"response_code": 1012, "response": "No Credits Available"}),
-    (500, {"response_code": 500, "response": "Internal error"}),
-    (429, {"response_code": 429, "response": "Too many requests"}),
-])
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (403, {"response_code": 1013, "response": "Insufficient Credits"}),
+        (403, {"response_code": 1012, "response": "No Credits Available"}),
+        (500, {"response_code": 500, "response": "Internal error"}),
+        (429, {"response_code": 429, "response": "Too many requests"}),
+    ],
+)
 def test_credit_exhaustion_5xx_and_429_are_temporary_and_resendable(sparrow, status, body):
     sparrow.fail_next(status, body)
     with pytest.raises(ProviderTemporaryError) as info:
@@ -145,7 +153,7 @@ def with_dlr(sparrow, settings):
 def dlr_path(fake) -> str:
     url = fake.posts()[-1]["form"]["dlr_url"][0]
     assert url.startswith(f"{PUBLIC}/webhooks/sparrow/dlr/")
-    return url[len(PUBLIC):]
+    return url[len(PUBLIC) :]
 
 
 def test_delivery_report_with_the_message_token_is_delivered(with_dlr, received, client):
@@ -153,8 +161,10 @@ def test_delivery_report_with_the_message_token_is_delivered(with_dlr, received,
     path = dlr_path(with_dlr)
     response = client.post(path, {"status": "DELIVRD"})
     assert response.status_code == 204
-    assert [(r.status, r.provider_id) for r in received] == [("sent", result.provider_id),
-                                                             ("delivered", result.provider_id)]
+    assert [(r.status, r.provider_id) for r in received] == [
+        ("sent", result.provider_id),
+        ("delivered", result.provider_id),
+    ]
     assert ProviderMessage.objects.get(reference="test:sp").status == "delivered"
 
 
@@ -194,8 +204,7 @@ def test_replayed_delivery_report_changes_nothing(with_dlr, received, client):
 
 def test_delivery_report_as_json_or_get_is_accepted(with_dlr, received, client):
     send("test:json")
-    assert client.post(dlr_path(with_dlr), {"status": "delivered"},
-                       content_type="application/json").status_code == 204
+    assert client.post(dlr_path(with_dlr), {"status": "delivered"}, content_type="application/json").status_code == 204
     send("test:get")
     assert client.get(dlr_path(with_dlr), {"status": "failed"}).status_code == 204
     assert STATE == {"test:json": "delivered", "test:get": "failed"}

@@ -51,8 +51,7 @@ def test_json_answer_links_an_unguessable_audio_file(auth_client):
 
 @pytest.mark.parametrize("voice", ["np_rija", "np_prasanna", "np_binod"])
 def test_accept_audio_answers_the_wav_of_each_voice(auth_client, voice):
-    response = auth_client.post(URL, {"message": TEXT, "voice_input": voice}, format="json",
-                                HTTP_ACCEPT="audio/*")
+    response = auth_client.post(URL, {"message": TEXT, "voice_input": voice}, format="json", HTTP_ACCEPT="audio/*")
     assert response.status_code == 200
     assert response["Content-Type"] == "audio/wav"
     assert response["Content-Disposition"].startswith("inline")
@@ -79,8 +78,10 @@ def test_download_query_answers_the_audio(auth_client):
     assert response.status_code == 200 and response["Content-Type"] == "audio/wav"
 
 
-@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "text/html", "audio/*;q=0.5, application/json",
-                                    "application/json, audio/wav"])
+@pytest.mark.parametrize(
+    "accept",
+    [None, "*/*", "application/json", "text/html", "audio/*;q=0.5, application/json", "application/json, audio/wav"],
+)
 def test_other_accept_headers_get_the_json_envelope_not_406(auth_client, accept):
     extra = {"HTTP_ACCEPT": accept} if accept else {}
     response = auth_client.post(URL, {"message": TEXT}, format="json", **extra)
@@ -120,8 +121,9 @@ def test_an_otp_call_render_is_never_a_hit_for_test_voice(auth_client, settings)
     voice = {"voice": settings.OTP_VOICE, "length_factor": settings.OTP_VOICE_LENGTH_FACTOR}
     render_cached(text=text, **voice, scope=OTP_SCOPE)
     calls = EspeakTtsBackend.synth_calls
-    response = auth_client.post(URL, {"message": text, "voice_input": voice["voice"],
-                                      "length_factor": voice["length_factor"]}, format="json")
+    response = auth_client.post(
+        URL, {"message": text, "voice_input": voice["voice"], "length_factor": voice["length_factor"]}, format="json"
+    )
     assert_envelope(response, status=200)
     assert EspeakTtsBackend.synth_calls == calls + 1
 
@@ -140,20 +142,23 @@ def test_form_encoded_body_works(auth_client):
     assert TtsRender.objects.get().length_factor == 1.4
 
 
-@pytest.mark.parametrize(("body", "field", "code"), [
-    ({}, "message", "required"),
-    ({"message": ""}, "message", "blank"),
-    ({"message": "   \n"}, "message", "blank"),
-    ({"message": None}, "message", "null"),
-    ({"message": "क" * 2001}, "message", "max_length"),
-    ({"message": TEXT, "voice_input": "np_nobody"}, "voice_input", "invalid_choice"),
-    ({"message": TEXT, "voice_input": 7}, "voice_input", "invalid_choice"),
-    ({"message": TEXT, "length_factor": "0.4"}, "length_factor", "out_of_range"),
-    ({"message": TEXT, "length_factor": 2.01}, "length_factor", "out_of_range"),
-    ({"message": TEXT, "length_factor": "fast"}, "length_factor", "invalid"),
-    ({"message": TEXT, "length_factor": True}, "length_factor", "invalid"),
-    ({"message": TEXT, "length_factor": "nan"}, "length_factor", "out_of_range"),
-])
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({}, "message", "required"),
+        ({"message": ""}, "message", "blank"),
+        ({"message": "   \n"}, "message", "blank"),
+        ({"message": None}, "message", "null"),
+        ({"message": "क" * 2001}, "message", "max_length"),
+        ({"message": TEXT, "voice_input": "np_nobody"}, "voice_input", "invalid_choice"),
+        ({"message": TEXT, "voice_input": 7}, "voice_input", "invalid_choice"),
+        ({"message": TEXT, "length_factor": "0.4"}, "length_factor", "out_of_range"),
+        ({"message": TEXT, "length_factor": 2.01}, "length_factor", "out_of_range"),
+        ({"message": TEXT, "length_factor": "fast"}, "length_factor", "invalid"),
+        ({"message": TEXT, "length_factor": True}, "length_factor", "invalid"),
+        ({"message": TEXT, "length_factor": "nan"}, "length_factor", "out_of_range"),
+    ],
+)
 def test_bad_input_is_400_naming_the_field(auth_client, body, field, code):
     response = auth_client.post(URL, body, format="json", HTTP_ACCEPT="audio/*")
     assert response["Content-Type"] == "application/json"

@@ -15,8 +15,12 @@ V0 = "/api/v0"
 
 
 def contacts(user, n, *, start=0):
-    return [services.contact_create(owner=user, name=f"Name{i:03d}", phone_number=f"+35191{i:07d}",
-                                    email=f"n{i}@example.com" if i % 2 else None) for i in range(start, start + n)]
+    return [
+        services.contact_create(
+            owner=user, name=f"Name{i:03d}", phone_number=f"+35191{i:07d}", email=f"n{i}@example.com" if i % 2 else None
+        )
+        for i in range(start, start + n)
+    ]
 
 
 def names(response):
@@ -52,8 +56,7 @@ def test_sort_descending_and_by_several_fields(key_client, user):
     contacts(user, 3)
     assert names(key_client.get(f"{V0}/contacts", {"sort": "-name"})) == ["Name002", "Name001", "Name000"]
     Contact.objects.filter(name="Name000").update(name="Name002")
-    assert names(key_client.get(f"{V0}/contacts", {"sort": "-name,phoneNumber"})) == ["Name002", "Name002",
-                                                                                     "Name001"]
+    assert names(key_client.get(f"{V0}/contacts", {"sort": "-name,phoneNumber"})) == ["Name002", "Name002", "Name001"]
 
 
 def test_unknown_sort_field_is_400_naming_it(key_client):
@@ -86,16 +89,19 @@ def test_date_filters_accept_dates_and_datetimes(key_client, user):
     assert get({"filter[createdAt][gte]": "2023-01-25T15:38:38+00:00"}) == [new.name]
 
 
-@pytest.mark.parametrize(("params", "parameter"), [
-    ({"filter[password][eq]": "x"}, "filter[password][eq]"),
-    ({"filter[updatedAt]": "2023-01-01"}, "filter[updatedAt][eq]"),
-    ({"filter[name][regex]": "x"}, "filter[name][regex]"),
-    ({"filter[createdAt][gt]": "yesterday"}, "filter[createdAt][gt]"),
-    ({"filter[email][null]": "maybe"}, "filter[email][null]"),
-    ({"filter[createdAt][like]": "2023-01-01"}, "filter[createdAt][like]"),
-    ({"filter[name": "x"}, "filter[name"),
-    ({"listId": "nope"}, "listId"),
-])
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"filter[password][eq]": "x"}, "filter[password][eq]"),
+        ({"filter[updatedAt]": "2023-01-01"}, "filter[updatedAt][eq]"),
+        ({"filter[name][regex]": "x"}, "filter[name][regex]"),
+        ({"filter[createdAt][gt]": "yesterday"}, "filter[createdAt][gt]"),
+        ({"filter[email][null]": "maybe"}, "filter[email][null]"),
+        ({"filter[createdAt][like]": "2023-01-01"}, "filter[createdAt][like]"),
+        ({"filter[name": "x"}, "filter[name"),
+        ({"listId": "nope"}, "listId"),
+    ],
+)
 def test_unknown_field_or_operator_or_bad_value_is_400_naming_the_parameter(key_client, params, parameter):
     body = assert_tling_error(key_client.get(f"{V0}/contacts", params), status=400)
     assert body["errors"][0]["source"] == {"parameter": parameter}
@@ -132,11 +138,17 @@ def test_query_counts_are_constant_per_page(key_client, user, rows, django_asser
     # auth + total + page (the messages' timelines are built in their page query)
     for url, queries in [("contacts", 3), ("lists", 3), ("messages", 3), ("schedule/message", 3)]:
         with django_assert_num_queries(queries):
-            response = key_client.get(f"{V0}/{url}", {"page[size]": "100", "sort": "-createdAt" if url != "schedule/message" else "-createdon"})
+            response = key_client.get(
+                f"{V0}/{url}",
+                {"page[size]": "100", "sort": "-createdAt" if url != "schedule/message" else "-createdon"},
+            )
         assert response.status_code == 200 and len(response.json()["data"]) >= 1
     # The total from the tally, or a COUNT when the filters need one: the same queries.
-    for filters in ({"filter[phoneCode]": "+977"}, {"filter[phoneNumber][like]": "98"},
-                    {"filter[createdAt][gte]": "2000-01-01T10:00:00Z", "status": "sent"}):
+    for filters in (
+        {"filter[phoneCode]": "+977"},
+        {"filter[phoneNumber][like]": "98"},
+        {"filter[createdAt][gte]": "2000-01-01T10:00:00Z", "status": "sent"},
+    ):
         with django_assert_num_queries(3):
             body = key_client.get(f"{V0}/messages", {"page[size]": "100", **filters}).json()
         assert len(body["data"]) == rows and body["total"] == rows

@@ -11,8 +11,7 @@ from tling.models import Contact, ContactList, Membership
 pytestmark = pytest.mark.django_db
 V0 = "/api/v0"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-CONTACT_KEYS = ["birthDate", "createdAt", "email", "id", "listsCount", "name", "phoneCode", "phoneNumber",
-                "updatedAt"]
+CONTACT_KEYS = ["birthDate", "createdAt", "email", "id", "listsCount", "name", "phoneCode", "phoneNumber", "updatedAt"]
 LIST_KEYS = ["contactsCount", "createdAt", "id", "name", "updatedAt"]
 
 
@@ -65,18 +64,23 @@ def test_contact_with_email_and_birth_date(key_client):
     body = make_contact(key_client, email="a@example.com", birthDate="2000-01-01T00:00:00.000Z")
     assert body["email"] == "a@example.com"
     assert body["birthDate"] == "2000-01-01T00:00:00.000Z"
-    assert make_contact(key_client, number="+351911111112", birthDate="1990-05-06")["birthDate"] == \
-        "1990-05-06T00:00:00.000Z"
+    assert (
+        make_contact(key_client, number="+351911111112", birthDate="1990-05-06")["birthDate"]
+        == "1990-05-06T00:00:00.000Z"
+    )
 
 
-@pytest.mark.parametrize(("payload", "pointer"), [
-    ({"name": "x", "phoneNumber": "911111111"}, "/phoneNumber"),
-    ({"name": "x", "phoneNumber": "+35191"}, "/phoneNumber"),
-    ({"name": "x", "phoneNumber": 351911111111}, "/phoneNumber"),
-    ({"phoneNumber": "+351911111111"}, "/name"),
-    ({"name": "x", "phoneNumber": "+351911111111", "email": "nope"}, "/email"),
-    ({"name": "x", "phoneNumber": "+351911111111", "birthDate": "yesterday"}, "/birthDate"),
-])
+@pytest.mark.parametrize(
+    ("payload", "pointer"),
+    [
+        ({"name": "x", "phoneNumber": "911111111"}, "/phoneNumber"),
+        ({"name": "x", "phoneNumber": "+35191"}, "/phoneNumber"),
+        ({"name": "x", "phoneNumber": 351911111111}, "/phoneNumber"),
+        ({"phoneNumber": "+351911111111"}, "/name"),
+        ({"name": "x", "phoneNumber": "+351911111111", "email": "nope"}, "/email"),
+        ({"name": "x", "phoneNumber": "+351911111111", "birthDate": "yesterday"}, "/birthDate"),
+    ],
+)
 def test_invalid_contact_input_names_the_field(key_client, payload, pointer):
     assert_tling_error(key_client.post(f"{V0}/contacts", payload, format="json"), status=400, pointer=pointer)
     assert Contact.objects.count() == 0
@@ -88,8 +92,11 @@ def test_body_that_is_not_an_object_is_400(key_client):
 
 def test_duplicate_phone_number_is_409_per_owner(key_client, other_key_client):
     make_contact(key_client)
-    body = assert_tling_error(key_client.post(f"{V0}/contacts", {"name": "b", "phoneNumber": "+351911111111"},
-                                              format="json"), status=409, pointer="/phoneNumber")
+    body = assert_tling_error(
+        key_client.post(f"{V0}/contacts", {"name": "b", "phoneNumber": "+351911111111"}, format="json"),
+        status=409,
+        pointer="/phoneNumber",
+    )
     assert body["errors"][0]["code"] == "duplicate_phone_number"
     make_contact(other_key_client)  # another account may hold the same number
 
@@ -113,8 +120,9 @@ def test_get_patch_delete_contact(key_client):
 def test_patch_to_an_existing_number_is_409(key_client):
     make_contact(key_client)
     other = make_contact(key_client, number="+351911111112")
-    assert_tling_error(key_client.patch(f"{V0}/contacts/{other['id']}", {"phoneNumber": "+351911111111"},
-                                        format="json"), status=409)
+    assert_tling_error(
+        key_client.patch(f"{V0}/contacts/{other['id']}", {"phoneNumber": "+351911111111"}, format="json"), status=409
+    )
 
 
 def test_non_uuid_or_unknown_id_is_404(key_client):

@@ -38,15 +38,30 @@ def cost(client, text, to=("+9779801234560",), path="costs"):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("text", "credits"), [
-    ("a" * 160, "1"), ("a" * 161, "2"), ("a" * 306, "2"), ("a" * 307, "3"),
-    # GSM-7 extension characters take two septets: 80 € fill one message, 81 need two.
-    ("€" * 80, "1"), ("€" * 81, "2"), ("{}" * 40, "1"), ("[" * 80 + "a", "2"),
-    # Nepali (Devanagari) is UCS-2: 70 single, 67 per part.
-    ("न" * 70, "1"), ("न" * 71, "2"), ("नमस्ते" * 22 + "नम", "2"), ("न" * 134, "2"), ("न" * 135, "3"),
-    # An emoji is a surrogate pair (two UCS-2 units) and is never split.
-    ("😀" * 35, "1"), ("😀" * 36, "2"), ("a" * 159 + "😀", "3"),
-])
+@pytest.mark.parametrize(
+    ("text", "credits"),
+    [
+        ("a" * 160, "1"),
+        ("a" * 161, "2"),
+        ("a" * 306, "2"),
+        ("a" * 307, "3"),
+        # GSM-7 extension characters take two septets: 80 € fill one message, 81 need two.
+        ("€" * 80, "1"),
+        ("€" * 81, "2"),
+        ("{}" * 40, "1"),
+        ("[" * 80 + "a", "2"),
+        # Nepali (Devanagari) is UCS-2: 70 single, 67 per part.
+        ("न" * 70, "1"),
+        ("न" * 71, "2"),
+        ("नमस्ते" * 22 + "नम", "2"),
+        ("न" * 134, "2"),
+        ("न" * 135, "3"),
+        # An emoji is a surrogate pair (two UCS-2 units) and is never split.
+        ("😀" * 35, "1"),
+        ("😀" * 36, "2"),
+        ("a" * 159 + "😀", "3"),
+    ],
+)
 def test_cost_counts_segments(key_client, text, credits):
     assert cost(key_client, text) == credits
 
@@ -62,17 +77,20 @@ def test_cost_is_segments_times_recipients_times_rate_on_both_paths(key_client, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("body", "pointer"), [
-    ({"text": "", "to": ["+9779801234560"]}, "/text"),
-    ({"text": "a" * 1601, "to": ["+9779801234560"]}, "/text"),
-    ({"to": ["+9779801234560"]}, "/text"),
-    ({"text": "hi", "to": []}, "/to"),
-    ({"text": "hi", "to": "+9779801234560"}, "/to"),
-    ({"text": "hi", "to": ["+9779801234560"] * 1001}, "/to"),
-    ({"text": "hi", "to": ["+9779801234560", "+9779801234561", "+9779801234562", "12345"]}, "/to/3"),
-    ({"text": "hi", "to": ["9801234560"]}, "/to/0"),
-    ({"text": "hi", "to": [None]}, "/to/0"),
-])
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"text": "", "to": ["+9779801234560"]}, "/text"),
+        ({"text": "a" * 1601, "to": ["+9779801234560"]}, "/text"),
+        ({"to": ["+9779801234560"]}, "/text"),
+        ({"text": "hi", "to": []}, "/to"),
+        ({"text": "hi", "to": "+9779801234560"}, "/to"),
+        ({"text": "hi", "to": ["+9779801234560"] * 1001}, "/to"),
+        ({"text": "hi", "to": ["+9779801234560", "+9779801234561", "+9779801234562", "12345"]}, "/to/3"),
+        ({"text": "hi", "to": ["9801234560"]}, "/to/0"),
+        ({"text": "hi", "to": [None]}, "/to/0"),
+    ],
+)
 @pytest.mark.parametrize("path", ["messages", "messages/costs"])
 def test_bad_message_input_is_400_naming_the_field(key_client, user, body, pointer, path):
     assert_tling_error(key_client.post(f"{V0}/{path}", body, format="json"), status=400, pointer=pointer)
@@ -151,8 +169,10 @@ def test_get_message_key_by_key_with_the_timeline_newest_first(key_client, user)
     assert body["apiKeyId"] is None  # created by a service, not through a key
     assert TIMESTAMP.match(body["createdAt"]) and TIMESTAMP.match(body["updatedAt"])
     assert [(r["status"], r["timestamp"]) for r in body["report"][:3]] == [
-        ("delivered", "2024-05-01T12:00:13.123Z"), ("sent", "2024-05-01T12:00:01.123Z"),
-        ("queued", "2024-05-01T12:00:00.123Z")]
+        ("delivered", "2024-05-01T12:00:13.123Z"),
+        ("sent", "2024-05-01T12:00:01.123Z"),
+        ("queued", "2024-05-01T12:00:00.123Z"),
+    ]
     assert body["report"][3]["status"] == "created" and TIMESTAMP.match(body["report"][3]["timestamp"])
     listed = key_client.get(f"{V0}/messages").json()
     assert listed == {"data": [body], "total": 1}
@@ -232,9 +252,14 @@ def test_messages_are_sent_after_commit_once_and_charged_per_outcome(celery_work
     wait_until(all_final, timeout=60, message="every message final")
     by_number = {m.e164: m for m in Message.objects.all()}
     assert {n: by_number[n].status for n in numbers} == {
-        numbers[0]: "delivered", numbers[1]: "undelivered", numbers[2]: "expired", numbers[3]: "failed"}
-    timelines = {n: [r["status"] for r in client.get(f"{V0}/messages/{by_number[n].pk}").json()["report"]]
-                 for n in numbers}
+        numbers[0]: "delivered",
+        numbers[1]: "undelivered",
+        numbers[2]: "expired",
+        numbers[3]: "failed",
+    }
+    timelines = {
+        n: [r["status"] for r in client.get(f"{V0}/messages/{by_number[n].pk}").json()["report"]] for n in numbers
+    }
     assert timelines[numbers[0]] == ["delivered", "sent", "queued", "created"]
     assert timelines[numbers[3]] == ["failed", "queued", "created"]
     assert client.get(f"{V0}/messages/{by_number[numbers[3]].pk}").json()["error"]

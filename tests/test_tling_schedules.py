@@ -56,14 +56,17 @@ def test_date_without_offset_is_utc(key_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("body", "pointer"), [
-    ({"date": "2020-01-01T12:30:00.000Z", "text": "foo", "to": ["+351987654323"]}, "/date"),
-    ({"date": "tomorrow", "text": "foo", "to": ["+351987654323"]}, "/date"),
-    ({"text": "foo", "to": ["+351987654323"]}, "/date"),
-    ({"date": "2999-01-01T00:00:00Z", "text": "", "to": ["+351987654323"]}, "/text"),
-    ({"date": "2999-01-01T00:00:00Z", "text": "foo", "to": ["+351987654323", "bad"]}, "/to/1"),
-    ({"date": "2999-01-01T00:00:00Z", "text": "foo", "to": "[\"+351999999999\"]"}, "/to"),
-])
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"date": "2020-01-01T12:30:00.000Z", "text": "foo", "to": ["+351987654323"]}, "/date"),
+        ({"date": "tomorrow", "text": "foo", "to": ["+351987654323"]}, "/date"),
+        ({"text": "foo", "to": ["+351987654323"]}, "/date"),
+        ({"date": "2999-01-01T00:00:00Z", "text": "", "to": ["+351987654323"]}, "/text"),
+        ({"date": "2999-01-01T00:00:00Z", "text": "foo", "to": ["+351987654323", "bad"]}, "/to/1"),
+        ({"date": "2999-01-01T00:00:00Z", "text": "foo", "to": '["+351999999999"]'}, "/to"),
+    ],
+)
 def test_bad_schedule_input_is_400_naming_the_field(key_client, body, pointer):
     assert_tling_error(key_client.post(V0, body, format="json"), status=400, pointer=pointer)
     assert not ScheduledMessage.objects.exists()
@@ -73,8 +76,9 @@ def test_bad_schedule_input_is_400_naming_the_field(key_client, body, pointer):
 def test_patch_while_created_returns_data_list(key_client):
     schedule(key_client)
     item = key_client.get(V0).json()["data"][0]
-    response = key_client.patch(f"{V0}/{item['id']}", {"text": "bar", "to": ["+351911111111", "+351961111111"]},
-                                format="json")
+    response = key_client.patch(
+        f"{V0}/{item['id']}", {"text": "bar", "to": ["+351911111111", "+351961111111"]}, format="json"
+    )
     assert response.status_code == 200
     body = response.json()
     assert list(body) == ["data"] and len(body["data"]) == 1
@@ -83,8 +87,11 @@ def test_patch_while_created_returns_data_list(key_client):
     later = _future(days=2)
     assert key_client.patch(f"{V0}/{item['id']}", {"date": later}, format="json").status_code == 200
     assert ScheduledMessage.objects.get().send_at.isoformat()[:19] == later[:19]
-    assert_tling_error(key_client.patch(f"{V0}/{item['id']}", {"date": "2001-01-01T00:00:00Z"}, format="json"),
-                       status=400, pointer="/date")
+    assert_tling_error(
+        key_client.patch(f"{V0}/{item['id']}", {"date": "2001-01-01T00:00:00Z"}, format="json"),
+        status=400,
+        pointer="/date",
+    )
 
 
 @pytest.mark.django_db
@@ -132,8 +139,9 @@ def _due(user, *, to=("+9779801234560",), text="hi") -> ScheduledMessage:
 @pytest.mark.django_db
 def test_sweep_takes_only_due_waiting_rows_and_holds_credits(user):
     due = _due(user, to=["+9779801234560", "+9779801234561"])
-    services.schedule_create(owner=user, send_at=timezone.now() + timedelta(hours=1), text="later",
-                             to=["+9779801234562"])
+    services.schedule_create(
+        owner=user, send_at=timezone.now() + timedelta(hours=1), text="later", to=["+9779801234562"]
+    )
     assert services.schedules_sweep() == 1
     assert services.schedules_sweep() == 0
     due.refresh_from_db()
@@ -187,8 +195,11 @@ def test_a_due_schedule_goes_out_through_the_worker_and_completes(celery_worker,
     from tling.tasks import schedules_sweep_task
 
     schedules_sweep_task.delay()  # what beat does every 15 s
-    wait_until(lambda: ScheduledMessage.objects.get().state == ScheduleState.COMPLETED, timeout=60,
-               message="schedule completed")
+    wait_until(
+        lambda: ScheduledMessage.objects.get().state == ScheduleState.COMPLETED,
+        timeout=60,
+        message="schedule completed",
+    )
     assert SimulatedDelivery.objects.filter(reference__startswith="tmsg:").count() == 2
     statuses = sorted(Message.objects.values_list("status", flat=True))
     assert statuses == ["delivered", "failed"]

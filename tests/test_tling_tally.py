@@ -26,8 +26,12 @@ DAY2 = datetime(2024, 5, 2, 0, 0, 0, tzinfo=UTC)
 
 def counted(owner) -> dict:
     """What the tally should hold: the owner's messages grouped as it groups them."""
-    rows = (Message.objects.filter(owner=owner).order_by()
-            .values_list("status", "phone_code", TruncDay("created_at", tzinfo=UTC)).annotate(n=Count("pk")))
+    rows = (
+        Message.objects.filter(owner=owner)
+        .order_by()
+        .values_list("status", "phone_code", TruncDay("created_at", tzinfo=UTC))
+        .annotate(n=Count("pk"))
+    )
     return {(status, code, day): n for status, code, day, n in rows}
 
 
@@ -43,8 +47,9 @@ def create_at(moment: datetime, **kwargs) -> list[Message]:
 
 
 def report(message, status, seconds=0, error=""):
-    services.message_record_status(message_id=message.pk, status=status, error=error,
-                                   occurred_at=DAY2 + timedelta(seconds=seconds))
+    services.message_record_status(
+        message_id=message.pk, status=status, error=error, occurred_at=DAY2 + timedelta(seconds=seconds)
+    )
 
 
 @pytest.mark.django_db
@@ -52,9 +57,16 @@ def test_tally_follows_creation_reports_replays_and_every_total_is_exact(user, m
     monkeypatch.setattr(message_send_task, "delay", lambda *args, **kwargs: None)
     first = create_at(DAY1, owner=user, text="hi", to=["+9779801234560", "+9779801234561", "+351911111111"])
     second = create_at(DAY2, owner=user, text="hi", to=["+9779801234562", "+351911111112"])
-    assert tallied(user) == counted(user) == {
-        ("created", "+977", datetime(2024, 5, 1, tzinfo=UTC)): 2, ("created", "+351", datetime(2024, 5, 1, tzinfo=UTC)): 1,
-        ("created", "+977", DAY2): 1, ("created", "+351", DAY2): 1}
+    assert (
+        tallied(user)
+        == counted(user)
+        == {
+            ("created", "+977", datetime(2024, 5, 1, tzinfo=UTC)): 2,
+            ("created", "+351", datetime(2024, 5, 1, tzinfo=UTC)): 1,
+            ("created", "+977", DAY2): 1,
+            ("created", "+351", DAY2): 1,
+        }
+    )
     assert services.messages_enqueue(batch=first[0].batch) == 3
     assert services.messages_enqueue(batch=first[0].batch) == 0  # repeat-safe, and so is the tally
     assert tallied(user) == counted(user)
@@ -73,15 +85,24 @@ def test_tally_follows_creation_reports_replays_and_every_total_is_exact(user, m
 
     client = key_client_for(user)
     for params in [
-        {}, {"status": "delivered"}, {"status": "created"}, {"status": "expired"},
-        {"filter[phoneCode]": "+977"}, {"filter[phoneCode][ne]": "+977"}, {"filter[phoneCode][like]": "35"},
+        {},
+        {"status": "delivered"},
+        {"status": "created"},
+        {"status": "expired"},
+        {"filter[phoneCode]": "+977"},
+        {"filter[phoneCode][ne]": "+977"},
+        {"filter[phoneCode][like]": "35"},
         {"filter[phoneCode]": "+977,+351", "status": "undelivered"},
-        {"filter[createdAt]": "2024-05-01"}, {"filter[createdAt][gt]": "2024-05-01"},
-        {"filter[createdAt][gte]": "2024-05-02"}, {"filter[createdAt][lt]": "2024-05-02"},
-        {"filter[createdAt][lte]": "2024-05-01"}, {"filter[createdAt][ne]": "2024-05-02"},
+        {"filter[createdAt]": "2024-05-01"},
+        {"filter[createdAt][gt]": "2024-05-01"},
+        {"filter[createdAt][gte]": "2024-05-02"},
+        {"filter[createdAt][lt]": "2024-05-02"},
+        {"filter[createdAt][lte]": "2024-05-01"},
+        {"filter[createdAt][ne]": "2024-05-02"},
         {"filter[createdAt][gte]": "2024-05-01", "filter[createdAt][lt]": "2024-05-02", "filter[phoneCode]": "+977"},
         # Not answered by the tally (a time of day, the national number): counted.
-        {"filter[createdAt][gte]": "2024-05-01T23:59:59.999Z"}, {"filter[createdAt][gt]": "2024-05-01T23:59:59.999Z"},
+        {"filter[createdAt][gte]": "2024-05-01T23:59:59.999Z"},
+        {"filter[createdAt][gt]": "2024-05-01T23:59:59.999Z"},
         {"filter[phoneNumber][like]": "91111111", "status": "queue failed"},
     ]:
         body = client.get(f"{V0}/messages", {"page[size]": "1", **params}).json()
@@ -127,8 +148,9 @@ def test_concurrent_creations_and_reports_of_one_owner_keep_it_exact(user, monke
     tally locks in the same order everywhere): no lost update, no deadlock."""
     monkeypatch.setattr(message_send_task, "delay", lambda *args, **kwargs: None)
     ledger.top_up(user_id=user.pk, amount=1000)
-    messages = services.messages_create(owner=user, text="hi", to=[f"+97798{i:08d}" for i in range(40)]
-                                        + [f"+3519{i:08d}" for i in range(40)])
+    messages = services.messages_create(
+        owner=user, text="hi", to=[f"+97798{i:08d}" for i in range(40)] + [f"+3519{i:08d}" for i in range(40)]
+    )
     services.messages_enqueue(batch=messages[0].batch)
     statuses = ["delivered", "undelivered", "failed", "queue failed", "sent"]
     workers = 4

@@ -84,8 +84,8 @@ def test_the_three_voices_sound_different():
         samples = np.frombuffer(data[44:], dtype="<i2").astype(float)
         estimates = []
         for start in range(0, len(samples) - 320, 320):
-            frame = samples[start:start + 320]
-            if np.sqrt(np.mean(frame ** 2)) < 1500:
+            frame = samples[start : start + 320]
+            if np.sqrt(np.mean(frame**2)) < 1500:
                 continue
             corr = np.correlate(frame, frame, "full")[319:]
             lag = 20 + int(np.argmax(corr[20:100]))  # 80-400 Hz at 8 kHz
@@ -112,8 +112,8 @@ def test_resampler_keeps_speech_band_and_removes_what_would_alias():
 
     def rms(data: bytes) -> float:
         samples = np.frombuffer(data, dtype="<i2").astype(float)
-        middle = samples[len(samples) // 4: 3 * len(samples) // 4]
-        return float(np.sqrt(np.mean(middle ** 2)))
+        middle = samples[len(samples) // 4 : 3 * len(samples) // 4]
+        return float(np.sqrt(np.mean(middle**2)))
 
     for rate in (8000, 16000):
         out = resample_pcm16(tone(1000), 22050, rate)
@@ -156,12 +156,15 @@ def test_engine_version_change_renders_again(media, settings):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"voice": "np_nobody"}, "voice"),
-    ({"length_factor": 2.5}, "length_factor"),
-    ({"length_factor": "fast"}, "length_factor"),
-    ({"text": " \n "}, "text"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"voice": "np_nobody"}, "voice"),
+        ({"length_factor": 2.5}, "length_factor"),
+        ({"length_factor": "fast"}, "length_factor"),
+        ({"text": " \n "}, "text"),
+    ],
+)
 def test_render_cached_refuses_bad_input(media, kwargs, field):
     call = {"text": SHORT, "voice": "np_rija", "length_factor": 1.0, **kwargs}
     with pytest.raises(InvalidInputError) as caught:

@@ -18,7 +18,7 @@ from tingting.providers.base import ProviderPermanentError, ProviderTemporaryErr
 from tingting.providers.tts_azure import AzureTtsBackend
 
 SSML_NS = "{http://www.w3.org/2001/10/synthesis}"
-TEXT = "नमस्ते <साथी> & \"स्वागत\""
+TEXT = 'नमस्ते <साथी> & "स्वागत"'
 
 
 class FakeAzure:
@@ -107,7 +107,10 @@ def test_voices_and_length_factors_map_to_distinct_ssml(azure, settings):
     backend = AzureTtsBackend()
     for voice in ("np_rija", "np_prasanna", "np_binod"):
         backend.render(text="नमस्ते", voice=voice, length_factor=0.5)
-    shapes = [(v.get("name"), p.get("pitch"), p.get("rate")) for _, v, p in map(parse_ssml, (r["body"] for r in azure.requests))]
+    shapes = [
+        (v.get("name"), p.get("pitch"), p.get("rate"))
+        for _, v, p in map(parse_ssml, (r["body"] for r in azure.requests))
+    ]
     assert shapes == [
         ("ne-NP-HemkalaNeural", "+0%", "+100.00%"),
         ("ne-NP-SagarNeural", "+0%", "+100.00%"),
@@ -119,14 +122,17 @@ def test_voices_and_length_factors_map_to_distinct_ssml(azure, settings):
     assert wav_stats(audio.audio).rate == 16000 and backend.version.endswith("riff-16khz-16bit-mono-pcm")
 
 
-@pytest.mark.parametrize(("status", "error"), [
-    (400, ProviderPermanentError),
-    (401, ProviderPermanentError),
-    (403, ProviderPermanentError),
-    (429, ProviderTemporaryError),
-    (500, ProviderTemporaryError),
-    (503, ProviderTemporaryError),
-])
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, ProviderPermanentError),
+        (401, ProviderPermanentError),
+        (403, ProviderPermanentError),
+        (429, ProviderTemporaryError),
+        (500, ProviderTemporaryError),
+        (503, ProviderTemporaryError),
+    ],
+)
 def test_http_errors_map_to_temporary_or_permanent(azure, status, error):
     azure.status = status
     with pytest.raises(error) as caught:

@@ -72,13 +72,19 @@ def callback(client, url: str, params: dict, *, token: str = TWILIO_TOKEN, signa
 
 def test_signature_matches_twilios_published_example():
     url = "https://mycompany.com/myapp.php?foo=1&bar=2"
-    params = {"CallSid": ["CA1234567890ABCDE"], "Caller": ["+14158675309"], "Digits": ["1234"],
-              "From": ["+14158675309"], "To": ["+18005551212"]}
+    params = {
+        "CallSid": ["CA1234567890ABCDE"],
+        "Caller": ["+14158675309"],
+        "Digits": ["1234"],
+        "From": ["+14158675309"],
+        "To": ["+18005551212"],
+    }
     assert compute_signature("12345", url, params) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
     repeated = {"Sid": ["CA123"], "SidAccount": ["AC123"], "Digits": ["5678", "1234"]}
     assert compute_signature("12345", url, repeated) == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
-    assert signature_is_valid(token="12345", url=url.replace(".com", ".com:443"), params=params,
-                              signature="RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+    assert signature_is_valid(
+        token="12345", url=url.replace(".com", ".com:443"), params=params, signature="RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    )
     assert not signature_is_valid(token="12346", url=url, params=params, signature="RSOYDt4T1cUTdK1PDd93/VVr8B8=")
 
 
@@ -92,7 +98,9 @@ def test_sms_is_posted_with_basic_auth_and_callback(twilio, received):
     (request,) = twilio.posts()
     assert request["path"] == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
     assert request["form"] == {
-        "To": ["+9779841234567"], "From": ["+15005550006"], "Body": ["नमस्ते"],
+        "To": ["+9779841234567"],
+        "From": ["+15005550006"],
+        "Body": ["नमस्ते"],
         "StatusCallback": [f"{PUBLIC}/webhooks/twilio/sms/?ref=test%3Asms1"],
     }
     row = ProviderMessage.objects.get(reference="test:sms1")
@@ -114,8 +122,9 @@ def test_sms_invalid_number_is_permanent_with_twilio_code(twilio):
     assert "not a valid phone number" in str(info.value)
 
 
-@pytest.mark.parametrize(("status", "headers", "retry_after"),
-                         [(429, {"Retry-After": "7"}, 7.0), (500, {}, None), (503, {}, None)])
+@pytest.mark.parametrize(
+    ("status", "headers", "retry_after"), [(429, {"Retry-After": "7"}, 7.0), (500, {}, None), (503, {}, None)]
+)
 def test_sms_429_and_5xx_are_temporary_and_resendable(twilio, status, headers, retry_after):
     twilio.fail_next(status, {"code": 20429 if status == 429 else 20500, "message": "busy"}, headers)
     backend = TwilioSmsBackend()
@@ -199,12 +208,21 @@ def test_sms_callbacks_deliver_reports(twilio, received, client):
     result = TwilioSmsBackend().send(OutboundSms(to="+9779841234567", body="hi", reference="test:cb"))
     url = twilio.posts()[0]["form"]["StatusCallback"][0]
     for status in ("sent", "delivered"):
-        params = {"MessageSid": result.provider_id, "SmsSid": result.provider_id, "MessageStatus": status,
-                  "SmsStatus": status, "AccountSid": TWILIO_SID, "To": "+9779841234567", "ApiVersion": "2010-04-01"}
+        params = {
+            "MessageSid": result.provider_id,
+            "SmsSid": result.provider_id,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "AccountSid": TWILIO_SID,
+            "To": "+9779841234567",
+            "ApiVersion": "2010-04-01",
+        }
         response = callback(client, url, params)
         assert response.status_code == 204
     assert [(r.reference, r.provider_id, r.status) for r in received] == [
-        ("test:cb", result.provider_id, "sent"), ("test:cb", result.provider_id, "delivered")]
+        ("test:cb", result.provider_id, "sent"),
+        ("test:cb", result.provider_id, "delivered"),
+    ]
     assert ProviderMessage.objects.get(reference="test:cb").status == "delivered"
 
 
@@ -224,13 +242,15 @@ def test_forged_sms_callback_is_403_and_changes_nothing(twilio, received, client
     if forgery == "wrong_token":
         response = callback(client, url, params, token="not-the-token")
     elif forgery == "tampered_status":
-        response = callback(client, url, params, signature=sign(TWILIO_TOKEN, url, {**params,
-                                                                                    "MessageStatus": "failed"}))
+        response = callback(
+            client, url, params, signature=sign(TWILIO_TOKEN, url, {**params, "MessageStatus": "failed"})
+        )
     elif forgery == "no_signature":
         response = callback(client, url, params, signature="")
     else:
-        response = callback(client, url.replace("test%3Aforged", "test%3Aother"), params,
-                            signature=sign(TWILIO_TOKEN, url, params))
+        response = callback(
+            client, url.replace("test%3Aforged", "test%3Aother"), params, signature=sign(TWILIO_TOKEN, url, params)
+        )
     assert response.status_code == 403
     assert response.json()["message"] == "Forbidden."
     assert received == []
@@ -270,8 +290,9 @@ def test_callback_behind_a_proxy_is_checked_against_the_public_url(twilio, recei
     assert callback(client, url, {"MessageSid": result.provider_id, "MessageStatus": "sent"}).status_code == 204
     local = url.replace(PUBLIC, "http://testserver")
     signed_for_local = sign(TWILIO_TOKEN, local, {"MessageSid": result.provider_id, "MessageStatus": "sent"})
-    response = callback(client, url, {"MessageSid": result.provider_id, "MessageStatus": "sent"},
-                        signature=signed_for_local)
+    response = callback(
+        client, url, {"MessageSid": result.provider_id, "MessageStatus": "sent"}, signature=signed_for_local
+    )
     assert response.status_code == 403
 
 
@@ -283,8 +304,14 @@ def test_webhook_only_accepts_post(client):
 
 
 def place(reference: str = "test:call", audio_seconds: float = 10.4, **extra):
-    call = OutboundCall(to="+9779841234567", reference=reference, audio_url="/media/tts/abc.wav",
-                        audio_seconds=audio_seconds, caller_id="+15005550007", **extra)
+    call = OutboundCall(
+        to="+9779841234567",
+        reference=reference,
+        audio_url="/media/tts/abc.wav",
+        audio_seconds=audio_seconds,
+        caller_id="+15005550007",
+        **extra,
+    )
     return voice_backend().place_call(call)
 
 
@@ -293,7 +320,8 @@ def test_call_is_posted_with_twiml_and_status_events(twilio, settings):
     (request,) = twilio.posts()
     assert request["path"] == f"/2010-04-01/Accounts/{TWILIO_SID}/Calls.json"
     assert request["form"] == {
-        "To": ["+9779841234567"], "From": ["+15005550007"],
+        "To": ["+9779841234567"],
+        "From": ["+15005550007"],
         "Twiml": [f"<Response><Play>{PUBLIC}/media/tts/abc.wav</Play></Response>"],
         "StatusCallback": [f"{PUBLIC}/webhooks/twilio/voice/?ref=test%3Acall"],
         "StatusCallbackMethod": ["POST"],
@@ -320,16 +348,18 @@ def test_call_errors_map_like_sms(twilio):
 
 @pytest.mark.parametrize(
     ("params", "status", "duration", "playback"),
-    [({"CallStatus": "completed", "CallDuration": "10"}, "completed", 10, 10),
-     ({"CallStatus": "completed", "CallDuration": "12"}, "completed", 12, 11),
-     ({"CallStatus": "completed", "CallDuration": "4"}, "hungup", 4, 4),
-     ({"CallStatus": "completed", "CallDuration": "11", "AnsweredBy": "machine_end_beep"}, "unanswered", 11, 11),
-     ({"CallStatus": "busy", "CallDuration": "0"}, "unanswered", 0, 0),
-     ({"CallStatus": "no-answer", "CallDuration": "0"}, "unanswered", 0, 0),
-     ({"CallStatus": "failed", "CallDuration": "0"}, "failed", 0, 0),
-     ({"CallStatus": "canceled", "CallDuration": "0"}, "failed", 0, 0),
-     ({"CallStatus": "ringing"}, "ringing", None, None),
-     ({"CallStatus": "in-progress", "AnsweredBy": "human"}, "answered", None, None)],
+    [
+        ({"CallStatus": "completed", "CallDuration": "10"}, "completed", 10, 10),
+        ({"CallStatus": "completed", "CallDuration": "12"}, "completed", 12, 11),
+        ({"CallStatus": "completed", "CallDuration": "4"}, "hungup", 4, 4),
+        ({"CallStatus": "completed", "CallDuration": "11", "AnsweredBy": "machine_end_beep"}, "unanswered", 11, 11),
+        ({"CallStatus": "busy", "CallDuration": "0"}, "unanswered", 0, 0),
+        ({"CallStatus": "no-answer", "CallDuration": "0"}, "unanswered", 0, 0),
+        ({"CallStatus": "failed", "CallDuration": "0"}, "failed", 0, 0),
+        ({"CallStatus": "canceled", "CallDuration": "0"}, "failed", 0, 0),
+        ({"CallStatus": "ringing"}, "ringing", None, None),
+        ({"CallStatus": "in-progress", "AnsweredBy": "human"}, "answered", None, None),
+    ],
 )
 def test_call_callbacks_map_to_outcomes(twilio, received, client, params, status, duration, playback):
     result = place()
@@ -344,8 +374,9 @@ def test_call_callbacks_map_to_outcomes(twilio, received, client, params, status
 def test_forged_call_callback_is_403_and_changes_nothing(twilio, received, client):
     result = place()
     url = twilio.posts()[0]["form"]["StatusCallback"][0]
-    response = callback(client, url, {"CallSid": result.provider_id, "CallStatus": "completed",
-                                      "CallDuration": "10"}, token="guessed")
+    response = callback(
+        client, url, {"CallSid": result.provider_id, "CallStatus": "completed", "CallDuration": "10"}, token="guessed"
+    )
     assert response.status_code == 403
     assert received == []
     assert ProviderMessage.objects.get(reference="test:call").status == ""

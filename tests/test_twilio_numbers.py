@@ -85,24 +85,42 @@ class FakeTwilio:
             return self.reply(request, self.fail_status, {"code": 20500, "message": "Internal", "status": 500})
         path = url.path.removeprefix(PREFIX)
         if method == "GET" and path == "/AvailablePhoneNumbers/US/Local.json":
-            items = [{"friendly_name": f"({n[2:5]}) {n[5:8]}-{n[8:]}", "phone_number": n, "iso_country": "US",
-                      "capabilities": caps, "beta": False, "region": "CA"} for n, caps in self.available.items()]
+            items = [
+                {
+                    "friendly_name": f"({n[2:5]}) {n[5:8]}-{n[8:]}",
+                    "phone_number": n,
+                    "iso_country": "US",
+                    "capabilities": caps,
+                    "beta": False,
+                    "region": "CA",
+                }
+                for n, caps in self.available.items()
+            ]
             return self.reply(request, 200, {"available_phone_numbers": items, "uri": url.path})
         if method == "POST" and path == "/IncomingPhoneNumbers.json":
             number = form.get("PhoneNumber")
             if number not in self.available:
-                return self.reply(request, 400, {"code": 21422, "status": 400,
-                                                 "message": "PhoneNumber requested is not available"})
+                return self.reply(
+                    request, 400, {"code": 21422, "status": 400, "message": "PhoneNumber requested is not available"}
+                )
             sid = "PN" + f"{len(self.incoming) + 1:032x}"
             self.incoming[sid] = number
             del self.available[number]
             time.sleep(self.purchase_delay)
-            return self.reply(request, 201, {"sid": sid, "account_sid": ACCOUNT, "phone_number": number,
-                                             "capabilities": {"voice": True, "sms": True, "mms": False,
-                                                              "fax": False}})
+            return self.reply(
+                request,
+                201,
+                {
+                    "sid": sid,
+                    "account_sid": ACCOUNT,
+                    "phone_number": number,
+                    "capabilities": {"voice": True, "sms": True, "mms": False, "fax": False},
+                },
+            )
         if method == "GET" and path == "/IncomingPhoneNumbers.json":
-            items = [{"sid": sid, "phone_number": n} for sid, n in self.incoming.items()
-                     if n == query.get("PhoneNumber")]
+            items = [
+                {"sid": sid, "phone_number": n} for sid, n in self.incoming.items() if n == query.get("PhoneNumber")
+            ]
             return self.reply(request, 200, {"incoming_phone_numbers": items})
         if method == "DELETE" and path.startswith("/IncomingPhoneNumbers/") and path.endswith(".json"):
             sid = path.removeprefix("/IncomingPhoneNumbers/").removesuffix(".json")
@@ -172,8 +190,10 @@ def test_purchase_answered_too_late_is_found_by_lookup(twilio, settings):
     twilio.purchase_delay = 1.0
     offer = NumberOffer("+14155550100", offer_sid("+14155550100"), Decimal(1))
     assert number_backend().purchase(offer) == "PN" + f"{1:032x}"
-    assert [r[:2] for r in twilio.requests] == [("POST", f"{PREFIX}/IncomingPhoneNumbers.json"),
-                                                ("GET", f"{PREFIX}/IncomingPhoneNumbers.json")]
+    assert [r[:2] for r in twilio.requests] == [
+        ("POST", f"{PREFIX}/IncomingPhoneNumbers.json"),
+        ("GET", f"{PREFIX}/IncomingPhoneNumbers.json"),
+    ]
 
 
 def test_no_answer_in_time_is_a_timeout(twilio, settings):
@@ -193,8 +213,11 @@ def test_sync_buy_and_release_through_the_api(twilio, auth_client, user):
         ("14155550101", 100.0, "Voice", offer_sid("+14155550101")),
     ]
     sid = offer_sid("+14155550100")
-    assert_envelope(auth_client.post(LIST, {"phone_sid": sid}, format="json"), status=200,
-                    message="14155550100 number bought successfully!!")
+    assert_envelope(
+        auth_client.post(LIST, {"phone_sid": sid}, format="json"),
+        status=200,
+        message="14155550100 number bought successfully!!",
+    )
     number = PhoneNumber.objects.get(sid=sid)
     assert number.owner == user and number.vendor_id == "PN" + f"{1:032x}"
     assert ("POST", f"{PREFIX}/IncomingPhoneNumbers.json", {"PhoneNumber": "+14155550100"}) in twilio.requests
@@ -212,22 +235,31 @@ def test_number_gone_at_twilio_is_409_and_refunded(twilio, auth_client, user):
     inventory_sync()
     twilio.available.pop("+14155550100")
     sid = offer_sid("+14155550100")
-    body = assert_error(auth_client.post(LIST, {"phone_sid": sid}, format="json"), status=409,
-                        code="number_unavailable", field="phone_sid")
+    body = assert_error(
+        auth_client.post(LIST, {"phone_sid": sid}, format="json"),
+        status=409,
+        code="number_unavailable",
+        field="phone_sid",
+    )
     assert body["message"] == "14155550100 number is no longer available."
     assert PhoneNumber.objects.get(sid=sid).owner is None
     user.refresh_from_db()
     assert user.credits == 1000
     assert sorted(LedgerEntry.objects.filter(user=user).exclude(kind="topup").values_list("kind", "amount")) == [
-        ("purchase", 100), ("refund", 100)]
+        ("purchase", 100),
+        ("refund", 100),
+    ]
     assert ledger.invariant_gap(user_id=user.pk) == 0
 
 
 def test_twilio_down_on_buy_is_503_and_nothing_charged(twilio, auth_client, user):
     inventory_sync()
     twilio.fail_status = 500
-    body = assert_error(auth_client.post(LIST, {"phone_sid": offer_sid("+14155550101")}, format="json"),
-                        status=503, code="provider_unavailable")
+    body = assert_error(
+        auth_client.post(LIST, {"phone_sid": offer_sid("+14155550101")}, format="json"),
+        status=503,
+        code="provider_unavailable",
+    )
     assert "nothing was charged" in body["message"]
     user.refresh_from_db()
     assert user.credits == 1000 and ledger.invariant_gap(user_id=user.pk) == 0

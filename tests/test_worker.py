@@ -16,6 +16,9 @@ def test_periodic_purge_runs_in_a_real_worker(celery_worker):
     IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
     fresh = IdempotencyRecord.objects.create(user=user, key="new", method="POST", path="/x", fingerprint="f")
     idempotency_purge_task.delay()
-    wait_until(lambda: not IdempotencyRecord.objects.filter(pk=old.pk).exists(), timeout=60,
-               message="the worker to purge the expired record")
+    wait_until(
+        lambda: not IdempotencyRecord.objects.filter(pk=old.pk).exists(),
+        timeout=60,
+        message="the worker to purge the expired record",
+    )
     assert IdempotencyRecord.objects.filter(pk=fresh.pk).exists()

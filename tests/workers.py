@@ -48,19 +48,42 @@ class WorkerProcess:
         self.proc.wait(timeout=30)
 
 
-def start_worker(*, concurrency: int = 2, pool: str = "prefork", queues: str | None = None,
-                 env: dict[str, str] | None = None, ready_timeout: float = 60) -> WorkerProcess:
+def start_worker(
+    *,
+    concurrency: int = 2,
+    pool: str = "prefork",
+    queues: str | None = None,
+    env: dict[str, str] | None = None,
+    ready_timeout: float = 60,
+) -> WorkerProcess:
     log = Path(tempfile.mkstemp(prefix="celery-worker-", suffix=".log")[1])
     command = [
-        sys.executable, "-m", "celery", "-A", "tingting", "worker", "--loglevel", "INFO",
-        "--concurrency", str(concurrency), "--pool", pool, "--without-gossip", "--without-mingle",
-        "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "tingting",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        pool,
+        "--without-gossip",
+        "--without-mingle",
+        "--hostname",
+        f"test-{uuid.uuid4().hex[:8]}@%h",
     ]
     if queues:
         command += ["--queues", queues]
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        command, cwd=ROOT, env={**os.environ, "DATABASE_URL": test_database_url(), **(env or {})},
-        stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        command,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": test_database_url(), **(env or {})},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     worker = WorkerProcess(proc, log)
     deadline = time.monotonic() + ready_timeout

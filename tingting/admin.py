@@ -47,8 +47,18 @@ class ProviderMessageAdmin(admin.ModelAdmin):
 class WebhookEventAdmin(admin.ModelAdmin):
     """Status webhooks to clients and their delivery state; read-only."""
 
-    list_display = ["created_at", "user", "event", "object_type", "object_id", "sequence", "status", "attempts",
-                    "last_status_code", "next_attempt_at"]
+    list_display = [
+        "created_at",
+        "user",
+        "event",
+        "object_type",
+        "object_id",
+        "sequence",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+    ]
     list_filter = ["status", "event"]
     search_fields = ["event_id", "object_id", "user__email"]
     raw_id_fields = ["user"]

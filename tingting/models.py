@@ -148,8 +148,9 @@ class WebhookEvent(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "object_type", "object_id", "sequence"],
-                                    name="tingting_webhookevent_object_sequence"),
+            models.UniqueConstraint(
+                fields=["user", "object_type", "object_id", "sequence"], name="tingting_webhookevent_object_sequence"
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="tingting_webhook_due")]
 
@@ -167,8 +168,9 @@ class WebhookSequence(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "object_type", "object_id"],
-                                    name="tingting_webhooksequence_object"),
+            models.UniqueConstraint(
+                fields=["user", "object_type", "object_id"], name="tingting_webhooksequence_object"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -43,8 +43,17 @@ def is_public_address(address: str) -> bool:
             return is_public_address(str(ip.ipv4_mapped))
         if ip.sixtofour is not None or ip.teredo is not None:
             return False
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-                or ip.is_reserved or ip.is_unspecified) and ip.is_global
+    return (
+        not (
+            ip.is_private
+            or ip.is_loopback
+            or ip.is_link_local
+            or ip.is_multicast
+            or ip.is_reserved
+            or ip.is_unspecified
+        )
+        and ip.is_global
+    )
 
 
 def parse_url(url: str) -> tuple[str, str, int, str]:
@@ -78,6 +87,5 @@ def resolve_url(url: str, *, allow_private: bool | None = None) -> ResolvedUrl:
     if not allow:
         refused = [a for a in addresses if not is_public_address(a)]
         if refused:
-            raise UrlRefusedError(f"{host} resolves to a non-public address ({refused[0]}).",
-                                  code="private_address")
+            raise UrlRefusedError(f"{host} resolves to a non-public address ({refused[0]}).", code="private_address")
     return ResolvedUrl(scheme, host, port, target, addresses)

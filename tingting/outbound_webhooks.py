@@ -88,14 +88,28 @@ def webhook_emit(*, user, event: str, object_type: str, object_id: object, paylo
     with transaction.atomic():
         sequence = _next_sequence(user_id=user.pk, object_type=object_type, object_id=object_id)
         event_id = uuid.uuid4()
-        body = json.dumps({
-            "id": str(event_id), "event": event, "created_at": now.isoformat(),
-            "object": {"type": object_type, "id": object_id, "sequence": sequence},
-            "data": payload,
-        }, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+        body = json.dumps(
+            {
+                "id": str(event_id),
+                "event": event,
+                "created_at": now.isoformat(),
+                "object": {"type": object_type, "id": object_id, "sequence": sequence},
+                "data": payload,
+            },
+            cls=DjangoJSONEncoder,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
         row = WebhookEvent.objects.create(
-            event_id=event_id, user_id=user.pk, event=event, object_type=object_type, object_id=object_id,
-            sequence=sequence, body=body, next_attempt_at=now)
+            event_id=event_id,
+            user_id=user.pk,
+            event=event,
+            object_type=object_type,
+            object_id=object_id,
+            sequence=sequence,
+            body=body,
+            next_attempt_at=now,
+        )
         transaction.on_commit(lambda: _publish(row.pk))
     return row
 
@@ -115,7 +129,9 @@ def _claim(pk: int) -> WebhookEvent | None:
     now = timezone.now()
     lease = timedelta(seconds=2 * settings.WEBHOOK_TIMEOUT_SECONDS + 30)
     claimed = WebhookEvent.objects.filter(
-        pk=pk, status=WebhookEvent.Status.PENDING, next_attempt_at__lte=now,
+        pk=pk,
+        status=WebhookEvent.Status.PENDING,
+        next_attempt_at__lte=now,
     ).update(attempts=F("attempts") + 1, next_attempt_at=now + lease)
     if not claimed:
         return None
@@ -130,16 +146,28 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
     timeout = urllib3.Timeout(connect=settings.WEBHOOK_TIMEOUT_SECONDS, read=settings.WEBHOOK_TIMEOUT_SECONDS)
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
-            address, target.port, timeout=timeout, retries=False, ssl_context=ssl.create_default_context(),
-            server_hostname=target.host, assert_hostname=target.host)
+            address,
+            target.port,
+            timeout=timeout,
+            retries=False,
+            ssl_context=ssl.create_default_context(),
+            server_hostname=target.host,
+            assert_hostname=target.host,
+        )
     else:
         pool = urllib3.HTTPConnectionPool(address, target.port, timeout=timeout, retries=False)
     host = f"[{target.host}]" if ":" in target.host else target.host
     default_port = 443 if target.scheme == "https" else 80
     try:
         response = pool.urlopen(
-            "POST", target.target, body=body, redirect=False, retries=False, preload_content=False,
-            headers={**headers, "Host": host if target.port == default_port else f"{host}:{target.port}"})
+            "POST",
+            target.target,
+            body=body,
+            redirect=False,
+            retries=False,
+            preload_content=False,
+            headers={**headers, "Host": host if target.port == default_port else f"{host}:{target.port}"},
+        )
         response.read(MAX_RESPONSE_BYTES)  # drain a little; never the whole of a huge answer
         response.release_conn()
         return response.status
@@ -182,8 +210,9 @@ def webhook_deliver(*, pk: int) -> str:
     return _record(row, status_code=status, error=f"HTTP {status}")
 
 
-def _record(row: WebhookEvent, *, status_code: int | None, error: str, delivered: bool = False,
-            give_up: bool = False) -> str:
+def _record(
+    row: WebhookEvent, *, status_code: int | None, error: str, delivered: bool = False, give_up: bool = False
+) -> str:
     now = timezone.now()
     fields = {"last_status_code": status_code, "last_error": error[:500]}
     if delivered:
@@ -206,9 +235,14 @@ def webhook_sweep(*, limit: int = SWEEP_BATCH) -> int:
     """Publish the delivery of every pending event that is due (retries, and
     deliveries whose first publication was lost). Returns how many were published;
     a repeat only publishes duplicates the claim turns into no-ops."""
-    due = list(WebhookEvent.objects.filter(
-        status=WebhookEvent.Status.PENDING, next_attempt_at__lte=timezone.now(),
-    ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    due = list(
+        WebhookEvent.objects.filter(
+            status=WebhookEvent.Status.PENDING,
+            next_attempt_at__lte=timezone.now(),
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     for pk in due:
         _publish(pk)
     return len(due)

@@ -40,14 +40,15 @@ def parse_many(values: list, *, field: str, region: str | None = None) -> list[s
         except InvalidPhoneNumber as exc:
             errors.append(FieldError(f"{field}.{index}", "invalid_phone_number", f"{value!r} {exc}."))
     if errors:
-        raise InvalidInputError(f"{len(errors)} invalid phone number(s) in {field}.", errors=errors,
-                                code="invalid_phone_number")
+        raise InvalidInputError(
+            f"{len(errors)} invalid phone number(s) in {field}.", errors=errors, code="invalid_phone_number"
+        )
     return numbers
 
 
 @functools.cache
 def _unshared_default_prefix(region: str) -> str | None:
-    """"+977" for NP: the E.164 prefix of the default region when no other region
+    """ "+977" for NP: the E.164 prefix of the default region when no other region
     shares its country code, so the national number is simply what follows it."""
     code = phonenumbers.country_code_for_region(region)
     if code and phonenumbers.region_codes_for_country_code(code) == (region,):
@@ -61,7 +62,7 @@ def national_display(e164: str) -> str:
     case skips the full parse."""
     prefix = _unshared_default_prefix(settings.DEFAULT_PHONE_REGION)
     if prefix is not None:
-        return e164[len(prefix):] if e164.startswith(prefix) else e164.lstrip("+")
+        return e164[len(prefix) :] if e164.startswith(prefix) else e164.lstrip("+")
     parsed = phonenumbers.parse(e164)
     if phonenumbers.region_code_for_number(parsed) == settings.DEFAULT_PHONE_REGION:
         return str(phonenumbers.national_significant_number(parsed))

@@ -135,8 +135,9 @@ def _take(key: str, rate_per_second: float, burst: int, cost: int) -> tuple[floa
     return float(wait), int(now_us) / 1_000_000
 
 
-def acquire_timed(key: str, rate_per_second: float, burst: int = 1, *,
-                  block_until: float | None = None) -> float | None:
+def acquire_timed(
+    key: str, rate_per_second: float, burst: int = 1, *, block_until: float | None = None
+) -> float | None:
     """Like ``acquire``; returns the limiter's clock (epoch seconds) at the moment the
     token was taken, or None when none was."""
     while True:

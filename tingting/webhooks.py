@@ -27,8 +27,12 @@ logger = logging.getLogger(__name__)
 
 def _twilio_verified(request) -> bool:
     params = {name: request.POST.getlist(name) for name in request.POST}
-    is_valid = signature_is_valid(token=settings.TWILIO_AUTH_TOKEN, url=request_public_url(request),
-                                  params=params, signature=request.headers.get("X-Twilio-Signature", ""))
+    is_valid = signature_is_valid(
+        token=settings.TWILIO_AUTH_TOKEN,
+        url=request_public_url(request),
+        params=params,
+        signature=request.headers.get("X-Twilio-Signature", ""),
+    )
     if not is_valid:
         logger.warning("Twilio callback with a bad signature refused: %s", request.path)
     return is_valid

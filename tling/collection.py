@@ -191,8 +191,16 @@ def _condition(model_field: str, op: str, value: object) -> Q:
             "lt": Q(**{f"{model_field}__lt": start}),
             "lte": Q(**{f"{model_field}__lt": end}),
         }[op]
-    lookup = {"eq": "exact", "in": "exact", "ne": "exact", "gt": "gt", "gte": "gte", "lt": "lt",
-              "lte": "lte", "like": "icontains"}[op]
+    lookup = {
+        "eq": "exact",
+        "in": "exact",
+        "ne": "exact",
+        "gt": "gt",
+        "gte": "gte",
+        "lt": "lt",
+        "lte": "lte",
+        "like": "icontains",
+    }[op]
     condition = Q(**{f"{model_field}__{lookup}": value})
     return ~condition if op == "ne" else condition
 
@@ -202,11 +210,13 @@ def _filter(spec: CollectionSpec, name: str, op: str, raw: str) -> Q:
     api_field = spec.fields.get(name)
     if api_field is None or not api_field.filterable:
         allowed = ", ".join(n for n, f in spec.fields.items() if f.filterable)
-        raise parameter_error(parameter, f"Cannot filter by {name!r}; filterable fields: {allowed}.",
-                              "invalid_filter_field")
+        raise parameter_error(
+            parameter, f"Cannot filter by {name!r}; filterable fields: {allowed}.", "invalid_filter_field"
+        )
     if op not in OPERATORS:
-        raise parameter_error(parameter, f"Unknown filter operator {op!r}; one of {', '.join(OPERATORS)}.",
-                              "invalid_filter_operator")
+        raise parameter_error(
+            parameter, f"Unknown filter operator {op!r}; one of {', '.join(OPERATORS)}.", "invalid_filter_operator"
+        )
     if op == "null":
         if raw.strip().lower() not in ("true", "false"):
             raise parameter_error(parameter, "The null operator takes true or false.")
@@ -243,8 +253,9 @@ def _where(params, spec: CollectionSpec) -> Q:
             continue
         match = _FILTER.match(key)
         if match is None:
-            raise parameter_error(key, f"Malformed filter {key!r}; use filter[field][op]=value.",
-                                  "invalid_filter_field")
+            raise parameter_error(
+                key, f"Malformed filter {key!r}; use filter[field][op]=value.", "invalid_filter_field"
+            )
         name, op = match.group(1), match.group(2) or "eq"
         for raw in params.getlist(key):
             where &= _filter(spec, name, op, raw)
@@ -260,9 +271,12 @@ def collection_where(params, spec: CollectionSpec) -> Q | None:
         return None
 
 
-def paginate(queryset: QuerySet, query: CollectionQuery,
-             decorate: Callable[[QuerySet], QuerySet] | None = None,
-             count: Callable[[], int] | None = None) -> tuple[list, int]:
+def paginate(
+    queryset: QuerySet,
+    query: CollectionQuery,
+    decorate: Callable[[QuerySet], QuerySet] | None = None,
+    count: Callable[[], int] | None = None,
+) -> tuple[list, int]:
     """The page's rows and the total of all matches: two queries (plus the
     prefetches ``decorate`` adds to the page query), whatever the page size.
     ``decorate`` adds annotations and prefetches to the page query only, so the
@@ -272,7 +286,7 @@ def paginate(queryset: QuerySet, query: CollectionQuery,
     total = count() if count is not None else filtered.order_by().count()
     if total <= query.offset:
         return [], total
-    page = filtered.order_by(*query.order_by)[query.offset: query.offset + query.page_size]
+    page = filtered.order_by(*query.order_by)[query.offset : query.offset + query.page_size]
     if decorate is not None:
         page = decorate(page)
     return list(page), total

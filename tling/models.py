@@ -98,9 +98,14 @@ STATUS_RANK = {
 }
 FINAL_RANK = 4
 # API_CONTRACT §9: charged once the provider accepted the message.
-CHARGED_STATUSES = frozenset({
-    MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.EXPIRED,
-})
+CHARGED_STATUSES = frozenset(
+    {
+        MessageStatus.SENT,
+        MessageStatus.DELIVERED,
+        MessageStatus.UNDELIVERED,
+        MessageStatus.EXPIRED,
+    }
+)
 RELEASED_STATUSES = frozenset({MessageStatus.FAILED, MessageStatus.QUEUE_FAILED})
 
 
@@ -117,8 +122,9 @@ class Message(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tling_messages")
     api_key = models.ForeignKey("accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    schedule = models.ForeignKey("ScheduledMessage", on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="messages")
+    schedule = models.ForeignKey(
+        "ScheduledMessage", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
     batch = models.UUIDField(db_index=True)
     phone_code = models.CharField(max_length=8)
     phone_national = models.CharField(max_length=20)
@@ -194,8 +200,7 @@ class MessageTally(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["owner", "status", "phone_code", "created_day"],
-                                    name="tling_tally_key"),
+            models.UniqueConstraint(fields=["owner", "status", "phone_code", "created_day"], name="tling_tally_key"),
         ]
 
     def __str__(self) -> str:

@@ -34,44 +34,54 @@ from tling.models import (
     ScheduleState,
 )
 
-CONTACTS = c.CollectionSpec({
-    "birthDate": c.timestamp("birth_date"),
-    "email": c.text("email"),
-    "name": c.text("name"),
-    "phoneCode": c.text("phone_code"),
-    "phoneNumber": c.text("phone_national"),
-    "createdAt": c.timestamp("created_at"),
-    "updatedAt": c.timestamp("updated_at", filterable=False),
-})
-LISTS = c.CollectionSpec({
-    "name": c.text("name"),
-    "createdAt": c.timestamp("created_at"),
-    "updatedAt": c.timestamp("updated_at", filterable=False),
-})
-MESSAGES = c.CollectionSpec({
-    "phoneCode": c.text("phone_code"),
-    "phoneNumber": c.text("phone_national"),
-    "createdAt": c.timestamp("created_at"),
-    "updatedAt": c.timestamp("updated_at", filterable=False),
-})
+CONTACTS = c.CollectionSpec(
+    {
+        "birthDate": c.timestamp("birth_date"),
+        "email": c.text("email"),
+        "name": c.text("name"),
+        "phoneCode": c.text("phone_code"),
+        "phoneNumber": c.text("phone_national"),
+        "createdAt": c.timestamp("created_at"),
+        "updatedAt": c.timestamp("updated_at", filterable=False),
+    }
+)
+LISTS = c.CollectionSpec(
+    {
+        "name": c.text("name"),
+        "createdAt": c.timestamp("created_at"),
+        "updatedAt": c.timestamp("updated_at", filterable=False),
+    }
+)
+MESSAGES = c.CollectionSpec(
+    {
+        "phoneCode": c.text("phone_code"),
+        "phoneNumber": c.text("phone_national"),
+        "createdAt": c.timestamp("created_at"),
+        "updatedAt": c.timestamp("updated_at", filterable=False),
+    }
+)
 # The filters of MESSAGES the tally answers exactly: a predicate on phone_code
 # holds for a tally row iff it holds for each of its messages, and one on whole
 # UTC days of created_at iff it holds for the row's created_day.
-MESSAGE_TALLY = c.CollectionSpec({
-    "phoneCode": c.text("phone_code"),
-    "createdAt": c.whole_day("created_day"),
-})
-SCHEDULES = c.CollectionSpec({
-    "name": c.text("name"),
-    "state": c.Field("state", c.choices(*ScheduleState.values)),
-    "createdon": c.timestamp("created_at"),
-    "id": c.uuid_field("id"),
-}, default_sort="createdon")
+MESSAGE_TALLY = c.CollectionSpec(
+    {
+        "phoneCode": c.text("phone_code"),
+        "createdAt": c.whole_day("created_day"),
+    }
+)
+SCHEDULES = c.CollectionSpec(
+    {
+        "name": c.text("name"),
+        "state": c.Field("state", c.choices(*ScheduleState.values)),
+        "createdon": c.timestamp("created_at"),
+        "id": c.uuid_field("id"),
+    },
+    default_sort="createdon",
+)
 
 
 def _count_of(model, link: str) -> Coalesce:
-    counts = (model.objects.filter(**{link: OuterRef("pk")}).order_by().values(link)
-              .annotate(n=Count("pk")).values("n"))
+    counts = model.objects.filter(**{link: OuterRef("pk")}).order_by().values(link).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
@@ -91,8 +101,12 @@ class IsoMillis(Func):
     output_field = CharField()
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template=(
-            "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"), **extra)
+        return self.as_sql(
+            compiler,
+            connection,
+            template=("to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"),
+            **extra,
+        )
 
     def as_sqlite(self, compiler, connection, **extra):
         sql, params = self.as_sql(compiler, connection, template="strftime(%%s, %(expressions)s)", **extra)
@@ -107,26 +121,46 @@ class Timeline(Func):
     output_field = JSONField()
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template=(
-            "(SELECT COALESCE(json_agg(json_build_object('status', e.status, 'timestamp', to_char("
-            "e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) ORDER BY e.rank DESC, "
-            "e.occurred_at DESC), '[]')::text FROM %(events)s e WHERE e.message_id = %(expressions)s)"
-        ), events=connection.ops.quote_name(MessageEvent._meta.db_table), **extra)
+        return self.as_sql(
+            compiler,
+            connection,
+            template=(
+                "(SELECT COALESCE(json_agg(json_build_object('status', e.status, 'timestamp', to_char("
+                "e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) ORDER BY e.rank DESC, "
+                "e.occurred_at DESC), '[]')::text FROM %(events)s e WHERE e.message_id = %(expressions)s)"
+            ),
+            events=connection.ops.quote_name(MessageEvent._meta.db_table),
+            **extra,
+        )
 
     def as_sqlite(self, compiler, connection, **extra):
-        sql, params = self.as_sql(compiler, connection, template=(
-            "(SELECT COALESCE(json_group_array(json_object('status', status, 'timestamp', strftime(%%s, occurred_at))),"
-            " '[]') FROM (SELECT status, occurred_at FROM %(events)s WHERE message_id = %(expressions)s"
-            " ORDER BY rank DESC, occurred_at DESC))"
-        ), events=connection.ops.quote_name(MessageEvent._meta.db_table), **extra)
+        sql, params = self.as_sql(
+            compiler,
+            connection,
+            template=(
+                "(SELECT COALESCE(json_group_array(json_object('status', status, 'timestamp', strftime(%%s, occurred_at))),"
+                " '[]') FROM (SELECT status, occurred_at FROM %(events)s WHERE message_id = %(expressions)s"
+                " ORDER BY rank DESC, occurred_at DESC))"
+            ),
+            events=connection.ops.quote_name(MessageEvent._meta.db_table),
+            **extra,
+        )
         return sql, ("%Y-%m-%dT%H:%M:%fZ", *params)
 
 
 def _message_rows(queryset: QuerySet) -> QuerySet:
     # Plain rows, not model instances: a page is 100 messages and 400+ timeline
     # entries, and building that many models costs more than the queries.
-    return queryset.values("id", "api_key_id", "error", "phone_code", "phone_national",
-                           created=IsoMillis("created_at"), updated=IsoMillis("updated_at"), report=Timeline("id"))
+    return queryset.values(
+        "id",
+        "api_key_id",
+        "error",
+        "phone_code",
+        "phone_national",
+        created=IsoMillis("created_at"),
+        updated=IsoMillis("updated_at"),
+        report=Timeline("id"),
+    )
 
 
 def _uuid(value: object) -> uuid.UUID | None:
@@ -150,15 +184,19 @@ def contact_list_page(*, owner: User, params) -> tuple[list[Contact], int]:
         parsed = _uuid(list_id.lstrip("!"))
         if parsed is None:
             raise c.parameter_error("listId", "listId must be a list id, or ! and a list id.")
-        member = Exists(Membership.objects.filter(contact=OuterRef("pk"), contact_list_id=parsed,
-                                                  contact_list__owner=owner))
+        member = Exists(
+            Membership.objects.filter(contact=OuterRef("pk"), contact_list_id=parsed, contact_list__owner=owner)
+        )
         queryset = queryset.filter(~member if negate else member)
     return c.paginate(queryset, query, _with_lists_count)
 
 
 def contact_get(*, owner: User, contact_id: object) -> Contact:
-    contact = _with_lists_count(Contact.objects.filter(owner=owner, pk=_uuid(contact_id))).first() \
-        if _uuid(contact_id) else None
+    contact = (
+        _with_lists_count(Contact.objects.filter(owner=owner, pk=_uuid(contact_id))).first()
+        if _uuid(contact_id)
+        else None
+    )
     if contact is None:
         raise NotFoundError("Contact not found.")
     return contact

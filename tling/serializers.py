@@ -67,8 +67,11 @@ class BirthDateField(serializers.Field):
             self.fail("invalid")
         try:
             parsed = parse_datetime(data.strip())
-            day = parsed.astimezone(UTC).date() if parsed and parsed.tzinfo else (
-                parsed.date() if parsed else parse_date(data.strip()))
+            day = (
+                parsed.astimezone(UTC).date()
+                if parsed and parsed.tzinfo
+                else (parsed.date() if parsed else parse_date(data.strip()))
+            )
         except ValueError:
             day = None
         if day is None:
@@ -245,4 +248,3 @@ def schedule_out(schedule: ScheduledMessage) -> dict:
         "state": schedule.state,
         "createdon": timestamp(schedule.created_at),
     }
-

@@ -26,10 +26,11 @@ def message_send_task(self, message_ids: list[str]) -> int:
             from django.utils import timezone
 
             for message_id in retry:
-                message_record_status(message_id=message_id, status="failed", occurred_at=timezone.now(),
-                                      error="provider unavailable")
+                message_record_status(
+                    message_id=message_id, status="failed", occurred_at=timezone.now(), error="provider unavailable"
+                )
         else:
-            raise self.retry(args=[retry], countdown=min(300, 10 * 2 ** self.request.retries))
+            raise self.retry(args=[retry], countdown=min(300, 10 * 2**self.request.retries))
     return len(message_ids) - len(retry)
 
 

@@ -62,14 +62,18 @@ def _contact_fields(data: dict) -> dict:
 
 @extend_schema(tags=["tling"])
 class ContactsView(TlingView):
-    @extend_schema(operation_id="tling_contacts_list", responses=responses({200: collection_of("ContactCollection", ContactOutput)}),
-                   parameters=[*COLLECTION_PARAMETERS, OpenApiParameter("listId", str, description="id or !id")])
+    @extend_schema(
+        operation_id="tling_contacts_list",
+        responses=responses({200: collection_of("ContactCollection", ContactOutput)}),
+        parameters=[*COLLECTION_PARAMETERS, OpenApiParameter("listId", str, description="id or !id")],
+    )
     def get(self, request):
         rows, total = selectors.contact_list_page(owner=request.user, params=request.query_params)
         return Response(collection([contact_out(c) for c in rows], total))
 
-    @extend_schema(operation_id="tling_contacts_create", request=ContactInput,
-                   responses=responses({200: ContactOutput}, 409))
+    @extend_schema(
+        operation_id="tling_contacts_create", request=ContactInput, responses=responses({200: ContactOutput}, 409)
+    )
     @idempotent
     def post(self, request):
         contact = services.contact_create(owner=request.user, **_contact_fields(_valid(ContactInput, request)))
@@ -87,8 +91,9 @@ class ContactDetailView(TlingView):
     def get(self, request, pk):
         return Response(contact_out(selectors.contact_get(owner=request.user, contact_id=pk)))
 
-    @extend_schema(operation_id="tling_contact_update", request=ContactInput,
-                   responses=responses({200: ContactOutput}, 409))
+    @extend_schema(
+        operation_id="tling_contact_update", request=ContactInput, responses=responses({200: ContactOutput}, 409)
+    )
     def patch(self, request, pk):
         contact = selectors.contact_get(owner=request.user, contact_id=pk)
         fields = _contact_fields(_valid(ContactInput, request, partial=True))
@@ -105,14 +110,16 @@ class ContactDetailView(TlingView):
 
 @extend_schema(tags=["tling"])
 class ListsView(TlingView):
-    @extend_schema(operation_id="tling_lists_list", parameters=COLLECTION_PARAMETERS,
-                   responses=responses({200: collection_of("ListCollection", ListOutput)}))
+    @extend_schema(
+        operation_id="tling_lists_list",
+        parameters=COLLECTION_PARAMETERS,
+        responses=responses({200: collection_of("ListCollection", ListOutput)}),
+    )
     def get(self, request):
         rows, total = selectors.list_page(owner=request.user, params=request.query_params)
         return Response(collection([list_out(r) for r in rows], total))
 
-    @extend_schema(operation_id="tling_lists_create", request=ListInput,
-                   responses=responses({200: ListCreatedOutput}))
+    @extend_schema(operation_id="tling_lists_create", request=ListInput, responses=responses({200: ListCreatedOutput}))
     @idempotent
     def post(self, request):
         contact_list = services.list_create(owner=request.user, **_valid(ListInput, request))
@@ -157,9 +164,11 @@ class ListContactsView(TlingView):
 
 @extend_schema(tags=["tling"])
 class MessagesView(TlingView):
-    @extend_schema(operation_id="tling_messages_list",
-                   parameters=[*COLLECTION_PARAMETERS, OpenApiParameter("status", str, description="current status")],
-                   responses=responses({200: collection_of("MessageCollection", MessageOutput)}))
+    @extend_schema(
+        operation_id="tling_messages_list",
+        parameters=[*COLLECTION_PARAMETERS, OpenApiParameter("status", str, description="current status")],
+        responses=responses({200: collection_of("MessageCollection", MessageOutput)}),
+    )
     def get(self, request):
         rows, total = selectors.message_page(owner=request.user, params=request.query_params)
         return Response(collection([message_out(m) for m in rows], total))
@@ -167,8 +176,7 @@ class MessagesView(TlingView):
     @extend_schema(operation_id="tling_messages_create", request=MessageInput, responses=responses({204: None}, 402))
     @idempotent
     def post(self, request):
-        services.messages_create(owner=request.user, api_key_id=_api_key_id(request),
-                                 **_valid(MessageInput, request))
+        services.messages_create(owner=request.user, api_key_id=_api_key_id(request), **_valid(MessageInput, request))
         return Response(status=204)
 
 
@@ -191,8 +199,11 @@ class MessageCostView(TlingView):
 
 @extend_schema(tags=["tling"])
 class SchedulesView(TlingView):
-    @extend_schema(operation_id="tling_schedules_list", parameters=COLLECTION_PARAMETERS,
-                   responses=responses({200: collection_of("ScheduleCollection", ScheduleOutput)}))
+    @extend_schema(
+        operation_id="tling_schedules_list",
+        parameters=COLLECTION_PARAMETERS,
+        responses=responses({200: collection_of("ScheduleCollection", ScheduleOutput)}),
+    )
     def get(self, request):
         rows, total = selectors.schedule_page(owner=request.user, params=request.query_params)
         return Response(collection([schedule_out(s) for s in rows], total))
@@ -201,15 +212,17 @@ class SchedulesView(TlingView):
     @idempotent
     def post(self, request):
         data = _valid(ScheduleInput, request)
-        services.schedule_create(owner=request.user, api_key_id=_api_key_id(request), send_at=data["date"],
-                                 text=data["text"], to=data["to"])
+        services.schedule_create(
+            owner=request.user, api_key_id=_api_key_id(request), send_at=data["date"], text=data["text"], to=data["to"]
+        )
         return Response(status=204)
 
 
 @extend_schema(tags=["tling"])
 class ScheduleDetailView(TlingView):
-    @extend_schema(operation_id="tling_schedule_update", request=ScheduleInput,
-                   responses=responses({200: ScheduleUpdated}, 409))
+    @extend_schema(
+        operation_id="tling_schedule_update", request=ScheduleInput, responses=responses({200: ScheduleUpdated}, 409)
+    )
     def patch(self, request, pk):
         data = _valid(ScheduleInput, request, partial=True)
         if "date" in data:

@@ -74,14 +74,16 @@ class Recipient(models.Model):
     # 0.25x-of-raw-read target; README "Schema note") for rows that only services write,
     # always for a campaign they hold; the (campaign, number) and (campaign, status) indexes
     # serve every lookup. Deleting a campaign (ORM, admin, owner deletion) cascades in Django.
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients",
-                                 db_constraint=False, db_index=False)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="recipients", db_constraint=False, db_index=False
+    )
     number = models.CharField(max_length=20, help_text="E.164")
     tags = models.JSONField(default=dict, blank=True)
     # The database defaults let the import's COPY send only number, tags and campaign
     # (about a quarter less server time per row); the ORM still uses the Python ones.
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_STARTED,
-                              db_default=Status.NOT_STARTED)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.NOT_STARTED, db_default=Status.NOT_STARTED
+    )
     duration = models.PositiveIntegerField(null=True, blank=True)
     playback = models.PositiveIntegerField(null=True, blank=True)
     credit_consumed = models.PositiveBigIntegerField(default=0, db_default=0)

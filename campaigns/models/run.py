@@ -134,8 +134,11 @@ class Attempt(models.Model):
             models.Index(fields=["run", "chunk", "status"], name="campaigns_attempt_chunk"),
             models.Index(fields=["run", "status"], name="campaigns_attempt_run_status"),
             models.Index(fields=["status", "claimed_at"], name="campaigns_attempt_inflight"),
-            models.Index(fields=["next_attempt_at"], name="campaigns_attempt_waiting",
-                         condition=models.Q(next_attempt_at__isnull=False)),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="campaigns_attempt_waiting",
+                condition=models.Q(next_attempt_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -30,8 +30,13 @@ def _resolve_user_phone(*, owner, services: str, values: list) -> list:
     for index, value in enumerate(values):
         number = found.get(str(value).strip())
         if number is None:
-            errors.append(FieldError(f"user_phone.{index}", "unknown_number",
-                                     f"{value!r} is not one of your numbers with {capability} capability."))
+            errors.append(
+                FieldError(
+                    f"user_phone.{index}",
+                    "unknown_number",
+                    f"{value!r} is not one of your numbers with {capability} capability.",
+                )
+            )
         elif number not in numbers:
             numbers.append(number)
     if errors:
@@ -69,9 +74,16 @@ def _upload_path(upload: UploadedFile):
         yield Path(tmp.name)
 
 
-def campaign_create(*, owner, name: str, services: str, description: str = "",
-                    individual_number: list | None = None, user_phone: list | None = None,
-                    send_to_number_file: UploadedFile | None = None) -> tuple[Campaign, dict]:
+def campaign_create(
+    *,
+    owner,
+    name: str,
+    services: str,
+    description: str = "",
+    individual_number: list | None = None,
+    user_phone: list | None = None,
+    send_to_number_file: UploadedFile | None = None,
+) -> tuple[Campaign, dict]:
     """Create a campaign with its recipients; returns it and the ``import`` report.
 
     Inline numbers: any invalid entry → 400 naming each index; duplicates collapse.
@@ -81,17 +93,22 @@ def campaign_create(*, owner, name: str, services: str, description: str = "",
     idempotent by itself (the view takes an ``Idempotency-Key``)."""
     individual_number = individual_number or []
     if individual_number and send_to_number_file is not None:
-        raise InvalidInputError("Send either individual_number or send_to_number_file, not both.",
-                                code="ambiguous_recipients", field="individual_number")
+        raise InvalidInputError(
+            "Send either individual_number or send_to_number_file, not both.",
+            code="ambiguous_recipients",
+            field="individual_number",
+        )
     if not individual_number and send_to_number_file is None:
-        raise InvalidInputError("Give individual_number (a list of numbers) or send_to_number_file.",
-                                code="required", field="individual_number")
+        raise InvalidInputError(
+            "Give individual_number (a list of numbers) or send_to_number_file.",
+            code="required",
+            field="individual_number",
+        )
     numbers = _parse_inline(individual_number) if individual_number else None
     phones = _resolve_user_phone(owner=owner, services=services, values=user_phone or [])
 
     def new_campaign(**extra) -> Campaign:
-        campaign = Campaign.objects.create(owner=owner, name=name, services=services,
-                                           description=description, **extra)
+        campaign = Campaign.objects.create(owner=owner, name=name, services=services, description=description, **extra)
         if phones:
             campaign.user_phone.set(phones)
         return campaign
@@ -108,7 +125,8 @@ def campaign_create(*, owner, name: str, services: str, description: str = "",
     if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise PayloadTooLargeError(
             f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
-            field="send_to_number_file")
+            field="send_to_number_file",
+        )
     with _upload_path(upload) as path:
         checked = import_.check_upload(path)
         if checked.expected_rows is None:
@@ -129,8 +147,16 @@ def campaign_create(*, owner, name: str, services: str, description: str = "",
 def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> tuple[Campaign, dict]:
     from campaigns.tasks_import import import_recipients
 
-    report = {"state": "pending", "rows": 0, "added": 0, "duplicates": 0, "invalid": [], "invalid_count": 0,
-              "rows_done": 0, "rows_expected": expected_rows}
+    report = {
+        "state": "pending",
+        "rows": 0,
+        "added": 0,
+        "duplicates": 0,
+        "invalid": [],
+        "invalid_count": 0,
+        "rows_done": 0,
+        "rows_expected": expected_rows,
+    }
     with transaction.atomic():
         campaign = new_campaign(import_state=Campaign.ImportState.PENDING, import_report=report)
         upload.seek(0)
@@ -154,15 +180,17 @@ def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         services = changes.get("services", campaign.services)
         if services != campaign.services and _has_in_flight(campaign):
-            raise ConflictError("The campaign is running; its service cannot change now.",
-                                code="campaign_running", field="services")
+            raise ConflictError(
+                "The campaign is running; its service cannot change now.", code="campaign_running", field="services"
+            )
         for name in ("name", "services", "description"):
             if name in changes and getattr(campaign, name) != changes[name]:
                 setattr(campaign, name, changes[name])
                 fields.append(name)
         if "user_phone" in changes:
             campaign.user_phone.set(
-                _resolve_user_phone(owner=campaign.owner, services=services, values=changes["user_phone"]))
+                _resolve_user_phone(owner=campaign.owner, services=services, values=changes["user_phone"])
+            )
         elif "services" in fields:
             current = [p.phone_number for p in campaign.user_phone.all()]
             try:
@@ -170,7 +198,9 @@ def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
             except InvalidInputError as exc:
                 raise InvalidInputError(
                     f"The campaign's caller IDs lack the capability {services} needs; send user_phone too.",
-                    code="unknown_number", field="user_phone") from exc
+                    code="unknown_number",
+                    field="user_phone",
+                ) from exc
         if fields:
             campaign.save(update_fields=[*fields, "updated_at"])
     return Campaign.objects.prefetch_related("user_phone").get(pk=campaign.pk)
@@ -196,5 +226,7 @@ def _delete_rows(campaign: Campaign) -> None:
     with connection.cursor() as cursor:
         # Recipients: attempts (their only reverse relation) are gone, so the
         # cascade has nothing left to do; raw because the ORM would still collect.
-        cursor.execute(f"DELETE FROM {Recipient._meta.db_table} WHERE campaign_id = %s",  # noqa: S608 - table name only
-                       [campaign.pk])
+        cursor.execute(
+            f"DELETE FROM {Recipient._meta.db_table} WHERE campaign_id = %s",  # noqa: S608 - table name only
+            [campaign.pk],
+        )

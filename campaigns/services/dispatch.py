@@ -126,20 +126,28 @@ def attempts_claim(*, run_id: int, chunk: int, limit: int) -> list[Claimed]:
                 f"FROM picked, {recipients} AS r WHERE a.id = picked.id AND r.id = a.recipient_id "
                 f"AND a.status = %s AND EXISTS (SELECT 1 FROM {runs} WHERE id = %s AND state = %s) "
                 "RETURNING a.id, a.tries, a.text, r.number, a.retries",
-                [run_id, chunk, S.QUEUED, now, limit, S.SENDING, now, S.QUEUED, run_id, Run.State.RUNNING])
+                [run_id, chunk, S.QUEUED, now, limit, S.SENDING, now, S.QUEUED, run_id, Run.State.RUNNING],
+            )
             return sorted((Claimed(*row) for row in cursor.fetchall()), key=lambda c: c.pk)
-    rows = (Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
-            .filter(guards.waiting_or_due(now))
-            .values_list("id", "tries", "text", "recipient__number", "retries").order_by("id")[:limit])
-    return [Claimed(pk, tries + 1, text, number, retries) for pk, tries, text, number, retries in rows
-            if attempt_claim(attempt_id=pk)]
+    rows = (
+        Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
+        .filter(guards.waiting_or_due(now))
+        .values_list("id", "tries", "text", "recipient__number", "retries")
+        .order_by("id")[:limit]
+    )
+    return [
+        Claimed(pk, tries + 1, text, number, retries)
+        for pk, tries, text, number, retries in rows
+        if attempt_claim(attempt_id=pk)
+    ]
 
 
 def attempts_unclaim(attempts: list[Claimed]) -> None:
     """Give back claimed attempts that were not sent (a rate limit said wait)."""
     if attempts:
         Attempt.objects.filter(pk__in=[a.pk for a in attempts], status=S.SENDING).update(
-            status=S.QUEUED, claimed_at=None, tries=F("tries") - 1, queued_at=timezone.now())
+            status=S.QUEUED, claimed_at=None, tries=F("tries") - 1, queued_at=timezone.now()
+        )
 
 
 def _in_flight(run: Run) -> str:
@@ -185,11 +193,13 @@ def chunk_dispatch(*, run_id: int, chunk: int) -> int:
             batch = attempts_claim(run_id=run_id, chunk=chunk, limit=limit) if countdown is None else []
             if batch:
                 admitted, countdown = guard.admit_batch(batch)
-                attempts_unclaim(batch[len(admitted):])
+                attempts_unclaim(batch[len(admitted) :])
                 batch = admitted
             claimed += len(batch)
             # On threads, the next round's calls run while this one is recorded.
-            sent = _start_round(run=run, batch=batch, backend=backend, sender=sender, threads=threads) if batch else None
+            sent = (
+                _start_round(run=run, batch=batch, backend=backend, sender=sender, threads=threads) if batch else None
+            )
             if pending is not None:
                 retry |= _finish_round(run=run, sent=pending, guard=guard)
             if threads is None and sent is not None:
@@ -214,17 +224,24 @@ def chunk_dispatch(*, run_id: int, chunk: int) -> int:
 
 def _message(*, run: Run, attempt: Claimed, sender: str) -> OutboundSms | OutboundCall:
     if run.kind == Run.Kind.SMS:
-        return OutboundSms(to=attempt.number, body=attempt.text or run.message, reference=attempt.reference,
-                           sender=sender)
+        return OutboundSms(
+            to=attempt.number, body=attempt.text or run.message, reference=attempt.reference, sender=sender
+        )
     audio_name, seconds = run.audio_name, run.audio_seconds or 0
     if run.is_personalised:
         from tingting.voice.render import account_scope, render_cached
 
-        render = render_cached(text=attempt.text, voice=run.voice_input, length_factor=run.length_factor,
-                               scope=account_scope(run.owner_id))
+        render = render_cached(
+            text=attempt.text, voice=run.voice_input, length_factor=run.length_factor, scope=account_scope(run.owner_id)
+        )
         audio_name, seconds = render.audio.name, render.duration
-    return OutboundCall(to=attempt.number, reference=attempt.reference, audio_url=_audio_url(audio_name),
-                        audio_seconds=seconds, caller_id=sender)
+    return OutboundCall(
+        to=attempt.number,
+        reference=attempt.reference,
+        audio_url=_audio_url(audio_name),
+        audio_seconds=seconds,
+        caller_id=sender,
+    )
 
 
 class ProviderThreads:
@@ -322,7 +339,8 @@ def _finish_round(*, run: Run, sent: Round, guard: guards.ChunkGuard) -> bool:
         elif isinstance(result, ProviderTemporaryError):
             if attempt.tries < settings.RUN_MAX_TRIES:
                 Attempt.objects.filter(pk=attempt.pk, status=S.SENDING).update(
-                    status=S.QUEUED, queued_at=timezone.now(), error=f"retrying: {result}"[:255])
+                    status=S.QUEUED, queued_at=timezone.now(), error=f"retrying: {result}"[:255]
+                )
                 guard.call_ended(attempt)  # guardrails: its concurrency slot
                 retry = True
             else:
@@ -336,8 +354,9 @@ def _finish_round(*, run: Run, sent: Round, guard: guards.ChunkGuard) -> bool:
         elif not result.accepted:
             failures.append(Outcome(attempt.pk, "failed", provider_id=result.provider_id, error=result.error))
         else:
-            marks.append((attempt.pk, _in_flight(run), result.provider_id,
-                          result.backend or guard.backend_name, attempt.retries))
+            marks.append(
+                (attempt.pk, _in_flight(run), result.provider_id, result.backend or guard.backend_name, attempt.retries)
+            )
     # What the provider reported during the calls (the simulated ones report at
     # once), then the answers: accepted → in flight unless already final,
     # refused → failed; the outcomes in one batch (one charge, one release).
@@ -372,14 +391,20 @@ def attempt_reconcile(*, attempt: Attempt, run: Run, give_up: bool = False) -> s
         return "lookup_failed"
     final = SMS_FINAL if run.kind == Run.Kind.SMS else VOICE_FINAL
     if report is not None and report.status in final:
-        attempt_record_outcome(attempt_id=attempt.pk, provider_status=report.status,
-                               provider_id=report.provider_id, duration=report.duration,
-                               playback=report.playback, error=report.error)
+        attempt_record_outcome(
+            attempt_id=attempt.pk,
+            provider_status=report.status,
+            provider_id=report.provider_id,
+            duration=report.duration,
+            playback=report.playback,
+            error=report.error,
+        )
         return "recorded"
     if attempt.status != S.SENDING:  # accepted earlier, still no final outcome
         if give_up:
-            attempt_record_outcome(attempt_id=attempt.pk, provider_status="failed",
-                                   error="no final report from the provider")
+            attempt_record_outcome(
+                attempt_id=attempt.pk, provider_status="failed", error="no final report from the provider"
+            )
             return "unknown"
         return "waiting"
     if report is not None:
@@ -387,7 +412,8 @@ def attempt_reconcile(*, attempt: Attempt, run: Run, give_up: bool = False) -> s
         return "in_flight"
     if _lookup_is_authoritative(backend) and attempt.tries < settings.RUN_MAX_TRIES:
         requeued = Attempt.objects.filter(pk=attempt.pk, status=S.SENDING, claimed_at=attempt.claimed_at).update(
-            status=S.QUEUED, queued_at=timezone.now(), error="requeued: the provider never received it")
+            status=S.QUEUED, queued_at=timezone.now(), error="requeued: the provider never received it"
+        )
         if requeued:
             chunks_publish(run_id=run.pk, chunks=[attempt.chunk])
         return "requeued"
@@ -402,9 +428,11 @@ def runs_start_due(*, now: datetime | None = None, batch: int = 20) -> int:
     started = 0
     while True:
         with transaction.atomic():
-            due = list(Run.objects.select_for_update(skip_locked=True)
-                       .filter(state=Run.State.SCHEDULED, scheduled_for__lte=now)
-                       .order_by("scheduled_for", "id")[:batch])
+            due = list(
+                Run.objects.select_for_update(skip_locked=True)
+                .filter(state=Run.State.SCHEDULED, scheduled_for__lte=now)
+                .order_by("scheduled_for", "id")[:batch]
+            )
             for run in due:
                 run_start(run=run)
         started += len(due)
@@ -425,6 +453,7 @@ def runs_sweep(
     stuck in flight, and finish runs with nothing pending. Idempotent; safe to run
     in two beat processes at once."""
     now = now or timezone.now()
+
     def seconds(value: timedelta | None, setting: str) -> timedelta:
         return value if value is not None else timedelta(seconds=getattr(settings, setting))
 
@@ -437,21 +466,25 @@ def runs_sweep(
     counts["due"] = guards.waiting_publish(now=now)
 
     cutoff = now - stale_after
-    stale = (Attempt.objects.filter(status=S.QUEUED, queued_at__lt=cutoff, run__state=Run.State.RUNNING)
-             .filter(guards.stale_filter())  # guardrails: waiting rows are not lost
-             .values_list("run_id", "chunk").distinct().order_by())
+    stale = (
+        Attempt.objects.filter(status=S.QUEUED, queued_at__lt=cutoff, run__state=Run.State.RUNNING)
+        .filter(guards.stale_filter())  # guardrails: waiting rows are not lost
+        .values_list("run_id", "chunk")
+        .distinct()
+        .order_by()
+    )
     for run_id, chunk in list(stale[:1000]):
         # Bumping queued_at first means a second sweeper finds nothing to re-publish.
-        if Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED, queued_at__lt=cutoff,
-                                  next_attempt_at__isnull=True).update(
-            queued_at=timezone.now()
-        ):
+        if Attempt.objects.filter(
+            run_id=run_id, chunk=chunk, status=S.QUEUED, queued_at__lt=cutoff, next_attempt_at__isnull=True
+        ).update(queued_at=timezone.now()):
             counts["republished"] += chunks_publish(run_id=run_id, chunks=[chunk])
 
     # Claimed but unresolved (the worker died, or the provider timed out after
     # accepting), then accepted but with no final report for a long while.
-    stuck = (Attempt.objects.filter(status=S.SENDING, claimed_at__lt=now - stuck_after)
-             | Attempt.objects.filter(status__in=(S.SENT, S.RINGING), claimed_at__lt=now - recheck_after))
+    stuck = Attempt.objects.filter(status=S.SENDING, claimed_at__lt=now - stuck_after) | Attempt.objects.filter(
+        status__in=(S.SENT, S.RINGING), claimed_at__lt=now - recheck_after
+    )
     runs: dict[int, Run] = {}
     for attempt in list(stuck.order_by("claimed_at", "id")[:500]):
         run = runs.get(attempt.run_id) or runs.setdefault(attempt.run_id, Run.objects.get(pk=attempt.run_id))
@@ -459,9 +492,12 @@ def runs_sweep(
         counts["reconciled"] += attempt_reconcile(attempt=attempt, run=run, give_up=give_up) != "waiting"
 
     pending = Attempt.objects.filter(run_id=OuterRef("pk"), status__in=Attempt.PENDING)
-    idle = (Run.objects.filter(finished_at__isnull=True).exclude(state=Run.State.SCHEDULED)
-            .exclude(Exists(pending)).values_list("id", flat=True))
+    idle = (
+        Run.objects.filter(finished_at__isnull=True)
+        .exclude(state=Run.State.SCHEDULED)
+        .exclude(Exists(pending))
+        .values_list("id", flat=True)
+    )
     for run_id in list(idle[:200]):
         counts["finished"] += run_finish_if_done(run_id=run_id)
     return counts
-

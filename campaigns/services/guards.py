@@ -91,8 +91,12 @@ class ChunkGuard:
         from accounts.models import DoNotContact
 
         listed = DoNotContact.objects.filter(user_id=self.run.owner_id, number=OuterRef("recipient__number"))
-        ids = list(Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
-                   .filter(waiting_or_due(timezone.now())).filter(Exists(listed)).values_list("id", flat=True))
+        ids = list(
+            Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
+            .filter(waiting_or_due(timezone.now()))
+            .filter(Exists(listed))
+            .values_list("id", flat=True)
+        )
         return sum(attempt_fail_dnc(attempt_id=attempt_id) for attempt_id in ids)
 
     def admit(self, attempt: Attempt, pending: list[int]) -> int | None:
@@ -103,7 +107,8 @@ class ChunkGuard:
         if self.is_voice and not calling_window_open(self.settings, now):
             opens = next_window_start(self.settings, now)
             Attempt.objects.filter(pk__in=pending, status=S.QUEUED).update(
-                next_attempt_at=opens, error=WAITING_FOR_HOURS)
+                next_attempt_at=opens, error=WAITING_FOR_HOURS
+            )
             return -1
         deadline = time.time() + TOKEN_BLOCK_SECONDS
         for key, rate in self._buckets():
@@ -111,8 +116,9 @@ class ChunkGuard:
                 return max(1, int(ratelimit.wait_time(key, rate)) + 1)
         if self.is_voice:
             lease = (self.run.audio_seconds or 0) + settings.RUN_CALL_SLOT_MARGIN_SECONDS
-            if not ratelimit.slot_acquire(self._slot_key(), self.settings.concurrent_calls, attempt.reference,
-                                          lease_seconds=lease):
+            if not ratelimit.slot_acquire(
+                self._slot_key(), self.settings.concurrent_calls, attempt.reference, lease_seconds=lease
+            ):
                 return SLOT_RETRY_SECONDS
             self.slots.add(attempt.reference)
         return None
@@ -130,7 +136,8 @@ class ChunkGuard:
         if not self.is_voice or calling_window_open(self.settings, now):
             return False
         Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED).filter(waiting_or_due(now)).update(
-            next_attempt_at=next_window_start(self.settings, now), error=WAITING_FOR_HOURS)
+            next_attempt_at=next_window_start(self.settings, now), error=WAITING_FOR_HOURS
+        )
         return True
 
     def admit_batch(self, batch: list) -> tuple[list, int | None]:
@@ -156,12 +163,16 @@ class ChunkGuard:
 
     def _buckets(self) -> list[tuple[str, float]]:
         if self.is_voice:
-            keys = [(f"account:{self.run.owner_id}:calls", self.settings.calls_per_second),
-                    (f"sender:{self.sender}", settings.RATE_SENDER_CALLS_PER_SECOND),
-                    (f"provider:{self.backend_name}", settings.RATE_PROVIDER_CALLS_PER_SECOND)]
+            keys = [
+                (f"account:{self.run.owner_id}:calls", self.settings.calls_per_second),
+                (f"sender:{self.sender}", settings.RATE_SENDER_CALLS_PER_SECOND),
+                (f"provider:{self.backend_name}", settings.RATE_PROVIDER_CALLS_PER_SECOND),
+            ]
         else:
-            keys = [(f"sender:{self.sender}", settings.RATE_SENDER_SMS_PER_SECOND),
-                    (f"provider:{self.backend_name}", settings.RATE_PROVIDER_SMS_PER_SECOND)]
+            keys = [
+                (f"sender:{self.sender}", settings.RATE_SENDER_SMS_PER_SECOND),
+                (f"provider:{self.backend_name}", settings.RATE_PROVIDER_SMS_PER_SECOND),
+            ]
         return [(key, float(rate)) for key, rate in keys if rate and not key.endswith(":")]
 
 
@@ -171,21 +182,27 @@ def attempt_fail_dnc(*, attempt_id: int) -> bool:
     from campaigns.services.run import run_finish_if_done
 
     with transaction.atomic():
-        attempt = (Attempt.objects.select_for_update().select_related("run")
-                   .filter(pk=attempt_id, status=S.QUEUED).first())
+        attempt = (
+            Attempt.objects.select_for_update().select_related("run").filter(pk=attempt_id, status=S.QUEUED).first()
+        )
         if attempt is None:
             return False
         now = timezone.now()
         key = f"attempt:{attempt.pk}"
         if attempt.share:
-            ledger.release(user_id=attempt.run.owner_id, amount=attempt.share,
-                           idempotency_key=f"{key}:release", reference=key, note="do-not-contact")
+            ledger.release(
+                user_id=attempt.run.owner_id,
+                amount=attempt.share,
+                idempotency_key=f"{key}:release",
+                reference=key,
+                note="do-not-contact",
+            )
         attempt.status, attempt.provider_status, attempt.error = S.FAILED, "", DNC_ERROR
         attempt.released, attempt.finished_at, attempt.next_attempt_at = attempt.share, now, None
-        attempt.save(update_fields=["status", "provider_status", "error", "released", "finished_at",
-                                    "next_attempt_at"])
+        attempt.save(update_fields=["status", "provider_status", "error", "released", "finished_at", "next_attempt_at"])
         Recipient.objects.filter(pk=attempt.recipient_id).update(
-            status=S.FAILED, duration=None, playback=None, last_attempt_at=now, last_error=DNC_ERROR)
+            status=S.FAILED, duration=None, playback=None, last_attempt_at=now, last_error=DNC_ERROR
+        )
         outcome_emit(run=attempt.run, attempt=attempt)
         run_id = attempt.run_id
         transaction.on_commit(lambda: run_finish_if_done(run_id=run_id))
@@ -195,8 +212,9 @@ def attempt_fail_dnc(*, attempt_id: int) -> bool:
 # --- On outcomes (inside attempt_record_outcome's transaction) -------------------------
 
 
-def retry_schedule(*, run: Run, attempt: Attempt, status: str, provider_status: str, provider_id: str,
-                   error: str, now: datetime) -> bool:
+def retry_schedule(
+    *, run: Run, attempt: Attempt, status: str, provider_status: str, provider_id: str, error: str, now: datetime
+) -> bool:
     """When the owner's retry policy wants another call after this ``unanswered`` /
     ``failed`` call (voice runs only), put the attempt back in the queue for it
     and answer True; the caller then records nothing else. Nothing is charged or
@@ -212,11 +230,22 @@ def retry_schedule(*, run: Run, attempt: Attempt, status: str, provider_status: 
     attempt.status, attempt.provider_status, attempt.provider_id = S.QUEUED, provider_status, ""
     attempt.next_attempt_at, attempt.queued_at, attempt.claimed_at, attempt.tries = due, now, None, 0
     attempt.error = f"{status}: retry {attempt.retries} due {due.isoformat()}"[:255]
-    attempt.save(update_fields=["retries", "status", "provider_status", "provider_id", "next_attempt_at",
-                                "queued_at", "claimed_at", "tries", "error"])
+    attempt.save(
+        update_fields=[
+            "retries",
+            "status",
+            "provider_status",
+            "provider_id",
+            "next_attempt_at",
+            "queued_at",
+            "claimed_at",
+            "tries",
+            "error",
+        ]
+    )
     Recipient.objects.filter(pk=attempt.recipient_id).update(
-        status=Recipient.Status.QUEUED, attempts=F("attempts") + 1, last_attempt_at=now,
-        last_error=str(status))
+        status=Recipient.Status.QUEUED, attempts=F("attempts") + 1, last_attempt_at=now, last_error=str(status)
+    )
     call_finished(run=run, reference=ended)
     return True
 
@@ -234,17 +263,29 @@ def outcome_emit(*, run: Run, attempt: Attempt) -> None:
     if not AccountSettings.objects.filter(user_id=run.owner_id).exclude(webhook_url="").exists():
         return
     recipient = Recipient.objects.values("id", "campaign_id", "number", "attempts", "credit_consumed").get(
-        pk=attempt.recipient_id)
+        pk=attempt.recipient_id
+    )
     payload = {
-        "campaign_id": recipient["campaign_id"], "run_id": attempt.run_id, "recipient_id": recipient["id"],
-        "number": recipient["number"], "status": attempt.status, "error": attempt.error or None,
-        "duration": attempt.duration, "playback": attempt.playback,
+        "campaign_id": recipient["campaign_id"],
+        "run_id": attempt.run_id,
+        "recipient_id": recipient["id"],
+        "number": recipient["number"],
+        "status": attempt.status,
+        "error": attempt.error or None,
+        "duration": attempt.duration,
+        "playback": attempt.playback,
         "credits_charged": attempt.charged + attempt.extra_charged,
-        "credit_consumed": recipient["credit_consumed"], "attempts": recipient["attempts"],
+        "credit_consumed": recipient["credit_consumed"],
+        "attempts": recipient["attempts"],
         "finished_at": attempt.finished_at,
     }
-    webhook_emit(user=_owner(run.owner_id), event="recipient.outcome", object_type="recipient",
-                 object_id=recipient["id"], payload=payload)
+    webhook_emit(
+        user=_owner(run.owner_id),
+        event="recipient.outcome",
+        object_type="recipient",
+        object_id=recipient["id"],
+        payload=payload,
+    )
 
 
 # --- Sweeper ---------------------------------------------------------------------------
@@ -256,12 +297,17 @@ def waiting_publish(*, now: datetime | None = None, limit: int = 1000) -> int:
     from campaigns.services.dispatch import chunks_publish
 
     now = now or timezone.now()
-    due = (Attempt.objects.filter(status=S.QUEUED, next_attempt_at__lte=now, run__state=Run.State.RUNNING)
-           .values_list("run_id", "chunk").distinct().order_by())
+    due = (
+        Attempt.objects.filter(status=S.QUEUED, next_attempt_at__lte=now, run__state=Run.State.RUNNING)
+        .values_list("run_id", "chunk")
+        .distinct()
+        .order_by()
+    )
     published = 0
     for run_id, chunk in list(due[:limit]):
         if Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED, next_attempt_at__lte=now).update(
-                next_attempt_at=None, queued_at=timezone.now()):
+            next_attempt_at=None, queued_at=timezone.now()
+        ):
             published += chunks_publish(run_id=run_id, chunks=[chunk])
     return published
 
@@ -269,4 +315,3 @@ def waiting_publish(*, now: datetime | None = None, limit: int = 1000) -> int:
 def stale_filter() -> Q:
     """Rows the stale-queue sweep may re-publish: not waiting on purpose."""
     return Q(next_attempt_at__isnull=True)
-

@@ -44,8 +44,19 @@ from campaigns.services.import_xlsx import iter_xlsx_rows
 from tingting.api.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from tingting.phones import InvalidPhoneNumber, to_e164
 
-__all__ = ["CSV", "XLSX", "CheckedFile", "ImportFileError", "NumberParser", "RecipientWriter", "check_upload",
-           "campaign_import_process", "import_file", "import_inline", "too_many_rows"]
+__all__ = [
+    "CSV",
+    "XLSX",
+    "CheckedFile",
+    "ImportFileError",
+    "NumberParser",
+    "RecipientWriter",
+    "check_upload",
+    "campaign_import_process",
+    "import_file",
+    "import_inline",
+    "too_many_rows",
+]
 
 _encode_str = json.encoder.encode_basestring  # the C encoder when available; no ASCII escaping
 NUMBER_HEADERS = ("number", "phone", "phone_number", "mobile", "contact")
@@ -110,20 +121,24 @@ def detect_header(row: list) -> Header:
     columns become tags. Refuses a first row that is data (a valid number where the
     number header should be)."""
     if len(row) > settings.IMPORT_MAX_COLUMNS:
-        raise PayloadTooLargeError(f"The file has more than {settings.IMPORT_MAX_COLUMNS} columns.",
-                                   code="too_many_columns", field="send_to_number_file")
+        raise PayloadTooLargeError(
+            f"The file has more than {settings.IMPORT_MAX_COLUMNS} columns.",
+            code="too_many_columns",
+            field="send_to_number_file",
+        )
     names = [normalise_column(cell) for cell in row]
     number_index = next((i for i, n in enumerate(names) if n in NUMBER_HEADERS), 0)
     if not any(names):
-        raise file_error("The first row must be a header naming the columns (e.g. number, name).",
-                          "header_required")
+        raise file_error("The first row must be a header naming the columns (e.g. number, name).", "header_required")
     try:
         to_e164(_cell_text(row[number_index]))
     except InvalidPhoneNumber:
         pass
     else:
-        raise file_error("The first row must be a header naming the columns (e.g. number, name); "
-                          "it holds a phone number.", "header_required")
+        raise file_error(
+            "The first row must be a header naming the columns (e.g. number, name); it holds a phone number.",
+            "header_required",
+        )
     tags: list[tuple[int, str]] = []
     seen: set[str] = set()
     for index, name in enumerate(names):
@@ -149,13 +164,25 @@ class ImportReport:
     invalid_count: int = 0
 
     def as_dict(self, state: str, **extra) -> dict:
-        return {"state": state, "rows": self.rows, "added": self.added, "duplicates": self.duplicates,
-                "invalid": self.invalid, "invalid_count": self.invalid_count, **extra}
+        return {
+            "state": state,
+            "rows": self.rows,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "invalid": self.invalid,
+            "invalid_count": self.invalid_count,
+            **extra,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> ImportReport:
-        return cls(data.get("rows", 0), data.get("added", 0), data.get("duplicates", 0),
-                   list(data.get("invalid", [])), data.get("invalid_count", 0))
+        return cls(
+            data.get("rows", 0),
+            data.get("added", 0),
+            data.get("duplicates", 0),
+            list(data.get("invalid", [])),
+            data.get("invalid_count", 0),
+        )
 
     def reject(self, row: int, value, error: str) -> None:
         self.invalid_count += 1
@@ -187,8 +214,9 @@ def _tag_json(value) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume: dict | None = None,
-                on_batch=None) -> tuple[Header, ImportReport]:
+def import_file(
+    *, campaign: Campaign, path: Path, checked: CheckedFile, resume: dict | None = None, on_batch=None
+) -> tuple[Header, ImportReport]:
     """Read the file and write its recipients. Without ``on_batch`` everything is written
     in the caller's transaction. With it, ``on_batch(writer, report, rows_done, header)`` is
     called for each full batch and at the end, and must flush the writer and commit (the
@@ -244,8 +272,13 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
             reported_rows += 1
             if kind is str and fast is not None and value.isascii() and fast(value):
                 e164 = prefix + value
-            elif kind is str and fast is not None and value.startswith(prefix) and value.isascii() and fast(
-                    value, len(prefix)):
+            elif (
+                kind is str
+                and fast is not None
+                and value.startswith(prefix)
+                and value.isascii()
+                and fast(value, len(prefix))
+            ):
                 e164 = value  # already E.164 (see NumberParser.parse)
             else:
                 try:
@@ -310,9 +343,12 @@ def import_file(*, campaign: Campaign, path: Path, checked: CheckedFile, resume:
         if close is not None:
             close()
     if report.added == 0 and not skip_until and not Recipient.objects.filter(campaign=campaign).exists():
-        raise InvalidInputError("The file has no valid phone number.", code="no_valid_numbers",
-                                field="send_to_number_file",
-                                data={"import": report.as_dict("failed")})
+        raise InvalidInputError(
+            "The file has no valid phone number.",
+            code="no_valid_numbers",
+            field="send_to_number_file",
+            data={"import": report.as_dict("failed")},
+        )
     return header, report
 
 
@@ -341,12 +377,12 @@ def campaign_import_process(*, campaign_id: int) -> str:
     the committed progress, or stops when another run got further. Returns the final
     state; safe to repeat."""
     campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is None or campaign.import_state not in (Campaign.ImportState.PENDING,
-                                                         Campaign.ImportState.RUNNING):
+    if campaign is None or campaign.import_state not in (Campaign.ImportState.PENDING, Campaign.ImportState.RUNNING):
         return campaign.import_state if campaign else "missing"
     Campaign.objects.filter(pk=campaign_id, import_state=Campaign.ImportState.PENDING).update(
         import_state=Campaign.ImportState.RUNNING,
-        import_report={**campaign.import_report, "state": Campaign.ImportState.RUNNING})
+        import_report={**campaign.import_report, "state": Campaign.ImportState.RUNNING},
+    )
     campaign.refresh_from_db()
     resume = campaign.import_report if campaign.import_report.get("rows_done") else None
     expected = campaign.import_report.get("rows_expected")
@@ -355,12 +391,16 @@ def campaign_import_process(*, campaign_id: int) -> str:
     def commit_batch(writer: RecipientWriter, report: ImportReport, rows_done: int, header: Header) -> None:
         with transaction.atomic():
             locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
-            if (locked is None or locked.import_state != Campaign.ImportState.RUNNING
-                    or locked.import_report.get("rows_done", 0) != progress["rows_done"]):
+            if (
+                locked is None
+                or locked.import_state != Campaign.ImportState.RUNNING
+                or locked.import_report.get("rows_done", 0) != progress["rows_done"]
+            ):
                 raise ImportSupersededError()
             report.added += writer.flush()
-            locked.import_report = report.as_dict(Campaign.ImportState.RUNNING, rows_done=rows_done,
-                                                  rows_expected=expected)
+            locked.import_report = report.as_dict(
+                Campaign.ImportState.RUNNING, rows_done=rows_done, rows_expected=expected
+            )
             locked.usable_tags = header.usable_tags
             locked.save(update_fields=["import_report", "usable_tags", "updated_at"])
         progress["rows_done"] = rows_done
@@ -370,8 +410,7 @@ def campaign_import_process(*, campaign_id: int) -> str:
         if path is None or not path.exists():
             raise file_error("The uploaded file is gone.", "file_missing")
         checked = check_upload(path)
-        _, report = import_file(campaign=campaign, path=path, checked=checked, resume=resume,
-                                on_batch=commit_batch)
+        _, report = import_file(campaign=campaign, path=path, checked=checked, resume=resume, on_batch=commit_batch)
     except ImportSupersededError:
         return "superseded" if Campaign.objects.filter(pk=campaign_id).exists() else "missing"
     except (InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError) as exc:
@@ -380,8 +419,7 @@ def campaign_import_process(*, campaign_id: int) -> str:
             if locked is None:  # deleted meanwhile
                 return "missing"
             locked.import_state = Campaign.ImportState.FAILED
-            locked.import_report = {**locked.import_report, "state": Campaign.ImportState.FAILED,
-                                    "error": exc.message}
+            locked.import_report = {**locked.import_report, "state": Campaign.ImportState.FAILED, "error": exc.message}
             locked.save(update_fields=["import_state", "import_report", "updated_at"])
         _discard_file(campaign_id)
         return Campaign.ImportState.FAILED
@@ -391,8 +429,9 @@ def campaign_import_process(*, campaign_id: int) -> str:
             return "missing"
         if locked.import_state == Campaign.ImportState.RUNNING:
             locked.import_state = Campaign.ImportState.DONE
-            locked.import_report = report.as_dict(Campaign.ImportState.DONE, rows_done=progress["rows_done"],
-                                                  rows_expected=expected)
+            locked.import_report = report.as_dict(
+                Campaign.ImportState.DONE, rows_done=progress["rows_done"], rows_expected=expected
+            )
             locked.save(update_fields=["import_state", "import_report", "updated_at"])
     _discard_file(campaign_id)
     return Campaign.ImportState.DONE

@@ -21,8 +21,20 @@ from tingting.api.errors import InvalidInputError, PayloadTooLargeError, Unsuppo
 
 XLSX, CSV = "xlsx", "csv"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_BINARY_MAGICS = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf", b"ID3",
-                  b"RIFF", b"OggS", b"\x7fELF", b"MZ")
+_BINARY_MAGICS = (
+    b"%PDF",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"\x1f\x8b",
+    b"Rar!",
+    b"7z\xbc\xaf",
+    b"ID3",
+    b"RIFF",
+    b"OggS",
+    b"\x7fELF",
+    b"MZ",
+)
 
 
 class ImportFileError(InvalidInputError):
@@ -50,7 +62,8 @@ def check_upload(path: Path) -> CheckedFile:
     if size > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise PayloadTooLargeError(
             f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
-            field="send_to_number_file")
+            field="send_to_number_file",
+        )
     if size == 0:
         raise file_error("The file is empty.", "empty_file")
     with path.open("rb") as fh:
@@ -61,13 +74,17 @@ def check_upload(path: Path) -> CheckedFile:
         # An OLE container: a password-protected .xlsx (it holds an "EncryptedPackage"
         # stream) or a legacy binary file such as .xls.
         if "EncryptedPackage".encode("utf-16-le") in path.read_bytes():
-            raise file_error("The workbook is encrypted (password protected); save it without a password.",
-                              "encrypted_file")
-        raise UnsupportedMediaTypeError("Legacy .xls (and other binary Office) files are not supported; "
-                                        "save the sheet as .xlsx or as CSV.", field="send_to_number_file")
+            raise file_error(
+                "The workbook is encrypted (password protected); save it without a password.", "encrypted_file"
+            )
+        raise UnsupportedMediaTypeError(
+            "Legacy .xls (and other binary Office) files are not supported; save the sheet as .xlsx or as CSV.",
+            field="send_to_number_file",
+        )
     if head.startswith(b"PK") or head.startswith(_BINARY_MAGICS):
-        raise UnsupportedMediaTypeError("send_to_number_file must be an .xlsx workbook or a UTF-8 .csv file.",
-                                        field="send_to_number_file")
+        raise UnsupportedMediaTypeError(
+            "send_to_number_file must be an .xlsx workbook or a UTF-8 .csv file.", field="send_to_number_file"
+        )
     return _check_csv(path)
 
 
@@ -82,7 +99,8 @@ def _check_xlsx(path: Path) -> CheckedFile:
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
             raise UnsupportedMediaTypeError(
                 "The zip archive is not an .xlsx workbook; send an .xlsx or a UTF-8 .csv file.",
-                field="send_to_number_file")
+                field="send_to_number_file",
+            )
         _check_zip_inflation(zf, members)
         rows, sheet_bytes = _xlsx_first_sheet(zf)
         return CheckedFile(XLSX, rows, sheet_bytes=sheet_bytes)
@@ -95,15 +113,20 @@ def _check_zip_inflation(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo]) ->
         raise file_error(f"The workbook has more than {settings.IMPORT_MAX_ZIP_MEMBERS} parts.", "zip_bomb")
     total = sum(m.file_size for m in members)
     if total > settings.IMPORT_MAX_UNCOMPRESSED_BYTES:
-        raise PayloadTooLargeError("The workbook inflates to more than the allowed size.", code="zip_bomb",
-                                   field="send_to_number_file")
+        raise PayloadTooLargeError(
+            "The workbook inflates to more than the allowed size.", code="zip_bomb", field="send_to_number_file"
+        )
     for member in members:
         if member.flag_bits & 0x1:
             raise file_error("The workbook is encrypted; save it without a password.", "encrypted_file")
         if member.file_size > 1024 * 1024 and member.file_size > settings.IMPORT_MAX_ZIP_RATIO * max(
-                member.compress_size, 1):
-            raise PayloadTooLargeError("The workbook inflates far more than a real spreadsheet does.",
-                                       code="zip_bomb", field="send_to_number_file")
+            member.compress_size, 1
+        ):
+            raise PayloadTooLargeError(
+                "The workbook inflates far more than a real spreadsheet does.",
+                code="zip_bomb",
+                field="send_to_number_file",
+            )
     inflated = 0
     try:
         for member in members:
@@ -111,13 +134,20 @@ def _check_zip_inflation(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo]) ->
                 while chunk := fh.read(1 << 20):
                     inflated += len(chunk)
                     if inflated > settings.IMPORT_MAX_UNCOMPRESSED_BYTES:
-                        raise PayloadTooLargeError("The workbook inflates to more than the allowed size.",
-                                                   code="zip_bomb", field="send_to_number_file")
+                        raise PayloadTooLargeError(
+                            "The workbook inflates to more than the allowed size.",
+                            code="zip_bomb",
+                            field="send_to_number_file",
+                        )
                 decompressor = getattr(fh, "_decompressor", None)
-                if member.compress_type == zipfile.ZIP_DEFLATED and decompressor is not None and not getattr(
-                        decompressor, "eof", True):
-                    raise PayloadTooLargeError("A workbook part is larger than its header says.",
-                                               code="zip_bomb", field="send_to_number_file")
+                if (
+                    member.compress_type == zipfile.ZIP_DEFLATED
+                    and decompressor is not None
+                    and not getattr(decompressor, "eof", True)
+                ):
+                    raise PayloadTooLargeError(
+                        "A workbook part is larger than its header says.", code="zip_bomb", field="send_to_number_file"
+                    )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
         raise file_error("The .xlsx file is damaged.", "broken_file") from exc
 
@@ -139,8 +169,9 @@ def _xlsx_first_sheet(zf: zipfile.ZipFile) -> tuple[int | None, int | None]:
         rels = SafeET.fromstring(_read_small(zf, "xl/_rels/workbook.xml.rels"))
         target = next((el.get("Target") for el in rels.iter() if el.get("Id") == rel_id), None)
     except DefusedXmlException as exc:
-        raise file_error("The workbook contains XML entity declarations, which are not allowed.",
-                          "xml_entities_forbidden") from exc
+        raise file_error(
+            "The workbook contains XML entity declarations, which are not allowed.", "xml_entities_forbidden"
+        ) from exc
     except (SafeET.ParseError, KeyError, ValueError) as exc:
         raise file_error("The .xlsx file is damaged (its workbook part is unreadable).", "broken_file") from exc
     if not target:
@@ -153,8 +184,9 @@ def _xlsx_first_sheet(zf: zipfile.ZipFile) -> tuple[int | None, int | None]:
     except KeyError:
         return None, None
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        raise file_error("The workbook contains XML entity declarations, which are not allowed.",
-                          "xml_entities_forbidden")
+        raise file_error(
+            "The workbook contains XML entity declarations, which are not allowed.", "xml_entities_forbidden"
+        )
     match = _DIMENSION.search(head)
     if not match:
         return None, sheet_bytes
@@ -186,19 +218,20 @@ def _check_csv(path: Path) -> CheckedFile:
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             if b"\x00" in chunk or (not lines and _looks_binary(chunk[:8192])):
-                raise UnsupportedMediaTypeError("send_to_number_file must be an .xlsx workbook or a UTF-8 .csv file.",
-                                                field="send_to_number_file")
+                raise UnsupportedMediaTypeError(
+                    "send_to_number_file must be an .xlsx workbook or a UTF-8 .csv file.", field="send_to_number_file"
+                )
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                raise file_error("The CSV file is not UTF-8 text; save it as \"CSV UTF-8\".", "not_utf8") from exc
+                raise file_error('The CSV file is not UTF-8 text; save it as "CSV UTF-8".', "not_utf8") from exc
             if len(first_line) < 64 * 1024:
-                first_line += chunk[:64 * 1024]
+                first_line += chunk[: 64 * 1024]
             lines += chunk.count(b"\n")
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            raise file_error("The CSV file is not UTF-8 text; save it as \"CSV UTF-8\".", "not_utf8") from exc
+            raise file_error('The CSV file is not UTF-8 text; save it as "CSV UTF-8".', "not_utf8") from exc
     header = first_line.split(b"\n", 1)[0]
     delimiter = max(",;\t|", key=lambda d: header.count(d.encode()))
     if header.count(delimiter.encode()) == 0:
@@ -208,5 +241,6 @@ def _check_csv(path: Path) -> CheckedFile:
 
 
 def too_many_rows() -> PayloadTooLargeError:
-    return PayloadTooLargeError(f"The file has more than {settings.IMPORT_MAX_ROWS:,} rows.",
-                                code="too_many_rows", field="send_to_number_file")
+    return PayloadTooLargeError(
+        f"The file has more than {settings.IMPORT_MAX_ROWS:,} rows.", code="too_many_rows", field="send_to_number_file"
+    )

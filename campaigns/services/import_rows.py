@@ -24,8 +24,18 @@ class NumberParser:
     number type's pattern and lengths) and only ever accepts what ``phonenumbers``
     accepts; everything else goes through ``to_e164``."""
 
-    _TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
-              "voicemail", "fixed_line", "mobile")
+    _TYPES = (
+        "premium_rate",
+        "toll_free",
+        "shared_cost",
+        "voip",
+        "personal_number",
+        "pager",
+        "uan",
+        "voicemail",
+        "fixed_line",
+        "mobile",
+    )
 
     def __init__(self, region: str | None = None) -> None:
         self.region = region or settings.DEFAULT_PHONE_REGION
@@ -51,7 +61,9 @@ class NumberParser:
             self.fast = re.compile(
                 "".join(f"(?!{e})" for e in excluded)
                 + f"(?={self._lengths(general_lengths)})(?=(?:{general.national_number_pattern})$)"
-                + "(?:" + "|".join(alternatives) + ")"
+                + "(?:"
+                + "|".join(alternatives)
+                + ")"
             ).fullmatch
 
     @staticmethod
@@ -127,10 +139,12 @@ class RecipientWriter:
             constant_columns.append(f.column)
             constant_values.append(value)
         quote = connection.ops.quote_name
-        columns = [Recipient._meta.get_field("number").column, Recipient._meta.get_field("tags").column,
-                   *constant_columns]
-        self.copy_sql = (f"COPY {quote(Recipient._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-                         "FROM STDIN")
+        columns = [
+            Recipient._meta.get_field("number").column,
+            Recipient._meta.get_field("tags").column,
+            *constant_columns,
+        ]
+        self.copy_sql = f"COPY {quote(Recipient._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
         self.line_end = "".join("\t" + _copy_text(v) for v in constant_values) + "\n"
 
     def add(self, number: str, tags_json: str) -> None:
@@ -169,9 +183,12 @@ class RecipientWriter:
         elif self.pending:
             rows, self.pending = self.pending, []
             Recipient.objects.bulk_create(
-                [Recipient(campaign=self.campaign, number=n, tags=json.loads(_copy_unescape(t)))
-                 for n, t in (line.split("\t", 1) for line in rows)],
-                batch_size=2000)
+                [
+                    Recipient(campaign=self.campaign, number=n, tags=json.loads(_copy_unescape(t)))
+                    for n, t in (line.split("\t", 1) for line in rows)
+                ],
+                batch_size=2000,
+            )
         return count
 
     def abort(self, exc: BaseException) -> None:

@@ -141,8 +141,11 @@ def iter_streamed_rows(path: Path, *, check_width: bool = True) -> Iterator[list
             if offset:
                 row = row[offset:]
             if len(row) > max_columns:
-                raise PayloadTooLargeError(f"The file has more than {settings.IMPORT_MAX_COLUMNS} columns.",
-                                           code="too_many_columns", field="send_to_number_file")
+                raise PayloadTooLargeError(
+                    f"The file has more than {settings.IMPORT_MAX_COLUMNS} columns.",
+                    code="too_many_columns",
+                    field="send_to_number_file",
+                )
             yield row
 
 
@@ -194,8 +197,9 @@ def _workbook_parts(zf: zipfile.ZipFile) -> _Parts:
         workbook = SafeET.fromstring(_read_small(zf, "xl/workbook.xml"))
         rels = SafeET.fromstring(_read_small(zf, "xl/_rels/workbook.xml.rels"))
     except DefusedXmlException as exc:
-        raise file_error("The workbook contains XML entity declarations, which are not allowed.",
-                         "xml_entities_forbidden") from exc
+        raise file_error(
+            "The workbook contains XML entity declarations, which are not allowed.", "xml_entities_forbidden"
+        ) from exc
     except (SafeET.ParseError, KeyError, ValueError) as exc:
         raise file_error("The .xlsx file is damaged (its workbook part is unreadable).", "broken_file") from exc
     sheet = next((el for el in workbook.iter() if _local(el.tag) == "sheet"), None)
@@ -276,8 +280,9 @@ def _cell_formats(zf: zipfile.ZipFile, name: str) -> list[int]:
     try:
         root = SafeET.fromstring(_read_small(zf, name, 16 * 1024 * 1024))
     except DefusedXmlException as exc:
-        raise file_error("The workbook contains XML entity declarations, which are not allowed.",
-                         "xml_entities_forbidden") from exc
+        raise file_error(
+            "The workbook contains XML entity declarations, which are not allowed.", "xml_entities_forbidden"
+        ) from exc
     except SafeET.ParseError as exc:
         raise file_error("The .xlsx file is damaged (its styles part is unreadable).", "broken_file") from exc
     custom: dict[int, int] = {}
@@ -299,8 +304,9 @@ def _cell_formats(zf: zipfile.ZipFile, name: str) -> list[int]:
                 if fmt_id in custom:
                     kinds.append(custom[fmt_id])
                 else:
-                    kinds.append(_DATETIME if fmt_id in _BUILTIN_DATETIME
-                                 else _DURATION if fmt_id in _BUILTIN_DURATION else 0)
+                    kinds.append(
+                        _DATETIME if fmt_id in _BUILTIN_DATETIME else _DURATION if fmt_id in _BUILTIN_DURATION else 0
+                    )
     return kinds
 
 
@@ -313,8 +319,9 @@ class _NoDTD:
 
     @staticmethod
     def _refuse(*_args) -> None:
-        raise file_error("The workbook contains XML entity declarations, which are not allowed.",
-                         "xml_entities_forbidden")
+        raise file_error(
+            "The workbook contains XML entity declarations, which are not allowed.", "xml_entities_forbidden"
+        )
 
 
 def _feed(zf: zipfile.ZipFile, name: str, parser) -> Iterator[None]:

@@ -23,19 +23,26 @@ def validate_tags(*, campaign: Campaign, tags) -> dict:
     """Keys must be in the campaign's ``usable_tags``; values strings or numbers.
     400 naming ``available_tags.<key>`` for each bad entry."""
     if not isinstance(tags, dict):
-        raise InvalidInputError("available_tags must be an object of tag names to values.",
-                                field="available_tags")
+        raise InvalidInputError("available_tags must be an object of tag names to values.", field="available_tags")
     errors = []
     for key, value in tags.items():
         if key not in campaign.usable_tags:
             allowed = ", ".join(campaign.usable_tags) or "none"
-            errors.append(FieldError(f"available_tags.{key}", "unknown_tag",
-                                     f"{key!r} is not one of this campaign's usable_tags ({allowed})."))
+            errors.append(
+                FieldError(
+                    f"available_tags.{key}",
+                    "unknown_tag",
+                    f"{key!r} is not one of this campaign's usable_tags ({allowed}).",
+                )
+            )
         elif isinstance(value, bool) or not isinstance(value, str | int | float):
             errors.append(FieldError(f"available_tags.{key}", "invalid", "A tag value must be a string or a number."))
         elif isinstance(value, str) and len(value) > MAX_TAG_LENGTH:
-            errors.append(FieldError(f"available_tags.{key}", "max_length",
-                                     f"A tag value has at most {MAX_TAG_LENGTH} characters."))
+            errors.append(
+                FieldError(
+                    f"available_tags.{key}", "max_length", f"A tag value has at most {MAX_TAG_LENGTH} characters."
+                )
+            )
     if errors:
         raise InvalidInputError(errors[0].message, code=errors[0].code, errors=errors)
     return dict(tags)
@@ -61,8 +68,10 @@ def recipient_add(*, campaign: Campaign, number, available_tags: dict | None = N
 def _lock_editable(*, user, recipient_id: int) -> Recipient:
     recipient = recipient_get(user=user, recipient_id=recipient_id, for_update=True)
     if recipient.status in Recipient.IN_FLIGHT:
-        raise ConflictError(f"This number is {recipient.status} right now; try again when its call or "
-                            "message has finished.", code="number_in_flight")
+        raise ConflictError(
+            f"This number is {recipient.status} right now; try again when its call or message has finished.",
+            code="number_in_flight",
+        )
     return recipient
 
 

@@ -66,8 +66,13 @@ VOICE_FINAL = {
     "canceled": (S.FAILED, False),
 }
 IN_FLIGHT_STATUS = {
-    "accepted": S.SENT, "sending": S.SENT, "sent": S.SENT,
-    "initiated": S.RINGING, "ringing": S.RINGING, "in-progress": S.RINGING, "answered": S.RINGING,
+    "accepted": S.SENT,
+    "sending": S.SENT,
+    "sent": S.SENT,
+    "initiated": S.RINGING,
+    "ringing": S.RINGING,
+    "in-progress": S.RINGING,
+    "answered": S.RINGING,
 }
 
 
@@ -103,48 +108,59 @@ def _check_placeholders(campaign: Campaign, text: str) -> None:
         names = ", ".join("{" + name + "}" for name in dict.fromkeys(unknown))
         raise InvalidInputError(
             f"message uses placeholders that are not usable tags of this campaign: {names}.",
-            field="message", code="unknown_placeholder",
+            field="message",
+            code="unknown_placeholder",
         )
 
 
-def _choose_content(
-    *, campaign: Campaign, message: str | None, audio: AudioUpload | None, priority: str | None
-) -> str:
+def _choose_content(*, campaign: Campaign, message: str | None, audio: AudioUpload | None, priority: str | None) -> str:
     """Which content this run uses (API_CONTRACT §2: message / aud_file / priority)."""
     is_sms = campaign.services == Campaign.Services.SMS
     if is_sms and audio is not None:
         raise InvalidInputError("aud_file is only for PHONE campaigns.", field="aud_file", code="not_for_sms")
     if is_sms and priority == "audio":
-        raise InvalidInputError("An SMS campaign sends its message; priority 'audio' does not apply.",
-                                field="priority", code="invalid_choice")
+        raise InvalidInputError(
+            "An SMS campaign sends its message; priority 'audio' does not apply.",
+            field="priority",
+            code="invalid_choice",
+        )
     has_message = bool(message) or (message is None and bool(campaign.message))
     has_audio = audio is not None or (not is_sms and bool(campaign.audio_file) and campaign.audio_seconds)
     if priority == "message":
         if not has_message:
-            raise InvalidInputError("priority is 'message' but no message is given or stored.",
-                                    field="priority", code="no_content")
+            raise InvalidInputError(
+                "priority is 'message' but no message is given or stored.", field="priority", code="no_content"
+            )
         return Run.Content.MESSAGE
     if priority == "audio":
         if not has_audio:
-            raise InvalidInputError("priority is 'audio' but no aud_file is given or stored.",
-                                    field="priority", code="no_content")
+            raise InvalidInputError(
+                "priority is 'audio' but no aud_file is given or stored.", field="priority", code="no_content"
+            )
         return Run.Content.AUDIO
     given_message, given_audio = bool(message), audio is not None
     if given_message != given_audio:  # exactly one given in this request: use it
         return Run.Content.MESSAGE if given_message else Run.Content.AUDIO
     if has_message and has_audio:
-        raise InvalidInputError("Both a message and audio are available: say which to use with priority "
-                                "('message' or 'audio').", field="priority", code="priority_required")
+        raise InvalidInputError(
+            "Both a message and audio are available: say which to use with priority ('message' or 'audio').",
+            field="priority",
+            code="priority_required",
+        )
     if has_message:
         return Run.Content.MESSAGE
     if has_audio:
         return Run.Content.AUDIO
-    raise InvalidInputError("Give a message" + ("" if is_sms else " or an aud_file") + ": none is stored yet.",
-                            field="message", code="no_content")
+    raise InvalidInputError(
+        "Give a message" + ("" if is_sms else " or an aud_file") + ": none is stored yet.",
+        field="message",
+        code="no_content",
+    )
 
 
-def _targets(*, campaign: Campaign, individual: list[int] | None, statuses: list[str] | None,
-             with_tags: bool) -> list[tuple]:
+def _targets(
+    *, campaign: Campaign, individual: list[int] | None, statuses: list[str] | None, with_tags: bool
+) -> list[tuple]:
     """(id, tags or None) of the recipients the run targets, in id order. Tags
     are read only for a personalised message (decoding them costs per row)."""
     recipients = Recipient.objects.filter(campaign=campaign).order_by("id")
@@ -153,9 +169,11 @@ def _targets(*, campaign: Campaign, individual: list[int] | None, statuses: list
         wanted = list(dict.fromkeys(individual))
         rows = list(recipients.filter(pk__in=wanted).values_list(*columns))
         found = {row[0] for row in rows}
-        missing = [FieldError(f"individual.{index}", "not_found",
-                              f"{value} is not a recipient of this campaign.")
-                   for index, value in enumerate(individual) if value not in found]
+        missing = [
+            FieldError(f"individual.{index}", "not_found", f"{value} is not a recipient of this campaign.")
+            for index, value in enumerate(individual)
+            if value not in found
+        ]
         if missing:
             raise InvalidInputError(missing[0].message, errors=missing, code="not_found")
         return rows
@@ -170,8 +188,10 @@ def _voice_seconds(*, texts: list[str], voice: str, length_factor: float, scope:
 
     distinct = list(dict.fromkeys(texts))
     if len(distinct) <= RENDER_AT_BEGIN_LIMIT:
-        return {text: render_cached(text=text, voice=voice, length_factor=length_factor, scope=scope).duration
-                for text in distinct}
+        return {
+            text: render_cached(text=text, voice=voice, length_factor=length_factor, scope=scope).duration
+            for text in distinct
+        }
     longest = max(distinct, key=len)
     return render_cached(text=longest, voice=voice, length_factor=length_factor, scope=scope).duration
 
@@ -211,21 +231,41 @@ def run_begin(
             if campaign is None:
                 raise NotFoundError("Campaign not found.")
             if campaign.import_state in (Campaign.ImportState.PENDING, Campaign.ImportState.RUNNING):
-                raise ConflictError("The campaign's recipients are still being imported.",
-                                    code="import_in_progress")
+                raise ConflictError("The campaign's recipients are still being imported.", code="import_in_progress")
             if Run.objects.filter(campaign=campaign, finished_at__isnull=True).exists():
                 raise ConflictError("Campaign is already running.", code="campaign_running")
-            run = _create_run(campaign=campaign, user=user, message=message, audio=audio,
-                              voice_input=voice_input, length_factor=length_factor, schedule_at=schedule_at,
-                              individual=individual, statuses=statuses, priority=priority,
-                              chunk_size=chunk_size)
+            run = _create_run(
+                campaign=campaign,
+                user=user,
+                message=message,
+                audio=audio,
+                voice_input=voice_input,
+                length_factor=length_factor,
+                schedule_at=schedule_at,
+                individual=individual,
+                statuses=statuses,
+                priority=priority,
+                chunk_size=chunk_size,
+            )
     except IntegrityError as exc:
         raise ConflictError("Campaign is already running.", code="campaign_running") from exc
     return run
 
 
-def _create_run(*, campaign, user, message, audio, voice_input, length_factor, schedule_at, individual,
-                statuses, priority, chunk_size) -> Run:
+def _create_run(
+    *,
+    campaign,
+    user,
+    message,
+    audio,
+    voice_input,
+    length_factor,
+    schedule_at,
+    individual,
+    statuses,
+    priority,
+    chunk_size,
+) -> Run:
     from django.conf import settings
 
     is_sms = campaign.services == Campaign.Services.SMS
@@ -238,16 +278,28 @@ def _create_run(*, campaign, user, message, audio, voice_input, length_factor, s
     personalised = content == Run.Content.MESSAGE and bool(placeholders(text))
     targets = _targets(campaign=campaign, individual=individual, statuses=statuses, with_tags=personalised)
     if not targets:
-        raise InvalidInputError("No recipient matches: nothing to run.",
-                                field="status" if statuses else None, code="empty_target")
+        raise InvalidInputError(
+            "No recipient matches: nothing to run.", field="status" if statuses else None, code="empty_target"
+        )
     texts = [render_message(text, tags or {}) for _, tags in targets] if personalised else []
-    run = Run(campaign=campaign, owner=user, kind=Run.Kind.SMS if is_sms else Run.Kind.VOICE,
-              content=content, message=text, is_personalised=personalised, voice_input=voice,
-              length_factor=factor, sms_rate=user.sms_rate, voice_rate=user.voice_rate,
-              pulse_seconds=settings.VOICE_PULSE_SECONDS, total=len(targets),
-              chunks=math.ceil(len(targets) / chunk_size), scheduled_for=schedule_at,
-              state=Run.State.SCHEDULED if schedule_at else Run.State.RUNNING,
-              started_at=None if schedule_at else timezone.now())
+    run = Run(
+        campaign=campaign,
+        owner=user,
+        kind=Run.Kind.SMS if is_sms else Run.Kind.VOICE,
+        content=content,
+        message=text,
+        is_personalised=personalised,
+        voice_input=voice,
+        length_factor=factor,
+        sms_rate=user.sms_rate,
+        voice_rate=user.voice_rate,
+        pulse_seconds=settings.VOICE_PULSE_SECONDS,
+        total=len(targets),
+        chunks=math.ceil(len(targets) / chunk_size),
+        scheduled_for=schedule_at,
+        state=Run.State.SCHEDULED if schedule_at else Run.State.RUNNING,
+        started_at=None if schedule_at else timezone.now(),
+    )
 
     if is_sms:
         if personalised:
@@ -262,25 +314,42 @@ def _create_run(*, campaign, user, message, audio, voice_input, length_factor, s
             shares *= len(targets)
         elif personalised:
             durations = _voice_seconds(texts=texts, voice=voice, length_factor=factor, scope=account_scope(user.pk))
-            shares = [voice_share(seconds=durations[t] if isinstance(durations, dict) else durations,
-                                  pulse_seconds=run.pulse_seconds, rate=run.voice_rate) for t in texts]
+            shares = [
+                voice_share(
+                    seconds=durations[t] if isinstance(durations, dict) else durations,
+                    pulse_seconds=run.pulse_seconds,
+                    rate=run.voice_rate,
+                )
+                for t in texts
+            ]
         else:
             from tingting.voice.render import render_cached
 
             render = render_cached(text=text, voice=voice, length_factor=factor, scope=account_scope(user.pk))
             run.audio_name, run.audio_seconds = render.audio.name, render.duration
-            shares = [voice_share(seconds=render.duration, pulse_seconds=run.pulse_seconds,
-                                  rate=run.voice_rate)] * len(targets)
+            shares = [voice_share(seconds=render.duration, pulse_seconds=run.pulse_seconds, rate=run.voice_rate)] * len(
+                targets
+            )
     run.hold_amount = sum(shares)
     run.save()
     if run.hold_amount:
         # 402 here rolls back the run, its attempts and the stored content.
-        ledger.hold(user_id=user.pk, amount=run.hold_amount, idempotency_key=f"run:{run.pk}:hold",
-                    reference=f"run:{run.pk}", note=f"campaign {campaign.pk} run")
+        ledger.hold(
+            user_id=user.pk,
+            amount=run.hold_amount,
+            idempotency_key=f"run:{run.pk}:hold",
+            reference=f"run:{run.pk}",
+            note=f"campaign {campaign.pk} run",
+        )
 
-    _create_attempts(run=run, recipient_ids=[row[0] for row in targets], shares=shares,
-                     texts=texts if personalised else None, chunk_size=chunk_size,
-                     queued_at=None if schedule_at else timezone.now())
+    _create_attempts(
+        run=run,
+        recipient_ids=[row[0] for row in targets],
+        shares=shares,
+        texts=texts if personalised else None,
+        chunk_size=chunk_size,
+        queued_at=None if schedule_at else timezone.now(),
+    )
     Recipient.objects.filter(run_attempts__run=run).update(
         status=Recipient.Status.SCHEDULED if schedule_at else Recipient.Status.QUEUED
     )
@@ -303,16 +372,31 @@ def _create_run(*, campaign, user, message, audio, voice_input, length_factor, s
     return run
 
 
-def _create_attempts(*, run: Run, recipient_ids: list[int], shares: list[int], texts: list[str] | None,
-                     chunk_size: int, queued_at: datetime | None) -> None:
+def _create_attempts(
+    *,
+    run: Run,
+    recipient_ids: list[int],
+    shares: list[int],
+    texts: list[str] | None,
+    chunk_size: int,
+    queued_at: datetime | None,
+) -> None:
     """One queued attempt per target, chunk by chunk; on PostgreSQL one INSERT …
     SELECT per 20,000 rows, passed as one JSON parameter (tingting.sqlrows)."""
     chunks = [index // chunk_size for index in range(len(recipient_ids))]
     if connection.vendor != "postgresql":
         Attempt.objects.bulk_create(
-            [Attempt(run=run, recipient_id=recipient_id, chunk=chunks[index], share=shares[index],
-                     text=texts[index] if texts else "", queued_at=queued_at)
-             for index, recipient_id in enumerate(recipient_ids)],
+            [
+                Attempt(
+                    run=run,
+                    recipient_id=recipient_id,
+                    chunk=chunks[index],
+                    share=shares[index],
+                    text=texts[index] if texts else "",
+                    queued_at=queued_at,
+                )
+                for index, recipient_id in enumerate(recipient_ids)
+            ],
             batch_size=2000,
         )
         return
@@ -321,15 +405,21 @@ def _create_attempts(*, run: Run, recipient_ids: list[int], shares: list[int], t
     with connection.cursor() as cursor:
         for start in range(0, len(recipient_ids), step):
             end = start + step
-            rows = zip(recipient_ids[start:end], chunks[start:end], shares[start:end],
-                       texts[start:end] if texts else [""] * (end - start), strict=False)
+            rows = zip(
+                recipient_ids[start:end],
+                chunks[start:end],
+                shares[start:end],
+                texts[start:end] if texts else [""] * (end - start),
+                strict=False,
+            )
             cursor.execute(
                 f"INSERT INTO {Attempt._meta.db_table} (run_id, recipient_id, chunk, share, text, status, "  # noqa: S608 - table name only
                 "provider_status, provider_id, charged, released, extra_charged, tries, error, queued_at, "
                 "retries, backend) "
                 "SELECT %s, t.recipient_id, t.chunk, t.share, COALESCE(t.text, ''), %s, '', '', 0, 0, 0, 0, '', %s, "
                 f"0, '' FROM {rows_table(columns, 't')}",
-                [run.pk, str(S.QUEUED), queued_at, rows_param(rows)])
+                [run.pk, str(S.QUEUED), queued_at, rows_param(rows)],
+            )
 
 
 def _publish_after_commit(run_id: int, chunks) -> None:
@@ -359,8 +449,12 @@ def run_start(*, run: Run) -> Run:
 def _active_run_locked(*, user, campaign_id: int) -> Run:
     if not Campaign.objects.filter(owner=user, pk=campaign_id).exists():
         raise NotFoundError("Campaign not found.")
-    run = (Run.objects.select_for_update().filter(campaign_id=campaign_id, finished_at__isnull=True)
-           .order_by("-id").first())
+    run = (
+        Run.objects.select_for_update()
+        .filter(campaign_id=campaign_id, finished_at__isnull=True)
+        .order_by("-id")
+        .first()
+    )
     if run is None:
         raise ConflictError("The campaign has no run in progress.", code="no_active_run")
     return run
@@ -372,8 +466,7 @@ def run_pause(*, user, campaign_id: int) -> Run:
     with transaction.atomic():
         run = _active_run_locked(user=user, campaign_id=campaign_id)
         if run.state != Run.State.RUNNING:
-            raise ConflictError(f"The run is {run.state}; only a running run can be paused.",
-                                code="invalid_state")
+            raise ConflictError(f"The run is {run.state}; only a running run can be paused.", code="invalid_state")
         run.state = Run.State.PAUSED
         run.save(update_fields=["state"])
     return run
@@ -385,8 +478,7 @@ def run_resume(*, user, campaign_id: int) -> Run:
     with transaction.atomic():
         run = _active_run_locked(user=user, campaign_id=campaign_id)
         if run.state != Run.State.PAUSED:
-            raise ConflictError(f"The run is {run.state}; only a paused run can be resumed.",
-                                code="invalid_state")
+            raise ConflictError(f"The run is {run.state}; only a paused run can be resumed.", code="invalid_state")
         run.state = Run.State.RUNNING
         run.save(update_fields=["state"])
         pending = Attempt.objects.filter(run=run, status=S.QUEUED)
@@ -430,8 +522,13 @@ def _cancel_locked(run: Run) -> Run:
     )
     released = Attempt.objects.filter(run=run, status=S.TERMINATED).aggregate(n=Sum("share"))["n"] or 0
     if released:
-        ledger.release(user_id=run.owner_id, amount=released, idempotency_key=f"run:{run.pk}:cancel",
-                       reference=f"run:{run.pk}", note="run cancelled")
+        ledger.release(
+            user_id=run.owner_id,
+            amount=released,
+            idempotency_key=f"run:{run.pk}:cancel",
+            reference=f"run:{run.pk}",
+            note="run cancelled",
+        )
     run.state, run.cancelled_at = Run.State.CANCELLED, now
     run.save(update_fields=["state", "cancelled_at"])
     run_id = run.pk
@@ -453,8 +550,13 @@ def run_finish_if_done(*, run_id: int) -> bool:
         sums = Attempt.objects.filter(run_id=run_id).aggregate(charged=Sum("charged"), released=Sum("released"))
         rest = run.hold_amount - (sums["charged"] or 0) - (sums["released"] or 0)
         if rest > 0:
-            ledger.release(user_id=run.owner_id, amount=rest, idempotency_key=f"run:{run.pk}:end",
-                           reference=f"run:{run.pk}", note="run finished")
+            ledger.release(
+                user_id=run.owner_id,
+                amount=rest,
+                idempotency_key=f"run:{run.pk}:end",
+                reference=f"run:{run.pk}",
+                note="run finished",
+            )
         run.end_release = max(rest, 0)
         run.finished_at = timezone.now()
         if run.state != Run.State.CANCELLED:
@@ -506,8 +608,15 @@ def attempt_record_outcome(
         table = SMS_FINAL if run.kind == Run.Kind.SMS else VOICE_FINAL
         status, is_charged = table.get(provider_status, (S.FAILED, False))
         # Guardrails: retries left under the owner's policy → queued again, nothing settled.
-        if guards.retry_schedule(run=run, attempt=attempt, status=status, provider_status=provider_status,
-                                 provider_id=provider_id, error=error, now=timezone.now()):
+        if guards.retry_schedule(
+            run=run,
+            attempt=attempt,
+            status=status,
+            provider_status=provider_status,
+            provider_id=provider_id,
+            error=error,
+            now=timezone.now(),
+        ):
             return attempt
         if status in (S.UNANSWERED, S.FAILED) or run.kind == Run.Kind.SMS:
             duration = playback = None
@@ -517,15 +626,16 @@ def attempt_record_outcome(
         extra = used - from_hold
         key = f"attempt:{attempt.pk}"
         if from_hold:
-            ledger.charge(user_id=run.owner_id, amount=from_hold, from_held=True,
-                          idempotency_key=f"{key}:charge", reference=key)
+            ledger.charge(
+                user_id=run.owner_id, amount=from_hold, from_held=True, idempotency_key=f"{key}:charge", reference=key
+            )
         if released:
-            ledger.release(user_id=run.owner_id, amount=released, idempotency_key=f"{key}:release",
-                           reference=key)
+            ledger.release(user_id=run.owner_id, amount=released, idempotency_key=f"{key}:release", reference=key)
         if extra:
             try:
-                ledger.charge(user_id=run.owner_id, amount=extra, from_held=False,
-                              idempotency_key=f"{key}:extra", reference=key)
+                ledger.charge(
+                    user_id=run.owner_id, amount=extra, from_held=False, idempotency_key=f"{key}:extra", reference=key
+                )
             except InsufficientCreditsError:
                 logger.warning("attempt %s used %s credits beyond its hold; balance too low", key, extra)
                 extra = 0
@@ -537,13 +647,29 @@ def attempt_record_outcome(
         attempt.error = (error or ("" if status in (S.COMPLETED, S.HUNGUP) else provider_status))[:255]
         attempt.finished_at = now
         attempt.submitted_at = attempt.submitted_at or now
-        attempt.save(update_fields=["status", "provider_status", "provider_id", "charged", "released",
-                                    "extra_charged", "duration", "playback", "error", "finished_at",
-                                    "submitted_at"])
+        attempt.save(
+            update_fields=[
+                "status",
+                "provider_status",
+                "provider_id",
+                "charged",
+                "released",
+                "extra_charged",
+                "duration",
+                "playback",
+                "error",
+                "finished_at",
+                "submitted_at",
+            ]
+        )
         Recipient.objects.filter(pk=attempt.recipient_id).update(
-            status=status, duration=duration, playback=playback,
-            credit_consumed=F("credit_consumed") + from_hold + extra, attempts=F("attempts") + 1,
-            last_attempt_at=now, last_error=attempt.error,
+            status=status,
+            duration=duration,
+            playback=playback,
+            credit_consumed=F("credit_consumed") + from_hold + extra,
+            attempts=F("attempts") + 1,
+            last_attempt_at=now,
+            last_error=attempt.error,
         )
         # Guardrails: status webhook in this transaction; the call's concurrency slot freed.
         guards.outcome_emit(run=run, attempt=attempt)
@@ -553,8 +679,9 @@ def attempt_record_outcome(
     return attempt
 
 
-def attempt_mark_in_flight(*, attempt_id: int, status: str, provider_id: str = "", backend: str = "",
-                           retries: int | None = None) -> bool:
+def attempt_mark_in_flight(
+    *, attempt_id: int, status: str, provider_id: str = "", backend: str = "", retries: int | None = None
+) -> bool:
     """The provider accepted the message / placed the call: ``sent`` / ``ringing``.
     Never moves a final attempt back; safe to repeat. ``retries`` (from a report's
     reference) limits it to that call; ``backend`` records who took it (failover)."""
@@ -588,12 +715,19 @@ def attempt_record_report(report: StatusReport) -> None:
     # The status alone says what it is: the SMS and voice vocabularies share only
     # "failed" (the same outcome for both) and "queued" (nothing to record).
     if status in SMS_FINAL or status in VOICE_FINAL:
-        attempt_record_outcome(attempt_id=attempt_id, provider_status=status, provider_id=report.provider_id,
-                               duration=report.duration, playback=report.playback, error=report.error,
-                               reference=report.reference)
+        attempt_record_outcome(
+            attempt_id=attempt_id,
+            provider_status=status,
+            provider_id=report.provider_id,
+            duration=report.duration,
+            playback=report.playback,
+            error=report.error,
+            reference=report.reference,
+        )
     elif status in IN_FLIGHT_STATUS:
-        attempt_mark_in_flight(attempt_id=attempt_id, status=IN_FLIGHT_STATUS[status],
-                               provider_id=report.provider_id, retries=retries)
+        attempt_mark_in_flight(
+            attempt_id=attempt_id, status=IN_FLIGHT_STATUS[status], provider_id=report.provider_id, retries=retries
+        )
     elif status != "queued":
         logger.warning("Unknown status %r for attempt %s", report.status, attempt_id)
 
@@ -621,14 +755,22 @@ def _needs_single_path(outcomes: list[Outcome]) -> set[int]:
     from accounts.models import AccountSettings
 
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, run_id FROM {Attempt._meta.db_table} WHERE id = ANY(%s::bigint[])",  # noqa: S608 - table name only
-                       [ids_param(o.attempt_id for o in outcomes)])
+        cursor.execute(
+            f"SELECT id, run_id FROM {Attempt._meta.db_table} WHERE id = ANY(%s::bigint[])",  # noqa: S608 - table name only
+            [ids_param(o.attempt_id for o in outcomes)],
+        )
         run_of = dict(cursor.fetchall())
     runs = {run_id: _run_prices(run_id) for run_id in set(run_of.values())}
-    hooked = set(AccountSettings.objects.filter(user_id__in={r.owner_id for r in runs.values()})
-                 .exclude(webhook_url="").values_list("user_id", flat=True))
-    return {attempt_id for attempt_id, run_id in run_of.items()
-            if runs[run_id].kind != Run.Kind.SMS or runs[run_id].owner_id in hooked}
+    hooked = set(
+        AccountSettings.objects.filter(user_id__in={r.owner_id for r in runs.values()})
+        .exclude(webhook_url="")
+        .values_list("user_id", flat=True)
+    )
+    return {
+        attempt_id
+        for attempt_id, run_id in run_of.items()
+        if runs[run_id].kind != Run.Kind.SMS or runs[run_id].owner_id in hooked
+    }
 
 
 def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
@@ -650,10 +792,19 @@ def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
         return 0
     single = set(wanted) if connection.vendor != "postgresql" else _needs_single_path(list(wanted.values()))
     recorded_one_by_one = sum(
-        attempt_record_outcome(attempt_id=o.attempt_id, provider_status=o.provider_status, provider_id=o.provider_id,
-                               duration=o.duration, playback=o.playback, error=o.error,
-                               reference=o.reference) is not None
-        for o in wanted.values() if o.attempt_id in single)
+        attempt_record_outcome(
+            attempt_id=o.attempt_id,
+            provider_status=o.provider_status,
+            provider_id=o.provider_id,
+            duration=o.duration,
+            playback=o.playback,
+            error=o.error,
+            reference=o.reference,
+        )
+        is not None
+        for o in wanted.values()
+        if o.attempt_id in single
+    )
     wanted = {attempt_id: o for attempt_id, o in wanted.items() if attempt_id not in single}
     if not wanted:
         return recorded_one_by_one
@@ -680,13 +831,28 @@ def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
             key = f"run:{run_id}:chunk:{chunk}"
             reference, note = f"{key}:batch:{first}", f"{len(group)} outcomes"
             if charged:
-                _checked(ledger.charge(user_id=run.owner_id, amount=charged, from_held=True,
-                                       idempotency_key=f"{key}:charge:{first}", reference=reference, note=note),
-                         charged)
+                _checked(
+                    ledger.charge(
+                        user_id=run.owner_id,
+                        amount=charged,
+                        from_held=True,
+                        idempotency_key=f"{key}:charge:{first}",
+                        reference=reference,
+                        note=note,
+                    ),
+                    charged,
+                )
             if released:
-                _checked(ledger.release(user_id=run.owner_id, amount=released,
-                                        idempotency_key=f"{key}:release:{first}", reference=reference, note=note),
-                         released)
+                _checked(
+                    ledger.release(
+                        user_id=run.owner_id,
+                        amount=released,
+                        idempotency_key=f"{key}:release:{first}",
+                        reference=reference,
+                        note=note,
+                    ),
+                    released,
+                )
         run_ids = list(groups)
         transaction.on_commit(lambda: [run_finish_if_done(run_id=run_id) for run_id in run_ids])
     return recorded_one_by_one + len(recorded)
@@ -699,15 +865,26 @@ def _outcome_row(outcome: Outcome) -> tuple:
     duration, playback, error)."""
     sms_status, sms_charged = SMS_FINAL.get(outcome.provider_status, (S.FAILED, False))
     voice_status, voice_charged = VOICE_FINAL.get(outcome.provider_status, (S.FAILED, False))
-    return (outcome.attempt_id, str(sms_status), sms_charged, str(voice_status), voice_charged,
-            outcome.provider_status, outcome.provider_id, outcome.duration, outcome.playback, outcome.error)
+    return (
+        outcome.attempt_id,
+        str(sms_status),
+        sms_charged,
+        str(voice_status),
+        voice_charged,
+        outcome.provider_status,
+        outcome.provider_id,
+        outcome.duration,
+        outcome.playback,
+        outcome.error,
+    )
 
 
 def _charge_extra(*, run: Run, attempt_id: int, extra: int) -> bool:
     key = f"attempt:{attempt_id}"
     try:
-        ledger.charge(user_id=run.owner_id, amount=extra, from_held=False, idempotency_key=f"{key}:extra",
-                      reference=key)
+        ledger.charge(
+            user_id=run.owner_id, amount=extra, from_held=False, idempotency_key=f"{key}:extra", reference=key
+        )
     except InsufficientCreditsError:
         logger.warning("attempt %s used %s credits beyond its hold; balance too low", key, extra)
         return False
@@ -740,9 +917,18 @@ def _write_outcomes(rows: list[tuple], now: datetime) -> list[tuple]:
     the run's prices, duration only when answered). Returns (id, run, chunk,
     charged, released, extra, recipient) of what it recorded. The rows are one
     JSON parameter (tingting.sqlrows) whatever the batch size."""
-    columns = [("id", "bigint"), ("sms_status", "text"), ("sms_charged", "boolean"), ("voice_status", "text"),
-               ("voice_charged", "boolean"), ("provider_status", "text"), ("provider_id", "text"),
-               ("duration", "integer"), ("playback", "integer"), ("error", "text")]
+    columns = [
+        ("id", "bigint"),
+        ("sms_status", "text"),
+        ("sms_charged", "boolean"),
+        ("voice_status", "text"),
+        ("voice_charged", "boolean"),
+        ("provider_status", "text"),
+        ("provider_id", "text"),
+        ("duration", "integer"),
+        ("playback", "integer"),
+        ("error", "text"),
+    ]
     attempts, runs, recipients = Attempt._meta.db_table, Run._meta.db_table, Recipient._meta.db_table
     final = [str(status) for status in Attempt.FINAL]
     with connection.cursor() as cursor, index_joins(cursor):
@@ -775,7 +961,8 @@ def _write_outcomes(rows: list[tuple], now: datetime) -> list[tuple]:
             "  attempts = rc.attempts + 1, last_attempt_at = %s, last_error = moved.error "
             "  FROM moved WHERE rc.id = moved.recipient_id) "
             "SELECT id, run_id, chunk, charged, released, extra_charged, recipient_id FROM moved",
-            [rows_param(rows), now, now, final, now])
+            [rows_param(rows), now, now, final, now],
+        )
         return cursor.fetchall()
 
 
@@ -786,10 +973,17 @@ def attempts_mark_in_flight(marks: list[tuple[int, str, str, str, int]]) -> int:
     if not marks:
         return 0
     if connection.vendor != "postgresql":
-        return sum(attempt_mark_in_flight(attempt_id=a, status=s, provider_id=p, backend=b, retries=n)
-                   for a, s, p, b, n in marks)
-    columns = [("id", "bigint"), ("status", "text"), ("provider_id", "text"), ("backend", "text"),
-               ("retries", "integer")]
+        return sum(
+            attempt_mark_in_flight(attempt_id=a, status=s, provider_id=p, backend=b, retries=n)
+            for a, s, p, b, n in marks
+        )
+    columns = [
+        ("id", "bigint"),
+        ("status", "text"),
+        ("provider_id", "text"),
+        ("backend", "text"),
+        ("retries", "integer"),
+    ]
     with transaction.atomic(), connection.cursor() as cursor, index_joins(cursor):
         cursor.execute(
             f"WITH moved AS (UPDATE {Attempt._meta.db_table} AS a SET status = v.status, submitted_at = %s, "  # noqa: S608 - table names only
@@ -801,7 +995,8 @@ def attempts_mark_in_flight(marks: list[tuple[int, str, str, str, int]]) -> int:
             "RETURNING a.recipient_id, a.status) "
             f"UPDATE {Recipient._meta.db_table} AS r SET status = moved.status FROM moved "
             "WHERE r.id = moved.recipient_id AND r.status = 'queued'",
-            [timezone.now(), rows_param((a, str(s), p, b, n) for a, s, p, b, n in marks)])
+            [timezone.now(), rows_param((a, str(s), p, b, n) for a, s, p, b, n in marks)],
+        )
         return cursor.rowcount
 
 
@@ -827,8 +1022,17 @@ def attempt_reports_parse(
             continue
         status = report.status.lower()
         if status in SMS_FINAL or status in VOICE_FINAL:
-            finals.append(Outcome(attempt_id, status, report.provider_id, report.duration, report.playback,
-                                  report.error, reference=report.reference))
+            finals.append(
+                Outcome(
+                    attempt_id,
+                    status,
+                    report.provider_id,
+                    report.duration,
+                    report.playback,
+                    report.error,
+                    reference=report.reference,
+                )
+            )
         elif status in IN_FLIGHT_STATUS:
             marks.setdefault(attempt_id, (attempt_id, IN_FLIGHT_STATUS[status], report.provider_id, "", retries))
         elif status != "queued":

@@ -37,9 +37,7 @@ def ok(data: Any = None, *, message: str | None = None, status: int = 200, body_
     return Response(envelope(status=body_status or status, message=message, data=data), status=status)
 
 
-def error_body(
-    *, status: int, message: str, errors: Iterable[FieldError], data: dict | None = None
-) -> dict:
+def error_body(*, status: int, message: str, errors: Iterable[FieldError], data: dict | None = None) -> dict:
     return envelope(status=status, message=message, data=data or {}, errors=errors)
 
 

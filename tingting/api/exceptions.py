@@ -74,7 +74,9 @@ def to_error_body(exc: Exception) -> ErrorBody | None:
     if isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
     if isinstance(exc, RequestDataTooBig):
-        return ErrorBody(413, "The request body is too large.", [FieldError(None, "too_large", "The request body is too large.")])
+        return ErrorBody(
+            413, "The request body is too large.", [FieldError(None, "too_large", "The request body is too large.")]
+        )
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         errors = flatten_validation_detail(detail)

@@ -29,8 +29,7 @@ MAX_KEY_LENGTH = 255
 def request_fingerprint(request) -> str:
     # Keyed by the server secret: a body may carry a secret (a personnel OTP)
     # that a plain hash of a short input would give away.
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"{request.method} {request.path}\n".encode(),
-                      hashlib.sha256)
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{request.method} {request.path}\n".encode(), hashlib.sha256)
     data = request.data
     if hasattr(data, "lists"):
         data = {key: values for key, values in data.lists()}
@@ -76,8 +75,9 @@ def idempotent(handler=None, *, store=None, replay=None):
             if existing.fingerprint != fingerprint:
                 raise IdempotencyKeyReusedError()
             if existing.state == IdempotencyRecord.State.PENDING:
-                raise ConflictError("A request with this Idempotency-Key is still being processed.",
-                                    code="idempotency_in_progress")
+                raise ConflictError(
+                    "A request with this Idempotency-Key is still being processed.", code="idempotency_in_progress"
+                )
             body = existing.response_body
             # Stored as JSON text: jsonb would reorder the envelope's keys.
             if isinstance(body, str):
@@ -95,7 +95,8 @@ def idempotent(handler=None, *, store=None, replay=None):
             raise
         body = getattr(response, "data", None)
         IdempotencyRecord.objects.filter(user=request.user, key=key).update(
-            state=IdempotencyRecord.State.DONE, response_status=response.status_code,
+            state=IdempotencyRecord.State.DONE,
+            response_status=response.status_code,
             response_body=json.dumps(store(body) if store is not None and body is not None else body, default=str),
         )
         return response

@@ -24,8 +24,11 @@ def document_body_errors(result, generator, request, public):
                 continue
             responses = operation.setdefault("responses", {})
             for code, text in _BODY_ERRORS.items():
-                responses.setdefault(code, {
-                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_ref}"}}},
-                    "description": text,
-                })
+                responses.setdefault(
+                    code,
+                    {
+                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{error_ref}"}}},
+                        "description": text,
+                    },
+                )
     return result

@@ -18,8 +18,9 @@ class ProviderError(Exception):
     """``code`` is the vendor's error code when it gave one ("21211", "1013"),
     ``status`` the HTTP status, ``retry_after`` seconds the vendor asked us to wait."""
 
-    def __init__(self, message: str = "", *, code: str = "", status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str = "", *, code: str = "", status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.status = status

@@ -67,9 +67,14 @@ class ProviderHttp:
     """A ``requests.Session`` for one backend (one per process: sessions and
     their pooled sockets must not cross a fork)."""
 
-    def __init__(self, *, vendor: str, auth: tuple[str, str] | None = None,
-                 describe: Describe = _describe_default,
-                 temporary_codes: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        *,
+        vendor: str,
+        auth: tuple[str, str] | None = None,
+        describe: Describe = _describe_default,
+        temporary_codes: frozenset[str] = frozenset(),
+    ) -> None:
         self.vendor = vendor
         self.auth = auth
         self.describe = describe
@@ -89,8 +94,9 @@ class ProviderHttp:
         """Send one request; returns a 2xx/3xx response or raises a ProviderError."""
         timeout = settings.PROVIDER_TIMEOUT_SECONDS
         try:
-            response = self.session.request(method, url, auth=self.auth, timeout=(timeout, timeout),
-                                            allow_redirects=False, **kwargs)
+            response = self.session.request(
+                method, url, auth=self.auth, timeout=(timeout, timeout), allow_redirects=False, **kwargs
+            )
         except requests.ConnectionError as exc:
             if _never_sent(exc):
                 raise ProviderTemporaryError(f"{self.vendor}: cannot connect ({exc.__class__.__name__})") from exc

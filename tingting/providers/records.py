@@ -22,22 +22,42 @@ State = ProviderMessage.State
 
 # Statuses in the order they happen; a status never replaces one of a higher rank.
 STATUS_RANK = {
-    "queued": 1, "ringing": 1,
-    "sent": 2, "answered": 2,
-    "delivered": 3, "undelivered": 3, "failed": 3, "expired": 3,
-    "completed": 3, "hungup": 3, "unanswered": 3, "terminated": 3,
+    "queued": 1,
+    "ringing": 1,
+    "sent": 2,
+    "answered": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "expired": 3,
+    "completed": 3,
+    "hungup": 3,
+    "unanswered": 3,
+    "terminated": 3,
 }
 
 
-def provider_message_begin(*, backend: str, reference: str, to: str, sender: str = "", body: str = "",
-                           audio_seconds: float | None = None,
-                           callback_token: str = "") -> tuple[ProviderMessage, bool]:
+def provider_message_begin(
+    *,
+    backend: str,
+    reference: str,
+    to: str,
+    sender: str = "",
+    body: str = "",
+    audio_seconds: float | None = None,
+    callback_token: str = "",
+) -> tuple[ProviderMessage, bool]:
     """Record a submission about to be made; returns (row, created).
 
     An existing row for (backend, reference) is returned unchanged: the caller
     decides from its ``state`` whether sending again is safe. Repeat-safe."""
-    defaults = {"to": to, "sender": sender, "body": body, "audio_seconds": audio_seconds,
-                "callback_token": callback_token}
+    defaults = {
+        "to": to,
+        "sender": sender,
+        "body": body,
+        "audio_seconds": audio_seconds,
+        "callback_token": callback_token,
+    }
     try:
         with transaction.atomic():
             return ProviderMessage.objects.get_or_create(backend=backend, reference=reference, defaults=defaults)
@@ -77,15 +97,17 @@ def provider_message_reconciled(*, row: ProviderMessage, provider_id: str) -> Pr
 
     Only fills an empty id: a row already bound to an id keeps it."""
     updated = ProviderMessage.objects.filter(pk=row.pk, provider_id="").update(
-        provider_id=provider_id, state=State.ACCEPTED, submitted_at=timezone.now(), updated_at=timezone.now())
+        provider_id=provider_id, state=State.ACCEPTED, submitted_at=timezone.now(), updated_at=timezone.now()
+    )
     row.refresh_from_db()
     if updated:
         logger.info("%s %s reconciled to %s", row.backend, row.reference, provider_id)
     return row
 
 
-def provider_message_find(*, backend: str, reference: str = "", provider_id: str = "",
-                          callback_token: str = "") -> ProviderMessage | None:
+def provider_message_find(
+    *, backend: str, reference: str = "", provider_id: str = "", callback_token: str = ""
+) -> ProviderMessage | None:
     """The row for a reference, else for the vendor's id, else for a callback token."""
     rows = ProviderMessage.objects.filter(backend=backend)
     if reference:
@@ -102,13 +124,22 @@ def provider_message_status(*, row: ProviderMessage, status: str) -> bool:
     replayed or out-of-order report."""
     rank = STATUS_RANK.get(status, 0)
     lower = [name for name, value in STATUS_RANK.items() if value < rank] + [""]
-    return bool(ProviderMessage.objects.filter(pk=row.pk, status__in=lower).update(
-        status=status, updated_at=timezone.now()))
+    return bool(
+        ProviderMessage.objects.filter(pk=row.pk, status__in=lower).update(status=status, updated_at=timezone.now())
+    )
 
 
-def provider_message_report(*, backend: str, reference: str, provider_id: str, status: str,
-                            duration: int | None = None, playback: int | None = None,
-                            error: str = "", row: ProviderMessage | None = None) -> StatusReport | None:
+def provider_message_report(
+    *,
+    backend: str,
+    reference: str,
+    provider_id: str,
+    status: str,
+    duration: int | None = None,
+    playback: int | None = None,
+    error: str = "",
+    row: ProviderMessage | None = None,
+) -> StatusReport | None:
     """Turn a verified vendor callback into a ``StatusReport`` (None when it names
     nothing of ours). Fills the vendor id of a timed-out submission, records the
     status monotonically. Repeat-safe: a replay writes nothing and returns the
@@ -120,11 +151,19 @@ def provider_message_report(*, backend: str, reference: str, provider_id: str, s
         if provider_id and not row.provider_id:
             row = provider_message_reconciled(row=row, provider_id=provider_id)
         elif provider_id and row.provider_id != provider_id:
-            logger.warning("%s %s: callback for %s but %s was recorded", backend, reference, provider_id,
-                           row.provider_id)
+            logger.warning(
+                "%s %s: callback for %s but %s was recorded", backend, reference, provider_id, row.provider_id
+            )
         provider_message_status(row=row, status=status)
     if not reference:
         logger.warning("%s callback for unknown id %r dropped", backend, provider_id)
         return None
-    return StatusReport(reference=reference, provider_id=provider_id, status=status, occurred_at=timezone.now(),
-                        duration=duration, playback=playback, error=error)
+    return StatusReport(
+        reference=reference,
+        provider_id=provider_id,
+        status=status,
+        occurred_at=timezone.now(),
+        duration=duration,
+        playback=playback,
+        error=error,
+    )

@@ -55,8 +55,17 @@ def _emit(reports_to_send: list[StatusReport], *, batch: bool = False) -> None:
             reports.deliver(report)
 
 
-_COLUMNS = [("channel", "text"), ("provider_id", "text"), ("reference", "text"), ("to", "text"),
-            ("sender", "text"), ("body", "text"), ("audio_url", "text"), ("outcome", "text"), ("duration", "integer")]
+_COLUMNS = [
+    ("channel", "text"),
+    ("provider_id", "text"),
+    ("reference", "text"),
+    ("to", "text"),
+    ("sender", "text"),
+    ("body", "text"),
+    ("audio_url", "text"),
+    ("outcome", "text"),
+    ("duration", "integer"),
+]
 
 
 def _record_many(rows: list[dict], now) -> None:
@@ -72,7 +81,8 @@ def _record_many(rows: list[dict], now) -> None:
         cursor.execute(
             f"INSERT INTO {SimulatedDelivery._meta.db_table} ({quoted}, created_at) "  # noqa: S608 - our column names
             f"SELECT {', '.join(f'v.{connection.ops.quote_name(n)}' for n in names)}, %s FROM {rows_table(_COLUMNS)}",
-            [now, rows_param([row.get(name, "" if name != "duration" else None) for name in names] for row in rows)])
+            [now, rows_param([row.get(name, "" if name != "duration" else None) for name in names] for row in rows)],
+        )
 
 
 def _to_json(report: StatusReport) -> dict:
@@ -86,16 +96,23 @@ class SimulatedSmsBackend(SmsBackend):
         outcome = sms_outcome(message.to)
         provider_id = f"SM{uuid.uuid4().hex}"
         SimulatedDelivery.objects.create(
-            channel=SimulatedDelivery.Channel.SMS, provider_id=provider_id, reference=message.reference,
-            to=message.to, sender=message.sender, body=message.body, outcome=outcome,
+            channel=SimulatedDelivery.Channel.SMS,
+            provider_id=provider_id,
+            reference=message.reference,
+            to=message.to,
+            sender=message.sender,
+            body=message.body,
+            outcome=outcome,
         )
         if outcome == "failed":
             return Submission(provider_id=provider_id, accepted=False, error="simulated: rejected by carrier")
         now = timezone.now()
-        _emit([
-            StatusReport(message.reference, provider_id, "sent", now),
-            StatusReport(message.reference, provider_id, outcome, now),
-        ])
+        _emit(
+            [
+                StatusReport(message.reference, provider_id, "sent", now),
+                StatusReport(message.reference, provider_id, outcome, now),
+            ]
+        )
         return Submission(provider_id=provider_id)
 
     @classmethod
@@ -112,15 +129,27 @@ class SimulatedSmsBackend(SmsBackend):
         for message in messages:
             outcome = sms_outcome(message.to)
             provider_id = f"SM{uuid.uuid4().hex}"
-            rows.append({"channel": "sms", "provider_id": provider_id, "reference": message.reference,
-                         "to": message.to, "sender": message.sender, "body": message.body, "outcome": outcome})
+            rows.append(
+                {
+                    "channel": "sms",
+                    "provider_id": provider_id,
+                    "reference": message.reference,
+                    "to": message.to,
+                    "sender": message.sender,
+                    "body": message.body,
+                    "outcome": outcome,
+                }
+            )
             if outcome == "failed":
-                results.append(Submission(provider_id=provider_id, accepted=False,
-                                          error="simulated: rejected by carrier"))
+                results.append(
+                    Submission(provider_id=provider_id, accepted=False, error="simulated: rejected by carrier")
+                )
                 continue
             results.append(Submission(provider_id=provider_id))
-            emitted += [StatusReport(message.reference, provider_id, "sent", now),
-                        StatusReport(message.reference, provider_id, outcome, now)]
+            emitted += [
+                StatusReport(message.reference, provider_id, "sent", now),
+                StatusReport(message.reference, provider_id, outcome, now),
+            ]
         _record_many(rows, now)
         _emit(emitted, batch=True)
         return results
@@ -148,13 +177,26 @@ class SimulatedVoiceBackend(VoiceBackend):
         duration = {"completed": seconds, "hungup": max(1, seconds // 2)}.get(outcome)
         provider_id = f"CA{uuid.uuid4().hex}"
         row = SimulatedDelivery(
-            channel=SimulatedDelivery.Channel.VOICE, provider_id=provider_id, reference=call.reference,
-            to=call.to, sender=call.caller_id, audio_url=call.audio_url, outcome=outcome, duration=duration,
+            channel=SimulatedDelivery.Channel.VOICE,
+            provider_id=provider_id,
+            reference=call.reference,
+            to=call.to,
+            sender=call.caller_id,
+            audio_url=call.audio_url,
+            outcome=outcome,
+            duration=duration,
         )
         return row, [
             StatusReport(call.reference, provider_id, "ringing", now),
-            StatusReport(call.reference, provider_id, outcome, now, duration=duration, playback=duration,
-                         error="simulated: call failed" if outcome == "failed" else ""),
+            StatusReport(
+                call.reference,
+                provider_id,
+                outcome,
+                now,
+                duration=duration,
+                playback=duration,
+                error="simulated: call failed" if outcome == "failed" else "",
+            ),
         ]
 
     @classmethod
@@ -175,5 +217,6 @@ class SimulatedVoiceBackend(VoiceBackend):
         row = SimulatedDelivery.objects.filter(reference=reference, channel="voice").order_by("-id").first()
         if row is None:
             return None
-        return StatusReport(reference, row.provider_id, row.outcome, row.created_at,
-                            duration=row.duration, playback=row.duration)
+        return StatusReport(
+            reference, row.provider_id, row.outcome, row.created_at, duration=row.duration, playback=row.duration
+        )

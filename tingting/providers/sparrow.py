@@ -57,10 +57,15 @@ TEMPORARY_CODES = frozenset({"1012", "1013"})
 
 # Delivery report statuses (words or SMPP-style stats) → ours.
 DLR_STATUS = {
-    "delivered": "delivered", "delivrd": "delivered", "success": "delivered",
-    "undelivered": "undelivered", "undeliv": "undelivered",
+    "delivered": "delivered",
+    "delivrd": "delivered",
+    "success": "delivered",
+    "undelivered": "undelivered",
+    "undeliv": "undelivered",
     "expired": "expired",
-    "failed": "failed", "rejected": "failed", "rejectd": "failed",
+    "failed": "failed",
+    "rejected": "failed",
+    "rejectd": "failed",
 }
 
 
@@ -81,8 +86,9 @@ def national_number(e164: str) -> str:
     except phonenumbers.NumberParseException as exc:
         raise ProviderPermanentError(f"sparrow: invalid number {e164!r}", code="invalid_number") from exc
     if parsed.country_code != 977:
-        raise ProviderPermanentError(f"sparrow: delivers only to Nepali numbers, not {e164}",
-                                     code="unsupported_destination")
+        raise ProviderPermanentError(
+            f"sparrow: delivers only to Nepali numbers, not {e164}", code="unsupported_destination"
+        )
     return phonenumbers.national_significant_number(parsed)
 
 
@@ -101,15 +107,22 @@ class SparrowSmsBackend(SmsBackend):
         sender = message.sender or settings.SPARROW_FROM
         token = secrets.token_urlsafe(24)
         row, created = records.provider_message_begin(
-            backend=self.name, reference=message.reference, to=message.to, sender=sender, body=message.body,
-            callback_token=token)
+            backend=self.name,
+            reference=message.reference,
+            to=message.to,
+            sender=sender,
+            body=message.body,
+            callback_token=token,
+        )
         if not created:
             if row.state == ProviderMessage.State.ACCEPTED:
                 return Submission(provider_id=row.provider_id)
             if row.state != ProviderMessage.State.REJECTED:
                 raise ProviderTimeoutError(
                     "sparrow: an earlier submission of this message may have been accepted and Sparrow "
-                    "cannot be asked; not sending it again", code="outcome_unknown")
+                    "cannot be asked; not sending it again",
+                    code="outcome_unknown",
+                )
             row = records.provider_message_retry(row=row, callback_token=token)
         data = {"token": settings.SPARROW_TOKEN, "from": sender, "to": to, "text": message.body}
         if settings.SPARROW_DLR_FIELD:
@@ -118,8 +131,9 @@ class SparrowSmsBackend(SmsBackend):
             response = self.http.request("POST", self.url, data=data)
             self._check(response)
         except ProviderError as exc:
-            records.provider_message_failed(row=row, error=str(exc),
-                                            maybe_accepted=isinstance(exc, ProviderTimeoutError))
+            records.provider_message_failed(
+                row=row, error=str(exc), maybe_accepted=isinstance(exc, ProviderTimeoutError)
+            )
             raise
         provider_id = f"SP{uuid.uuid4().hex}"
         records.provider_message_accepted(row=row, provider_id=provider_id)
@@ -141,8 +155,13 @@ class SparrowSmsBackend(SmsBackend):
             return None
         if row.state == ProviderMessage.State.ACCEPTED:
             return StatusReport(reference, row.provider_id, row.status or "sent", row.updated_at)
-        return StatusReport(reference, row.provider_id, "queued", row.updated_at,
-                            error="sparrow: no answer to the submission and no lookup API; outcome unknown")
+        return StatusReport(
+            reference,
+            row.provider_id,
+            "queued",
+            row.updated_at,
+            error="sparrow: no answer to the submission and no lookup API; outcome unknown",
+        )
 
 
 def dlr_report(*, token: str, status: str) -> StatusReport | None:
@@ -156,5 +175,6 @@ def dlr_report(*, token: str, status: str) -> StatusReport | None:
         return None
     if not row.provider_id:  # a report proves the timed-out submission was accepted
         row = records.provider_message_reconciled(row=row, provider_id=f"SP{uuid.uuid4().hex}")
-    return records.provider_message_report(backend=SparrowSmsBackend.name, reference=row.reference,
-                                           provider_id=row.provider_id, status=ours, row=row)
+    return records.provider_message_report(
+        backend=SparrowSmsBackend.name, reference=row.reference, provider_id=row.provider_id, status=ours, row=row
+    )

@@ -112,5 +112,4 @@ class AzureTtsBackend(TtsBackend):
                 duration = frames / float(reader.getframerate())
         except (wave.Error, EOFError, ZeroDivisionError) as exc:
             raise ProviderTemporaryError("Azure Speech answered something that is not 16-bit mono WAV.") from exc
-        return RenderedAudio(audio=response.content, duration=round(duration, 3),
-                             extra={"voice": config.name})
+        return RenderedAudio(audio=response.content, duration=round(duration, 3), extra={"voice": config.name})

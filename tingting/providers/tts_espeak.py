@@ -76,8 +76,14 @@ class _Engine:
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
         ]
         lib.espeak_Info.restype = ctypes.c_char_p
         lib.espeak_Info.argtypes = [ctypes.c_void_p]
@@ -89,9 +95,9 @@ class _Engine:
         self.version = (lib.espeak_Info(None) or b"").decode()
         self._chunks: list[bytes] = []
         # Keep a reference: the library calls it for as long as the process lives.
-        self._callback = ctypes.CFUNCTYPE(
-            ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
-        )(self._receive)
+        self._callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)(
+            self._receive
+        )
         lib.espeak_SetSynthCallback(self._callback)
         self.lib = lib
 
@@ -114,8 +120,7 @@ class _Engine:
         buffer = ctypes.create_string_buffer(data)
         self._chunks = []
         try:
-            status = lib.espeak_Synth(buffer, len(data) + 1, 0, _POS_CHARACTER, 0,
-                                      _CHARS_UTF8 | _ENDPAUSE, None, None)
+            status = lib.espeak_Synth(buffer, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _ENDPAUSE, None, None)
             if status != _EE_OK:
                 raise ProviderPermanentError(f"eSpeak NG could not synthesise (error {status}).")
             return b"".join(self._chunks)

@@ -39,18 +39,16 @@ def _port_variants(url: str) -> list[str]:
     parts = urlsplit(url)
     host = parts.hostname or ""
     default = 443 if parts.scheme == "https" else 80
-    if parts.port:
-        other = parts._replace(netloc=host)
-    else:
-        other = parts._replace(netloc=f"{host}:{default}")
+    other = parts._replace(netloc=host if parts.port else f"{host}:{default}")
     return [url, urlunsplit(other)]
 
 
 def signature_is_valid(*, token: str, url: str, params: dict[str, list[str]], signature: str) -> bool:
     if not token or not signature:
         return False
-    return any(hmac.compare_digest(compute_signature(token, candidate, params), signature)
-               for candidate in _port_variants(url))
+    return any(
+        hmac.compare_digest(compute_signature(token, candidate, params), signature) for candidate in _port_variants(url)
+    )
 
 
 def public_url(path: str, **query: str) -> str:
@@ -135,8 +133,9 @@ class TwilioSubmitMixin:
         try:
             answer = self.client.post(resource, data)
         except ProviderError as exc:
-            records.provider_message_failed(row=row, error=str(exc),
-                                            maybe_accepted=isinstance(exc, ProviderTimeoutError))
+            records.provider_message_failed(
+                row=row, error=str(exc), maybe_accepted=isinstance(exc, ProviderTimeoutError)
+            )
             raise
         records.provider_message_accepted(row=row, provider_id=answer["sid"])
         return Submission(provider_id=answer["sid"])

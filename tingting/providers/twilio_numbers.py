@@ -58,8 +58,14 @@ class TwilioNumberBackend(NumberBackend):
 
     def _call(self, method: str, path: str, *, gone_ok: bool = False, **kwargs) -> dict:
         try:
-            response = requests.request(method, f"{self.base}{path}", auth=self.auth, timeout=self.timeout,
-                                        headers={"Accept": "application/json"}, **kwargs)
+            response = requests.request(
+                method,
+                f"{self.base}{path}",
+                auth=self.auth,
+                timeout=self.timeout,
+                headers={"Accept": "application/json"},
+                **kwargs,
+            )
         except requests.Timeout as exc:
             raise ProviderTimeoutError(f"Twilio did not answer {method} {path} in {self.timeout}s") from exc
         except requests.RequestException as exc:
@@ -84,9 +90,15 @@ class TwilioNumberBackend(NumberBackend):
             number = item.get("phone_number")
             if not number:
                 continue
-            offers.append(NumberOffer(phone_number=number, sid=offer_sid(number), rate=self.rate,
-                                      capabilities=capabilities_of(item.get("capabilities")),
-                                      friendly_name=item.get("friendly_name") or ""))
+            offers.append(
+                NumberOffer(
+                    phone_number=number,
+                    sid=offer_sid(number),
+                    rate=self.rate,
+                    capabilities=capabilities_of(item.get("capabilities")),
+                    friendly_name=item.get("friendly_name") or "",
+                )
+            )
         return offers
 
     def purchase(self, offer: NumberOffer) -> str:

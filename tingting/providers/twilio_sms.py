@@ -37,11 +37,17 @@ from tingting.providers.twilio_common import (
 
 # Twilio message status → ours (inbound statuses are not ours to report).
 STATUS_MAP = {
-    "accepted": "queued", "scheduled": "queued", "queued": "queued", "sending": "queued",
+    "accepted": "queued",
+    "scheduled": "queued",
+    "queued": "queued",
+    "sending": "queued",
     "sent": "sent",
-    "delivered": "delivered", "read": "delivered", "partially_delivered": "delivered",
+    "delivered": "delivered",
+    "read": "delivered",
+    "partially_delivered": "delivered",
     "undelivered": "undelivered",
-    "failed": "failed", "canceled": "failed",
+    "failed": "failed",
+    "canceled": "failed",
 }
 
 
@@ -60,7 +66,8 @@ class TwilioSmsBackend(TwilioSubmitMixin, SmsBackend):
     def send(self, message: OutboundSms) -> Submission:
         sender = message.sender or settings.TWILIO_FROM_NUMBER
         row, created = records.provider_message_begin(
-            backend=self.name, reference=message.reference, to=message.to, sender=sender, body=message.body)
+            backend=self.name, reference=message.reference, to=message.to, sender=sender, body=message.body
+        )
         if not created:
             previous = self._previous(row)
             if previous is not None:
@@ -87,14 +94,21 @@ class TwilioSmsBackend(TwilioSubmitMixin, SmsBackend):
             row = records.provider_message_reconciled(row=row, provider_id=resource["sid"])
         status = STATUS_MAP.get(resource.get("status", ""), "queued")
         records.provider_message_status(row=row, status=status)
-        return StatusReport(reference=reference, provider_id=resource["sid"], status=status,
-                            occurred_at=timezone.now(),
-                            error=error_text(resource.get("error_code"), resource.get("error_message")))
+        return StatusReport(
+            reference=reference,
+            provider_id=resource["sid"],
+            status=status,
+            occurred_at=timezone.now(),
+            error=error_text(resource.get("error_code"), resource.get("error_message")),
+        )
 
     def _find_unbound(self, row: ProviderMessage) -> dict | None:
         page = self.client.get("Messages.json", params={"To": row.to, "From": row.sender, "PageSize": 50})
-        claimed = set(ProviderMessage.objects.filter(backend=self.name, to=row.to)
-                      .exclude(provider_id="").values_list("provider_id", flat=True))
+        claimed = set(
+            ProviderMessage.objects.filter(backend=self.name, to=row.to)
+            .exclude(provider_id="")
+            .values_list("provider_id", flat=True)
+        )
         mine = [m for m in page.get("messages", []) if m.get("body") == row.body]
         candidates = recent_candidates(mine, since=row.created_at, claimed=claimed)
         return candidates[0] if candidates else None
@@ -106,6 +120,9 @@ def callback_report(*, params, reference: str) -> StatusReport | None:
     if status is None:
         return None
     return records.provider_message_report(
-        backend=TwilioSmsBackend.name, reference=reference,
-        provider_id=params.get("MessageSid") or params.get("SmsSid") or "", status=status,
-        error=error_text(params.get("ErrorCode"), params.get("ErrorMessage")))
+        backend=TwilioSmsBackend.name,
+        reference=reference,
+        provider_id=params.get("MessageSid") or params.get("SmsSid") or "",
+        status=status,
+        error=error_text(params.get("ErrorCode"), params.get("ErrorMessage")),
+    )

@@ -49,8 +49,14 @@ PROGRESS = {"queued": "ringing", "initiated": "ringing", "ringing": "ringing", "
 MACHINE_PREFIXES = ("machine", "fax")
 
 
-def call_outcome(*, call_status: str, duration: int | None, audio_seconds: float | None,
-                 answered_by: str = "", is_cancel_requested: bool = False) -> str | None:
+def call_outcome(
+    *,
+    call_status: str,
+    duration: int | None,
+    audio_seconds: float | None,
+    answered_by: str = "",
+    is_cancel_requested: bool = False,
+) -> str | None:
     """Our status for a Twilio call status (None: not one we know)."""
     if call_status in PROGRESS:
         return PROGRESS[call_status]
@@ -99,8 +105,13 @@ class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
     def place_call(self, call: OutboundCall) -> Submission:
         caller_id = call.caller_id or settings.TWILIO_FROM_NUMBER
         row, created = records.provider_message_begin(
-            backend=self.name, reference=call.reference, to=call.to, sender=caller_id,
-            body=call.audio_url, audio_seconds=call.audio_seconds)
+            backend=self.name,
+            reference=call.reference,
+            to=call.to,
+            sender=caller_id,
+            body=call.audio_url,
+            audio_seconds=call.audio_seconds,
+        )
         if not created:
             previous = self._previous(row)
             if previous is not None:
@@ -110,8 +121,11 @@ class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
         data = {"To": call.to, "From": caller_id, "Twiml": twiml_play(audio_url)}
         callback = call.callback_url or public_url("/webhooks/twilio/voice/", ref=call.reference)
         if callback:
-            data.update(StatusCallback=callback, StatusCallbackMethod="POST",
-                        StatusCallbackEvent=["initiated", "ringing", "answered", "completed"])
+            data.update(
+                StatusCallback=callback,
+                StatusCallbackMethod="POST",
+                StatusCallbackEvent=["initiated", "ringing", "answered", "completed"],
+            )
         if settings.TWILIO_MACHINE_DETECTION:
             data["MachineDetection"] = "Enable"
         return self._submit(row, "Calls.json", data)
@@ -136,8 +150,11 @@ class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
             resource = self.client.get(f"Calls/{row.provider_id}.json")
         else:
             page = self.client.get("Calls.json", params={"To": row.to, "From": row.sender, "PageSize": 50})
-            claimed = set(ProviderMessage.objects.filter(backend=self.name, to=row.to)
-                          .exclude(provider_id="").values_list("provider_id", flat=True))
+            claimed = set(
+                ProviderMessage.objects.filter(backend=self.name, to=row.to)
+                .exclude(provider_id="")
+                .values_list("provider_id", flat=True)
+            )
             candidates = recent_candidates(page.get("calls", []), since=row.created_at, claimed=claimed)
             if not candidates:
                 return None
@@ -147,14 +164,26 @@ class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
 
     def _report(self, row: ProviderMessage, resource: dict) -> StatusReport:
         duration = _int_or_none(resource.get("duration"))
-        status = call_outcome(call_status=resource.get("status", ""), duration=duration,
-                              audio_seconds=row.audio_seconds, answered_by=resource.get("answered_by") or "",
-                              is_cancel_requested=row.is_cancel_requested) or "ringing"
+        status = (
+            call_outcome(
+                call_status=resource.get("status", ""),
+                duration=duration,
+                audio_seconds=row.audio_seconds,
+                answered_by=resource.get("answered_by") or "",
+                is_cancel_requested=row.is_cancel_requested,
+            )
+            or "ringing"
+        )
         records.provider_message_status(row=row, status=status)
         final = records.STATUS_RANK[status] >= 3
-        return StatusReport(reference=row.reference, provider_id=resource["sid"], status=status,
-                            occurred_at=timezone.now(), duration=duration if final else None,
-                            playback=playback_of(duration, row.audio_seconds) if final else None)
+        return StatusReport(
+            reference=row.reference,
+            provider_id=resource["sid"],
+            status=status,
+            occurred_at=timezone.now(),
+            duration=duration if final else None,
+            playback=playback_of(duration, row.audio_seconds) if final else None,
+        )
 
 
 def callback_report(*, params, reference: str) -> StatusReport | None:
@@ -163,9 +192,13 @@ def callback_report(*, params, reference: str) -> StatusReport | None:
     row = records.provider_message_find(backend=TwilioVoiceBackend.name, reference=reference, provider_id=sid)
     duration = _int_or_none(params.get("CallDuration"))
     audio_seconds = row.audio_seconds if row else None
-    status = call_outcome(call_status=params.get("CallStatus", ""), duration=duration,
-                          audio_seconds=audio_seconds, answered_by=params.get("AnsweredBy", ""),
-                          is_cancel_requested=bool(row and row.is_cancel_requested))
+    status = call_outcome(
+        call_status=params.get("CallStatus", ""),
+        duration=duration,
+        audio_seconds=audio_seconds,
+        answered_by=params.get("AnsweredBy", ""),
+        is_cancel_requested=bool(row and row.is_cancel_requested),
+    )
     if status is None:
         return None
     final = records.STATUS_RANK[status] >= 3
@@ -173,6 +206,12 @@ def callback_report(*, params, reference: str) -> StatusReport | None:
     if status == "unanswered" and params.get("AnsweredBy", "").startswith(MACHINE_PREFIXES):
         error = f"answered by {params['AnsweredBy']}"
     return records.provider_message_report(
-        backend=TwilioVoiceBackend.name, reference=reference, provider_id=sid, status=status, row=row,
+        backend=TwilioVoiceBackend.name,
+        reference=reference,
+        provider_id=sid,
+        status=status,
+        row=row,
         duration=duration if final else None,
-        playback=playback_of(duration, audio_seconds) if final else None, error=error)
+        playback=playback_of(duration, audio_seconds) if final else None,
+        error=error,
+    )

@@ -59,7 +59,8 @@ def voice_normalize(value: object, *, field: str = "voice_input") -> str:
     if name not in VOICES:
         raise InvalidInputError(
             f"Unknown voice {str(value)[:40]!r}: use np_rija, np_prasanna or np_binod.",
-            field=field, code="invalid_choice",
+            field=field,
+            code="invalid_choice",
         )
     return name
 
@@ -114,8 +115,9 @@ def render_cached(*, text: str, voice: str, length_factor: float, scope: str) ->
     if not text:
         raise InvalidInputError("Nothing to speak: the text is empty.", field="text", code="blank")
     backend = tts_backend()
-    key = render_key(engine=backend.engine, version=backend.version, voice=voice,
-                     length_factor=length_factor, text=text, scope=scope)
+    key = render_key(
+        engine=backend.engine, version=backend.version, voice=voice, length_factor=length_factor, text=text, scope=scope
+    )
     existing = _stored(key)
     if existing is not None:
         return existing
@@ -150,9 +152,16 @@ def _wait_for_render(key: str, lock: str) -> TtsRender | None:
 
 def _render_and_store(backend, *, key: str, text: str, voice: str, length_factor: float) -> TtsRender:
     audio = backend.render(text=text, voice=voice, length_factor=length_factor)
-    row = TtsRender(key=key, engine=backend.engine, engine_version=backend.version, voice=voice,
-                    length_factor=length_factor, text=text, content_type=audio.content_type,
-                    duration=audio.duration)
+    row = TtsRender(
+        key=key,
+        engine=backend.engine,
+        engine_version=backend.version,
+        voice=voice,
+        length_factor=length_factor,
+        text=text,
+        content_type=audio.content_type,
+        duration=audio.duration,
+    )
     row.audio.save(f"{key}.wav", ContentFile(audio.audio), save=False)
     try:
         with transaction.atomic():

@@ -40,5 +40,5 @@ def resample_pcm16(pcm: bytes, source_rate: int, target_rate: int) -> bytes:
     for start in range(0, count, BLOCK):
         scaled = np.arange(start, min(count, start + BLOCK)) * down
         base, phase = np.divmod(scaled, up)
-        out[start:start + len(scaled)] = np.einsum("ij,ij->i", windows[base], kernels[phase])
+        out[start : start + len(scaled)] = np.einsum("ij,ij->i", windows[base], kernels[phase])
     return np.clip(np.rint(out), -32768, 32767).astype("<i2").tobytes()

@@ -50,7 +50,9 @@ class VoiceInputField(_NormalizedField):
     normalize = staticmethod(voice_normalize)
 
 
-@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string"}], "minimum": 0.5, "maximum": 2.0, "default": 1.0})
+@extend_schema_field(
+    {"oneOf": [{"type": "number"}, {"type": "string"}], "minimum": 0.5, "maximum": 2.0, "default": 1.0}
+)
 class LengthFactorField(_NormalizedField):
     """A string or a number, 0.5-2.0, default 1.0."""
 

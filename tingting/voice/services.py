@@ -15,8 +15,7 @@ def voice_test_render(*, user, message: str, voice: str, length_factor: float) -
     InvalidInputError for bad input and DependencyUnavailableError (503) when
     the TTS backend fails."""
     try:
-        return render_cached(text=message, voice=voice, length_factor=length_factor,
-                             scope=account_scope(user.pk))
+        return render_cached(text=message, voice=voice, length_factor=length_factor, scope=account_scope(user.pk))
     except ProviderError as exc:
         raise DependencyUnavailableError(
             "Text to speech is unavailable; try again shortly.", code="tts_unavailable"

@@ -31,7 +31,7 @@ class AudioInfo:
 
 
 def sniff_audio_format(head: bytes) -> str | None:
-    """"wav", "mp3", "ogg" from the first bytes of a file, or None."""
+    """ "wav", "mp3", "ogg" from the first bytes of a file, or None."""
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return "wav"
     if head[:4] == b"OggS":
@@ -55,7 +55,7 @@ def _duration(upload, kind: str) -> float:
         return MP3(upload).info.length
     page = upload.read(27 + 255)  # first Ogg page: 27-byte header, segment table, packet
     upload.seek(0)
-    codec = page[27 + page[26]:][:8] if len(page) > 27 else b""
+    codec = page[27 + page[26] :][:8] if len(page) > 27 else b""
     if codec.startswith(b"OpusHead"):
         return OggOpus(upload).info.length
     if codec.startswith(b"\x01vorbis"):
@@ -73,9 +73,7 @@ def inspect_audio_upload(upload, *, field: str = "aud_file") -> AudioInfo:
     head = upload.read(12)
     upload.seek(0)
     kind = sniff_audio_format(head)
-    unsupported = UnsupportedMediaTypeError(
-        f"{field} must be MP3, WAV or Ogg (Vorbis or Opus) audio.", field=field
-    )
+    unsupported = UnsupportedMediaTypeError(f"{field} must be MP3, WAV or Ogg (Vorbis or Opus) audio.", field=field)
     if kind is None:
         raise unsupported
     try:

@@ -71,15 +71,21 @@ class VoiceTestView(APIView):
         payload = VoiceTestInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        render = voice_test_render(user=request.user, message=data["message"], voice=data["voice_input"],
-                                   length_factor=data["length_factor"])
+        render = voice_test_render(
+            user=request.user, message=data["message"], voice=data["voice_input"], length_factor=data["length_factor"]
+        )
         if wants_audio(request):
             return audio_response(render)
-        return ok(VoiceTestOutput({
-            "audio_url": render_audio_url(render, request=request),
-            "duration": render.duration,
-            "voice_input": render.voice,
-        }).data, message="Voice generated successfully")
+        return ok(
+            VoiceTestOutput(
+                {
+                    "audio_url": render_audio_url(render, request=request),
+                    "duration": render.duration,
+                    "voice_input": render.voice,
+                }
+            ).data,
+            message="Voice generated successfully",
+        )
 
 
 @require_safe

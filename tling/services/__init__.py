@@ -28,8 +28,23 @@ from tling.services.schedules import (
 )
 
 __all__ = [
-    "contact_create", "contact_delete", "contact_update", "contacts_delete", "list_add_contacts", "list_create",
-    "list_delete", "list_remove_contacts", "list_update", "message_cost", "message_record_report",
-    "message_record_status", "message_send", "messages_create", "messages_enqueue", "schedule_cancel",
-    "schedule_create", "schedule_update", "schedules_sweep",
+    "contact_create",
+    "contact_delete",
+    "contact_update",
+    "contacts_delete",
+    "list_add_contacts",
+    "list_create",
+    "list_delete",
+    "list_remove_contacts",
+    "list_update",
+    "message_cost",
+    "message_record_report",
+    "message_record_status",
+    "message_send",
+    "messages_create",
+    "messages_enqueue",
+    "schedule_cancel",
+    "schedule_create",
+    "schedule_update",
+    "schedules_sweep",
 ]

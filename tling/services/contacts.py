@@ -18,20 +18,28 @@ _UNSET = object()
 
 
 def _duplicate(number: str) -> ConflictError:
-    return ConflictError(f"A contact with phone number {number} already exists.", code="duplicate_phone_number",
-                         field="phoneNumber")
+    return ConflictError(
+        f"A contact with phone number {number} already exists.", code="duplicate_phone_number", field="phoneNumber"
+    )
 
 
-def contact_create(*, owner: User, name: str, phone_number: str, email: str | None = None,
-                   birth_date: date | None = None) -> Contact:
+def contact_create(
+    *, owner: User, name: str, phone_number: str, email: str | None = None, birth_date: date | None = None
+) -> Contact:
     """Create a contact from an E.164 number. Raises ConflictError (409) when the
     owner already has that number. Not idempotent by itself (the view's
     Idempotency-Key is)."""
     code, national = split_country_code(phone_number)
     try:
         with transaction.atomic():
-            contact = Contact.objects.create(owner=owner, name=name, phone_code=code, phone_national=national,
-                                             email=email or None, birth_date=birth_date)
+            contact = Contact.objects.create(
+                owner=owner,
+                name=name,
+                phone_code=code,
+                phone_national=national,
+                email=email or None,
+                birth_date=birth_date,
+            )
     except IntegrityError as exc:
         raise _duplicate(phone_number) from exc
     contact.lists_count = 0

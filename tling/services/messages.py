@@ -53,8 +53,12 @@ logger = logging.getLogger(__name__)
 SEND_CHUNK = 100
 SEND_TOKEN_BLOCK_SECONDS = 30.0
 # Vendor words for "accepted, waiting in the vendor's queue" → Tling's status.
-_REPORT_ALIASES = {"accepted": MessageStatus.BUFFERED, "queued": MessageStatus.BUFFERED,
-                   "sending": MessageStatus.BUFFERED, "scheduled": MessageStatus.BUFFERED}
+_REPORT_ALIASES = {
+    "accepted": MessageStatus.BUFFERED,
+    "queued": MessageStatus.BUFFERED,
+    "sending": MessageStatus.BUFFERED,
+    "scheduled": MessageStatus.BUFFERED,
+}
 
 
 def message_cost(*, owner: User, text: str, to: list[str]) -> int:
@@ -63,8 +67,9 @@ def message_cost(*, owner: User, text: str, to: list[str]) -> int:
     return sms_credits(text, recipients=len(to), rate=owner.sms_rate)
 
 
-def messages_create(*, owner: User, text: str, to: list[str], api_key_id: int | None = None,
-                    schedule: ScheduledMessage | None = None) -> list[Message]:
+def messages_create(
+    *, owner: User, text: str, to: list[str], api_key_id: int | None = None, schedule: ScheduledMessage | None = None
+) -> list[Message]:
     """One message per recipient (``to`` already deduplicated E.164), the credits
     held in the same transaction; queued for sending after commit.
 
@@ -74,20 +79,35 @@ def messages_create(*, owner: User, text: str, to: list[str], api_key_id: int | 
     segments = segment_count(text)
     batch = uuid.uuid4()
     with transaction.atomic():
-        ledger.hold(user_id=owner.pk, amount=per_message * len(to), idempotency_key=f"tbatch:{batch}:hold",
-                    reference=f"tbatch:{batch}", note=f"{len(to)} Tling message(s)")
+        ledger.hold(
+            user_id=owner.pk,
+            amount=per_message * len(to),
+            idempotency_key=f"tbatch:{batch}:hold",
+            reference=f"tbatch:{batch}",
+            note=f"{len(to)} Tling message(s)",
+        )
         messages = []
         for number in to:
             code, national = split_country_code(number)
-            messages.append(Message(owner_id=owner.pk, api_key_id=api_key_id, schedule=schedule, batch=batch,
-                                    phone_code=code, phone_national=national, text=text, segments=segments,
-                                    credits=per_message))
+            messages.append(
+                Message(
+                    owner_id=owner.pk,
+                    api_key_id=api_key_id,
+                    schedule=schedule,
+                    batch=batch,
+                    phone_code=code,
+                    phone_national=national,
+                    text=text,
+                    segments=segments,
+                    credits=per_message,
+                )
+            )
         Message.objects.bulk_create(messages)
         tally_add(Counter(tally_key(m) for m in messages))
         now = timezone.now()
-        MessageEvent.objects.bulk_create([
-            MessageEvent(message=m, status=MessageStatus.CREATED, rank=0, occurred_at=now) for m in messages
-        ])
+        MessageEvent.objects.bulk_create(
+            [MessageEvent(message=m, status=MessageStatus.CREATED, rank=0, occurred_at=now) for m in messages]
+        )
         transaction.on_commit(lambda: messages_enqueue(batch=batch))
     return messages
 
@@ -102,10 +122,22 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
     now = timezone.now()
     with transaction.atomic():
         # Locked first: the rows that move (still created) are the tally's change.
-        rows = list(Message.objects.select_for_update()
-                    .filter(pk__in=ids, status_rank__lt=STATUS_RANK[MessageStatus.QUEUED])
-                    .only("id", "owner_id", "status", "phone_code", "phone_national", "error", "provider_id",
-                          "schedule_id", "batch", "created_at"))
+        rows = list(
+            Message.objects.select_for_update()
+            .filter(pk__in=ids, status_rank__lt=STATUS_RANK[MessageStatus.QUEUED])
+            .only(
+                "id",
+                "owner_id",
+                "status",
+                "phone_code",
+                "phone_national",
+                "error",
+                "provider_id",
+                "schedule_id",
+                "batch",
+                "created_at",
+            )
+        )
         moves = Counter()
         for message in rows:
             moves[tally_key(message)] -= 1
@@ -116,21 +148,26 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
                 message.status = MessageStatus.QUEUED
                 _emit_status(message, now)
         Message.objects.filter(pk__in=[m.pk for m in rows]).update(
-            status=MessageStatus.QUEUED, status_rank=STATUS_RANK[MessageStatus.QUEUED], updated_at=now)
+            status=MessageStatus.QUEUED, status_rank=STATUS_RANK[MessageStatus.QUEUED], updated_at=now
+        )
         tally_add(moves)
         MessageEvent.objects.bulk_create(
             [MessageEvent(message_id=pk, status=MessageStatus.QUEUED, rank=1, occurred_at=now) for pk in ids],
             ignore_conflicts=True,
         )
     for start in range(0, len(ids), SEND_CHUNK):
-        chunk = ids[start: start + SEND_CHUNK]
+        chunk = ids[start : start + SEND_CHUNK]
         try:
             message_send_task.delay([str(pk) for pk in chunk])
         except Exception as exc:  # the broker is down or refused: tell the client, free the credits
             logger.exception("Could not queue %d Tling message(s) of batch %s", len(chunk), batch)
             for pk in chunk:
-                message_record_status(message_id=pk, status=MessageStatus.QUEUE_FAILED,
-                                      occurred_at=timezone.now(), error=f"queue failed: {type(exc).__name__}")
+                message_record_status(
+                    message_id=pk,
+                    status=MessageStatus.QUEUE_FAILED,
+                    occurred_at=timezone.now(),
+                    error=f"queue failed: {type(exc).__name__}",
+                )
     return len(ids)
 
 
@@ -145,7 +182,9 @@ def message_send(*, message_id: uuid.UUID | str) -> Message | None:
     RetryLater after unclaiming on a temporary provider error. Repeat-safe."""
     now = timezone.now()
     claimed = Message.objects.filter(
-        pk=message_id, claimed_at__isnull=True, status_rank__lt=STATUS_RANK[MessageStatus.SENT],
+        pk=message_id,
+        claimed_at__isnull=True,
+        status_rank__lt=STATUS_RANK[MessageStatus.SENT],
     ).update(claimed_at=now)
     if not claimed:
         return None
@@ -153,8 +192,9 @@ def message_send(*, message_id: uuid.UUID | str) -> Message | None:
     # Guardrails: a number on the owner's do-not-contact list never reaches the
     # provider (failed, credits released); each send takes a provider token.
     if dnc_numbers_among(user=User(pk=message.owner_id), numbers=[message.e164]):
-        return message_record_status(message_id=message.id, status=MessageStatus.FAILED,
-                                     occurred_at=timezone.now(), error="dnc")
+        return message_record_status(
+            message_id=message.id, status=MessageStatus.FAILED, occurred_at=timezone.now(), error="dnc"
+        )
     backend = sms_backend()
     rate = settings.RATE_PROVIDER_SMS_PER_SECOND
     key = f"provider:{getattr(backend, 'name', type(backend).__name__)}"
@@ -169,21 +209,39 @@ def message_send(*, message_id: uuid.UUID | str) -> Message | None:
         report = sms_backend().lookup(message.reference)
         if report is not None:
             message_record_report(report)
-            return message_record_status(message_id=message.id, status=MessageStatus.SENT,
-                                         occurred_at=timezone.now(), provider_id=report.provider_id)
-        return message_record_status(message_id=message.id, status=MessageStatus.FAILED,
-                                     occurred_at=timezone.now(), error="provider timeout")
+            return message_record_status(
+                message_id=message.id,
+                status=MessageStatus.SENT,
+                occurred_at=timezone.now(),
+                provider_id=report.provider_id,
+            )
+        return message_record_status(
+            message_id=message.id, status=MessageStatus.FAILED, occurred_at=timezone.now(), error="provider timeout"
+        )
     except ProviderTemporaryError as exc:
         Message.objects.filter(pk=message.id, claimed_at=now).update(claimed_at=None)
         raise RetryLater(str(exc)) from exc
     except ProviderPermanentError as exc:
-        return message_record_status(message_id=message.id, status=MessageStatus.FAILED,
-                                     occurred_at=timezone.now(), error=str(exc)[:255] or "refused")
+        return message_record_status(
+            message_id=message.id,
+            status=MessageStatus.FAILED,
+            occurred_at=timezone.now(),
+            error=str(exc)[:255] or "refused",
+        )
     if submission.accepted:
-        return message_record_status(message_id=message.id, status=MessageStatus.SENT,
-                                     occurred_at=timezone.now(), provider_id=submission.provider_id)
-    return message_record_status(message_id=message.id, status=MessageStatus.FAILED, occurred_at=timezone.now(),
-                                 error=submission.error[:255] or "refused", provider_id=submission.provider_id)
+        return message_record_status(
+            message_id=message.id,
+            status=MessageStatus.SENT,
+            occurred_at=timezone.now(),
+            provider_id=submission.provider_id,
+        )
+    return message_record_status(
+        message_id=message.id,
+        status=MessageStatus.FAILED,
+        occurred_at=timezone.now(),
+        error=submission.error[:255] or "refused",
+        provider_id=submission.provider_id,
+    )
 
 
 def message_record_report(report: StatusReport) -> Message | None:
@@ -199,12 +257,18 @@ def message_record_report(report: StatusReport) -> Message | None:
     if status not in STATUS_RANK:
         logger.warning("Tling report with unknown status %r for %s dropped", report.status, message_id)
         return None
-    return message_record_status(message_id=message_id, status=status, occurred_at=report.occurred_at,
-                                 error=report.error, provider_id=report.provider_id)
+    return message_record_status(
+        message_id=message_id,
+        status=status,
+        occurred_at=report.occurred_at,
+        error=report.error,
+        provider_id=report.provider_id,
+    )
 
 
-def message_record_status(*, message_id: uuid.UUID | str, status: str, occurred_at: datetime,
-                          error: str = "", provider_id: str = "") -> Message | None:
+def message_record_status(
+    *, message_id: uuid.UUID | str, status: str, occurred_at: datetime, error: str = "", provider_id: str = ""
+) -> Message | None:
     """Record that a message reached ``status``, under its row lock.
 
     - The timeline gets one entry per status (unique (message, status)); a replay adds nothing.
@@ -248,17 +312,27 @@ def _wants_webhooks(owner_id: int | None) -> bool:
 
 def _emit_status(message: Message, occurred_at: datetime) -> None:
     """``message.status`` webhook (API_CONTRACT §7): one per status change of a message."""
-    webhook_emit(user=User(pk=message.owner_id), event="message.status", object_type="message",
-                 object_id=message.id, payload={
-                     "id": str(message.id), "batch": str(message.batch), "to": message.e164,
-                     "status": message.status, "error": message.error or None,
-                     "schedule_id": str(message.schedule_id) if message.schedule_id else None,
-                     "occurred_at": occurred_at})
+    webhook_emit(
+        user=User(pk=message.owner_id),
+        event="message.status",
+        object_type="message",
+        object_id=message.id,
+        payload={
+            "id": str(message.id),
+            "batch": str(message.batch),
+            "to": message.e164,
+            "status": message.status,
+            "error": message.error or None,
+            "schedule_id": str(message.schedule_id) if message.schedule_id else None,
+            "occurred_at": occurred_at,
+        },
+    )
 
 
 def _record_event(message: Message, status: str, rank: int, occurred_at: datetime) -> None:
     MessageEvent.objects.bulk_create(
-        [MessageEvent(message=message, status=status, rank=rank, occurred_at=occurred_at)], ignore_conflicts=True)
+        [MessageEvent(message=message, status=status, rank=rank, occurred_at=occurred_at)], ignore_conflicts=True
+    )
 
 
 def _settle_credits(message: Message) -> None:
@@ -266,12 +340,21 @@ def _settle_credits(message: Message) -> None:
         return
     if message.status in CHARGED_STATUSES:
         message.billing = Billing.CHARGED
-        ledger.charge(user_id=message.owner_id, amount=message.credits, from_held=True,
-                      idempotency_key=f"tmsg:{message.id}:charge", reference=message.reference)
+        ledger.charge(
+            user_id=message.owner_id,
+            amount=message.credits,
+            from_held=True,
+            idempotency_key=f"tmsg:{message.id}:charge",
+            reference=message.reference,
+        )
     elif message.status in RELEASED_STATUSES:
         message.billing = Billing.RELEASED
-        ledger.release(user_id=message.owner_id, amount=message.credits,
-                       idempotency_key=f"tmsg:{message.id}:release", reference=message.reference)
+        ledger.release(
+            user_id=message.owner_id,
+            amount=message.credits,
+            idempotency_key=f"tmsg:{message.id}:release",
+            reference=message.reference,
+        )
     else:
         return
     message.save(update_fields=["billing"])

@@ -19,8 +19,9 @@ logger = logging.getLogger(__name__)
 _UNSET = object()
 
 
-def schedule_create(*, owner: User, send_at: datetime, text: str, to: list[str],
-                    api_key_id: int | None = None) -> ScheduledMessage:
+def schedule_create(
+    *, owner: User, send_at: datetime, text: str, to: list[str], api_key_id: int | None = None
+) -> ScheduledMessage:
     """Store a message to send at ``send_at``. Credits are checked and held when it
     is due, not now (the balance may change until then)."""
     return ScheduledMessage.objects.create(owner=owner, api_key_id=api_key_id, send_at=send_at, text=text, to=to)
@@ -31,8 +32,10 @@ def _locked_waiting(owner: User, schedule_id: object) -> ScheduledMessage:
     # Waits for a sweep holding the row; then sees its new state.
     schedule = ScheduledMessage.objects.select_for_update().get(pk=schedule.pk)
     if schedule.state != ScheduleState.CREATED:
-        raise ConflictError(f"The scheduled message is {schedule.state}; only a waiting (created) one can change.",
-                            code="schedule_not_waiting")
+        raise ConflictError(
+            f"The scheduled message is {schedule.state}; only a waiting (created) one can change.",
+            code="schedule_not_waiting",
+        )
     return schedule
 
 
@@ -68,9 +71,13 @@ def schedules_sweep(*, limit: int = 200, now: datetime | None = None) -> int:
     taken = 0
     while taken < limit:
         with transaction.atomic():
-            schedule = (ScheduledMessage.objects.select_for_update(skip_locked=True)
-                        .filter(state=ScheduleState.CREATED, send_at__lte=now or timezone.now())
-                        .select_related("owner").order_by("send_at").first())
+            schedule = (
+                ScheduledMessage.objects.select_for_update(skip_locked=True)
+                .filter(state=ScheduleState.CREATED, send_at__lte=now or timezone.now())
+                .select_related("owner")
+                .order_by("send_at")
+                .first()
+            )
             if schedule is None:
                 break
             _start(schedule)
@@ -81,8 +88,13 @@ def schedules_sweep(*, limit: int = 200, now: datetime | None = None) -> int:
 def _start(schedule: ScheduledMessage) -> None:
     try:
         with transaction.atomic():
-            messages_create(owner=schedule.owner, text=schedule.text, to=list(schedule.to),
-                            api_key_id=schedule.api_key_id, schedule=schedule)
+            messages_create(
+                owner=schedule.owner,
+                text=schedule.text,
+                to=list(schedule.to),
+                api_key_id=schedule.api_key_id,
+                schedule=schedule,
+            )
             schedule.state = ScheduleState.ACTIVE
     except DomainError as exc:
         logger.info("Scheduled message %s failed: %s", schedule.pk, exc.message)

@@ -53,9 +53,13 @@ def tally_add(deltas: Counter[TallyKey] | dict[TallyKey, int]) -> None:
         # inserts it afresh once this commits.
         emptied = [key for key, n in items if n < 0]
         if emptied:
-            keys = " OR ".join(["(owner_id = %s AND status = %s AND phone_code = %s AND created_day = %s)"] * len(emptied))
-            cursor.execute(f"DELETE FROM {table} WHERE n = 0 AND ({keys})",  # noqa: S608 - our table name
-                           [p for owner_id, status, code, day in emptied for p in (owner_id, status, code, adapt(day))])
+            keys = " OR ".join(
+                ["(owner_id = %s AND status = %s AND phone_code = %s AND created_day = %s)"] * len(emptied)
+            )
+            cursor.execute(
+                f"DELETE FROM {table} WHERE n = 0 AND ({keys})",  # noqa: S608 - our table name
+                [p for owner_id, status, code, day in emptied for p in (owner_id, status, code, adapt(day))],
+            )
 
 
 def tally_rebuild(*, owner_id: int) -> None:
@@ -64,11 +68,21 @@ def tally_rebuild(*, owner_id: int) -> None:
     writes that owner's messages."""
     with transaction.atomic():
         MessageTally.objects.filter(owner_id=owner_id).delete()
-        rows = (Message.objects.filter(owner_id=owner_id).order_by()
-                .values("status", "phone_code", day=TruncDay("created_at", tzinfo=UTC))
-                .annotate(count=Count("pk")))
-        MessageTally.objects.bulk_create([
-            MessageTally(owner_id=owner_id, status=row["status"], phone_code=row["phone_code"],
-                         created_day=created_day(row["day"]), n=row["count"])
-            for row in rows
-        ])
+        rows = (
+            Message.objects.filter(owner_id=owner_id)
+            .order_by()
+            .values("status", "phone_code", day=TruncDay("created_at", tzinfo=UTC))
+            .annotate(count=Count("pk"))
+        )
+        MessageTally.objects.bulk_create(
+            [
+                MessageTally(
+                    owner_id=owner_id,
+                    status=row["status"],
+                    phone_code=row["phone_code"],
+                    created_day=created_day(row["day"]),
+                    n=row["count"],
+                )
+                for row in rows
+            ]
+        )

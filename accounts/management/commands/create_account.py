@@ -18,8 +18,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             user = user_create(
-                email=options["email"], password=options["password"], first_name=options["first_name"],
-                last_name=options["last_name"], credits=options["credits"], is_staff=options["staff"],
+                email=options["email"],
+                password=options["password"],
+                first_name=options["first_name"],
+                last_name=options["last_name"],
+                credits=options["credits"],
+                is_staff=options["staff"],
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc

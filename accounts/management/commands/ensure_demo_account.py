@@ -17,10 +17,20 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         user = User.objects.filter(email__iexact=DEMO_EMAIL).first()
         if user is None:
-            user = User.objects.create_user(email=DEMO_EMAIL, password=DEMO_PASSWORD, first_name="Demo",
-                                            last_name="Account", is_staff=True, is_superuser=True)
-            ledger.top_up(user_id=user.pk, amount=DEMO_CREDITS, note="demo opening balance",
-                          idempotency_key=f"demo-opening:{user.pk}")
+            user = User.objects.create_user(
+                email=DEMO_EMAIL,
+                password=DEMO_PASSWORD,
+                first_name="Demo",
+                last_name="Account",
+                is_staff=True,
+                is_superuser=True,
+            )
+            ledger.top_up(
+                user_id=user.pk,
+                amount=DEMO_CREDITS,
+                note="demo opening balance",
+                idempotency_key=f"demo-opening:{user.pk}",
+            )
         else:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])

@@ -7,9 +7,11 @@ from tingting.api.errors import DomainError
 
 
 class Command(BaseCommand):
-    help = ("Load inventory numbers from a CSV with the header phone_number,rate,capabilities[,sid]. "
-            "Numbers already present are updated, not duplicated. Bad rows are reported by row number "
-            "(the header is row 1) and skipped; the command then exits non-zero.")
+    help = (
+        "Load inventory numbers from a CSV with the header phone_number,rate,capabilities[,sid]. "
+        "Numbers already present are updated, not duplicated. Bad rows are reported by row number "
+        "(the header is row 1) and skipped; the command then exits non-zero."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="CSV file (UTF-8)")
@@ -28,5 +30,7 @@ class Command(BaseCommand):
             self.stderr.write(str(problem))
         self.stdout.write(("Dry run: " if options["dry_run"] else "") + result.summary())
         if result.invalid:
-            raise CommandError(f"{result.invalid_rows} invalid row(s) in {options['file']}; "
-                               "the valid rows were " + ("checked." if options["dry_run"] else "imported."))
+            raise CommandError(
+                f"{result.invalid_rows} invalid row(s) in {options['file']}; "
+                "the valid rows were " + ("checked." if options["dry_run"] else "imported.")
+            )
