@@ -160,20 +160,12 @@ def _xlsx_first_sheet(zf: zipfile.ZipFile) -> tuple[int | None, int | None]:
     """Data rows of the first sheet from its ``<dimension>`` (cheap: no full parse), or None,
     and the sheet part's inflated size (verified by the inflation check), or None.
     Parses workbook.xml and its rels with defusedxml: a DTD / entity bomb is refused here."""
-    try:
-        workbook = SafeET.fromstring(_read_small(zf, "xl/workbook.xml"))
-        sheet = next((el for el in workbook.iter() if el.tag.endswith("}sheet") or el.tag == "sheet"), None)
-        if sheet is None:
-            raise file_error("The workbook has no sheet.", "empty_file")
-        rel_id = sheet.get(_REL_NS)
-        rels = SafeET.fromstring(_read_small(zf, "xl/_rels/workbook.xml.rels"))
-        target = next((el.get("Target") for el in rels.iter() if el.get("Id") == rel_id), None)
-    except DefusedXmlException as exc:
-        raise file_error(
-            "The workbook contains XML entity declarations, which are not allowed.", "xml_entities_forbidden"
-        ) from exc
-    except (SafeET.ParseError, KeyError, ValueError) as exc:
-        raise file_error("The .xlsx file is damaged (its workbook part is unreadable).", "broken_file") from exc
+    workbook, rels = parse_workbook(zf)
+    sheet = next((el for el in workbook.iter() if el.tag.endswith("}sheet") or el.tag == "sheet"), None)
+    if sheet is None:
+        raise file_error("The workbook has no sheet.", "empty_file")
+    rel_id = sheet.get(_REL_NS)
+    target = next((el.get("Target") for el in rels.iter() if el.get("Id") == rel_id), None)
     if not target:
         return None, None
     member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
@@ -194,7 +186,24 @@ def _xlsx_first_sheet(zf: zipfile.ZipFile) -> tuple[int | None, int | None]:
     return max(last_row - 1, 0), sheet_bytes
 
 
-def _read_small(zf: zipfile.ZipFile, name: str, limit: int = 4 * 1024 * 1024) -> bytes:
+def parse_workbook(zf: zipfile.ZipFile):
+    """workbook.xml and its rels, parsed with defusedxml (both readers start here):
+    a DTD or entity declaration is a 400, and so is a missing or unreadable part."""
+    try:
+        return (
+            SafeET.fromstring(read_small_part(zf, "xl/workbook.xml")),
+            SafeET.fromstring(read_small_part(zf, "xl/_rels/workbook.xml.rels")),
+        )
+    except DefusedXmlException as exc:
+        raise file_error(
+            "The workbook contains XML entity declarations, which are not allowed.", "xml_entities_forbidden"
+        ) from exc
+    except (SafeET.ParseError, KeyError, ValueError) as exc:
+        raise file_error("The .xlsx file is damaged (its workbook part is unreadable).", "broken_file") from exc
+
+
+def read_small_part(zf: zipfile.ZipFile, name: str, limit: int = 4 * 1024 * 1024) -> bytes:
+    """A workbook part that should be small, read whole; larger than ``limit`` is a damaged file."""
     with zf.open(name) as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:

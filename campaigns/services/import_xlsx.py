@@ -39,7 +39,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
 
-from campaigns.services.import_checks import file_error, too_many_rows
+from campaigns.services.import_checks import file_error, parse_workbook, read_small_part, too_many_rows
 from tingting.api.errors import PayloadTooLargeError
 
 __all__ = ["iter_xlsx_rows", "iter_calamine_rows", "iter_streamed_rows", "count_xlsx_rows", "uses_streaming"]
@@ -193,15 +193,7 @@ def _workbook_parts(zf: zipfile.ZipFile) -> _Parts:
     """The first sheet, shared strings and styles parts from workbook.xml and its rels
     (small parts: defusedxml parses them)."""
     parts = _Parts()
-    try:
-        workbook = SafeET.fromstring(_read_small(zf, "xl/workbook.xml"))
-        rels = SafeET.fromstring(_read_small(zf, "xl/_rels/workbook.xml.rels"))
-    except DefusedXmlException as exc:
-        raise file_error(
-            "The workbook contains XML entity declarations, which are not allowed.", "xml_entities_forbidden"
-        ) from exc
-    except (SafeET.ParseError, KeyError, ValueError) as exc:
-        raise file_error("The .xlsx file is damaged (its workbook part is unreadable).", "broken_file") from exc
+    workbook, rels = parse_workbook(zf)
     sheet = next((el for el in workbook.iter() if _local(el.tag) == "sheet"), None)
     if sheet is None:
         raise file_error("The workbook has no sheet.", "empty_file")
@@ -227,14 +219,6 @@ def _workbook_parts(zf: zipfile.ZipFile) -> _Parts:
 
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
-
-
-def _read_small(zf: zipfile.ZipFile, name: str, limit: int = 4 * 1024 * 1024) -> bytes:
-    with zf.open(name) as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise file_error(f"The workbook part {name} is unreasonably large.", "broken_file")
-    return data
 
 
 # Number formats python-calamine reads as dates (its rules, so both readers agree).
@@ -278,7 +262,7 @@ def _custom_format_kind(code: str) -> int:
 def _cell_formats(zf: zipfile.ZipFile, name: str) -> list[int]:
     """Per cell style index (``s``): 0, _DATETIME or _DURATION."""
     try:
-        root = SafeET.fromstring(_read_small(zf, name, 16 * 1024 * 1024))
+        root = SafeET.fromstring(read_small_part(zf, name, 16 * 1024 * 1024))
     except DefusedXmlException as exc:
         raise file_error(
             "The workbook contains XML entity declarations, which are not allowed.", "xml_entities_forbidden"
