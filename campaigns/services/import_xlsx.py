@@ -109,13 +109,16 @@ def iter_calamine_rows(path: Path) -> Iterator[list]:
 # --- The streaming reader --------------------------------------------------------------------------
 
 
-def iter_streamed_rows(path: Path, *, check_width: bool = True) -> Iterator[list]:
-    """Rows of the first sheet, parsed while its part is inflated (see the module doc)."""
+def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
-        zf = zipfile.ZipFile(path)
+        return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise file_error("The .xlsx file is damaged (not a readable zip archive).", "broken_file") from exc
-    with zf:
+
+
+def iter_streamed_rows(path: Path, *, check_width: bool = True) -> Iterator[list]:
+    """Rows of the first sheet, parsed while its part is inflated (see the module doc)."""
+    with _open_zip(path) as zf:
         parts = _workbook_parts(zf)
         shared = _shared_strings(zf, parts.shared_strings) if parts.shared_strings else []
         formats = _cell_formats(zf, parts.styles) if parts.styles else []
@@ -152,11 +155,7 @@ def iter_streamed_rows(path: Path, *, check_width: bool = True) -> Iterator[list
 def _streamed_height(path: Path) -> int:
     """Rows from the first non-empty one to the last, as calamine's ``height``. Only which
     cells hold something matters here, so the shared strings are not loaded."""
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise file_error("The .xlsx file is damaged (not a readable zip archive).", "broken_file") from exc
-    with zf:
+    with _open_zip(path) as zf:
         parts = _workbook_parts(zf)
         total = leading = 0
         for row in _SheetReader(_AnyString(), [], parts.is_1904).rows(zf, parts.sheet):
