@@ -4,14 +4,16 @@
 
 Logs in as the demo account and walks the main paths of both faces: numbers,
 an SMS and a voice campaign begun and run to their simulated outcomes, reports,
-test voice, OTP, and a Tling message with its timeline. Exits non-zero on the
-first unexpected answer.
+test voice, OTP, a campaign scheduled 40 s ahead (started by the beat sweep), and
+a Tling message with its timeline and a Tling message scheduled 40 s ahead. Exits
+non-zero on the first unexpected answer.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import requests
 
@@ -28,9 +30,9 @@ def call(method: str, path: str, expected: int = 200, **kwargs) -> requests.Resp
     return response
 
 
-def wait_for_final(campaign_id: int) -> dict:
+def wait_for_final(campaign_id: int, seconds: int = 120) -> dict:
     """Poll the progress of the campaign's latest run until it has finished."""
-    for _ in range(120):
+    for _ in range(seconds):
         progress = call("GET", f"/api/system/campaigns/{campaign_id}/progress/").json()["data"]["progress"]
         if progress["finished_at"]:
             return progress["status_counts"]
@@ -69,6 +71,23 @@ for services, content in (
     print("  re-run:", retry.json()["data"])
     print("  re-run final:", wait_for_final(campaign_id))
 
+
+def in_40_seconds() -> str:
+    return (datetime.now(UTC) + timedelta(seconds=40)).replace(microsecond=0).isoformat()
+
+
+scheduled = call(
+    "POST",
+    "/api/system/campaigns",
+    expected=201,
+    json={"name": f"Smoke scheduled {time.time():.0f}", "services": "SMS", "individual_number": numbers[:3]},
+).json()["data"]["details"][0]["id"]
+begun = call(
+    "POST", f"/api/system/campaigns/{scheduled}/begin/", json={"message": "Later", "schedule_date": in_40_seconds()}
+)
+print("  ", begun.json()["message"])
+print("  scheduled final:", wait_for_final(scheduled, seconds=180))
+
 summary = call("GET", "/api/system/campaigns/report/summary/").json()["data"]["totals"]
 print("summary totals:", summary)
 voice = call("POST", "/api/system/test/voice/", json={"message": "नमस्ते", "voice_input": "np_rija"}).json()
@@ -93,4 +112,21 @@ if API_KEY:
     time.sleep(3)
     message = call("GET", "/api/v0/messages", params={"page[size]": 1, "sort": "-createdAt"}).json()["data"][0]
     print("timeline:", [entry["status"] for entry in message["report"]])
+    call(
+        "POST",
+        "/api/v0/schedule/message",
+        expected=204,
+        json={"date": in_40_seconds(), "text": "Scheduled from smoke", "to": ["+9779841000002"]},
+    )
+    schedule = call("GET", "/api/v0/schedule/message", params={"sort": "-createdon", "page[size]": 1}).json()["data"][0]
+    for _ in range(180):
+        state = call("GET", "/api/v0/schedule/message", params={"filter[id]": schedule["id"]}).json()["data"][0][
+            "state"
+        ]
+        if state in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(1)
+    if state != "completed":
+        sys.exit(f"scheduled message {schedule['id']} ended {state}")
+    print("scheduled message:", state)
 print("smoke: all good")
