@@ -79,3 +79,21 @@ def test_sqlrows_reads_back_every_value_exactly():
             "SELECT array_length(%s::bigint[], 1), (%s::bigint[])[2]", [ids_param([5, 2**40]), ids_param([5, 2**40])]
         )
         assert cursor.fetchone() == (2, 2**40)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("12x", "is not a phone number"),
+        ("+999123456789", "has no known country code"),
+        ("+9771", "is too short"),
+        ("98", "is not a valid phone number"),
+    ],
+)
+def test_invalid_numbers_name_the_reason_in_plain_words(value, reason):
+    with pytest.raises(InvalidPhoneNumber) as caught:
+        to_e164(value)
+    assert str(caught.value) == reason
+    with pytest.raises(InvalidInputError) as listed:
+        parse_many([value], field="individual_number")
+    assert listed.value.errors[0].message == f"{value!r} {reason}."

@@ -11,7 +11,16 @@ from tingting.api.errors import FieldError, InvalidInputError
 
 
 class InvalidPhoneNumber(ValueError):
-    pass
+    """Why a value is not a phone number, as a predicate: ``f"{value!r} {exc}."``."""
+
+
+_PARSE_ERRORS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "has no known country code",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "is not a phone number",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "is too short",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "is too short",
+    phonenumbers.NumberParseException.TOO_LONG: "is too long",
+}
 
 
 def to_e164(value: object, *, region: str | None = None) -> str:
@@ -25,7 +34,9 @@ def to_e164(value: object, *, region: str | None = None) -> str:
     try:
         parsed = phonenumbers.parse(text, region or settings.DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumber(str(exc)) from exc
+        # Its str() reads "(1) The string supplied did not seem to be a phone number.":
+        # say it in the predicate form the other reasons use ("'12x' is not a phone number.").
+        raise InvalidPhoneNumber(_PARSE_ERRORS.get(exc.error_type, "is not a phone number")) from exc
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneNumber("is not a valid phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
