@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts import ledger
 from accounts.api_keys import api_key_create
 from accounts.models import AccountSettings, ApiKey, DoNotContact, LedgerEntry, User
+from tingting.admin_base import ViewOnlyAdmin
 from tingting.api.errors import DomainError
 
 
@@ -77,20 +78,14 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(ViewOnlyAdmin):
     list_display = ["created_at", "user", "kind", "amount", "credits_after", "held_after", "reference", "note"]
     list_filter = ["kind"]
     search_fields = ["user__email", "reference", "idempotency_key"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
 
-    # Append-only: the admin may look, never write.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
+    # Append-only: not even deleted.
     def has_delete_permission(self, request, obj=None):
         return False
 

@@ -17,6 +17,7 @@ Movements (API_CONTRACT §5):
 from __future__ import annotations
 
 import uuid
+from typing import TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
@@ -27,16 +28,24 @@ from tingting.api.errors import ConflictError, InsufficientCreditsError, Invalid
 Kind = LedgerEntry.Kind
 
 
+class Entry(TypedDict, total=False):
+    """What every movement accepts besides the account and the amount."""
+
+    idempotency_key: str | None
+    reference: str
+    note: str
+
+
 def _move(
     *,
     user_id: int,
     kind: str,
     amount: int,
-    idempotency_key: str | None,
-    reference: str = "",
-    note: str = "",
     credits_delta: int,
     held_delta: int,
+    idempotency_key: str | None = None,
+    reference: str = "",
+    note: str = "",
 ) -> LedgerEntry:
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise InvalidInputError("Amount must be a positive whole number of credits.", field="amount")
@@ -81,106 +90,41 @@ def _move(
             raise ConflictError("Concurrent movement with the same idempotency key.") from exc
 
 
-def top_up(
-    *, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = ""
-) -> LedgerEntry:
+def top_up(*, user_id: int, amount: int, **entry: Unpack[Entry]) -> LedgerEntry:
     """Add purchased credits. Safe to repeat with the same key."""
-    return _move(
-        user_id=user_id,
-        kind=Kind.TOPUP,
-        amount=amount,
-        idempotency_key=idempotency_key,
-        reference=reference,
-        note=note,
-        credits_delta=amount,
-        held_delta=0,
-    )
+    return _move(user_id=user_id, kind=Kind.TOPUP, amount=amount, credits_delta=amount, held_delta=0, **entry)
 
 
-def hold(
-    *, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = ""
-) -> LedgerEntry:
+def hold(*, user_id: int, amount: int, **entry: Unpack[Entry]) -> LedgerEntry:
     """Reserve credits for work about to run. Raises InsufficientCreditsError (402)."""
-    return _move(
-        user_id=user_id,
-        kind=Kind.HOLD,
-        amount=amount,
-        idempotency_key=idempotency_key,
-        reference=reference,
-        note=note,
-        credits_delta=-amount,
-        held_delta=amount,
-    )
+    return _move(user_id=user_id, kind=Kind.HOLD, amount=amount, credits_delta=-amount, held_delta=amount, **entry)
 
 
-def release(
-    *, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = ""
-) -> LedgerEntry:
+def release(*, user_id: int, amount: int, **entry: Unpack[Entry]) -> LedgerEntry:
     """Return held credits that were not used."""
-    return _move(
-        user_id=user_id,
-        kind=Kind.RELEASE,
-        amount=amount,
-        idempotency_key=idempotency_key,
-        reference=reference,
-        note=note,
-        credits_delta=amount,
-        held_delta=-amount,
-    )
+    return _move(user_id=user_id, kind=Kind.RELEASE, amount=amount, credits_delta=amount, held_delta=-amount, **entry)
 
 
-def charge(
-    *,
-    user_id: int,
-    amount: int,
-    from_held: bool,
-    idempotency_key: str | None = None,
-    reference: str = "",
-    note: str = "",
-) -> LedgerEntry:
+def charge(*, user_id: int, amount: int, from_held: bool, **entry: Unpack[Entry]) -> LedgerEntry:
     """Spend credits, from the hold taken for the work or straight from the balance."""
     return _move(
         user_id=user_id,
         kind=Kind.CHARGE,
         amount=amount,
-        idempotency_key=idempotency_key,
-        reference=reference,
-        note=note,
         credits_delta=0 if from_held else -amount,
         held_delta=-amount if from_held else 0,
+        **entry,
     )
 
 
-def refund(
-    *, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = ""
-) -> LedgerEntry:
+def refund(*, user_id: int, amount: int, **entry: Unpack[Entry]) -> LedgerEntry:
     """Give back credits that were charged."""
-    return _move(
-        user_id=user_id,
-        kind=Kind.REFUND,
-        amount=amount,
-        idempotency_key=idempotency_key,
-        reference=reference,
-        note=note,
-        credits_delta=amount,
-        held_delta=0,
-    )
+    return _move(user_id=user_id, kind=Kind.REFUND, amount=amount, credits_delta=amount, held_delta=0, **entry)
 
 
-def purchase(
-    *, user_id: int, amount: int, idempotency_key: str | None = None, reference: str = "", note: str = ""
-) -> LedgerEntry:
+def purchase(*, user_id: int, amount: int, **entry: Unpack[Entry]) -> LedgerEntry:
     """Pay for something bought outright (a phone number). Raises InsufficientCreditsError."""
-    return _move(
-        user_id=user_id,
-        kind=Kind.PURCHASE,
-        amount=amount,
-        idempotency_key=idempotency_key,
-        reference=reference,
-        note=note,
-        credits_delta=-amount,
-        held_delta=0,
-    )
+    return _move(user_id=user_id, kind=Kind.PURCHASE, amount=amount, credits_delta=-amount, held_delta=0, **entry)
 
 
 def invariant_gap(*, user_id: int) -> int:

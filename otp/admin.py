@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from otp.models import Otp
+from tingting.admin_base import ViewOnlyAdmin
 
 
 @admin.register(Otp)
-class OtpAdmin(admin.ModelAdmin):
+class OtpAdmin(ViewOnlyAdmin):
     """OTP sends for the operator. The code is never shown: only its HMAC is
     stored, and even that stays out of the admin."""
 
@@ -32,9 +33,3 @@ class OtpAdmin(admin.ModelAdmin):
         "verified_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urljoin
@@ -235,11 +237,18 @@ def otp_fail(*, otp_id: int, error: str) -> Otp:
     return _record_submission(otp_id, Submission("", accepted=False, error=error))
 
 
+@contextmanager
+def _locked(*, otp_id: int, user_id: int) -> Iterator[Otp]:
+    """A transaction holding the OTP row (yielded) and its account locked."""
+    with transaction.atomic():
+        # Same lock order as otp_send (account, then OTP rows): no deadlock.
+        User.objects.select_for_update().only("id").get(pk=user_id)
+        yield Otp.objects.select_for_update().get(pk=otp_id)
+
+
 def _record_submission(otp_id: int, submission: Submission) -> Otp:
     user_id = Otp.objects.values_list("user_id", flat=True).get(pk=otp_id)
-    with transaction.atomic():
-        User.objects.select_for_update().only("id").get(pk=user_id)
-        row = Otp.objects.select_for_update().get(pk=otp_id)
+    with _locked(otp_id=otp_id, user_id=user_id) as row:
         fields = set()
         if submission.provider_id and not row.provider_id:
             row.provider_id = submission.provider_id
@@ -276,10 +285,7 @@ def otp_record_report(report: StatusReport) -> None:
     if report.status not in Status.values:
         logger.warning("OTP %s: unknown status %r ignored", otp_id, report.status)
         return
-    with transaction.atomic():
-        # Same lock order as otp_send (account, then OTP rows): no deadlock.
-        User.objects.select_for_update().only("id").get(pk=user_id)
-        row = Otp.objects.select_for_update().get(pk=otp_id)
+    with _locked(otp_id=otp_id, user_id=user_id) as row:
         fields = set()
         if report.provider_id and not row.provider_id:
             row.provider_id = report.provider_id

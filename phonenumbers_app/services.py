@@ -53,6 +53,16 @@ def _offer(number: PhoneNumber) -> NumberOffer:
     )
 
 
+# The model's capability columns, in CAPABILITY_ORDER; sync and import rewrite these and the rate.
+_FLAG_FIELDS = [f"has_{name.lower()}" for name in CAPABILITY_ORDER]
+_OFFER_FIELDS = ["rate", *_FLAG_FIELDS]
+
+
+def _capability_flags(capabilities) -> dict[str, bool]:
+    """The ``has_*`` column values for a set of capability names (as CAPABILITY_ORDER spells them)."""
+    return {field: name in capabilities for field, name in zip(_FLAG_FIELDS, CAPABILITY_ORDER, strict=True)}
+
+
 def _purchase_key(number: PhoneNumber, generation: int) -> str:
     return f"number:{number.sid}:purchase:{generation}"
 
@@ -193,7 +203,7 @@ def inventory_sync() -> dict[str, int]:
         }
         new_rows, changed = [], []
         for phone_number, offer in offers.items():
-            flags = {f"has_{name.lower()}": name in offer.capabilities for name in CAPABILITY_ORDER}
+            flags = _capability_flags(offer.capabilities)
             row = existing.get(phone_number)
             if row is None:
                 new_rows.append(
@@ -210,9 +220,7 @@ def inventory_sync() -> dict[str, int]:
                     setattr(row, name, value)
                 changed.append(row)
         PhoneNumber.objects.bulk_create(new_rows, batch_size=500)
-        PhoneNumber.objects.bulk_update(
-            changed, ["rate", *[f"has_{n.lower()}" for n in CAPABILITY_ORDER]], batch_size=500
-        )
+        PhoneNumber.objects.bulk_update(changed, _OFFER_FIELDS, batch_size=500)
         added, updated = len(new_rows), len(changed)
     return {"added": added, "updated": updated}
 
@@ -304,8 +312,7 @@ def _parse_row(cells: list[str]) -> tuple[dict, list[tuple[str | None, str]]]:
     elif unknown:
         problems.append(("capabilities", f"unknown {', '.join(map(repr, unknown))}; use {', '.join(CAPABILITY_ORDER)}"))
     else:
-        chosen = {names[part.lower()] for part in given}
-        values.update({f"has_{name.lower()}": name in chosen for name in CAPABILITY_ORDER})
+        values.update(_capability_flags({names[part.lower()] for part in given}))
     if raw_sid and not _SID.match(raw_sid):
         problems.append(("sid", f"{raw_sid!r} is not 32 hexadecimal characters"))
     elif raw_sid:
@@ -341,7 +348,6 @@ def inventory_import(*, rows: list[tuple[int, list[str]]], dry_run: bool = False
             seen_sids[sid] = index
         parsed.append((index, values))
 
-    flags = [f"has_{name.lower()}" for name in CAPABILITY_ORDER]
     with transaction.atomic():
         existing = {
             row.phone_number: row
@@ -360,8 +366,8 @@ def inventory_import(*, rows: list[tuple[int, list[str]]], dry_run: bool = False
                 result.invalid.append(ImportProblem(index, "sid", f"{sid} is already the sid of {sid_owners[sid]}"))
             elif row is None:
                 new_rows.append(PhoneNumber(**values, **({"sid": sid} if sid else {})))
-            elif any(getattr(row, name) != values[name] for name in ["rate", *flags]):
-                for name in ["rate", *flags]:
+            elif any(getattr(row, name) != values[name] for name in _OFFER_FIELDS):
+                for name in _OFFER_FIELDS:
                     setattr(row, name, values[name])
                 changed.append(row)
             else:
@@ -369,6 +375,6 @@ def inventory_import(*, rows: list[tuple[int, list[str]]], dry_run: bool = False
         result.added, result.updated = len(new_rows), len(changed)
         if not dry_run:
             PhoneNumber.objects.bulk_create(new_rows, batch_size=500)
-            PhoneNumber.objects.bulk_update(changed, ["rate", *flags], batch_size=500)
+            PhoneNumber.objects.bulk_update(changed, _OFFER_FIELDS, batch_size=500)
     result.invalid.sort(key=lambda problem: problem.row)
     return result

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from tingting.admin_base import ViewOnlyAdmin
 from tingting.models import IdempotencyRecord, ProviderMessage, SimulatedDelivery, WebhookEvent
 
 
@@ -14,21 +15,16 @@ class SimulatedDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(ViewOnlyAdmin):
+    """Written only by the @idempotent decorator."""
+
     list_display = ["created_at", "user", "key", "method", "path", "state", "response_status"]
     search_fields = ["key", "user__email"]
     list_select_related = ["user"]
 
-    # Written only by the @idempotent decorator.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ProviderMessage)
-class ProviderMessageAdmin(admin.ModelAdmin):
+class ProviderMessageAdmin(ViewOnlyAdmin):
     """What was handed to Twilio / Sparrow; read-only (the callback token stays hidden)."""
 
     list_display = ["created_at", "backend", "reference", "to", "state", "status", "provider_id", "error"]
@@ -36,15 +32,9 @@ class ProviderMessageAdmin(admin.ModelAdmin):
     search_fields = ["reference", "provider_id", "to"]
     exclude = ["callback_token"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ViewOnlyAdmin):
     """Status webhooks to clients and their delivery state; read-only."""
 
     list_display = [
@@ -62,9 +52,3 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_filter = ["status", "event"]
     search_fields = ["event_id", "object_id", "user__email"]
     raw_id_fields = ["user"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

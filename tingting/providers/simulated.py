@@ -93,27 +93,32 @@ class SimulatedSmsBackend(SmsBackend):
     name = "simulated-sms"
 
     def send(self, message: OutboundSms) -> Submission:
+        row, submission, emitted = self._message(message, timezone.now())
+        SimulatedDelivery.objects.create(**row)
+        _emit(emitted)
+        return submission
+
+    @staticmethod
+    def _message(message: OutboundSms, now) -> tuple[dict, Submission, list[StatusReport]]:
+        """The request's record, the answer to it and the status reports it will get."""
         outcome = sms_outcome(message.to)
         provider_id = f"SM{uuid.uuid4().hex}"
-        SimulatedDelivery.objects.create(
-            channel=SimulatedDelivery.Channel.SMS,
-            provider_id=provider_id,
-            reference=message.reference,
-            to=message.to,
-            sender=message.sender,
-            body=message.body,
-            outcome=outcome,
-        )
+        row = {
+            "channel": "sms",
+            "provider_id": provider_id,
+            "reference": message.reference,
+            "to": message.to,
+            "sender": message.sender,
+            "body": message.body,
+            "outcome": outcome,
+        }
         if outcome == "failed":
-            return Submission(provider_id=provider_id, accepted=False, error="simulated: rejected by carrier")
-        now = timezone.now()
-        _emit(
-            [
-                StatusReport(message.reference, provider_id, "sent", now),
-                StatusReport(message.reference, provider_id, outcome, now),
-            ]
-        )
-        return Submission(provider_id=provider_id)
+            return row, Submission(provider_id=provider_id, accepted=False, error="simulated: rejected by carrier"), []
+        emitted = [
+            StatusReport(message.reference, provider_id, "sent", now),
+            StatusReport(message.reference, provider_id, outcome, now),
+        ]
+        return row, Submission(provider_id=provider_id), emitted
 
     @classmethod
     def has_batch(cls) -> bool:
@@ -124,35 +129,11 @@ class SimulatedSmsBackend(SmsBackend):
         """One insert for the batch, then its reports in one batch."""
         if not self.has_batch():
             return super().send_many(messages)
-        rows, results, emitted = [], [], []
         now = timezone.now()
-        for message in messages:
-            outcome = sms_outcome(message.to)
-            provider_id = f"SM{uuid.uuid4().hex}"
-            rows.append(
-                {
-                    "channel": "sms",
-                    "provider_id": provider_id,
-                    "reference": message.reference,
-                    "to": message.to,
-                    "sender": message.sender,
-                    "body": message.body,
-                    "outcome": outcome,
-                }
-            )
-            if outcome == "failed":
-                results.append(
-                    Submission(provider_id=provider_id, accepted=False, error="simulated: rejected by carrier")
-                )
-                continue
-            results.append(Submission(provider_id=provider_id))
-            emitted += [
-                StatusReport(message.reference, provider_id, "sent", now),
-                StatusReport(message.reference, provider_id, outcome, now),
-            ]
-        _record_many(rows, now)
-        _emit(emitted, batch=True)
-        return results
+        made = [self._message(message, now) for message in messages]
+        _record_many([row for row, _, _ in made], now)
+        _emit([report for _, _, emitted in made for report in emitted], batch=True)
+        return [submission for _, submission, _ in made]
 
     def lookup(self, reference: str) -> StatusReport | None:
         row = SimulatedDelivery.objects.filter(reference=reference, channel="sms").order_by("-id").first()

@@ -6,10 +6,8 @@ file) until the eSpeak NG backend lands; the README says so.
 
 from __future__ import annotations
 
-import io
-import wave
-
 from tingting.providers.base import RenderedAudio, TtsBackend
+from tingting.providers.tts_espeak import wav_bytes
 
 SAMPLE_RATE = 8000
 SECONDS_PER_CHARACTER = 0.07
@@ -22,10 +20,4 @@ class SilenceTtsBackend(TtsBackend):
     def render(self, *, text: str, voice: str, length_factor: float) -> RenderedAudio:
         seconds = max(0.5, len(text.strip()) * SECONDS_PER_CHARACTER) * length_factor
         frames = int(seconds * SAMPLE_RATE)
-        buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(SAMPLE_RATE)
-            out.writeframes(b"\x00\x00" * frames)
-        return RenderedAudio(audio=buffer.getvalue(), duration=frames / SAMPLE_RATE)
+        return RenderedAudio(audio=wav_bytes(b"\x00\x00" * frames, SAMPLE_RATE), duration=frames / SAMPLE_RATE)
