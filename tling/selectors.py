@@ -192,11 +192,8 @@ def contact_list_page(*, owner: User, params) -> tuple[list[Contact], int]:
 
 
 def contact_get(*, owner: User, contact_id: object) -> Contact:
-    contact = (
-        _with_lists_count(Contact.objects.filter(owner=owner, pk=_uuid(contact_id))).first()
-        if _uuid(contact_id)
-        else None
-    )
+    parsed = _uuid(contact_id)
+    contact = _with_lists_count(Contact.objects.filter(owner=owner, pk=parsed)).first() if parsed else None
     if contact is None:
         raise NotFoundError("Contact not found.")
     return contact
