@@ -118,13 +118,13 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
     messages still ``created`` are queued."""
     from tling.tasks import message_send_task
 
-    ids = list(Message.objects.filter(batch=batch, status=MessageStatus.CREATED).values_list("pk", flat=True))
     now = timezone.now()
     with transaction.atomic():
-        # Locked first: the rows that move (still created) are the tally's change.
+        # Locked first: the rows that move (still created) are the tally's change,
+        # and a concurrent enqueue of the same batch finds none of them left.
         rows = list(
             Message.objects.select_for_update()
-            .filter(pk__in=ids, status_rank__lt=STATUS_RANK[MessageStatus.QUEUED])
+            .filter(batch=batch, status_rank__lt=STATUS_RANK[MessageStatus.QUEUED])
             .only(
                 "id",
                 "owner_id",
@@ -138,6 +138,7 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
                 "created_at",
             )
         )
+        ids = [message.pk for message in rows]
         moves = Counter()
         for message in rows:
             moves[tally_key(message)] -= 1
@@ -147,7 +148,7 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
             for message in rows:
                 message.status = MessageStatus.QUEUED
                 _emit_status(message, now)
-        Message.objects.filter(pk__in=[m.pk for m in rows]).update(
+        Message.objects.filter(pk__in=ids).update(
             status=MessageStatus.QUEUED, status_rank=STATUS_RANK[MessageStatus.QUEUED], updated_at=now
         )
         tally_add(moves)
