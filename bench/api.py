@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import http.client
 import os
-import signal
 import socket
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 from django.db import connection
 from django.utils import timezone
@@ -29,27 +26,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.api_keys import api_key_create
 from accounts.models import User
+from bench._serve import database_url, free_port, start_gunicorn, stop
 from tling.models import Message, MessageEvent
 from tling.services.tally import tally_rebuild
 
-ROOT = Path(__file__).resolve().parent.parent
 STATUSES = ["delivered"] * 7 + ["undelivered", "expired", "failed"]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (
-        f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _seed(user: User, count: int) -> None:
@@ -119,31 +100,13 @@ def _start_server(port: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench._api_settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DEBUG": "0",
         "TINGTING_DEV": "1",
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
     }
-    proc = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "tingting.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    proc = start_gunicorn(port, workers=1, env=env, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -153,7 +116,7 @@ def _start_server(port: int) -> subprocess.Popen:
                 return proc
         except OSError:
             time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGTERM)
+    stop(proc)
     raise RuntimeError("gunicorn did not start")
 
 
@@ -187,7 +150,7 @@ def run(quick: bool, out) -> None:
         "bare view (key)": ("/bench/bare-key", key),
         "bare view (jwt)": ("/bench/bare-jwt", {"Authorization": f"Bearer {jwt}"}),
     }
-    port = _free_port()
+    port = free_port()
     server = _start_server(port)
     try:
         samples: dict[str, list[float]] = {name: [] for name in variants}
@@ -197,8 +160,7 @@ def run(quick: bool, out) -> None:
                 if index >= 10:  # warm-up
                     samples[name].append(elapsed)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop(server)
         MessageEvent.objects.filter(message__owner=user).delete()
         Message.objects.filter(owner=user).delete()
         user.delete()

@@ -26,9 +26,8 @@ from django.core.files import File
 from django.db import connection
 from django.test.utils import override_settings
 
+from bench._serve import ROOT, database_url
 from campaigns.services.import_xlsx import uses_streaming
-
-ROOT = Path(__file__).resolve().parent.parent
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -165,23 +164,12 @@ def _child(path: str, mode: str) -> None:
     print(json.dumps({"seconds": elapsed, "peak_rss_mb": peak, "added": report.get("added")}))
 
 
-def _database_url() -> str:
-    """The database this process is using (under pytest: the test database)."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return (
-        f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-
-
 def _in_child(path: Path, mode: str) -> dict:
     code = f"import django, sys; django.setup(); from bench.import_ import _child; _child({str(path)!r}, {mode!r})"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "tingting.settings"),
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
     }
     result = subprocess.run(  # noqa: S603 - our interpreter, our code
         [sys.executable, "-c", code],

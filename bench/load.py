@@ -14,16 +14,13 @@ the application, not the limiter (bench/ratelimit.py measures that).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import requests
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -32,10 +29,9 @@ from django.db import connection
 from accounts import ledger
 from accounts.api_keys import api_key_create
 from accounts.models import ApiKey, User
-from bench.api import _database_url, _free_port
+from bench._serve import ROOT, database_url, free_port, start_gunicorn, stop
 from campaigns.models import Campaign, Recipient
 
-ROOT = Path(__file__).resolve().parent.parent
 USERS = 4
 PASSWORD = "bench-load-password-1"  # noqa: S105 - throwaway bench accounts
 
@@ -51,10 +47,10 @@ MIX = [
 ]
 
 
-def _env(port_env: dict) -> dict:
+def _env() -> dict:
     return {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DEBUG": "0",
         "TINGTING_DEV": "1",
         "SECURE_SSL_REDIRECT": "0",
@@ -62,33 +58,12 @@ def _env(port_env: dict) -> dict:
         "DJANGO_SETTINGS_MODULE": "tingting.settings",
         "THROTTLE_LOGIN_EMAIL": "1000000/m",
         "THROTTLE_LOGIN_IP": "1000000/m",
-        **port_env,
     }
 
 
 def _start(port: int) -> tuple[subprocess.Popen, subprocess.Popen]:
-    env = _env({})
-    server = subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "tingting.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    env = _env()
+    server = start_gunicorn(port, workers=2, env=env, extra=("--timeout", "60"))
     worker = subprocess.Popen(  # noqa: S603
         [
             sys.executable,
@@ -120,19 +95,8 @@ def _start(port: int) -> tuple[subprocess.Popen, subprocess.Popen]:
         except requests.RequestException:
             pass
         time.sleep(0.3)
-    _stop(server, worker)
+    stop(server, worker)
     raise RuntimeError("gunicorn did not answer /healthz")
-
-
-def _stop(*procs: subprocess.Popen) -> None:
-    for proc in procs:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _seed(campaigns_each: int) -> list[dict]:
@@ -272,14 +236,14 @@ def run(quick: bool, out) -> None:
 
 def measure(clients: int, seconds: float, out) -> dict:
     accounts = _seed(campaigns_each=100 if seconds <= 10 else 600)
-    port = _free_port()
+    port = free_port()
     server, worker = _start(port)
     base = f"http://127.0.0.1:{port}"
     try:
         mix = _drive(base, accounts, clients, seconds, MIX)
         bare = _drive(base, accounts, clients, seconds, _HEALTH)
     finally:
-        _stop(server, worker)
+        stop(server, worker)
         _cleanup(accounts)
     out.write(f"load: {clients} clients x {seconds:.0f} s, gunicorn 2 workers + 1 Celery worker on 127.0.0.1\n")
     for label, figures in (("mix", mix), ("/healthz baseline", bare)):

@@ -20,14 +20,6 @@ class ContactOutput(serializers.Serializer):
     updatedAt = _ts()  # noqa: N815
 
 
-class ListOutput(serializers.Serializer):
-    contactsCount = serializers.CharField()  # noqa: N815
-    createdAt = _ts()  # noqa: N815
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    updatedAt = _ts()  # noqa: N815
-
-
 class ListCreatedOutput(serializers.Serializer):
     """A new list: as the seed, create answers without ``contactsCount``."""
 
@@ -35,6 +27,12 @@ class ListCreatedOutput(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     updatedAt = _ts()  # noqa: N815
+
+
+class ListOutput(ListCreatedOutput):
+    """A list and ``contactsCount``, how many contacts are on it."""
+
+    contactsCount = serializers.CharField()  # noqa: N815
 
 
 class ReportEntry(serializers.Serializer):

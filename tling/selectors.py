@@ -192,11 +192,8 @@ def contact_list_page(*, owner: User, params) -> tuple[list[Contact], int]:
 
 
 def contact_get(*, owner: User, contact_id: object) -> Contact:
-    contact = (
-        _with_lists_count(Contact.objects.filter(owner=owner, pk=_uuid(contact_id))).first()
-        if _uuid(contact_id)
-        else None
-    )
+    parsed = _uuid(contact_id)
+    contact = _with_lists_count(Contact.objects.filter(owner=owner, pk=parsed)).first() if parsed else None
     if contact is None:
         raise NotFoundError("Contact not found.")
     return contact
@@ -275,9 +272,10 @@ def schedule_page(*, owner: User, params) -> tuple[list[ScheduledMessage], int]:
     return c.paginate(ScheduledMessage.objects.filter(owner=owner), query)
 
 
-def schedule_get(*, owner: User, schedule_id: object) -> ScheduledMessage:
+def schedule_locked(*, owner: User, schedule_id: object) -> ScheduledMessage:
+    """The schedule, its row locked (call inside a transaction), as it is once the lock is held."""
     parsed = _uuid(schedule_id)
-    schedule = ScheduledMessage.objects.filter(owner=owner, pk=parsed).first() if parsed else None
+    schedule = ScheduledMessage.objects.select_for_update().filter(owner=owner, pk=parsed).first() if parsed else None
     if schedule is None:
         raise NotFoundError("Scheduled message not found.")
     return schedule

@@ -102,10 +102,10 @@ def list_add_contacts(*, contact_list: ContactList, ids: list[uuid.UUID]) -> Non
     """Add the owner's contacts to the list; members already there are a no-op.
     Any unknown or foreign contact: NotFoundError (404), nothing added."""
     with transaction.atomic():
-        contacts = selectors.contacts_owned(owner=contact_list.owner_id, ids=ids)
+        # Raises unless every id is the owner's contact, so the ids are the contacts.
+        selectors.contacts_owned(owner=contact_list.owner_id, ids=ids)
         Membership.objects.bulk_create(
-            [Membership(contact_list=contact_list, contact_id=pk) for pk in contacts.values_list("pk", flat=True)],
-            ignore_conflicts=True,
+            [Membership(contact_list=contact_list, contact_id=pk) for pk in ids], ignore_conflicts=True
         )
         ContactList.objects.filter(pk=contact_list.pk).update(updated_at=timezone.now())
 

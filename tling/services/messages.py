@@ -118,13 +118,13 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
     messages still ``created`` are queued."""
     from tling.tasks import message_send_task
 
-    ids = list(Message.objects.filter(batch=batch, status=MessageStatus.CREATED).values_list("pk", flat=True))
     now = timezone.now()
     with transaction.atomic():
-        # Locked first: the rows that move (still created) are the tally's change.
+        # Locked first: the rows that move (still created) are the tally's change,
+        # and a concurrent enqueue of the same batch finds none of them left.
         rows = list(
             Message.objects.select_for_update()
-            .filter(pk__in=ids, status_rank__lt=STATUS_RANK[MessageStatus.QUEUED])
+            .filter(batch=batch, status_rank__lt=STATUS_RANK[MessageStatus.QUEUED])
             .only(
                 "id",
                 "owner_id",
@@ -138,6 +138,7 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
                 "created_at",
             )
         )
+        ids = [message.pk for message in rows]
         moves = Counter()
         for message in rows:
             moves[tally_key(message)] -= 1
@@ -147,7 +148,7 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
             for message in rows:
                 message.status = MessageStatus.QUEUED
                 _emit_status(message, now)
-        Message.objects.filter(pk__in=[m.pk for m in rows]).update(
+        Message.objects.filter(pk__in=ids).update(
             status=MessageStatus.QUEUED, status_rank=STATUS_RANK[MessageStatus.QUEUED], updated_at=now
         )
         tally_add(moves)
@@ -286,19 +287,23 @@ def message_record_status(
             return None
         is_refused = message.status in RELEASED_STATUSES
         was = tally_key(message)
+        changed = []
         if rank > message.status_rank:
             message.status, message.status_rank = status, rank
             if error:
                 message.error = error[:255]
             if provider_id and not message.provider_id:
                 message.provider_id = provider_id
-            message.save(update_fields=["status", "status_rank", "error", "provider_id", "updated_at"])
+            changed = ["status", "status_rank", "error", "provider_id", "updated_at"]
             _record_event(message, status, rank, occurred_at)
             if _wants_webhooks(message.owner_id):  # guardrails: status webhook, same transaction
                 _emit_status(message, occurred_at)
         elif rank < message.status_rank and not is_refused:
             _record_event(message, status, rank, occurred_at)
-        _settle_credits(message)
+        if _settle_credits(message):
+            changed.append("billing")
+        if changed:  # one UPDATE for the status and the billing it settles
+            message.save(update_fields=changed)
         if tally_key(message) != was:  # after the ledger lock, as in messages_create
             tally_add({was: -1, tally_key(message): 1})
         if message.status_rank == FINAL_RANK and message.schedule_id:
@@ -335,9 +340,11 @@ def _record_event(message: Message, status: str, rank: int, occurred_at: datetim
     )
 
 
-def _settle_credits(message: Message) -> None:
+def _settle_credits(message: Message) -> bool:
+    """Charge or release the held credits once the status says which; True when
+    ``message.billing`` changed (the caller saves it)."""
     if message.billing != Billing.HELD:
-        return
+        return False
     if message.status in CHARGED_STATUSES:
         message.billing = Billing.CHARGED
         ledger.charge(
@@ -356,8 +363,8 @@ def _settle_credits(message: Message) -> None:
             reference=message.reference,
         )
     else:
-        return
-    message.save(update_fields=["billing"])
+        return False
+    return True
 
 
 def _complete_schedule(schedule_id: uuid.UUID) -> None:

@@ -28,9 +28,8 @@ def schedule_create(
 
 
 def _locked_waiting(owner: User, schedule_id: object) -> ScheduledMessage:
-    schedule = selectors.schedule_get(owner=owner, schedule_id=schedule_id)
     # Waits for a sweep holding the row; then sees its new state.
-    schedule = ScheduledMessage.objects.select_for_update().get(pk=schedule.pk)
+    schedule = selectors.schedule_locked(owner=owner, schedule_id=schedule_id)
     if schedule.state != ScheduleState.CREATED:
         raise ConflictError(
             f"The scheduled message is {schedule.state}; only a waiting (created) one can change.",
