@@ -631,14 +631,8 @@ def attempt_record_outcome(
             )
         if released:
             ledger.release(user_id=run.owner_id, amount=released, idempotency_key=f"{key}:release", reference=key)
-        if extra:
-            try:
-                ledger.charge(
-                    user_id=run.owner_id, amount=extra, from_held=False, idempotency_key=f"{key}:extra", reference=key
-                )
-            except InsufficientCreditsError:
-                logger.warning("attempt %s used %s credits beyond its hold; balance too low", key, extra)
-                extra = 0
+        if extra and not _charge_extra(run=run, attempt_id=attempt.pk, extra=extra):
+            extra = 0
         now = timezone.now()
         attempt.status, attempt.provider_status = status, provider_status
         attempt.provider_id = attempt.provider_id or provider_id
