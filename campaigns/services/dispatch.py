@@ -391,14 +391,7 @@ def attempt_reconcile(*, attempt: Attempt, run: Run, give_up: bool = False) -> s
         return "lookup_failed"
     final = SMS_FINAL if run.kind == Run.Kind.SMS else VOICE_FINAL
     if report is not None and report.status in final:
-        attempt_record_outcome(
-            attempt_id=attempt.pk,
-            provider_status=report.status,
-            provider_id=report.provider_id,
-            duration=report.duration,
-            playback=report.playback,
-            error=report.error,
-        )
+        Outcome.of_report(attempt.pk, report).record()
         return "recorded"
     if attempt.status != S.SENDING:  # accepted earlier, still no final outcome
         if give_up:

@@ -17,7 +17,7 @@ import logging
 import math
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -697,33 +697,11 @@ def attempt_record_report(report: StatusReport) -> None:
     """Handler for status reports with references ``attempt:<id>`` (registered in
     ``CampaignsConfig.ready``). Reports may arrive twice, late, out of order, or
     before the submission was recorded; none moves a status backwards."""
-    try:
-        # ``attempt:<id>`` or, for retry n of the guardrails' retry policy, ``attempt:<id>:<n>``.
-        parts = report.reference.split(":")
-        attempt_id = int(parts[1])
-        retries = int(parts[2]) if len(parts) > 2 else 0
-    except (IndexError, ValueError):
-        logger.warning("Malformed attempt reference %r", report.reference)
-        return
-    status = report.status.lower()
-    # The status alone says what it is: the SMS and voice vocabularies share only
-    # "failed" (the same outcome for both) and "queued" (nothing to record).
-    if status in SMS_FINAL or status in VOICE_FINAL:
-        attempt_record_outcome(
-            attempt_id=attempt_id,
-            provider_status=status,
-            provider_id=report.provider_id,
-            duration=report.duration,
-            playback=report.playback,
-            error=report.error,
-            reference=report.reference,
-        )
-    elif status in IN_FLIGHT_STATUS:
-        attempt_mark_in_flight(
-            attempt_id=attempt_id, status=IN_FLIGHT_STATUS[status], provider_id=report.provider_id, retries=retries
-        )
-    elif status != "queued":
-        logger.warning("Unknown status %r for attempt %s", report.status, attempt_id)
+    finals, marks, _ = attempt_reports_parse([report])
+    for outcome in finals:
+        outcome.record()
+    for attempt_id, status, provider_id, _, retries in marks:
+        attempt_mark_in_flight(attempt_id=attempt_id, status=status, provider_id=provider_id, retries=retries)
 
 
 # --- Outcomes of a batch (a chunk task's provider calls) ------------------------------
@@ -740,6 +718,21 @@ class Outcome:
     playback: int | None = None
     error: str = ""
     reference: str | None = None  # of the report, when it came from one
+
+    @classmethod
+    def of_report(cls, attempt_id: int, report: StatusReport, *, reference: str | None = None) -> Outcome:
+        return cls(
+            attempt_id,
+            report.status.lower(),
+            report.provider_id,
+            report.duration,
+            report.playback,
+            report.error,
+            reference=reference,
+        )
+
+    def record(self) -> Attempt | None:
+        return attempt_record_outcome(**asdict(self))
 
 
 def _needs_single_path(outcomes: list[Outcome]) -> set[int]:
@@ -785,20 +778,7 @@ def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
     if not wanted:
         return 0
     single = set(wanted) if connection.vendor != "postgresql" else _needs_single_path(list(wanted.values()))
-    recorded_one_by_one = sum(
-        attempt_record_outcome(
-            attempt_id=o.attempt_id,
-            provider_status=o.provider_status,
-            provider_id=o.provider_id,
-            duration=o.duration,
-            playback=o.playback,
-            error=o.error,
-            reference=o.reference,
-        )
-        is not None
-        for o in wanted.values()
-        if o.attempt_id in single
-    )
+    recorded_one_by_one = sum(o.record() is not None for o in wanted.values() if o.attempt_id in single)
     wanted = {attempt_id: o for attempt_id, o in wanted.items() if attempt_id not in single}
     if not wanted:
         return recorded_one_by_one
@@ -1016,17 +996,7 @@ def attempt_reports_parse(
             continue
         status = report.status.lower()
         if status in SMS_FINAL or status in VOICE_FINAL:
-            finals.append(
-                Outcome(
-                    attempt_id,
-                    status,
-                    report.provider_id,
-                    report.duration,
-                    report.playback,
-                    report.error,
-                    reference=report.reference,
-                )
-            )
+            finals.append(Outcome.of_report(attempt_id, report, reference=report.reference))
         elif status in IN_FLIGHT_STATUS:
             marks.setdefault(attempt_id, (attempt_id, IN_FLIGHT_STATUS[status], report.provider_id, "", retries))
         elif status != "queued":
