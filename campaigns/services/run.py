@@ -65,6 +65,7 @@ VOICE_FINAL = {
     "failed": (S.FAILED, False),
     "canceled": (S.FAILED, False),
 }
+FINAL_BY_KIND = {Run.Kind.SMS: SMS_FINAL, Run.Kind.VOICE: VOICE_FINAL}
 IN_FLIGHT_STATUS = {
     "accepted": S.SENT,
     "sending": S.SENT,
@@ -605,8 +606,7 @@ def attempt_record_outcome(
         if attempt is None or attempt.is_final or (reference is not None and reference != attempt.reference):
             return attempt
         run = _run_prices(attempt.run_id)
-        table = SMS_FINAL if run.kind == Run.Kind.SMS else VOICE_FINAL
-        status, is_charged = table.get(provider_status, (S.FAILED, False))
+        status, is_charged = FINAL_BY_KIND[run.kind].get(provider_status, (S.FAILED, False))
         # Guardrails: retries left under the owner's policy → queued again, nothing settled.
         if guards.retry_schedule(
             run=run,
