@@ -961,6 +961,8 @@ def attempt_reports_parse(
             logger.warning("Malformed attempt reference %r", report.reference)
             continue
         status = report.status.lower()
+        # The status alone says what it is: the SMS and voice vocabularies share only
+        # "failed" (the same outcome for both) and "queued" (nothing to record).
         if status in SMS_FINAL or status in VOICE_FINAL:
             finals.append(Outcome.of_report(attempt_id, report, reference=report.reference))
         elif status in IN_FLIGHT_STATUS:
