@@ -32,18 +32,8 @@ FIXED_COLUMNS = [
     "error",
 ]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-ROW_FIELDS = [
-    "id",
-    "number",
-    "status",
-    "duration",
-    "playback",
-    "credit_consumed",
-    "attempts",
-    "last_attempt_at",
-    "last_error",
-    "tags",
-]
+# The recipient fields behind the fixed columns (its "error" is ``last_error``), then the tags.
+ROW_FIELDS = [*FIXED_COLUMNS[:-1], "last_error", "tags"]
 
 
 def escape_cell(value):

@@ -52,25 +52,28 @@ class CampaignBeginView(APIView):
         return ok({"hold amount": f"{run.hold_amount} credits on hold for {campaign.name} campaign."}, message=message)
 
 
-class CampaignPauseView(APIView):
+# Pause, resume or cancel the campaign's run; answers its progress. (A comment, not
+# a docstring: the views' docstrings become their schema descriptions.)
+class _RunTransitionView(APIView):
+    transition: staticmethod
+    message: str
+
     @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}, 409), tags=["campaign runs"])
     def post(self, request, campaign_id: int):
-        run_pause(user=request.user, campaign_id=campaign_id)
-        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)}, message="Campaign paused.")
+        self.transition(user=request.user, campaign_id=campaign_id)
+        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)}, message=self.message)
 
 
-class CampaignResumeView(APIView):
-    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}, 409), tags=["campaign runs"])
-    def post(self, request, campaign_id: int):
-        run_resume(user=request.user, campaign_id=campaign_id)
-        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)}, message="Campaign resumed.")
+class CampaignPauseView(_RunTransitionView):
+    transition, message = staticmethod(run_pause), "Campaign paused."
 
 
-class CampaignCancelView(APIView):
-    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}, 409), tags=["campaign runs"])
-    def post(self, request, campaign_id: int):
-        run_cancel(user=request.user, campaign_id=campaign_id)
-        return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)}, message="Campaign cancelled.")
+class CampaignResumeView(_RunTransitionView):
+    transition, message = staticmethod(run_resume), "Campaign resumed."
+
+
+class CampaignCancelView(_RunTransitionView):
+    transition, message = staticmethod(run_cancel), "Campaign cancelled."
 
 
 class CampaignProgressView(APIView):

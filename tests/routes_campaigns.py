@@ -3,52 +3,38 @@
 from tests.campaign_helpers import make_campaign
 from tests.isolation import owned_route
 
-
-@owned_route("campaign update", "PUT")
-def _campaign_update(owner):
-    return f"/api/system/campaigns/{make_campaign(owner).pk}/update", {"name": "renamed"}
+RENAMED = {"name": "renamed"}
+NUMBER = {"number": "9843818700"}
 
 
-@owned_route("campaign delete", "DELETE")
-def _campaign_delete(owner):
-    return f"/api/system/campaigns/{make_campaign(owner).pk}/delete/", None
+def _campaign(owner):
+    return make_campaign(owner).pk
 
 
-@owned_route("campaign details", "GET")
-def _campaign_details(owner):
-    return f"/api/system/campaigns/{make_campaign(owner).pk}/details", None
+def _empty_campaign(owner):
+    return make_campaign(owner, recipients=0).pk
 
 
-@owned_route("campaign number list", "GET")
-def _number_list(owner):
-    return f"/api/system/campaigns/number/{make_campaign(owner).pk}", None
+def _recipient(owner):
+    return make_campaign(owner).recipients.get().pk
 
 
-@owned_route("campaign number add", "POST")
-def _number_add(owner):
-    return f"/api/system/campaigns/number/{make_campaign(owner, recipients=0).pk}/", {"number": "9843818700"}
+def _route(url: str, make, body):
+    return lambda owner: (url.format(make(owner)), body)
 
 
-@owned_route("campaign number delete", "DELETE")
-def _number_delete(owner):
-    return f"/api/system/campaigns/number/{make_campaign(owner).recipients.get().pk}/delete", None
-
-
-@owned_route("number detail", "GET")
-def _number_detail(owner):
-    return f"/api/system/number/{make_campaign(owner).recipients.get().pk}", None
-
-
-@owned_route("number update", "PUT")
-def _number_update(owner):
-    return f"/api/system/number/{make_campaign(owner).recipients.get().pk}/", {"number": "9843818700"}
-
-
-@owned_route("campaign update (PATCH)", "PATCH")
-def _campaign_patch(owner):
-    return f"/api/system/campaigns/{make_campaign(owner).pk}/update/", {"name": "renamed"}
-
-
-@owned_route("number update (PATCH)", "PATCH")
-def _number_patch(owner):
-    return f"/api/system/number/{make_campaign(owner).recipients.get().pk}/", {"number": "9843818700"}
+# (name, method, URL with {} for the id of the owner's object, how that object is made, body)
+ROUTES = [
+    ("campaign update", "PUT", "/api/system/campaigns/{}/update", _campaign, RENAMED),
+    ("campaign delete", "DELETE", "/api/system/campaigns/{}/delete/", _campaign, None),
+    ("campaign details", "GET", "/api/system/campaigns/{}/details", _campaign, None),
+    ("campaign number list", "GET", "/api/system/campaigns/number/{}", _campaign, None),
+    ("campaign number add", "POST", "/api/system/campaigns/number/{}/", _empty_campaign, NUMBER),
+    ("campaign number delete", "DELETE", "/api/system/campaigns/number/{}/delete", _recipient, None),
+    ("number detail", "GET", "/api/system/number/{}", _recipient, None),
+    ("number update", "PUT", "/api/system/number/{}/", _recipient, NUMBER),
+    ("campaign update (PATCH)", "PATCH", "/api/system/campaigns/{}/update/", _campaign, RENAMED),
+    ("number update (PATCH)", "PATCH", "/api/system/number/{}/", _recipient, NUMBER),
+]
+for name, method, url, make, body in ROUTES:
+    owned_route(name, method)(_route(url, make, body))

@@ -336,21 +336,28 @@ def test_stale_queued_work_is_republished_once(quiet_broker):
     assert_settled(run, user)
 
 
-def test_accepted_without_a_final_report_is_settled_from_the_provider_record(quiet_broker):
-    user = UserFactory(credits=100)
+def _accepted_with_record(user, *, provider_id: str, outcome: str) -> tuple[Run, Attempt]:
+    """A one-recipient run whose attempt was claimed and reported "sent"; the
+    provider's own record of it says ``outcome``."""
     run = _begin(user, campaign_with_recipients(user, 1))
     attempt = Attempt.objects.get(run=run)
     assert attempt_claim(attempt_id=attempt.pk)
-    # The worker died after the "sent" report, before the final one.
     SimulatedDelivery.objects.create(
         channel="sms",
-        provider_id="SMlate",
+        provider_id=provider_id,
         reference=attempt.reference,
         to="+9779800000000",
         body="hello",
-        outcome="delivered",
+        outcome=outcome,
     )
-    attempt_record_report(StatusReport(attempt.reference, "SMlate", "sent", datetime.now(UTC)))
+    attempt_record_report(StatusReport(attempt.reference, provider_id, "sent", datetime.now(UTC)))
+    return run, attempt
+
+
+def test_accepted_without_a_final_report_is_settled_from_the_provider_record(quiet_broker):
+    user = UserFactory(credits=100)
+    # The worker died after the "sent" report, before the final one.
+    run, _ = _accepted_with_record(user, provider_id="SMlate", outcome="delivered")
     assert Recipient.objects.get().status == "sent"
     assert runs_sweep(recheck_after=timedelta(hours=1))["reconciled"] == 0
     assert runs_sweep(recheck_after=timedelta(0))["reconciled"] == 1
@@ -360,18 +367,7 @@ def test_accepted_without_a_final_report_is_settled_from_the_provider_record(qui
 def test_accepted_with_no_outcome_ever_is_given_up_as_failed(quiet_broker, sms_backend_as):
     sms_backend_as("tests.fake_providers.NoLookupSmsBackend")
     user = UserFactory(credits=100)
-    run = _begin(user, campaign_with_recipients(user, 1))
-    attempt = Attempt.objects.get(run=run)
-    assert attempt_claim(attempt_id=attempt.pk)
-    SimulatedDelivery.objects.create(
-        channel="sms",
-        provider_id="SMgone",
-        reference=attempt.reference,
-        to="+9779800000000",
-        body="hello",
-        outcome="sent",
-    )
-    attempt_record_report(StatusReport(attempt.reference, "SMgone", "sent", datetime.now(UTC)))
+    _, attempt = _accepted_with_record(user, provider_id="SMgone", outcome="sent")
     assert runs_sweep(recheck_after=timedelta(0))["reconciled"] == 0
     assert runs_sweep(recheck_after=timedelta(0), give_up_after=timedelta(0))["reconciled"] == 1
     attempt.refresh_from_db()

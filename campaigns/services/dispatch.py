@@ -29,8 +29,7 @@ from django.utils import timezone
 from campaigns.models import Attempt, Run
 from campaigns.services import guards
 from campaigns.services.run import (
-    SMS_FINAL,
-    VOICE_FINAL,
+    FINAL_BY_KIND,
     Outcome,
     attempt_mark_in_flight,
     attempt_record_outcome,
@@ -389,16 +388,8 @@ def attempt_reconcile(*, attempt: Attempt, run: Run, give_up: bool = False) -> s
     except Exception:  # noqa: BLE001 - vendor down: try again next sweep
         logger.warning("lookup of %s failed; retrying next sweep", attempt.reference, exc_info=True)
         return "lookup_failed"
-    final = SMS_FINAL if run.kind == Run.Kind.SMS else VOICE_FINAL
-    if report is not None and report.status in final:
-        attempt_record_outcome(
-            attempt_id=attempt.pk,
-            provider_status=report.status,
-            provider_id=report.provider_id,
-            duration=report.duration,
-            playback=report.playback,
-            error=report.error,
-        )
+    if report is not None and report.status in FINAL_BY_KIND[run.kind]:
+        Outcome.of_report(attempt.pk, report).record()
         return "recorded"
     if attempt.status != S.SENDING:  # accepted earlier, still no final outcome
         if give_up:

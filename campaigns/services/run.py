@@ -17,7 +17,7 @@ import logging
 import math
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -65,6 +65,7 @@ VOICE_FINAL = {
     "failed": (S.FAILED, False),
     "canceled": (S.FAILED, False),
 }
+FINAL_BY_KIND = {Run.Kind.SMS: SMS_FINAL, Run.Kind.VOICE: VOICE_FINAL}
 IN_FLIGHT_STATUS = {
     "accepted": S.SENT,
     "sending": S.SENT,
@@ -605,8 +606,7 @@ def attempt_record_outcome(
         if attempt is None or attempt.is_final or (reference is not None and reference != attempt.reference):
             return attempt
         run = _run_prices(attempt.run_id)
-        table = SMS_FINAL if run.kind == Run.Kind.SMS else VOICE_FINAL
-        status, is_charged = table.get(provider_status, (S.FAILED, False))
+        status, is_charged = FINAL_BY_KIND[run.kind].get(provider_status, (S.FAILED, False))
         # Guardrails: retries left under the owner's policy → queued again, nothing settled.
         if guards.retry_schedule(
             run=run,
@@ -631,14 +631,8 @@ def attempt_record_outcome(
             )
         if released:
             ledger.release(user_id=run.owner_id, amount=released, idempotency_key=f"{key}:release", reference=key)
-        if extra:
-            try:
-                ledger.charge(
-                    user_id=run.owner_id, amount=extra, from_held=False, idempotency_key=f"{key}:extra", reference=key
-                )
-            except InsufficientCreditsError:
-                logger.warning("attempt %s used %s credits beyond its hold; balance too low", key, extra)
-                extra = 0
+        if extra and not _charge_extra(run=run, attempt_id=attempt.pk, extra=extra):
+            extra = 0
         now = timezone.now()
         attempt.status, attempt.provider_status = status, provider_status
         attempt.provider_id = attempt.provider_id or provider_id
@@ -703,33 +697,11 @@ def attempt_record_report(report: StatusReport) -> None:
     """Handler for status reports with references ``attempt:<id>`` (registered in
     ``CampaignsConfig.ready``). Reports may arrive twice, late, out of order, or
     before the submission was recorded; none moves a status backwards."""
-    try:
-        # ``attempt:<id>`` or, for retry n of the guardrails' retry policy, ``attempt:<id>:<n>``.
-        parts = report.reference.split(":")
-        attempt_id = int(parts[1])
-        retries = int(parts[2]) if len(parts) > 2 else 0
-    except (IndexError, ValueError):
-        logger.warning("Malformed attempt reference %r", report.reference)
-        return
-    status = report.status.lower()
-    # The status alone says what it is: the SMS and voice vocabularies share only
-    # "failed" (the same outcome for both) and "queued" (nothing to record).
-    if status in SMS_FINAL or status in VOICE_FINAL:
-        attempt_record_outcome(
-            attempt_id=attempt_id,
-            provider_status=status,
-            provider_id=report.provider_id,
-            duration=report.duration,
-            playback=report.playback,
-            error=report.error,
-            reference=report.reference,
-        )
-    elif status in IN_FLIGHT_STATUS:
-        attempt_mark_in_flight(
-            attempt_id=attempt_id, status=IN_FLIGHT_STATUS[status], provider_id=report.provider_id, retries=retries
-        )
-    elif status != "queued":
-        logger.warning("Unknown status %r for attempt %s", report.status, attempt_id)
+    finals, marks, _ = attempt_reports_parse([report])
+    for outcome in finals:
+        outcome.record()
+    for attempt_id, status, provider_id, _, retries in marks:
+        attempt_mark_in_flight(attempt_id=attempt_id, status=status, provider_id=provider_id, retries=retries)
 
 
 # --- Outcomes of a batch (a chunk task's provider calls) ------------------------------
@@ -746,6 +718,21 @@ class Outcome:
     playback: int | None = None
     error: str = ""
     reference: str | None = None  # of the report, when it came from one
+
+    @classmethod
+    def of_report(cls, attempt_id: int, report: StatusReport, *, reference: str | None = None) -> Outcome:
+        return cls(
+            attempt_id,
+            report.status.lower(),
+            report.provider_id,
+            report.duration,
+            report.playback,
+            report.error,
+            reference=reference,
+        )
+
+    def record(self) -> Attempt | None:
+        return attempt_record_outcome(**asdict(self))
 
 
 def _needs_single_path(outcomes: list[Outcome]) -> set[int]:
@@ -791,20 +778,7 @@ def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
     if not wanted:
         return 0
     single = set(wanted) if connection.vendor != "postgresql" else _needs_single_path(list(wanted.values()))
-    recorded_one_by_one = sum(
-        attempt_record_outcome(
-            attempt_id=o.attempt_id,
-            provider_status=o.provider_status,
-            provider_id=o.provider_id,
-            duration=o.duration,
-            playback=o.playback,
-            error=o.error,
-            reference=o.reference,
-        )
-        is not None
-        for o in wanted.values()
-        if o.attempt_id in single
-    )
+    recorded_one_by_one = sum(o.record() is not None for o in wanted.values() if o.attempt_id in single)
     wanted = {attempt_id: o for attempt_id, o in wanted.items() if attempt_id not in single}
     if not wanted:
         return recorded_one_by_one
@@ -821,10 +795,6 @@ def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
             run = _run_prices(run_id)
             group.sort()
             first, chunk = group[0][0], group[0][2]
-            for attempt_id, _, _, _, _, extra, recipient_id in group:
-                if extra and not _charge_extra(run=run, attempt_id=attempt_id, extra=extra):
-                    Attempt.objects.filter(pk=attempt_id).update(extra_charged=0)
-                    Recipient.objects.filter(pk=recipient_id).update(credit_consumed=F("credit_consumed") - extra)
             charged = sum(row[3] for row in group)
             released = sum(row[4] for row in group)
             # The ledger last: the account row is locked only for the end of the transaction.
@@ -859,24 +829,10 @@ def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
 
 
 def _outcome_row(outcome: Outcome) -> tuple:
-    """What ``attempt_record_outcome`` derives from the provider status, for either
-    kind of run (the statement picks by the run's kind): (id, SMS status, SMS
-    charged?, voice status, voice charged?, provider status, provider id,
-    duration, playback, error)."""
-    sms_status, sms_charged = SMS_FINAL.get(outcome.provider_status, (S.FAILED, False))
-    voice_status, voice_charged = VOICE_FINAL.get(outcome.provider_status, (S.FAILED, False))
-    return (
-        outcome.attempt_id,
-        str(sms_status),
-        sms_charged,
-        str(voice_status),
-        voice_charged,
-        outcome.provider_status,
-        outcome.provider_id,
-        outcome.duration,
-        outcome.playback,
-        outcome.error,
-    )
+    """What ``attempt_record_outcome`` derives from the provider status of an SMS:
+    (id, status, charged?, provider status, provider id, error)."""
+    status, charged = SMS_FINAL.get(outcome.provider_status, (S.FAILED, False))
+    return (outcome.attempt_id, str(status), charged, outcome.provider_status, outcome.provider_id, outcome.error)
 
 
 def _charge_extra(*, run: Run, attempt_id: int, extra: int) -> bool:
@@ -912,55 +868,39 @@ def index_joins(cursor):
 
 def _write_outcomes(rows: list[tuple], now: datetime) -> list[tuple]:
     """One statement: the attempts not final yet take their outcome and their
-    recipients follow, by the rules of ``attempt_record_outcome`` (SMS: the share
-    when charged, no duration; calls: started pulses of the connected duration at
-    the run's prices, duration only when answered). Returns (id, run, chunk,
-    charged, released, extra, recipient) of what it recorded. The rows are one
-    JSON parameter (tingting.sqlrows) whatever the batch size."""
+    recipients follow, by the rules of ``attempt_record_outcome`` for an SMS (the
+    share when charged, no duration). Only SMS attempts come here: voice outcomes
+    go one by one (``_needs_single_path``). Returns (id, run, chunk, charged,
+    released) of what it recorded. The rows are one JSON parameter
+    (tingting.sqlrows) whatever the batch size."""
     columns = [
         ("id", "bigint"),
-        ("sms_status", "text"),
-        ("sms_charged", "boolean"),
-        ("voice_status", "text"),
-        ("voice_charged", "boolean"),
+        ("status", "text"),
+        ("charged", "boolean"),
         ("provider_status", "text"),
         ("provider_id", "text"),
-        ("duration", "integer"),
-        ("playback", "integer"),
         ("error", "text"),
     ]
-    attempts, runs, recipients = Attempt._meta.db_table, Run._meta.db_table, Recipient._meta.db_table
+    attempts, recipients = Attempt._meta.db_table, Recipient._meta.db_table
     final = [str(status) for status in Attempt.FINAL]
     with connection.cursor() as cursor, index_joins(cursor):
         cursor.execute(
             f"WITH v AS (SELECT * FROM {rows_table(columns)}), "  # noqa: S608 - table names only
-            f"o AS (SELECT v.id, CASE WHEN r.kind = 'sms' THEN v.sms_status ELSE v.voice_status END AS status, "
-            "  CASE WHEN r.kind = 'sms' THEN (CASE WHEN v.sms_charged THEN -1 ELSE 0 END) "
-            "       WHEN v.voice_charged THEN GREATEST(1, CEIL(COALESCE(v.duration, 0)::numeric / r.pulse_seconds))"
-            "            ::bigint * r.voice_rate ELSE 0 END AS used, "
-            "  CASE WHEN r.kind = 'sms' OR v.voice_status IN ('unanswered', 'failed') THEN NULL "
-            "       ELSE v.duration END AS duration, "
-            "  CASE WHEN r.kind = 'sms' OR v.voice_status IN ('unanswered', 'failed') THEN NULL "
-            "       ELSE v.playback END AS playback, "
-            "  v.provider_status, v.provider_id, v.error "
-            f"  FROM v JOIN {attempts} AS a0 ON a0.id = v.id JOIN {runs} AS r ON r.id = a0.run_id), "
-            f"moved AS (UPDATE {attempts} AS a SET status = o.status, provider_status = o.provider_status, "
-            "  provider_id = CASE WHEN a.provider_id = '' THEN o.provider_id ELSE a.provider_id END, "
-            "  charged = LEAST(CASE WHEN o.used < 0 THEN a.share ELSE o.used END, a.share), "
-            "  released = a.share - LEAST(CASE WHEN o.used < 0 THEN a.share ELSE o.used END, a.share), "
-            "  extra_charged = GREATEST(CASE WHEN o.used < 0 THEN a.share ELSE o.used END - a.share, 0), "
-            "  duration = o.duration, playback = o.playback, finished_at = %s, "
-            "  error = LEFT(COALESCE(NULLIF(o.error, ''), CASE WHEN o.status IN ('completed', 'hungup') THEN '' "
-            "               ELSE o.provider_status END), 255), "
+            f"moved AS (UPDATE {attempts} AS a SET status = v.status, provider_status = v.provider_status, "
+            "  provider_id = CASE WHEN a.provider_id = '' THEN v.provider_id ELSE a.provider_id END, "
+            "  charged = CASE WHEN v.charged THEN a.share ELSE 0 END, "
+            "  released = CASE WHEN v.charged THEN 0 ELSE a.share END, "
+            "  extra_charged = 0, duration = NULL, playback = NULL, finished_at = %s, "
+            "  error = LEFT(COALESCE(NULLIF(v.error, ''), CASE WHEN v.status IN ('completed', 'hungup') THEN '' "
+            "               ELSE v.provider_status END), 255), "
             "  submitted_at = COALESCE(a.submitted_at, %s) "
-            "  FROM o WHERE a.id = o.id AND NOT (a.status = ANY(%s::text[])) "
-            "  RETURNING a.id, a.run_id, a.chunk, a.charged, a.released, a.extra_charged, a.recipient_id, "
-            "  a.status, a.duration, a.playback, a.error), "
-            f"touched AS (UPDATE {recipients} AS rc SET status = moved.status, duration = moved.duration, "
-            "  playback = moved.playback, credit_consumed = rc.credit_consumed + moved.charged + moved.extra_charged, "
+            "  FROM v WHERE a.id = v.id AND NOT (a.status = ANY(%s::text[])) "
+            "  RETURNING a.id, a.run_id, a.chunk, a.charged, a.released, a.recipient_id, a.status, a.error), "
+            f"touched AS (UPDATE {recipients} AS rc SET status = moved.status, duration = NULL, playback = NULL, "
+            "  credit_consumed = rc.credit_consumed + moved.charged, "
             "  attempts = rc.attempts + 1, last_attempt_at = %s, last_error = moved.error "
             "  FROM moved WHERE rc.id = moved.recipient_id) "
-            "SELECT id, run_id, chunk, charged, released, extra_charged, recipient_id FROM moved",
+            "SELECT id, run_id, chunk, charged, released FROM moved",
             [rows_param(rows), now, now, final, now],
         )
         return cursor.fetchall()
@@ -1021,18 +961,10 @@ def attempt_reports_parse(
             logger.warning("Malformed attempt reference %r", report.reference)
             continue
         status = report.status.lower()
+        # The status alone says what it is: the SMS and voice vocabularies share only
+        # "failed" (the same outcome for both) and "queued" (nothing to record).
         if status in SMS_FINAL or status in VOICE_FINAL:
-            finals.append(
-                Outcome(
-                    attempt_id,
-                    status,
-                    report.provider_id,
-                    report.duration,
-                    report.playback,
-                    report.error,
-                    reference=report.reference,
-                )
-            )
+            finals.append(Outcome.of_report(attempt_id, report, reference=report.reference))
         elif status in IN_FLIGHT_STATUS:
             marks.setdefault(attempt_id, (attempt_id, IN_FLIGHT_STATUS[status], report.provider_id, "", retries))
         elif status != "queued":
