@@ -193,3 +193,16 @@ def test_run_state_conflicts_are_documented():
     assert {"402", "409", "422"} <= set(paths["/api/system/campaigns/{campaign_id}/begin/"]["post"]["responses"])
     for verb in ("pause", "resume", "cancel"):
         assert "409" in paths[f"/api/system/campaigns/{{campaign_id}}/{verb}/"]["post"]["responses"]
+
+
+def test_a_form_body_with_too_many_fields_is_400_in_each_face(user, settings):
+    """Found by the schema fuzzer: Django refuses a form body of more than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS fields while DRF parses it; that is the
+    client's error (400), not a 500."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
+    body = "&".join(["numbers=true"] * 60)
+    form = "application/x-www-form-urlencoded"
+    response = client_for(user).post("/api/system/dnc/", body, content_type=form)
+    assert_error(response, status=400, code="too_many_fields")
+    response = key_client_for(user).post("/api/v0/contacts", body, content_type=form)
+    assert assert_tling_error(response, status=400)["errors"][0]["code"] == "too_many_fields"

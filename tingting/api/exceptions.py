@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -77,6 +77,11 @@ def to_error_body(exc: Exception) -> ErrorBody | None:
         return ErrorBody(
             413, "The request body is too large.", [FieldError(None, "too_large", "The request body is too large.")]
         )
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        # Django's guard against huge form bodies (DATA_UPLOAD_MAX_NUMBER_FIELDS / _FILES):
+        # raised while DRF parses request.data, so it reaches this handler, not Django's 400.
+        message = "The request has too many form fields or files."
+        return ErrorBody(400, message, [FieldError(None, "too_many_fields", message)])
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         errors = flatten_validation_detail(detail)
