@@ -254,8 +254,10 @@ class DncView(APIView):
                 raise InvalidInputError(f"number: {exc}.", code="invalid_phone_number", field="number") from exc
         rows = selectors.dnc_list(user=request.user, number=number)
         total = rows.count()
-        items = list(rows[(page - 1) * size : page * size]) if total else []
         pages = max(1, -(-total // size))
+        # A page past the last is empty without asking the database: an OFFSET beyond bigint
+        # (page=99999999999999999999) would be a DataError, i.e. a 500.
+        items = list(rows[(page - 1) * size : page * size]) if total and page <= pages else []
         return ok(
             {
                 "numbers": DncOutput(items, many=True).data,

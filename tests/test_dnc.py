@@ -104,6 +104,17 @@ def test_pages_and_filter(auth_client, user):
 
 
 @pytest.mark.django_db
+def test_page_past_bigint_is_an_empty_page_not_a_500(auth_client, user):
+    auth_client.post(URL, {"numbers": ["9843818700"]}, format="json")
+    response = auth_client.get(URL, {"page": "99999999999999999999"})
+    assert response.status_code == 200
+    data = response.json()["data"]
+    assert data["numbers"] == []
+    assert data["pagination"]["total_items"] == 1
+    assert data["pagination"]["has_next"] is False
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("rows", [1, 60])
 def test_list_queries_do_not_grow_with_rows(auth_client, user, rows, django_assert_num_queries):
     DoNotContact.objects.bulk_create(DoNotContact(user=user, number=f"+97798438{i:05d}") for i in range(rows))
