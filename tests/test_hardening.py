@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from tests.conftest import client_for, key_client_for
 from tests.envelope import assert_error, assert_tling_error
@@ -206,3 +207,16 @@ def test_a_form_body_with_too_many_fields_is_400_in_each_face(user, settings):
     assert_error(response, status=400, code="too_many_fields")
     response = key_client_for(user).post("/api/v0/contacts", body, content_type=form)
     assert assert_tling_error(response, status=400)["errors"][0]["code"] == "too_many_fields"
+
+
+@pytest.mark.django_db
+def test_json_nested_a_thousand_levels_is_400_not_500(user):
+    """Attack: a body of 1,000 nested lists made json.loads raise RecursionError,
+    a 500 on every JSON endpoint, unauthenticated login included."""
+    deep = "[" * 1000 + "]" * 1000
+    response = Client().post("/api/accounts/login/", deep, content_type="application/json")
+    assert_error(response, status=400)
+    response = client_for(user).post("/api/system/campaigns", deep, content_type="application/json")
+    assert_error(response, status=400)
+    response = key_client_for(user).post("/api/v0/contacts", deep, content_type="application/json")
+    assert_tling_error(response, status=400)
