@@ -7,7 +7,6 @@ from django.core.files.uploadhandler import FileUploadHandler
 from django.core.paginator import EmptyPage, Paginator
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,7 +29,6 @@ from campaigns.services.recipients import recipient_add, recipient_delete, recip
 from tingting.api.envelope import campaign_list_body, ok
 from tingting.api.errors import NotFoundError, PayloadTooLargeError
 from tingting.api.idempotency import idempotent
-from tingting.api.parsers import JSONParser
 from tingting.api.schema import envelope_of, tingting_responses
 
 MAX_PAGE_SIZE = 100
@@ -115,8 +113,6 @@ class UploadLimitHandler(FileUploadHandler):
 
 
 class CampaignsView(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
-
     def initial(self, request, *args, **kwargs):
         if request.method == "POST":
             request._request.upload_handlers.insert(0, UploadLimitHandler(request._request))

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.views import APIView
 
 from campaigns.selectors import campaign_get
@@ -16,7 +15,6 @@ from campaigns.serializers_runs import RunBeginInput, RunProgressOutput
 from campaigns.services.run import run_begin, run_cancel, run_pause, run_resume
 from tingting.api.envelope import ok
 from tingting.api.idempotency import idempotent
-from tingting.api.parsers import JSONParser
 from tingting.api.schema import envelope_of, tingting_responses
 
 ProgressEnvelope = envelope_of("RunProgressEnvelope", {"progress": RunProgressOutput()})
@@ -30,8 +28,6 @@ def _owner_zone(user) -> ZoneInfo:
 
 
 class CampaignBeginView(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
-
     @extend_schema(
         request=RunBeginInput,
         responses=tingting_responses(
