@@ -35,14 +35,14 @@ class LatencySmsBackend(SimulatedSmsBackend):
 
 
 def _worker(**kwargs):
-    from tests.workers import start_worker
+    from tests.support.workers import start_worker
 
     return start_worker(ready_timeout=120, **kwargs)
 
 
 def _noop_rate(count: int, concurrency: int) -> float:
     from campaigns.tasks import bench_noop_task
-    from tests.workers import wait_until
+    from tests.support.workers import wait_until
 
     cache.set("bench:noop", 0, timeout=3600)
     worker = _worker(concurrency=concurrency)
@@ -65,7 +65,7 @@ def _campaign(user, count: int) -> Campaign:
 
 
 def _run_rate(user, count: int, *, chunk_size: int, worker_kwargs: dict) -> float:
-    from tests.workers import wait_until
+    from tests.support.workers import wait_until
 
     campaign = _campaign(user, count)
     worker = _worker(**worker_kwargs)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.factories import UserFactory
+from tests.support.clients import client_for, key_client_for
+from tests.support.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -33,22 +34,6 @@ def other_user(db):
     return UserFactory(credits=1000)
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
-def key_client_for(user) -> APIClient:
-    """A Tling client: a fresh API key of ``user`` in ``X-API-Key``."""
-    from accounts.api_keys import api_key_create
-
-    _, raw = api_key_create(user=user, name="tests")
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=raw)
-    return client
-
-
 @pytest.fixture
 def key_client(user) -> APIClient:
     return key_client_for(user)
@@ -70,6 +55,14 @@ def other_client(other_user) -> APIClient:
 
 
 @pytest.fixture
+def staff_client(db) -> Client:
+    """The admin, logged in as a superuser."""
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
 def purge_broker():
     """Drop messages left on the broker by earlier tests."""
     from tingting.celery import app
@@ -82,7 +75,7 @@ def purge_broker():
 @pytest.fixture
 def celery_worker(transactional_db, purge_broker):
     """A real ``celery worker`` subprocess on the real broker and the test database."""
-    from tests.workers import running_worker
+    from tests.support.workers import running_worker
 
     with running_worker() as worker:
         yield worker
