@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tingting",
     "accounts",
     "phonenumbers_app",
@@ -47,6 +48,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers the container's own probe (127.0.0.1, plain http)
+    # before SecurityMiddleware redirects it to https or ALLOWED_HOSTS refuses it.
+    "tingting.api.middleware.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tingting.api.middleware.RequestIdMiddleware",
@@ -175,6 +179,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from our own static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["tingting.api.schema_hooks.drop_slashless_duplicates"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -270,6 +278,9 @@ SPARROW_DLR_FIELD = env("SPARROW_DLR_FIELD", "")
 # audio URLs calls play are built from it, and Twilio signatures are checked
 # against it. Empty: the request's host where there is one; no callbacks.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
+# A process with DEBUG off refuses to start (system check tingting.E010) while a
+# simulated backend is configured, unless this says the fakes are wanted.
+ALLOW_SIMULATED_PROVIDERS = env_bool("ALLOW_SIMULATED_PROVIDERS", False)
 # Failover (tingting.providers.failover): a second backend per kind, used while
 # the first one fails more than FAILOVER_ERROR_RATE of its requests over the window.
 SMS_BACKEND_FALLBACK = env("SMS_BACKEND_FALLBACK", "")
