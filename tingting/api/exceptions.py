@@ -27,6 +27,16 @@ logger = logging.getLogger("tingting.api")
 
 TLING_PREFIX = "/api/v0/"
 
+# Faces that render errors their own way register here (prefix → renderer), so the
+# kernel imports no face: ``renderer(request, body) -> dict``.
+_FACE_RENDERERS: list[tuple[str, object]] = []
+
+
+def register_error_renderer(prefix: str, renderer) -> None:
+    """Errors of requests under ``prefix`` are rendered by ``renderer(request, body)``."""
+    if all(existing != prefix for existing, _ in _FACE_RENDERERS):
+        _FACE_RENDERERS.append((prefix, renderer))
+
 
 def flatten_validation_detail(detail, prefix: str | None = None) -> list[FieldError]:
     """DRF's nested ``detail`` → field errors named as the client sent them
@@ -119,6 +129,9 @@ def is_tling_request(request) -> bool:
 
 
 def render_error(request, body: ErrorBody) -> dict:
+    for prefix, renderer in _FACE_RENDERERS:
+        if request.path.startswith(prefix):
+            return renderer(request, body)
     if is_tling_request(request):
         from tling.envelope import error_list
 
