@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "otp",
     "tling",
     "bench",
+    "v1",
 ]
 
 MIDDLEWARE = [

@@ -14,4 +14,4 @@ class TlingConfig(AppConfig):
         from tling.envelope import error_list
 
         reports.register("tmsg", "tling.services.message_record_report")
-        register_error_shape(TLING_PREFIX, error_list)
+        register_error_shape(TLING_PREFIX, lambda request, body: error_list(body))
