@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "campaigns",
     "otp",
     "tling",
+    "surveys",
 ]
 
 MIDDLEWARE = [
