@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tling",
     "bench",
     "v1",
+    "surveys",
 ]
 
 MIDDLEWARE = [
