@@ -13,7 +13,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),
     path("", include("phonenumbers_app.urls")),
-    path("", include("campaigns.urls_reports")),
     path("", include("campaigns.urls")),
     path("", include("otp.urls")),
     path("", include("tling.urls")),
