@@ -19,7 +19,7 @@ from tingting.spreadsheets.checks import (
     file_error,
     too_many_rows,
 )
-from tingting.spreadsheets.delimited import iter_csv_rows
+from tingting.spreadsheets.delimited import iter_csv_rows, iter_csv_text
 from tingting.spreadsheets.xlsx import count_xlsx_rows, iter_xlsx_rows, uses_streaming
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "count_xlsx_rows",
     "file_error",
     "iter_csv_rows",
+    "iter_csv_text",
     "iter_xlsx_rows",
     "read_rows",
     "too_many_rows",
@@ -38,8 +39,14 @@ __all__ = [
 ]
 
 
-def read_rows(path: Path, checked: CheckedFile) -> Iterator[list]:
-    """The rows of a file ``check_upload`` accepted, header included, as lists of cells."""
+def read_rows(source: Path | str, checked: CheckedFile | None = None) -> Iterator[list]:
+    """Rows, header included, as lists of cells: of a file ``check_upload`` accepted
+    (``source`` a path, ``checked`` its verdict), or of CSV text already in memory
+    (``source`` a str, as the number inventory import reads its upload)."""
+    if isinstance(source, str):
+        return iter_csv_text(source)
+    if checked is None:
+        raise TypeError("read_rows of a file needs the CheckedFile that check_upload returned")
     if checked.kind == XLSX:
-        return iter_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
-    return iter_csv_rows(path, checked.delimiter)
+        return iter_xlsx_rows(source, sheet_bytes=checked.sheet_bytes)
+    return iter_csv_rows(source, checked.delimiter)

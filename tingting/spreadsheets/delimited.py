@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,3 +18,8 @@ def iter_csv_rows(path: Path, delimiter: str) -> Iterator[list]:
             yield from csv.reader(fh, delimiter=delimiter)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise file_error(f"The CSV file cannot be read: {exc}", "broken_file") from exc
+
+
+def iter_csv_text(text: str, delimiter: str = ",") -> Iterator[list]:
+    """Rows of CSV text already in memory (a leading byte-order mark dropped)."""
+    return csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter)
