@@ -8,7 +8,7 @@ from accounts import ledger
 from accounts.api_keys import api_key_create
 from accounts.models import AccountSettings, ApiKey, DoNotContact, LedgerEntry, User
 from tingting.admin_base import ViewOnlyAdmin
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError
 
 
 class TopUpForm(forms.Form):

@@ -29,9 +29,9 @@ from accounts.services import (
 )
 from tingting import phones
 from tingting.api.envelope import ok, token_refresh_body
-from tingting.api.errors import InvalidInputError
 from tingting.api.idempotency import idempotent
 from tingting.api.schema import envelope_of, tingting_responses
+from tingting.errors import InvalidInputError
 
 
 class LoginView(APIView):
