@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import ledger
-from accounts.models import WEEKDAYS, AccountSettings, DoNotContact, User
+from accounts.models import WEEKDAYS, AccountSettings, DoNotContact, User, email_key
 from tingting import netguard
 from tingting.api import throttling
 from tingting.api.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
@@ -54,7 +54,7 @@ def user_login(*, request, email: str, password: str) -> tuple[User, dict[str, s
     Throttled per email and per client IP (429 with Retry-After). Unknown email and
     wrong password answer the same error, and both run the password hasher."""
     throttling.enforce("login_ip", throttling.client_ip(request))
-    throttling.enforce("login_email", email.strip().lower())
+    throttling.enforce("login_email", email_key(email))
     user = authenticate(request, email=email.strip(), password=password)
     if user is None:
         raise InvalidCredentialsError()
