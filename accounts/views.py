@@ -33,6 +33,14 @@ from tingting.api.errors import InvalidInputError
 from tingting.api.idempotency import idempotent
 from tingting.api.schema import envelope_of, tingting_responses
 
+KEY_SHOWN_ONCE = "API key created; the key was shown once, in the first answer, and is not shown again."
+
+
+def _without_key(body: dict) -> dict:
+    """The stored Idempotency-Key answer of an API key creation: everything but the
+    secret, so neither the idempotency table nor the admin ever holds it."""
+    return {**body, "message": KEY_SHOWN_ONCE, "data": {**body["data"], "key": None}}
+
 
 class LoginView(APIView):
     authentication_classes: list = []
@@ -122,7 +130,7 @@ class ApiKeysView(APIView):
         ),
         tags=["accounts"],
     )
-    @idempotent
+    @idempotent(store=_without_key)
     def post(self, request):
         payload = ApiKeyCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
