@@ -3,7 +3,6 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts import selectors
 from accounts.api_keys import api_key_create, api_key_revoke
@@ -16,6 +15,7 @@ from accounts.serializers import (
     DncNumbersInput,
     DncOutput,
     LoginInput,
+    TokenRefreshChecked,
     TokenRefreshInput,
     UserDataOutput,
     UserDetailsOutput,
@@ -110,7 +110,7 @@ class TokenRefreshView(APIView):
     )
     def post(self, request):
         TokenRefreshInput(data=request.data).is_valid(raise_exception=True)
-        refresh = TokenRefreshSerializer(data={"refresh": request.data["refresh"]})
+        refresh = TokenRefreshChecked(data={"refresh": request.data["refresh"]})
         refresh.is_valid(raise_exception=True)
         return Response(token_refresh_body(refresh.validated_data))
 

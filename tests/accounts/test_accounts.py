@@ -148,6 +148,30 @@ def test_password_change_revokes_tokens(user):
     assert_error(client.get(DETAILS), status=401)
 
 
+def test_refresh_after_a_password_change_is_401_password_changed(api_client, user):
+    # issue 18 defect 10: it answered 200 with a new pair every other endpoint refused.
+    refresh = str(RefreshToken.for_user(user))
+    user.set_password("a new password 123")
+    user.save()
+    response = api_client.post(REFRESH, {"refresh": refresh}, format="json")
+    assert_error(response, status=401, code="password_changed")
+    # Logging in with the new password gives a pair that refreshes.
+    tokens = login(api_client, user.email, "a new password 123").json()["data"]["token"]
+    assert api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("change", ["deactivate", "delete"])
+def test_refresh_of_an_inactive_or_deleted_account_is_401(api_client, change):
+    user = UserFactory()  # no ledger entries: the account can be deleted
+    refresh = str(RefreshToken.for_user(user))
+    if change == "delete":
+        user.delete()
+    else:
+        user.is_active = False
+        user.save()
+    assert_error(api_client.post(REFRESH, {"refresh": refresh}, format="json"), status=401, code="no_active_account")
+
+
 def test_inactive_user_cannot_log_in_or_use_tokens(api_client, user):
     client = client_for(user)
     user.is_active = False
