@@ -131,6 +131,7 @@ class Deployment:
         conf = (ROOT / "deploy" / "nginx.conf").read_text()
         conf = conf.replace("server web:8000;", f"server 127.0.0.1:{self.web_port};")
         conf = conf.replace("listen 80;", f"listen 127.0.0.1:{self.proxy_port};")
+        conf = conf.replace("/data/media/", f"{self.overrides['MEDIA_ROOT']}/")
         assert f"127.0.0.1:{self.web_port}" in conf and f"127.0.0.1:{self.proxy_port}" in conf
         nginx = self.tmp / "nginx"
         nginx.mkdir()
@@ -305,6 +306,17 @@ def test_api_docs_are_served_with_their_assets_from_the_deployment(deployment):
             assert client.get(client.base + asset, timeout=30).status_code == 200, asset
 
 
+def test_uploaded_audio_is_public_and_pending_imports_are_not(deployment):
+    media = Path(deployment.overrides["MEDIA_ROOT"])
+    for name in ("campaign-audio/2026/12/offer.wav", "campaign-imports/2026/12/contacts.csv"):
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        (media / name).write_bytes(b"RIFF....WAVE")
+    client = through_proxy(deployment)
+    audio = client.get(client.base + "/media/campaign-audio/2026/12/offer.wav", timeout=30)
+    assert (audio.status_code, audio.content) == (200, b"RIFF....WAVE")
+    assert client.get(client.base + "/media/campaign-imports/2026/12/contacts.csv", timeout=30).status_code == 404
+
+
 def test_a_campaign_runs_end_to_end_through_nginx(deployment, twilio):
     deployment.healthcheck("web")
     client = through_proxy(deployment)
@@ -363,7 +375,7 @@ def test_compose_and_dockerfile_ship_one_tree_without_the_dev_state():
     for path in (".git", ".env", ".venv", "var"):
         assert path in ignored
     proxy, web = SERVICES["proxy"], SERVICES["web"]
-    assert proxy["volumes"] == ["./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro"]
+    assert proxy["volumes"] == ["./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro", "media:/data/media:ro"]
     assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
     assert proxy["ports"] == ["8000:80"] and "ports" not in web  # only the proxy is published
     for name in ("web", "worker", "beat"):
