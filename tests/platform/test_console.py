@@ -1,0 +1,187 @@
+"""The staff console (admin) from a staff member's side: branding and grouping, the
+live progress JSON (same numbers as the API, constant queries), pause / resume /
+cancel through the API's services and messages, caller-ID checks by the API's service."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from campaigns.models import Run
+from campaigns.services.run import run_begin
+from tests.support.factories import UserFactory
+from tests.support.factories_campaigns import campaign_with_recipients
+
+pytestmark = pytest.mark.django_db
+
+
+def api_progress(auth_client, campaign) -> dict:
+    return auth_client.get(f"/api/system/campaigns/{campaign.pk}/progress/").json()["data"]["progress"]
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+# --- Site: branding, time zone, Platform group ---------------------------------------
+
+
+def test_index_is_branded_and_groups_platform_tables_last(staff_client):
+    response = staff_client.get("/admin/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Tingting" in page and "Django administration" not in page and "Django site admin" not in page
+    names = [app["name"] for app in response.context["app_list"]]
+    assert names[-1] == "Platform" and names.count("Platform") == 1
+    platform = {model["object_name"] for model in response.context["app_list"][-1]["models"]}
+    assert {"IdempotencyRecord", "WebhookEvent", "SimulatedDelivery", "OutstandingToken"} <= platform
+    business = {model["object_name"] for app in response.context["app_list"][:-1] for model in app["models"]}
+    assert "Campaign" in business and not business & platform
+
+
+def test_timestamps_are_in_the_staff_accounts_zone(user):
+    staff = UserFactory(is_staff=True, is_superuser=True, time_zone="America/New_York")
+    campaign = campaign_with_recipients(user, 1, name="Zoned")
+    client = Client()
+    client.force_login(staff)
+    page = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert "Times in America/New_York" in page
+    local = campaign.created_at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
+    assert f"{local:%-I}:{local:%M}" in page
+
+
+# --- Live progress ---------------------------------------------------------------------
+
+
+def test_progress_json_has_the_apis_numbers_and_the_bars(staff_client, auth_client, user):
+    campaign = campaign_with_recipients(user, 12, message="Rain")
+    run = run_begin(user=user, campaign_id=campaign.pk)
+    data = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/progress/").json()
+    assert {key: data[key] for key in api_progress(auth_client, campaign)} == api_progress(auth_client, campaign)
+    assert (data["state"], data["queued"], data["done"], data["percent"], data["is_active"]) == (
+        "running",
+        12,
+        0,
+        0.0,
+        True,
+    )
+    assert data["credits"]["held"] == 12
+    same_run = staff_client.get(f"/admin/campaigns/run/{run.pk}/progress/").json()
+    assert same_run == data
+
+
+@pytest.mark.parametrize("kind", ["campaign", "run"])
+def test_progress_refresh_costs_the_same_queries_at_one_and_2000_recipients(
+    staff_client, user, kind, django_assert_num_queries
+):
+    user.credits = 10_000
+    user.save(update_fields=["credits"])
+    counts = []
+    for size in (1, 2000):
+        campaign = campaign_with_recipients(user, size, message="x")
+        run = run_begin(user=user, campaign_id=campaign.pk)
+        url = f"/admin/campaigns/{kind}/{campaign.pk if kind == 'campaign' else run.pk}/progress/"
+        staff_client.get(url)  # session warm
+        with django_assert_num_queries(3 if kind == "run" else 4) as captured:
+            assert staff_client.get(url).json()["total"] == size
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_progress_json_is_staff_only_and_404_for_unknown_ids(user, staff_client):
+    campaign = campaign_with_recipients(user, 1)
+    client = Client()
+    client.force_login(user)  # an account, not staff
+    response = client.get(f"/admin/campaigns/campaign/{campaign.pk}/progress/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert staff_client.get("/admin/campaigns/campaign/99999999/progress/").status_code == 404
+    assert staff_client.get("/admin/campaigns/run/99999999/progress/").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/admin/campaigns/campaign/", "/admin/campaigns/run/"])
+def test_lists_show_bars_with_constant_queries(staff_client, user, url, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user.credits = 10_000
+    user.save(update_fields=["credits"])
+    campaign_with_recipients(user, 3, name="Never begun")
+    counts = []
+    for sizes in ((1,), (40, 7, 300)):
+        for size in sizes:
+            run_begin(user=user, campaign_id=campaign_with_recipients(user, size, message="hi").pk)
+        staff_client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            page = staff_client.get(url).content.decode()
+        counts.append(len(captured))
+        assert page.count('class="tt-progress tt-compact"') >= 1 + len(sizes) - 1, url
+    assert counts[0] == counts[1], counts
+    assert 'data-tt="total">40</span>' in page and 'data-tt="total">300</span>' in page
+
+
+# --- Control ---------------------------------------------------------------------------
+
+
+def test_pause_resume_cancel_buttons_use_the_apis_services_and_messages(staff_client, auth_client, user):
+    campaign = campaign_with_recipients(user, 5, message="hi")
+    run_begin(user=user, campaign_id=campaign.pk)
+    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert 'id="tt-pause"' in page and 'id="tt-cancel"' in page and 'id="tt-resume"' not in page
+    base = f"/admin/campaigns/campaign/{campaign.pk}/control"
+
+    response = staff_client.post(f"{base}/pause/", follow=True)
+    assert messages_of(response) == [f"{campaign.name}: Campaign paused."]
+    assert api_progress(auth_client, campaign)["state"] == "paused"
+    again = staff_client.post(f"{base}/pause/", follow=True)
+    assert messages_of(again) == [f"{campaign.name}: The run is paused; only a running run can be paused."]
+
+    assert messages_of(staff_client.post(f"{base}/resume/", follow=True)) == [f"{campaign.name}: Campaign resumed."]
+    assert api_progress(auth_client, campaign)["state"] == "running"
+    assert messages_of(staff_client.post(f"{base}/cancel/", follow=True)) == [f"{campaign.name}: Campaign cancelled."]
+    assert api_progress(auth_client, campaign)["state"] == "cancelled"
+    user.refresh_from_db()
+    assert (user.credits, user.credits_held) == (1000, 0)
+    twice = staff_client.post(f"{base}/cancel/", follow=True)
+    assert messages_of(twice) == [f"{campaign.name}: The run is already cancelled."]
+
+
+def test_control_needs_post_and_a_known_action(staff_client, user):
+    campaign = campaign_with_recipients(user, 1)
+    assert staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/control/pause/").status_code == 405
+    assert staff_client.post(f"/admin/campaigns/campaign/{campaign.pk}/control/explode/").status_code == 404
+    assert staff_client.post("/admin/campaigns/campaign/99999999/control/pause/").status_code == 404
+
+
+def test_run_page_controls_only_its_own_run(staff_client, user):
+    campaign = campaign_with_recipients(user, 3, message="hi")
+    old = run_begin(user=user, campaign_id=campaign.pk)
+    cancelled = staff_client.post(f"/admin/campaigns/run/{old.pk}/control/cancel/", follow=True)
+    assert messages_of(cancelled) == [f"Run {old.pk}: Campaign cancelled."]
+    Run.objects.filter(pk=old.pk).update(finished_at=old.created_at)  # as the finisher would
+    new = run_begin(user=user, campaign_id=campaign.pk, statuses=["terminated"])
+    response = staff_client.post(f"/admin/campaigns/run/{old.pk}/control/pause/", follow=True)
+    assert messages_of(response) == [f"Run {old.pk}: The run has already finished."]
+    assert Run.objects.get(pk=new.pk).state == "running"
+    response = staff_client.post(f"/admin/campaigns/run/{new.pk}/control/pause/", follow=True)
+    assert messages_of(response) == [f"Run {new.pk}: Campaign paused."]
+
+
+def test_list_actions_pause_and_resume_each_selected(staff_client, user):
+    first = campaign_with_recipients(user, 2, message="a")
+    second = campaign_with_recipients(user, 2, message="b")
+    idle = campaign_with_recipients(user, 2, name="Idle")
+    for campaign in (first, second):
+        run_begin(user=user, campaign_id=campaign.pk)
+    response = staff_client.post(
+        "/admin/campaigns/campaign/",
+        {"action": "pause_selected", "_selected_action": [first.pk, second.pk, idle.pk]},
+        follow=True,
+    )
+    assert messages_of(response) == ["Idle: The campaign has no run in progress.", "Campaign paused. (2)"]
+    assert set(Run.objects.values_list("state", flat=True)) == {"paused"}
+    runs = list(Run.objects.values_list("pk", flat=True))
+    response = staff_client.post(
+        "/admin/campaigns/run/", {"action": "resume_selected", "_selected_action": runs}, follow=True
+    )
+    assert messages_of(response) == ["Campaign resumed. (2)"]
+    assert set(Run.objects.values_list("state", flat=True)) == {"running"}

@@ -1,0 +1,61 @@
+/* Staff console: refreshes every progress bar that names a JSON view
+   (data-tt-progress) every few seconds while its run is active. No framework. */
+(function () {
+  "use strict";
+  var INTERVAL_MS = 2000;
+
+  function lookup(data, path) {
+    return path.split(".").reduce(function (value, key) {
+      return value == null ? value : value[key];
+    }, data);
+  }
+
+  function fill(box, data) {
+    var total = data.total || 0;
+    var widths = { inflight: data.in_flight };
+    ["completed", "hungup", "unanswered", "failed", "terminated"].forEach(function (name) {
+      widths[name] = data.status_counts[name];
+    });
+    box.querySelectorAll("[data-tt-seg]").forEach(function (seg) {
+      var count = widths[seg.getAttribute("data-tt-seg")] || 0;
+      seg.style.width = (total ? (100 * count) / total : 0) + "%";
+    });
+    box.querySelectorAll("[data-tt]").forEach(function (el) {
+      var name = el.getAttribute("data-tt");
+      var value;
+      if (name === "rate") {
+        value = data.rate_per_second ? data.rate_per_second + "/s, ETA " + data.eta : "ETA " + data.eta;
+      } else {
+        value = lookup(data, name);
+      }
+      el.textContent = value == null ? "—" : String(value);
+    });
+    box.setAttribute("data-tt-active", data.is_active ? "1" : "");
+    box.setAttribute("data-tt-state", data.state);
+    box.dispatchEvent(new CustomEvent("tt:progress", { detail: data, bubbles: true }));
+  }
+
+  function poll(box) {
+    var url = box.getAttribute("data-tt-progress");
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        fill(box, data);
+        if (data.is_active) setTimeout(function () { poll(box); }, INTERVAL_MS);
+      })
+      .catch(function () {
+        setTimeout(function () { poll(box); }, INTERVAL_MS * 3);
+      });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-tt-progress]").forEach(function (box) {
+      if (box.getAttribute("data-tt-progress") && box.getAttribute("data-tt-active")) {
+        setTimeout(function () { poll(box); }, INTERVAL_MS);
+      }
+    });
+  });
+})();
