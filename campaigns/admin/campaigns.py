@@ -257,7 +257,10 @@ class CampaignAdmin(ServiceAdmin):
         self.message_user(request, _import_summary(report), messages.INFO)
 
     def save_related(self, request, form, formsets, change):
-        """Caller IDs were set by the service; the recipient inline is read-only."""
+        """Caller IDs were set by the service (no ``form.save_m2m()``); the recipient
+        inline is read-only, so saving its formset writes nothing."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     # --- Read-only parts of the page ------------------------------------------------
 

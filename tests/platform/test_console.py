@@ -185,3 +185,104 @@ def test_list_actions_pause_and_resume_each_selected(staff_client, user):
     )
     assert messages_of(response) == ["Campaign resumed. (2)"]
     assert set(Run.objects.values_list("state", flat=True)) == {"running"}
+
+
+# --- Forms: caller IDs, running rules, create, recipients ------------------------------
+
+
+def change_form(campaign, **fields) -> dict:
+    """The campaign change form as a browser posts it (the read-only recipient inline's
+    management form included)."""
+    data = {
+        "name": campaign.name,
+        "services": campaign.services,
+        "description": campaign.description,
+        "recipients-TOTAL_FORMS": "0",
+        "recipients-INITIAL_FORMS": "0",
+        "recipients-MIN_NUM_FORMS": "0",
+        "recipients-MAX_NUM_FORMS": "0",
+        "_continue": "1",
+    }
+    data.update(fields)
+    return data
+
+
+@pytest.fixture
+def numbers(user, other_user):
+    from phonenumbers_app.models import PhoneNumber
+
+    def number(phone, owner, **capabilities):
+        return PhoneNumber.objects.create(phone_number=phone, owner=owner, rate=1, **capabilities)
+
+    return {
+        "sms": number("+9779851000001", user, has_voice=False, has_sms=True),
+        "voice": number("+9779851000002", user, has_voice=True, has_sms=False),
+        "foreign": number("+9779851000003", other_user, has_voice=True, has_sms=True),
+        "unowned": number("+9779851000004", None, has_voice=True, has_sms=True),
+    }
+
+
+def test_caller_id_picker_offers_only_the_owners_numbers_with_the_capability(staff_client, user, numbers):
+    campaign = campaign_with_recipients(user, 1, services="SMS")
+    response = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    offered = [value for value, _ in response.context["adminform"].form.fields["user_phone"].choices]
+    assert offered == ["+9779851000001"]
+
+
+def test_another_accounts_number_gets_the_apis_error(staff_client, auth_client, user, numbers):
+    campaign = campaign_with_recipients(user, 1, services="SMS")
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    response = staff_client.post(url, change_form(campaign, user_phone=["+9779851000003"]), follow=True)
+    api = auth_client.patch(
+        f"/api/system/campaigns/{campaign.pk}/update/", {"user_phone": ["+9779851000003"]}, format="json"
+    )
+    assert api.status_code == 400
+    assert messages_of(response) == [api.json()["message"]]
+    assert "'+9779851000003' is not one of your numbers with sms capability." in messages_of(response)[0]
+    assert list(campaign.user_phone.all()) == []
+
+    response = staff_client.post(url, change_form(campaign, user_phone=["+9779851000001"]), follow=True)
+    assert response.status_code == 200
+    assert [n.phone_number for n in campaign.user_phone.all()] == ["+9779851000001"]
+
+
+def test_a_running_campaigns_service_change_is_refused_with_the_apis_message(staff_client, user):
+    campaign = campaign_with_recipients(user, 2, services="SMS", message="hi")
+    run_begin(user=user, campaign_id=campaign.pk)
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    response = staff_client.post(url, change_form(campaign, services="PHONE", name="Renamed"), follow=True)
+    assert messages_of(response) == ["The campaign is running; its service cannot change now."]
+    campaign.refresh_from_db()
+    assert (campaign.services, campaign.name) != ("PHONE", "Renamed")
+
+
+def test_create_goes_through_the_service(staff_client, user):
+    from campaigns.models import Campaign
+
+    form = {
+        "owner": user.pk,
+        "name": "From the console",
+        "services": "SMS",
+        "description": "",
+        "individual_number": "9800000001\n9800000002, 9800000001",
+    }
+    response = staff_client.post("/admin/campaigns/campaign/add/", form, follow=True)
+    campaign = Campaign.objects.get(name="From the console")
+    assert campaign.owner == user
+    assert sorted(campaign.recipients.values_list("number", flat=True)) == ["+9779800000001", "+9779800000002"]
+    assert "Recipients imported: 2 added, 1 duplicates, 0 invalid." in messages_of(response)
+    bad = staff_client.post("/admin/campaigns/campaign/add/", {**form, "individual_number": "12"}, follow=True)
+    assert bad.status_code == 200 and "individual_number" in messages_of(bad)[0]
+
+
+def test_recipient_page_shows_tags_as_text_and_its_attempts(staff_client, user):
+    campaign = campaign_with_recipients(user, 1, message="नमस्ते {name}", tags={"name": "राम", "ward": "५"})
+    campaign.usable_tags = ["name", "ward"]
+    campaign.save(update_fields=["usable_tags"])
+    run = run_begin(user=user, campaign_id=campaign.pk)
+    recipient = campaign.recipients.get()
+    page = staff_client.get(f"/admin/campaigns/recipient/{recipient.pk}/change/").content.decode()
+    assert "<tr><th>name</th><td>राम</td></tr>" in page and "\\u" not in page
+    assert f"run {run.pk}</a></td><td>queued</td>" in page
+    inline = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert "<td>राम</td>" in inline
