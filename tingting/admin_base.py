@@ -22,6 +22,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from tingting.api.errors import DomainError
+from tingting.api.exceptions import flatten_validation_detail
 
 PLATFORM = "Platform"
 # Apps whose tables are plumbing, shown under "Platform" (the tingting app is named so already).
@@ -45,32 +46,22 @@ def account_zone(user) -> ZoneInfo:
         return ZoneInfo(settings.TIME_ZONE)
 
 
+def field_messages(detail) -> list[str]:
+    """A serializer's errors as ``field: message`` lines, fields named as the API names them."""
+    return [
+        f"{error.field}: {error.message}" if error.field else error.message
+        for error in flatten_validation_detail(detail)
+    ]
+
+
 def error_text(exc: Exception) -> str:
     """What a staff member reads for a refused action: a domain error's message, or a
     serializer's field errors as ``field: message``."""
     if isinstance(exc, DomainError):
         return exc.message
     if isinstance(exc, DRFValidationError):
-        return "; ".join(f"{field}: {message}" for field, message in flatten_errors(exc.detail))
+        return "; ".join(field_messages(exc.detail))
     return str(exc)
-
-
-def flatten_errors(detail, prefix: str = "") -> list[tuple[str, str]]:
-    """DRF error detail → [("status.1", "message"), ...], fields named as the API names them."""
-    if isinstance(detail, dict):
-        out = []
-        for key, value in detail.items():
-            name = key if key != "non_field_errors" else ""
-            out += flatten_errors(value, f"{prefix}.{name}" if prefix and name else prefix or name)
-        return out
-    if isinstance(detail, list):
-        if all(not isinstance(item, dict | list) for item in detail):
-            return [(prefix, str(item)) for item in detail]
-        out = []
-        for index, item in enumerate(detail):
-            out += flatten_errors(item, f"{prefix}.{index}" if prefix else str(index))
-        return out
-    return [(prefix, str(detail))]
 
 
 class TingtingAdminSite(admin.AdminSite):

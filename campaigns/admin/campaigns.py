@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from campaigns import reports
 from campaigns.admin import control
+from campaigns.admin.begin import begin_view
 from campaigns.admin.progress import (
     campaign_progress,
     campaign_progress_json,
@@ -212,6 +213,11 @@ class CampaignAdmin(ServiceAdmin):
         return [
             path("<int:campaign_id>/progress/", wrap(campaign_progress_json), name="campaigns_campaign_progress"),
             path(
+                "<int:campaign_id>/begin/",
+                wrap(lambda request, campaign_id: begin_view(self, request, campaign_id)),
+                name="campaigns_campaign_begin",
+            ),
+            path(
                 "<int:campaign_id>/control/<str:action>/",
                 wrap(
                     lambda request, campaign_id, action: control.campaign_control_view(
@@ -282,7 +288,13 @@ class CampaignAdmin(ServiceAdmin):
     def controls(self, campaign: Campaign):
         progress = campaign_progress(campaign)
         state = progress["state"] if progress["is_active"] else None
-        return control.control_buttons(url_name="admin:campaigns_campaign_control", pk=campaign.pk, state=state)
+        extra = []
+        if state is None:  # nothing in progress: begin (or re-run) with the begin form
+            label = "Re-run…" if progress["run_id"] else "Begin…"
+            extra = [(reverse("admin:campaigns_campaign_begin", args=[campaign.pk]), "tt-begin", label)]
+        return control.control_buttons(
+            url_name="admin:campaigns_campaign_control", pk=campaign.pk, state=state, extra=extra
+        )
 
     @admin.display(description="Runs")
     def runs(self, campaign: Campaign):

@@ -286,3 +286,86 @@ def test_recipient_page_shows_tags_as_text_and_its_attempts(staff_client, user):
     assert f"run {run.pk}</a></td><td>queued</td>" in page
     inline = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
     assert "<td>राम</td>" in inline
+
+
+# --- Begin and re-run from the console --------------------------------------------------
+
+
+def begin_url(campaign) -> str:
+    return f"/admin/campaigns/campaign/{campaign.pk}/begin/"
+
+
+@pytest.mark.parametrize(
+    ("services", "fields"),
+    [
+        ("SMS", {"message": "Rain is coming"}),
+        ("SMS", {"message": "नमस्ते {name}, " + "पानी " * 30}),
+        ("PHONE", {"message": "Rain is coming", "voice_input": "np_binod", "length_factor": "1.5"}),
+    ],
+)
+def test_begin_shows_and_takes_the_same_hold_as_the_api(staff_client, auth_client, user, services, fields):
+    def tagged(index):
+        return {"name": "राम" * (index + 1)}
+
+    console = campaign_with_recipients(user, 6, services=services, tags=tagged, usable_tags=["name"])
+    api = campaign_with_recipients(user, 6, services=services, tags=tagged, usable_tags=["name"])
+    preview = staff_client.post(begin_url(console), {**fields, "preview": "1"}).json()
+    assert (preview["targets"], preview["available"], preview["enough"]) == (6, 1000, True)
+
+    response = staff_client.post(begin_url(console), {**fields, "confirm": "1"}, follow=True)
+    api_body = auth_client.post(f"/api/system/campaigns/{api.pk}/begin/", fields, format="json").json()
+    console_run, api_run = Run.objects.get(campaign=console), Run.objects.get(campaign=api)
+    assert preview["hold"] == console_run.hold_amount == api_run.hold_amount > 0
+    assert messages_of(response) == [
+        f"{api_body['message']} {api_body['data']['hold amount'].replace(api.name, console.name)}"
+    ]
+    assert response.redirect_chain[-1][0] == f"/admin/campaigns/campaign/{console.pk}/change/"
+
+
+def test_rerun_takes_the_statuses_and_a_schedule_in_the_owners_zone(staff_client, user):
+    from campaigns.models import Recipient
+
+    campaign = campaign_with_recipients(user, 4, message="hi")
+    campaign.recipients.filter(pk__in=list(campaign.recipients.values_list("pk", flat=True)[:3])).update(
+        status=Recipient.Status.FAILED
+    )
+    fields = {"status": ["failed", "hungup"], "schedule_date": "2099-01-02T09:30"}
+    assert staff_client.post(begin_url(campaign), {**fields, "preview": "1"}).json()["targets"] == 3
+    response = staff_client.post(begin_url(campaign), {**fields, "confirm": "1"}, follow=True)
+    run = Run.objects.get(campaign=campaign)
+    assert (run.state, run.total) == ("scheduled", 3)
+    assert messages_of(response)[0].startswith("Campaign scheduled for 2099-01-02T09:30:00+05:45 ")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"status": ["bogus"]}, "status.0", "'bogus' is not one of hungup, unanswered, failed, terminated, completed."),
+        ({"priority": "audio"}, "priority", "An SMS campaign sends its message; priority 'audio' does not apply."),
+        (
+            {"message": "hi {nope}"},
+            "message",
+            "message uses placeholders that are not usable tags of this campaign: {nope}.",
+        ),
+        ({"schedule_date": "2001-01-01T00:00"}, "schedule_date", "Must be in the future."),
+    ],
+)
+def test_begin_refusals_show_the_apis_message(staff_client, auth_client, user, fields, field, message):
+    campaign = campaign_with_recipients(user, 2, message="stored")
+    api = auth_client.post(f"/api/system/campaigns/{campaign.pk}/begin/", fields, format="json").json()
+    assert {"field": field, "message": message} in [{k: e[k] for k in ("field", "message")} for e in api["errors"]]
+    preview = staff_client.post(begin_url(campaign), {**fields, "preview": "1"})
+    assert preview.status_code == 400 and preview.json()["errors"] == [{"field": field, "message": message}]
+    page = staff_client.post(begin_url(campaign), {**fields, "confirm": "1"})
+    assert page.status_code == 200 and page.context["errors"] in ([f"{field}: {message}"], [message])
+    assert not Run.objects.filter(campaign=campaign).exists()
+
+
+def test_begin_without_credits_shows_the_402_message(staff_client):
+    poor = UserFactory(credits=1)
+    campaign = campaign_with_recipients(poor, 3, message="hi")
+    preview = staff_client.post(begin_url(campaign), {"preview": "1"}).json()
+    assert (preview["hold"], preview["enough"]) == (3, False)
+    page = staff_client.post(begin_url(campaign), {"confirm": "1"}).content.decode()
+    assert "credits" in page and 'class="errorlist"' in page
+    assert not Run.objects.filter(campaign=campaign).exists()

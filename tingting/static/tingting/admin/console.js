@@ -59,3 +59,40 @@
     });
   });
 })();
+
+/* Begin form: "Show the hold" posts the form (file included) with preview=1 and shows
+   the hold the begin would take; the confirm button is enabled only for what was shown. */
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("[data-tt-begin]");
+    if (!form) return;
+    var confirm = form.querySelector("#tt-confirm");
+    var hold = form.querySelector("#tt-hold");
+    form.addEventListener("input", function () {
+      confirm.disabled = true;
+      hold.textContent = "";
+    });
+    form.querySelector("#tt-preview").addEventListener("click", function () {
+      var data = new FormData(form);
+      data.append("preview", "1");
+      hold.textContent = "…";
+      fetch(window.location.href, { method: "POST", body: data, credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (body) {
+          if (body.errors) {
+            hold.className = "tt-hold tt-bad";
+            hold.textContent = body.errors.map(function (e) {
+              return (e.field ? e.field + ": " : "") + e.message;
+            }).join(" ");
+            return;
+          }
+          hold.className = "tt-hold" + (body.enough ? "" : " tt-bad");
+          hold.setAttribute("data-hold", body.hold);
+          hold.textContent = "Holds " + body.hold + " credits for " + body.targets + " recipient(s); " +
+            body.available + " available" + (body.enough ? "." : ": not enough.");
+          confirm.disabled = !body.enough;
+        });
+    });
+  });
+})();
