@@ -13,12 +13,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.forms.models import BaseInlineFormSet
-from django.http import FileResponse, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from campaigns import reports
-from campaigns.admin import control
+from campaigns.admin import control, listen
 from campaigns.admin.begin import begin_view
 from campaigns.admin.progress import (
     campaign_progress,
@@ -30,7 +28,6 @@ from campaigns.admin.progress import (
 from campaigns.models import Attempt, Campaign, Recipient, Run
 from campaigns.selectors_runs import progress_of, run_list_with_counts
 from campaigns.services.campaign import CAPABILITY, campaign_create, campaign_delete, campaign_update
-from campaigns.views_reports import XLSX_TYPE
 from phonenumbers_app.selectors import owned_number_list
 from tingting.admin_base import ServiceAdmin, error_text
 from tingting.api.errors import DomainError
@@ -150,6 +147,8 @@ class CampaignAdmin(ServiceAdmin):
     change_readonly = [
         "live_progress",
         "controls",
+        "report",
+        "test_voice",
         "owner",
         "runs",
         "message",
@@ -181,9 +180,12 @@ class CampaignAdmin(ServiceAdmin):
                 ("Recipients", {"fields": ["individual_number", "send_to_number_file"]}),
             ]
         return [
-            ("Progress", {"fields": ["live_progress", "controls", "runs"]}),
+            ("Progress", {"fields": ["live_progress", "controls", "runs", "report"]}),
             ("Campaign", {"fields": ["owner", "name", "services", "description", "user_phone"]}),
-            ("Content (stored by begin)", {"fields": ["message", "voice_input", "length_factor", "audio_file"]}),
+            (
+                "Content (stored by begin)",
+                {"fields": ["message", "voice_input", "length_factor", "audio_file", "test_voice"]},
+            ),
             (
                 "Recipients",
                 {
@@ -212,6 +214,16 @@ class CampaignAdmin(ServiceAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("<int:campaign_id>/progress/", wrap(campaign_progress_json), name="campaigns_campaign_progress"),
+            path(
+                "<int:campaign_id>/test-voice/",
+                wrap(lambda request, campaign_id: listen.test_voice_view(self, request, campaign_id)),
+                name="campaigns_campaign_test_voice",
+            ),
+            path(
+                "<int:campaign_id>/report/<str:extension>/",
+                wrap(lambda request, campaign_id, extension: listen.report_view(self, request, campaign_id, extension)),
+                name="campaigns_campaign_report",
+            ),
             path(
                 "<int:campaign_id>/begin/",
                 wrap(lambda request, campaign_id: begin_view(self, request, campaign_id)),
@@ -296,6 +308,14 @@ class CampaignAdmin(ServiceAdmin):
             url_name="admin:campaigns_campaign_control", pk=campaign.pk, state=state, extra=extra
         )
 
+    @admin.display(description="Report")
+    def report(self, campaign: Campaign):
+        return listen.report_buttons(campaign)
+
+    @admin.display(description="Test voice")
+    def test_voice(self, campaign: Campaign):
+        return listen.test_voice_panel(campaign)
+
     @admin.display(description="Runs")
     def runs(self, campaign: Campaign):
         """The campaign's runs, the one in progress named, linked to the run admin."""
@@ -330,7 +350,7 @@ class CampaignAdmin(ServiceAdmin):
             self.message_user(request, "Select exactly one campaign to download its report.", messages.WARNING)
             return None
         campaign = queryset.first()
-        return report_response(campaign, "xlsx")
+        return listen.report_response(campaign, "xlsx")
 
     @admin.action(description="Delete selected campaigns (not while running)")
     def delete_campaigns(self, request, queryset):
@@ -350,20 +370,6 @@ def _import_summary(report: dict) -> str:
     return (
         f"Recipients imported: {report.get('added', 0)} added, {report.get('duplicates', 0)} duplicates, "
         f"{report.get('invalid_count', 0)} invalid."
-    )
-
-
-def report_response(campaign: Campaign, extension: str):
-    """The report download the API serves, as an attachment."""
-    if extension == "csv":
-        response = StreamingHttpResponse(reports.csv_chunks(campaign), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{reports.report_filename(campaign, "csv")}"'
-        return response
-    return FileResponse(
-        reports.xlsx_file(campaign),
-        as_attachment=True,
-        filename=reports.report_filename(campaign, "xlsx"),
-        content_type=XLSX_TYPE,
     )
 
 
@@ -407,6 +413,7 @@ class RecipientAdmin(admin.ModelAdmin):
         "number",
         "status",
         "tag_values",
+        "audio",
         "attempt_history",
         "duration",
         "playback",
@@ -422,6 +429,21 @@ class RecipientAdmin(admin.ModelAdmin):
     @admin.display(description="tags")
     def tag_values(self, recipient: Recipient):
         return tags_table(recipient.tags)
+
+    @admin.display(description="Audio of the latest call")
+    def audio(self, recipient: Recipient):
+        return listen.recipient_player(recipient)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:recipient_id>/audio/",
+                wrap(lambda request, recipient_id: listen.recipient_audio_view(self, request, recipient_id)),
+                name="campaigns_recipient_audio",
+            ),
+            *super().get_urls(),
+        ]
 
     @admin.display(description="Attempts (latest first)")
     def attempt_history(self, recipient: Recipient):

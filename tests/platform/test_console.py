@@ -369,3 +369,52 @@ def test_begin_without_credits_shows_the_402_message(staff_client):
     page = staff_client.post(begin_url(campaign), {"confirm": "1"}).content.decode()
     assert "credits" in page and 'class="errorlist"' in page
     assert not Run.objects.filter(campaign=campaign).exists()
+
+
+# --- Listen and download ----------------------------------------------------------------
+
+
+def test_test_voice_answers_a_wav_for_any_voice_and_length_factor(staff_client, user):
+    campaign = campaign_with_recipients(user, 1, services="PHONE", message="नमस्ते")
+    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert 'id="tt-voice-play"' in page and "<audio" in page
+    url = f"/admin/campaigns/campaign/{campaign.pk}/test-voice/"
+    short = staff_client.post(url, {"message": "नमस्ते साथी", "voice_input": "np_binod", "length_factor": "0.8"}).json()
+    long = staff_client.post(url, {"message": "नमस्ते साथी", "voice_input": "np_binod", "length_factor": "1.6"}).json()
+    assert long["duration"] > short["duration"] > 0
+    audio = Client().get(short["audio_url"])
+    assert audio.status_code == 200 and audio["Content-Type"] == "audio/wav"
+    assert b"".join(audio.streaming_content)[:4] == b"RIFF"
+    bad = staff_client.post(url, {"message": "x", "voice_input": "nobody"})
+    assert bad.status_code == 400 and bad.json()["errors"][0].startswith("voice_input: ")
+    assert staff_client.get(url).status_code == 405
+
+
+def test_report_buttons_download_the_apis_reports(staff_client, auth_client, user):
+    campaign = campaign_with_recipients(user, 3, message="hi", tags={"name": "सीता"})
+    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert 'id="tt-report-xlsx"' in page and 'id="tt-report-csv"' in page
+    base = f"/admin/campaigns/campaign/{campaign.pk}/report"
+    xlsx = staff_client.get(f"{base}/xlsx/")
+    assert xlsx["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert b"".join(xlsx.streaming_content)[:2] == b"PK"
+    csv = staff_client.get(f"{base}/csv/")
+    api = auth_client.get(f"/api/system/campaigns/report/download/?campaign_id={campaign.pk}&format=csv")
+    assert csv["Content-Disposition"].startswith("attachment; filename=")
+    assert b"".join(csv.streaming_content) == b"".join(api.streaming_content)
+    assert staff_client.get(f"{base}/pdf/").status_code == 404
+
+
+def test_recipient_audio_is_what_its_call_plays(staff_client, user):
+    campaign = campaign_with_recipients(user, 2, services="PHONE", message="नमस्ते")
+    run = run_begin(user=user, campaign_id=campaign.pk)
+    recipient = campaign.recipients.first()
+    page = staff_client.get(f"/admin/campaigns/recipient/{recipient.pk}/change/").content.decode()
+    assert f'src="/admin/campaigns/recipient/{recipient.pk}/audio/"' in page
+    audio = staff_client.get(f"/admin/campaigns/recipient/{recipient.pk}/audio/")
+    assert audio.status_code == 200 and audio["Content-Type"] == "audio/wav"
+    from django.core.files.storage import default_storage
+
+    assert b"".join(audio.streaming_content) == default_storage.open(run.audio_name).read()
+    sms = campaign_with_recipients(user, 1, message="hi").recipients.get()
+    assert staff_client.get(f"/admin/campaigns/recipient/{sms.pk}/audio/").status_code == 404

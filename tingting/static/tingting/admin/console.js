@@ -96,3 +96,34 @@
     });
   });
 })();
+
+/* Test voice on a campaign page: posts the panel's inputs (with the page's CSRF token)
+   and plays the WAV it answers. */
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-tt-voice]").forEach(function (panel) {
+      var button = panel.querySelector("#tt-voice-play");
+      var audio = panel.querySelector("audio");
+      var error = panel.querySelector(".tt-voice-error");
+      button.addEventListener("click", function () {
+        var data = new FormData();
+        var token = document.querySelector("input[name=csrfmiddlewaretoken]");
+        data.append("csrfmiddlewaretoken", token ? token.value : "");
+        data.append("message", panel.querySelector("[name=tt_voice_message]").value);
+        data.append("voice_input", panel.querySelector("[name=tt_voice_input]").value);
+        data.append("length_factor", panel.querySelector("[name=tt_length_factor]").value);
+        error.textContent = "…";
+        fetch(panel.getAttribute("data-tt-voice"), { method: "POST", body: data, credentials: "same-origin" })
+          .then(function (response) { return response.json(); })
+          .then(function (body) {
+            if (body.errors) { error.textContent = body.errors.join(" "); return; }
+            error.textContent = "";
+            audio.src = body.audio_url;
+            audio.setAttribute("data-duration", body.duration);
+            audio.play().catch(function () { /* headless or muted: the player is still there */ });
+          });
+      });
+    });
+  });
+})();
