@@ -28,7 +28,6 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "tingting.api.exceptions.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,6 +38,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "tingting",
+    # After tingting: its admin templates (branding, console pages) override the admin's.
+    "tingting.apps.TingtingAdminConfig",
     "accounts",
     "phonenumbers_app",
     "campaigns",
