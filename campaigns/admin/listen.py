@@ -11,8 +11,8 @@ from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonRespo
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from campaigns.selectors import reports
 from campaigns.models import Attempt, Campaign, Recipient, Run
+from campaigns.selectors import reports
 from campaigns.views.reports import XLSX_TYPE
 from tingting.admin_base import field_messages
 from tingting.api.errors import DomainError
