@@ -1,5 +1,6 @@
 import warnings
 
+import defusedxml
 from django.apps import AppConfig
 
 
@@ -11,8 +12,6 @@ class TingtingConfig(AppConfig):
     def ready(self) -> None:
         # Uploaded spreadsheets carry XML: refuse entity expansion and external
         # entities in every stdlib XML parser of the process (web and workers).
-        import defusedxml
-
         with warnings.catch_warnings():
             # defuse_stdlib imports defusedxml.cElementTree, which warns that it is deprecated.
             warnings.simplefilter("ignore", DeprecationWarning)
