@@ -48,14 +48,16 @@ def user_create(
     return user
 
 
-def user_login(*, request, email: str, password: str) -> tuple[User, dict[str, str]]:
+def user_login(*, client_ip: str, email: str, password: str) -> tuple[User, dict[str, str]]:
     """Check credentials and issue a token pair.
 
-    Throttled per email and per client IP (429 with Retry-After). Unknown email and
-    wrong password answer the same error, and both run the password hasher."""
-    throttling.enforce("login_ip", throttling.client_ip(request))
+    Throttled per email and per ``client_ip`` (429 with Retry-After; the view takes
+    the address with ``throttling.client_ip``). Unknown email and wrong password
+    answer the same error, and both run the password hasher. Takes no request, so a
+    command or a test calls it like the view does."""
+    throttling.enforce("login_ip", client_ip)
     throttling.enforce("login_email", email.strip().lower())
-    user = authenticate(request, email=email.strip(), password=password)
+    user = authenticate(None, email=email.strip(), password=password)
     if user is None:
         raise InvalidCredentialsError()
     refresh = RefreshToken.for_user(user)
