@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "campaigns",
     "otp",
     "tling",
+    "bench",
+    "v1",
+    "surveys",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +226,11 @@ OTP_STUCK_SECONDS = env_int("OTP_STUCK_SECONDS", 120)
 # before the sweeper re-publishes / reconciles it. The sweep interval,
 # RUN_SWEEP_SECONDS (default 15), is read by tingting/beat.py.
 RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 1000)
+# Tling messages (tling/services/recovery.py): how long a message may stay
+# created / queued unclaimed, and claimed without being sent, before the sweep
+# re-queues / reconciles it.
+TLING_STALE_SECONDS = env_int("TLING_STALE_SECONDS", 120)
+TLING_STUCK_SENDING_SECONDS = env_int("TLING_STUCK_SENDING_SECONDS", 600)
 RUN_STALE_QUEUED_SECONDS = env_int("RUN_STALE_QUEUED_SECONDS", 120)
 RUN_STUCK_SENDING_SECONDS = env_int("RUN_STUCK_SENDING_SECONDS", 120)
 RUN_RECHECK_IN_FLIGHT_SECONDS = env_int("RUN_RECHECK_IN_FLIGHT_SECONDS", 600)
