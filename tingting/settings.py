@@ -23,7 +23,10 @@ DEBUG = env_bool("DEBUG", False)
 _INSECURE_DEV_KEY = "dev-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 SECRET_KEY = env("SECRET_KEY", _INSECURE_DEV_KEY if DEBUG or env_bool("TINGTING_DEV", False) else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see README).")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off (docs/configuration.md); "
+        "on the scripts/run setup use scripts/manage for operator commands."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "tingting.api.exceptions.csrf_failure"
