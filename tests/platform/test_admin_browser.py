@@ -288,8 +288,17 @@ def fetch_content_type(driver, url: str) -> str:
     )
 
 
-def click_and_wait_message(driver, css: str) -> str:
+def click_through(driver, css: str) -> None:
+    """Clicks what submits or links, and waits until the page it leaves is gone (so the
+    next look is at the new page, never at the old one's copy of an element)."""
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, css).click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+
+
+def click_and_wait_message(driver, css: str) -> str:
+    """Clicks a control and returns the message of the page it leads to."""
+    click_through(driver, css)
     return wait_for(driver, "ul.messagelist li").text.strip()
 
 
@@ -340,7 +349,7 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
     browser.find_element(By.ID, "id_send_to_number_file").send_keys(str(upload))
     assert_fits_1280(browser)
     shots(browser, "create")
-    browser.find_element(By.CSS_SELECTOR, 'input[name="_continue"]').click()
+    click_through(browser, 'input[name="_continue"]')
     wait_for(browser, ".field-live_progress")
     assert "Recipients imported: 2000 added, 0 duplicates, 0 invalid." in text_of(browser, "ul.messagelist")
     campaign = Campaign.objects.get(name="Monsoon alert")
@@ -350,7 +359,7 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
     offered = [box.get_attribute("value") for box in browser.find_elements(By.CSS_SELECTOR, "#id_user_phone input")]
     assert offered == ["+9779851000001"]
     browser.find_element(By.CSS_SELECTOR, '#id_user_phone input[value="+9779851000001"]').click()
-    browser.find_element(By.CSS_SELECTOR, 'input[name="_continue"]').click()
+    click_through(browser, 'input[name="_continue"]')
     wait_for(browser, "ul.messagelist li.success")
     assert [n.phone_number for n in campaign.user_phone.all()] == ["+9779851000001"]
     assert_fits_1280(browser)
@@ -371,7 +380,7 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
     shots(browser, "test-voice")
 
     # 5. Begin: the hold is shown before confirming, and it is what is held.
-    browser.find_element(By.ID, "tt-begin").click()
+    click_through(browser, "#tt-begin")
     wait_for(browser, "#tt-begin-form")
     browser.find_element(By.ID, "id_message").send_keys("Monsoon alert: heavy rain tomorrow.")
     assert browser.find_element(By.ID, "tt-confirm").get_attribute("disabled")
@@ -381,7 +390,7 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
     assert text_of(browser, "#tt-hold") == f"Holds {shown} credits for {SIZE} recipient(s); 5000 available."
     assert_fits_1280(browser)
     shots(browser, "begin-with-hold")
-    browser.find_element(By.ID, "tt-confirm").click()
+    click_through(browser, "#tt-confirm")
     wait_for(browser, ".field-live_progress")
     run = Run.objects.get(campaign=campaign)
     assert text_of(browser, "ul.messagelist li.success") == (
@@ -423,7 +432,9 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
     run = wait_finished(run, timeout=60)
     outcome = assert_settled(run, owner)
     assert 0 < outcome["terminated"] < SIZE and sum(outcome.values()) == SIZE
+    page = browser.find_element(By.TAG_NAME, "html")
     browser.refresh()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
     wait_for(browser, ".field-live_progress")
     assert text_of(browser, '.field-live_progress [data-tt="credits.held"]') == "0"
     assert browser.find_elements(By.ID, "tt-begin"), "a finished campaign offers a re-run"
