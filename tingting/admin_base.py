@@ -143,8 +143,15 @@ class ServiceAdmin(admin.ModelAdmin):
             self.message_user(request, error_text(refused.error), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except _Refused as refused:
+            self.message_user(request, error_text(refused.error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path().rsplit("delete/", 1)[0] + "change/")
+
     def refuse(self, error: Exception):
-        """Call from ``save_model`` / ``save_related`` when a service refused."""
+        """Call from ``save_model`` / ``save_related`` / ``delete_model`` when a service refused."""
         raise _Refused(error)
 
     def response_action(self, request, queryset):

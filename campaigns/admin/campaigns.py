@@ -286,6 +286,20 @@ class CampaignAdmin(ServiceAdmin):
         obj.pk, obj._state.adding = campaign.pk, False
         self.message_user(request, _import_summary(report), messages.INFO)
 
+    def delete_model(self, request, obj):
+        try:
+            campaign_delete(campaign=obj)
+        except DomainError as exc:
+            self.refuse(exc)
+
+    def get_deleted_objects(self, objs, request):
+        """The confirmation names the campaign and counts its recipients instead of
+        listing every one (a million-row campaign would be loaded to show the page)."""
+        campaigns = list(objs)
+        recipients = Recipient.objects.filter(campaign__in=campaigns).count()
+        perms_needed = set() if self.has_delete_permission(request) else {"campaign"}
+        return [str(c) for c in campaigns], {"campaigns": len(campaigns), "recipients": recipients}, perms_needed, []
+
     def save_related(self, request, form, formsets, change):
         """Caller IDs were set by the service (no ``form.save_m2m()``); the recipient
         inline is read-only, so saving its formset writes nothing."""

@@ -482,3 +482,20 @@ def test_front_page_queries_do_not_grow_with_runs(staff_client, user):
             staff_client.get("/admin/")
         counts.append(len(captured))
     assert counts[0] == counts[1], counts
+
+
+def test_delete_goes_through_the_service(staff_client, user):
+    from campaigns.models import Campaign
+
+    running = campaign_with_recipients(user, 3, message="hi", name="Busy")
+    run_begin(user=user, campaign_id=running.pk)
+    url = f"/admin/campaigns/campaign/{running.pk}/delete/"
+    confirm = staff_client.get(url).content.decode()
+    assert "Busy" in confirm and "Recipients: 3" in confirm
+    refused = staff_client.post(url, {"post": "yes"}, follow=True)
+    assert messages_of(refused) == ["The campaign is running; cancel it before deleting."]
+    assert refused.redirect_chain[-1][0] == f"/admin/campaigns/campaign/{running.pk}/change/"
+    assert Campaign.objects.filter(pk=running.pk).exists()
+    idle = campaign_with_recipients(user, 2, name="Idle")
+    staff_client.post(f"/admin/campaigns/campaign/{idle.pk}/delete/", {"post": "yes"})
+    assert not Campaign.objects.filter(pk=idle.pk).exists()
