@@ -35,6 +35,7 @@ from tingting.admin_base import ServiceAdmin, error_text
 from tingting.api.errors import DomainError
 
 INLINE_PAGE_SIZE = 50
+MAX_RECIPIENT_PAGE = 10**12
 
 
 def tags_table(tags: dict):
@@ -78,7 +79,8 @@ class RecipientInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         try:
-            page = max(int(request.GET.get("recipients_page", 1)), 1)
+            # Bounded: a page past every possible row must not overflow the OFFSET.
+            page = min(max(int(request.GET.get("recipients_page", 1)), 1), MAX_RECIPIENT_PAGE)
         except ValueError:
             page = 1
         return type("PagedFormSet", (formset,), {"page": page})

@@ -499,3 +499,27 @@ def test_delete_goes_through_the_service(staff_client, user):
     idle = campaign_with_recipients(user, 2, name="Idle")
     staff_client.post(f"/admin/campaigns/campaign/{idle.pk}/delete/", {"post": "yes"})
     assert not Campaign.objects.filter(pk=idle.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/admin/campaigns/campaign/{huge}/progress/"),
+        ("get", "/admin/campaigns/run/{huge}/progress/"),
+        ("post", "/admin/campaigns/campaign/{huge}/control/pause/"),
+        ("post", "/admin/campaigns/run/{huge}/control/cancel/"),
+        ("get", "/admin/campaigns/campaign/{huge}/begin/"),
+        ("post", "/admin/campaigns/campaign/{huge}/test-voice/"),
+        ("get", "/admin/campaigns/campaign/{huge}/report/csv/"),
+        ("get", "/admin/campaigns/recipient/{huge}/audio/"),
+    ],
+)
+def test_ids_past_bigint_are_404_not_500(staff_client, method, path):
+    response = getattr(staff_client, method)(path.format(huge=10**20))
+    assert response.status_code == 404
+
+
+def test_a_recipient_page_past_every_row_is_empty_not_500(staff_client, user):
+    campaign = campaign_with_recipients(user, 2)
+    response = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/?recipients_page=99999999999999999999")
+    assert response.status_code == 200 and "+9779800000000" not in response.content.decode()
