@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "campaigns",
     "otp",
     "tling",
+    "voices",
     "v1",
 ]
 
@@ -176,6 +177,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["tingting.api.schema_hooks.drop_slashless_duplicates"],
+    # The seed face takes two services, the v1 face four.
+    "ENUM_NAME_OVERRIDES": {
+        "SeedServicesEnum": ["PHONE", "SMS"],
+        "CampaignServicesEnum": "campaigns.models.Campaign.Services",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tingting.api.schema_hooks.document_body_errors",
