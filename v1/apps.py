@@ -8,7 +8,7 @@ class V1Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tingting.api.exceptions import register_error_renderer
+        from tingting.api.exceptions import register_error_shape
         from v1.errors import PREFIX, render_error
 
-        register_error_renderer(PREFIX, render_error)
+        register_error_shape(PREFIX, render_error)
