@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "otp",
     "tling",
     "bench",
+    "voices",
     "v1",
     "surveys",
 ]
@@ -191,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["tingting.api.schema_hooks.drop_slashless_duplicates"],
+    # The seed face takes two services, the v1 face four.
+    "ENUM_NAME_OVERRIDES": {
+        "SeedServicesEnum": ["PHONE", "SMS"],
+        "CampaignServicesEnum": "campaigns.models.Campaign.Services",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tingting.api.schema_hooks.document_body_errors",
