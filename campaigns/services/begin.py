@@ -278,7 +278,9 @@ def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, ind
             plan.shares = [prices.voice_share(seconds)] * len(targets)
         elif personalised:
             durations = _voice_seconds(texts=texts, voice=voice, length_factor=factor, scope=account_scope(user.pk))
-            plan.shares = [prices.voice_share(durations[t] if isinstance(durations, dict) else durations) for t in texts]
+            plan.shares = [
+                prices.voice_share(durations[t] if isinstance(durations, dict) else durations) for t in texts
+            ]
         else:
             render = render_cached(text=text, voice=voice, length_factor=factor, scope=account_scope(user.pk))
             plan.audio_name, plan.audio_seconds = render.audio.name, render.duration
