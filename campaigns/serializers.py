@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.models import Campaign, Recipient
+from tingting.api.pagination import PageQuery
 from tingting.phones import national_display
 
 
@@ -110,16 +111,14 @@ class RecipientUpdateInput(serializers.Serializer):
     available_tags = TagsField(required=False)
 
 
-class RecipientListQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, required=False)
-    page_size = serializers.IntegerField(min_value=1, required=False)
+class RecipientListQuery(PageQuery):
     status = serializers.ChoiceField(choices=Recipient.Status.choices, required=False)
 
 
 CAMPAIGN_STATES = ["not started", "scheduled", "running", "paused", "completed", "cancelled"]
 
 
-class CampaignListQuery(serializers.Serializer):
+class CampaignListQuery(PageQuery):
     page = serializers.IntegerField(min_value=1, required=False, default=1)
     page_size = serializers.IntegerField(min_value=1, required=False, default=10)
     search = serializers.CharField(required=False, allow_blank=True, max_length=255)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
-from django.core.paginator import EmptyPage, Paginator
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -27,8 +26,9 @@ from campaigns.serializers import (
 from campaigns.services.campaign import campaign_create, campaign_delete, campaign_update
 from campaigns.services.recipients import recipient_add, recipient_delete, recipient_update
 from tingting.api.envelope import campaign_list_body, ok
-from tingting.api.errors import NotFoundError, PayloadTooLargeError
+from tingting.api.errors import PayloadTooLargeError
 from tingting.api.idempotency import idempotent
+from tingting.api.pagination import page_links, page_of, pagination_body
 from tingting.api.schema import envelope_of, tingting_responses
 
 MAX_PAGE_SIZE = 100
@@ -38,29 +38,6 @@ TAGS = ["campaigns"]
 
 def _import_of(campaign) -> dict | None:
     return campaign.import_report if campaign.import_state != campaign.ImportState.NONE else None
-
-
-def _page(paginator: Paginator, number: int):
-    try:
-        return paginator.page(number)
-    except EmptyPage as exc:
-        raise NotFoundError(f"Page {number} does not exist.", code="invalid_page", field="page") from exc
-
-
-def _page_link(request, number: int) -> dict:
-    query = request.GET.copy()
-    query["page"] = str(number)
-    return {"page_number": number, "url": request.build_absolute_uri(f"{request.path}?{query.urlencode()}")}
-
-
-def _pagination(page) -> dict:
-    return {
-        "total_items": page.paginator.count,
-        "total_pages": page.paginator.num_pages,
-        "page_number": page.number,
-        "has_next": page.has_next(),
-        "has_previous": page.has_previous(),
-    }
 
 
 CAMPAIGN_LIST_SCHEMA = inline_serializer(
@@ -129,14 +106,9 @@ class CampaignsView(APIView):
             services=params.get("services"),
             status=params.get("status"),
         )
-        page = _page(Paginator(campaigns, min(params["page_size"], MAX_PAGE_SIZE)), params["page"])
-        links = []
-        if page.has_previous():
-            links.append(_page_link(request, page.previous_page_number()))
-        if page.has_next():
-            links.append(_page_link(request, page.next_page_number()))
+        page = page_of(campaigns, page=params["page"], size=params["page_size"], max_size=MAX_PAGE_SIZE)
         items = CampaignOutput(page.object_list, many=True).data
-        return Response(campaign_list_body(page=page, items=items, links=links))
+        return Response(campaign_list_body(page=page, items=items, links=page_links(request, page)))
 
     @extend_schema(
         request={"application/json": CampaignCreateInput, "multipart/form-data": CampaignCreateInput},
@@ -241,8 +213,10 @@ class CampaignNumbersView(APIView):
         recipients = selectors.recipient_list(campaign=campaign, status=params.get("status"))
         data = {"messages": f"Number related to {campaign.name} campaign Retrived successfully"}
         if "page" in params or "page_size" in params:
-            page = _page(Paginator(recipients, min(params.get("page_size", 10), MAX_PAGE_SIZE)), params.get("page", 1))
-            rows, data["pagination"] = list(page.object_list), _pagination(page)
+            page = page_of(
+                recipients, page=params.get("page", 1), size=params.get("page_size", 10), max_size=MAX_PAGE_SIZE
+            )
+            rows, data["pagination"] = list(page.object_list), pagination_body(page)
         else:
             rows = list(recipients[: NUMBER_LIST_CAP + 1])
             data["truncated"] = len(rows) > NUMBER_LIST_CAP
