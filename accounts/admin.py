@@ -10,7 +10,7 @@ from accounts.api_keys import api_key_create
 from accounts.models import AccountSettings, ApiKey, DoNotContact, LedgerEntry, User
 from accounts.services import login_throttle
 from tingting.admin_base import ViewOnlyAdmin
-from tingting.api.errors import DomainError, RateLimitedError
+from tingting.errors import DomainError, RateLimitedError
 
 
 class ThrottledAdminLoginForm(AdminAuthenticationForm):

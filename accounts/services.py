@@ -12,7 +12,7 @@ from accounts import ledger
 from accounts.models import WEEKDAYS, AccountSettings, DoNotContact, User, email_key
 from tingting import netguard
 from tingting.api import throttling
-from tingting.api.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from tingting.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 
 
 class InvalidCredentialsError(DomainError):

@@ -29,10 +29,10 @@ from accounts.services import (
 )
 from tingting import phones
 from tingting.api.envelope import ok, token_refresh_body
-from tingting.api.errors import InvalidInputError
 from tingting.api.idempotency import idempotent
 from tingting.api.pagination import PageQuery, page_of, pagination_body
 from tingting.api.schema import envelope_of, tingting_responses
+from tingting.errors import InvalidInputError
 
 KEY_SHOWN_ONCE = "API key created; the key was shown once, in the first answer, and is not shown again."
 

@@ -28,7 +28,6 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "tingting.api.exceptions.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -37,15 +36,24 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tingting",
+    # After tingting: its admin templates (branding, console pages) override the admin's.
+    "tingting.apps.TingtingAdminConfig",
     "accounts",
     "phonenumbers_app",
     "campaigns",
     "otp",
     "tling",
+    "bench",
+    "v1",
+    "surveys",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers the container's own probe (127.0.0.1, plain http)
+    # before SecurityMiddleware redirects it to https or ALLOWED_HOSTS refuses it.
+    "tingting.api.middleware.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tingting.api.middleware.RequestIdMiddleware",
@@ -174,6 +182,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from our own static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["tingting.api.schema_hooks.drop_slashless_duplicates"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -237,7 +249,7 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 600 * 1
 IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 150)
 IMPORT_MAX_ZIP_MEMBERS = env_int("IMPORT_MAX_ZIP_MEMBERS", 500)
 # Sheets whose XML inflates past this are read by the streaming reader instead of
-# python-calamine, which holds ~1.7x the sheet XML in memory (campaigns/services/import_xlsx.py).
+# python-calamine, which holds ~1.7x the sheet XML in memory (tingting/spreadsheets/xlsx.py).
 IMPORT_STREAM_SHEET_BYTES = env_int("IMPORT_STREAM_SHEET_BYTES", 32 * 1024 * 1024)
 
 # Providers: dotted paths to the backend classes (API_CONTRACT §6, §8).
@@ -269,6 +281,9 @@ SPARROW_DLR_FIELD = env("SPARROW_DLR_FIELD", "")
 # audio URLs calls play are built from it, and Twilio signatures are checked
 # against it. Empty: the request's host where there is one; no callbacks.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
+# A process with DEBUG off refuses to start (system check tingting.E010) while a
+# simulated backend is configured, unless this says the fakes are wanted.
+ALLOW_SIMULATED_PROVIDERS = env_bool("ALLOW_SIMULATED_PROVIDERS", False)
 # Failover (tingting.providers.failover): a second backend per kind, used while
 # the first one fails more than FAILOVER_ERROR_RATE of its requests over the window.
 SMS_BACKEND_FALLBACK = env("SMS_BACKEND_FALLBACK", "")
@@ -320,7 +335,7 @@ CELERY_BEAT_SCHEDULE: dict = {}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "tingting.api.middleware.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "tingting.request_id.RequestIdFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},

@@ -38,7 +38,7 @@ from operator import or_
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
-from tingting.api.errors import FieldError, InvalidInputError
+from tingting.errors import FieldError, InvalidInputError
 from tingting.moments import to_utc
 
 DEFAULT_PAGE_SIZE = 30

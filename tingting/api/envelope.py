@@ -12,8 +12,8 @@ from typing import Any
 
 from rest_framework.response import Response
 
-from tingting.api.errors import FieldError
 from tingting.api.pagination import pagination_body
+from tingting.errors import FieldError
 
 
 def envelope(

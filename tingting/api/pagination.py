@@ -18,7 +18,7 @@ from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from tingting.api.errors import NotFoundError
+from tingting.errors import NotFoundError
 
 
 class PageQuery(serializers.Serializer):

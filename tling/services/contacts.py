@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from tingting.api.errors import ConflictError, NotFoundError
+from tingting.errors import ConflictError, NotFoundError
 from tingting.phones import split_country_code
 from tling import selectors
 from tling.models import Contact, ContactList, Membership

@@ -21,10 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import ledger
-from accounts.models import AccountSettings, User
+from accounts.models import User
 from accounts.selectors import dnc_numbers_among
 from tingting import ratelimit
-from tingting.outbound_webhooks import webhook_emit
+from tingting.outbound_webhooks import webhook_emit, webhook_wanted
 from tingting.phones import split_country_code
 from tingting.providers import sms_backend
 from tingting.providers.base import (
@@ -48,7 +48,7 @@ from tling.models import (
     ScheduledMessage,
     ScheduleState,
 )
-from tling.services.tally import tally_add, tally_key
+from tling.services.tally import TallyKey, tally_add, tally_key
 
 logger = logging.getLogger(__name__)
 SEND_CHUNK = 100
@@ -144,11 +144,11 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
             )
         )
         ids = [message.pk for message in rows]
-        moves = Counter()
+        moves: Counter[TallyKey] = Counter()
         for message in rows:
             moves[tally_key(message)] -= 1
             moves[tally_key(message, MessageStatus.QUEUED)] += 1
-        if rows and _wants_webhooks(rows[0].owner_id):
+        if rows and webhook_wanted(user_id=rows[0].owner_id):
             # Guardrails: one status webhook per message that moves to queued, in this transaction.
             for message in rows:
                 message.status = MessageStatus.QUEUED
@@ -302,7 +302,7 @@ def message_record_status(
                 message.provider_id = provider_id
             changed = ["status", "status_rank", "error", "provider_id", "updated_at"]
             _record_event(message, status, rank, occurred_at)
-            if _wants_webhooks(message.owner_id):  # guardrails: status webhook, same transaction
+            if webhook_wanted(user_id=message.owner_id):  # guardrails: status webhook, same transaction
                 _emit_status(message, occurred_at)
         elif rank < message.status_rank and not is_refused:
             _record_event(message, status, rank, occurred_at)
@@ -315,10 +315,6 @@ def message_record_status(
         if message.status_rank == FINAL_RANK and message.schedule_id:
             _complete_schedule(message.schedule_id)
     return message
-
-
-def _wants_webhooks(owner_id: int | None) -> bool:
-    return bool(owner_id) and AccountSettings.objects.filter(user_id=owner_id).exclude(webhook_url="").exists()
 
 
 def _emit_status(message: Message, occurred_at: datetime) -> None:
