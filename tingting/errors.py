@@ -114,6 +114,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "file_missing": "The uploaded file is gone (the import cannot resume).",
         "too_many_rows": "The file has more rows than allowed.",
         "too_many_columns": "The file has more columns than allowed.",
+        "too_many_strings": "The workbook's shared strings unpack larger than allowed (the message names the limit).",
         "no_valid_numbers": "The file has no valid phone number.",
         "import_in_progress": "The campaign's recipients are still being imported.",
     },
