@@ -49,6 +49,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "user_not_found": "The JWT names no account.",
         "user_inactive": "The JWT's account is inactive.",
         "no_active_account": "No active account with these credentials.",
+        "password_changed": "Token refresh: the password changed since the token was issued; log in again.",
     },
     "field validation (DRF serializers and our checks)": {
         "required": "A required field is missing.",
@@ -113,6 +114,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "file_missing": "The uploaded file is gone (the import cannot resume).",
         "too_many_rows": "The file has more rows than allowed.",
         "too_many_columns": "The file has more columns than allowed.",
+        "too_many_strings": "The workbook's shared strings unpack larger than allowed (the message names the limit).",
         "no_valid_numbers": "The file has no valid phone number.",
         "import_in_progress": "The campaign's recipients are still being imported.",
     },

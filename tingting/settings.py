@@ -261,6 +261,10 @@ IMPORT_MAX_ZIP_MEMBERS = env_int("IMPORT_MAX_ZIP_MEMBERS", 500)
 # Sheets whose XML inflates past this are read by the streaming reader instead of
 # python-calamine, which holds ~1.7x the sheet XML in memory (tingting/spreadsheets/xlsx.py).
 IMPORT_STREAM_SHEET_BYTES = env_int("IMPORT_STREAM_SHEET_BYTES", 32 * 1024 * 1024)
+# Both readers hold the shared strings part in memory (as Python or Rust strings, about
+# 1-2x its XML): a workbook whose shared strings inflate past this is refused (413).
+# 32 MB is a million unique 10-character names.
+IMPORT_MAX_SHARED_STRINGS_BYTES = env_int("IMPORT_MAX_SHARED_STRINGS_BYTES", 32 * 1024 * 1024)
 
 # Providers: dotted paths to the backend classes (API_CONTRACT §6, §8).
 SMS_BACKEND = env("SMS_BACKEND", "tingting.providers.simulated.SimulatedSmsBackend")

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.models import Campaign
+from tingting.api.pagination import PageQuery
 from tingting.phones import national_display
 
 
@@ -103,7 +104,7 @@ class CampaignOutput(serializers.Serializer):
 CAMPAIGN_STATES = ["not started", "scheduled", "running", "paused", "completed", "cancelled"]
 
 
-class CampaignListQuery(serializers.Serializer):
+class CampaignListQuery(PageQuery):
     page = serializers.IntegerField(min_value=1, required=False, default=1)
     page_size = serializers.IntegerField(min_value=1, required=False, default=10)
     search = serializers.CharField(required=False, allow_blank=True, max_length=255)
