@@ -3,6 +3,8 @@ import warnings
 import defusedxml
 from django.apps import AppConfig
 
+from tingting import checks  # noqa: F401  (registers the deployment checks)
+
 
 class TingtingConfig(AppConfig):
     name = "tingting"

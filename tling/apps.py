@@ -16,4 +16,4 @@ class TlingConfig(AppConfig):
         from tingting.api.exceptions import register_error_shape  # noqa: PLC0415 - models load after apps.py
 
         reports.register("tmsg", "tling.services.message_record_report")
-        register_error_shape(TLING_PREFIX, error_list)
+        register_error_shape(TLING_PREFIX, lambda request, body: error_list(body))

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from tingting.retry import retry_or_give_up
 from tling.services.messages import RetryLater, message_record_status, message_send
+from tling.services.recovery import messages_sweep
 from tling.services.schedules import schedules_sweep
 
 MAX_SEND_RETRIES = 5
@@ -40,3 +41,9 @@ def _give_up(message_ids: list[str]) -> None:
 def schedules_sweep_task() -> int:
     """Send due scheduled messages (beat, every 15 s)."""
     return schedules_sweep()
+
+
+@shared_task(name="tling.messages_sweep")
+def messages_sweep_task() -> dict[str, int]:
+    """Re-queue, re-publish or reconcile stuck Tling messages (beat, every 60 s)."""
+    return messages_sweep()

@@ -32,7 +32,7 @@ from tingting.request_id import current_request_id
 logger = logging.getLogger("tingting.api")
 
 # path prefix → the face's renderer of an ErrorBody; the TingTing envelope elsewhere.
-ErrorShape = Callable[[ErrorBody], dict]
+ErrorShape = Callable[[object, ErrorBody], dict]  # (request, body)
 _SHAPES: dict[str, ErrorShape] = {}
 
 
@@ -134,7 +134,7 @@ def _api_exception_text(exc: drf.APIException) -> tuple[str, str]:
 def render_error(request, body: ErrorBody) -> dict:
     render = _shape_of(request)
     if render is not None:
-        return render(body)
+        return render(request, body)
     return error_body(status=body.status, message=body.message, errors=body.errors, data=body.data)
 
 

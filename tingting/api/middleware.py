@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from tingting.api.exceptions import render_error
 from tingting.errors import ErrorBody, FieldError
 from tingting.request_id import request_id_bound
+from tingting.views import healthz
 
 
 class RequestIdMiddleware:
@@ -45,4 +46,23 @@ class BodySizeLimitMiddleware:
             message = f"The request body is larger than {limit} bytes."
             body = ErrorBody(413, message, [FieldError(None, "too_large", message)])
             return JsonResponse(render_error(request, body), status=413)
+        return self.get_response(request)
+
+
+class HealthzMiddleware:
+    """``GET /healthz`` answered before any other middleware.
+
+    The compose healthcheck probes ``http://127.0.0.1:8000/healthz`` from inside
+    the container: under production settings SecurityMiddleware would redirect
+    it to https and ``ALLOWED_HOSTS`` would refuse the host. The probe builds no
+    URL and sets no cookie, so neither protection has anything to guard there;
+    every other path keeps both."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.healthz = healthz
+
+    def __call__(self, request):
+        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
+            return self.healthz(request)
         return self.get_response(request)

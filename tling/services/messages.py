@@ -35,6 +35,7 @@ from tingting.providers.base import (
     StatusReport,
 )
 from tingting.segments import segment_count, sms_credits
+from tingting.transactions import retry_transient
 from tling.models import (
     CHARGED_STATUSES,
     FINAL_RANK,
@@ -67,6 +68,7 @@ def message_cost(*, owner: User, text: str, to: list[str]) -> int:
     return sms_credits(text, recipients=len(to), rate=owner.sms_rate)
 
 
+@retry_transient
 def messages_create(
     *, owner: User, text: str, to: list[str], api_key_id: int | None = None, schedule: ScheduledMessage | None = None
 ) -> list[Message]:
@@ -108,10 +110,13 @@ def messages_create(
         MessageEvent.objects.bulk_create(
             [MessageEvent(message=m, status=MessageStatus.CREATED, rank=0, occurred_at=now) for m in messages]
         )
-        transaction.on_commit(lambda: messages_enqueue(batch=batch))
+        # robust: the send is committed whatever happens next; a batch the
+        # broker or the database could not take now is re-queued by the sweep.
+        transaction.on_commit(lambda: messages_enqueue(batch=batch), robust=True)
     return messages
 
 
+@retry_transient
 def messages_enqueue(*, batch: uuid.UUID) -> int:
     """Mark a batch ``queued`` and publish its send tasks; a chunk the broker refuses
     becomes ``queue failed`` and its credits are released. Repeat-safe: only
@@ -269,6 +274,7 @@ def message_record_report(report: StatusReport) -> Message | None:
     )
 
 
+@retry_transient
 def message_record_status(
     *, message_id: uuid.UUID | str, status: str, occurred_at: datetime, error: str = "", provider_id: str = ""
 ) -> Message | None:
