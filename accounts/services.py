@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import ledger
-from accounts.models import WEEKDAYS, AccountSettings, DoNotContact, User
+from accounts.models import WEEKDAYS, AccountSettings, DoNotContact, User, email_key
 from tingting import netguard
 from tingting.api import throttling
 from tingting.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
@@ -48,15 +48,22 @@ def user_create(
     return user
 
 
+def login_throttle(*, client_ip: str, email: str) -> None:
+    """Count one password attempt against the client IP's and the email's bucket
+    (shared by every password form: API login and admin login). Raises
+    RateLimitedError (429 with Retry-After) past either rate."""
+    throttling.enforce("login_ip", client_ip)
+    throttling.enforce("login_email", email_key(email))
+
+
 def user_login(*, client_ip: str, email: str, password: str) -> tuple[User, dict[str, str]]:
     """Check credentials and issue a token pair.
 
-    Throttled per email and per ``client_ip`` (429 with Retry-After; the view takes
-    the address with ``throttling.client_ip``). Unknown email and wrong password
-    answer the same error, and both run the password hasher. Takes no request, so a
-    command or a test calls it like the view does."""
-    throttling.enforce("login_ip", client_ip)
-    throttling.enforce("login_email", email.strip().lower())
+    Throttled per email and per ``client_ip`` (429 with Retry-After; a view takes the
+    address with ``throttling.client_ip``). Unknown email and wrong password answer
+    the same error, and both run the password hasher. Takes no request, so a command
+    or a test calls it as the views do."""
+    login_throttle(client_ip=client_ip, email=email)
     user = authenticate(None, email=email.strip(), password=password)
     if user is None:
         raise InvalidCredentialsError()
