@@ -148,6 +148,18 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "duplicate_phone_number": "A contact with this phone number exists already.",
         "schedule_not_waiting": "The scheduled message is no longer waiting; it cannot change.",
     },
+    "surveys": {
+        "not_a_survey": "Only SURVEY campaigns have steps.",
+        "too_many": "More items than allowed (a survey's steps).",
+        "unknown_step": "An uploaded file is keyed by a step index the survey does not have.",
+        "duplicate": "The value is used by another item already (a step's input_name).",
+    },
+    "v1 face": {
+        "invalid_token": "The v1 API token is unknown or revoked.",
+        "no_token": "The account has no v1 API token yet.",
+        "token_conflict": "A v1 API token is being generated already; try again.",
+        "no_refresh_token": "No refresh token was sent (cookie or body).",
+    },
     "provider reasons (recorded on messages and attempts)": {
         "invalid_number": "The provider refused the number as invalid.",
         "unsupported_destination": "The provider does not deliver to this destination.",

@@ -17,7 +17,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
 
-from tingting.api.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
+from tingting.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 
 XLSX, CSV = "xlsx", "csv"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
