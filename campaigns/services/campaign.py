@@ -163,9 +163,9 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
             f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", field="bulk_file"
         )
     with _upload_path(upload) as path:
-        checked = import_.check_upload(path)
+        checked = spreadsheets.check_upload(path)
         if checked.expected_rows is None:
-            checked.expected_rows = count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
+            checked.expected_rows = spreadsheets.count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
         if checked.expected_rows > settings.IMPORT_SYNC_ROWS:
             raise PayloadTooLargeError(
                 f"A file added to a campaign has at most {settings.IMPORT_SYNC_ROWS} rows.",
@@ -178,7 +178,7 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
                 raise ConflictError("The campaign's recipients are still being imported.", code="import_in_progress")
             if _has_in_flight(locked):
                 raise ConflictError("The campaign is running; add recipients when it ends.", code="campaign_running")
-            header, report = import_.import_file(campaign=locked, path=path, checked=checked, skip_existing=True)
+            header, report = imports.import_file(campaign=locked, path=path, checked=checked, skip_existing=True)
             locked.usable_tags = list(dict.fromkeys([*locked.usable_tags, *header.usable_tags]))
             locked.import_report = report.as_dict("done")
             locked.save(update_fields=["usable_tags", "import_report", "updated_at"])

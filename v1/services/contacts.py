@@ -7,9 +7,9 @@ from django.db import transaction
 
 from campaigns.models import Campaign, Recipient
 from campaigns.selectors import recipient_get
-from campaigns.services.import_ import normalise_column
+from campaigns.services.imports import normalise_column
 from campaigns.services.recipients import recipient_add, recipient_delete, recipient_update
-from tingting.api.errors import DomainError, InvalidInputError
+from tingting.errors import DomainError, InvalidInputError
 
 
 def _tags(*, campaign: Campaign, variables: dict) -> dict:

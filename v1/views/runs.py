@@ -7,8 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
-from campaigns import reports
-from campaigns.selectors import campaign_get
+from campaigns.selectors import campaign_get, reports
 from tingting.api import throttling
 from tingting.voice import mp3
 from tingting.voice.services import voice_test_render
@@ -66,6 +65,7 @@ class EmergencyStopView(V1View):
 
 class ReportView(V1View):
     @extend_schema(
+        request=None,
         responses=v1_responses({(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV, streamed")}),
         tags=TAGS,
     )
