@@ -96,3 +96,22 @@ def tts_audio(request, key: str):
     except NotFoundError:
         return handler404(request)
     return audio_response(render)
+
+
+@require_safe
+def tts_audio_mp3(request, key: str):
+    """The MP3 copy of one render (tingting.voice.mp3), by the same key; no login."""
+    from django.core.files.storage import default_storage
+
+    from tingting.voice import mp3
+
+    try:
+        render = render_get_by_key(key=key)
+    except NotFoundError:
+        return handler404(request)
+    if not mp3.is_available():
+        return handler404(request)
+    response = FileResponse(default_storage.open(mp3.render_mp3(render), "rb"), content_type="audio/mpeg")
+    response["Content-Disposition"] = f'inline; filename="{render.key[:16]}.mp3"'
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
