@@ -169,9 +169,9 @@ class CampaignAdmin(ServiceAdmin):
         "voice_input",
         "length_factor",
         "audio_file",
-        "usable_tags",
+        "tags_available",
         "import_state",
-        "import_report",
+        "import_summary",
         "recipient_pages",
         "created_at",
         "updated_at",
@@ -205,9 +205,9 @@ class CampaignAdmin(ServiceAdmin):
                 {
                     "fields": [
                         "recipient_pages",
-                        "usable_tags",
+                        "tags_available",
                         "import_state",
-                        "import_report",
+                        "import_summary",
                         "created_at",
                         "updated_at",
                     ]
@@ -354,6 +354,21 @@ class CampaignAdmin(ServiceAdmin):
         return format_html(
             '{} run(s), {} — <a href="{}?campaign__id__exact={}">view runs</a>', len(runs), status, url, campaign.pk
         )
+
+    @admin.display(description="Usable tags")
+    def tags_available(self, campaign: Campaign):
+        return ", ".join(campaign.usable_tags or []) or "—"
+
+    @admin.display(description="Import")
+    def import_summary(self, campaign: Campaign):
+        report = campaign.import_report or {}
+        if not report:
+            return "—"
+        rows = (report.get("invalid") or [])[:20]
+        invalid = format_html_join(
+            "", "<li>row {}: {} — {}</li>", ((row.get("row"), row.get("value"), row.get("error")) for row in rows)
+        )
+        return format_html("{}<ul>{}</ul>", _import_summary(report) + f" ({report.get('state', '—')})", invalid)
 
     @admin.display(description="Recipient pages")
     def recipient_pages(self, campaign: Campaign):

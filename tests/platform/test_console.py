@@ -229,7 +229,9 @@ def numbers(user, other_user):
 def test_caller_id_picker_offers_only_the_owners_numbers_with_the_capability(staff_client, user, numbers):
     campaign = campaign_with_recipients(user, 1, services="SMS")
     response = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/")
-    offered = [value for value, _ in response.context["adminform"].form.fields["user_phone"].choices]
+    form = response.context["adminform"].form
+    assert set(form.fields) == {"name", "services", "description", "user_phone"}  # the rest is read-only
+    offered = [value for value, _ in form.fields["user_phone"].choices]
     assert offered == ["+9779851000001"]
 
 
@@ -523,3 +525,21 @@ def test_a_recipient_page_past_every_row_is_empty_not_500(staff_client, user):
     campaign = campaign_with_recipients(user, 2)
     response = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/?recipients_page=99999999999999999999")
     assert response.status_code == 200 and "+9779800000000" not in response.content.decode()
+
+
+def test_import_report_reads_as_text(staff_client, user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("list.csv", "number,name\n9800000001,राम\nabc,x\n".encode(), content_type="text/csv")
+    form = {"owner": user.pk, "name": "Imported", "services": "SMS", "description": "", "send_to_number_file": upload}
+    response = staff_client.post("/admin/campaigns/campaign/add/", form, follow=True)
+    assert "Recipients imported: 1 added, 0 duplicates, 1 invalid." in messages_of(response)
+    from campaigns.models import Campaign
+
+    campaign = Campaign.objects.get(name="Imported")
+    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert "Recipients imported: 1 added, 0 duplicates, 1 invalid. (done)" in page
+    import re
+
+    assert re.search(r"<li>row \d+: abc — [^<]+</li>", page), page[page.find("field-import_summary") :][:1500]
+    assert "tags_name" in page
