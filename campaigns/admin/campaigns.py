@@ -28,11 +28,11 @@ from campaigns.admin.progress import (
     progress_bar,
 )
 from campaigns.models import Attempt, Campaign, Recipient, Run
-from campaigns.selectors_runs import progress_of, run_list_with_counts
+from campaigns.selectors import progress_of, run_list_with_counts
 from campaigns.services.campaign import CAPABILITY, campaign_create, campaign_delete, campaign_update
 from phonenumbers_app.selectors import owned_number_list
 from tingting.admin_base import ServiceAdmin, error_text
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError
 
 INLINE_PAGE_SIZE = 50
 MAX_RECIPIENT_PAGE = 10**12

@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from campaigns.admin.progress import console_progress, progress_bar, run_progress_url
 from campaigns.models import Attempt, Run
-from campaigns.selectors_runs import progress_of, run_list_with_counts
+from campaigns.selectors import progress_of, run_list_with_counts
 from tingting.admin_base import register_panel
 
 S = Attempt.Status

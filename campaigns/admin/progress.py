@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from campaigns.models import Campaign, Run
-from campaigns.selectors_runs import progress_of, run_list_with_counts, run_progress
+from campaigns.selectors import progress_of, run_list_with_counts, run_progress
 
 FINAL = ("completed", "hungup", "unanswered", "failed", "terminated")
 IN_FLIGHT = ("sent", "ringing")

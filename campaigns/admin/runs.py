@@ -10,10 +10,10 @@ from django.utils.html import format_html
 from campaigns.admin import control
 from campaigns.admin.progress import console_progress, progress_bar, run_progress_json, run_progress_url
 from campaigns.models import Run
-from campaigns.selectors_runs import progress_of, run_credits, run_list_with_counts
+from campaigns.selectors import progress_of, run_credits, run_list_with_counts
 from campaigns.services.run import run_cancel_by_id
 from tingting.admin_base import ServiceAdmin
-from tingting.api.errors import ConflictError, DomainError
+from tingting.errors import ConflictError, DomainError
 
 
 def _campaign_of_run(run: Run):
