@@ -24,6 +24,8 @@ from campaigns.admin.progress import (
     campaign_progress,
     campaign_progress_json,
     campaign_progress_url,
+    campaigns_batch_url,
+    campaigns_progress_json,
     console_progress,
     progress_bar,
 )
@@ -227,6 +229,7 @@ class CampaignAdmin(ServiceAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            path("progress/", wrap(campaigns_progress_json), name="campaigns_campaign_progress_batch"),
             path("<int:campaign_id>/progress/", wrap(campaign_progress_json), name="campaigns_campaign_progress"),
             path(
                 "<int:campaign_id>/test-voice/",
@@ -318,7 +321,7 @@ class CampaignAdmin(ServiceAdmin):
 
     @admin.display(description="progress")
     def bar(self, campaign: Campaign):
-        return progress_bar(self._progress(campaign), compact=True)
+        return progress_bar(self._progress(campaign), batch=(campaigns_batch_url(), campaign.pk), compact=True)
 
     @admin.display(description="Live progress")
     def live_progress(self, campaign: Campaign):

@@ -92,6 +92,26 @@ def test_progress_refresh_costs_the_same_queries_at_one_and_2000_recipients(
     assert counts[0] == counts[1]
 
 
+@pytest.mark.parametrize("kind", ["campaign", "run"])
+def test_list_refresh_is_one_request_with_constant_queries(staff_client, user, kind, django_assert_num_queries):
+    user.credits = 10_000
+    user.save(update_fields=["credits"])
+    keys = []
+    counts = []
+    for size in (1, 50, 700):
+        campaign = campaign_with_recipients(user, size, message="x")
+        run = run_begin(user=user, campaign_id=campaign.pk)
+        keys.append(campaign.pk if kind == "campaign" else run.pk)
+        url = f"/admin/campaigns/{kind}/progress/?ids={','.join(map(str, keys))},junk,-4,99999999999999999999"
+        staff_client.get(url)
+        with django_assert_num_queries(3) as captured:
+            data = staff_client.get(url).json()
+        counts.append(len(captured))
+        assert sorted(data) == sorted(str(key) for key in keys)
+        assert data[str(keys[-1])]["total"] == size and data[str(keys[-1])]["queued"] == size
+    assert counts[0] == counts[-1]
+
+
 def test_progress_json_is_staff_only_and_404_for_unknown_ids(user, staff_client):
     campaign = campaign_with_recipients(user, 1)
     client = Client()
