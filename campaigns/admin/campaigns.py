@@ -24,6 +24,8 @@ from campaigns.admin.progress import (
     campaign_progress,
     campaign_progress_json,
     campaign_progress_url,
+    campaigns_batch_url,
+    campaigns_progress_json,
     console_progress,
     progress_bar,
 )
@@ -32,7 +34,7 @@ from campaigns.selectors import progress_of, run_list_with_counts
 from campaigns.services.campaign import CAPABILITY, campaign_create, campaign_delete, campaign_update
 from phonenumbers_app.selectors import owned_number_list
 from tingting.admin_base import ServiceAdmin, error_text
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError
 
 INLINE_PAGE_SIZE = 50
 MAX_RECIPIENT_PAGE = 10**12
@@ -169,9 +171,9 @@ class CampaignAdmin(ServiceAdmin):
         "voice_input",
         "length_factor",
         "audio_file",
-        "usable_tags",
+        "tags_available",
         "import_state",
-        "import_report",
+        "import_summary",
         "recipient_pages",
         "created_at",
         "updated_at",
@@ -205,9 +207,9 @@ class CampaignAdmin(ServiceAdmin):
                 {
                     "fields": [
                         "recipient_pages",
-                        "usable_tags",
+                        "tags_available",
                         "import_state",
-                        "import_report",
+                        "import_summary",
                         "created_at",
                         "updated_at",
                     ]
@@ -227,6 +229,7 @@ class CampaignAdmin(ServiceAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            path("progress/", wrap(campaigns_progress_json), name="campaigns_campaign_progress_batch"),
             path("<int:campaign_id>/progress/", wrap(campaign_progress_json), name="campaigns_campaign_progress"),
             path(
                 "<int:campaign_id>/test-voice/",
@@ -318,7 +321,7 @@ class CampaignAdmin(ServiceAdmin):
 
     @admin.display(description="progress")
     def bar(self, campaign: Campaign):
-        return progress_bar(self._progress(campaign), compact=True)
+        return progress_bar(self._progress(campaign), batch=(campaigns_batch_url(), campaign.pk), compact=True)
 
     @admin.display(description="Live progress")
     def live_progress(self, campaign: Campaign):
@@ -354,6 +357,21 @@ class CampaignAdmin(ServiceAdmin):
         return format_html(
             '{} run(s), {} — <a href="{}?campaign__id__exact={}">view runs</a>', len(runs), status, url, campaign.pk
         )
+
+    @admin.display(description="Usable tags")
+    def tags_available(self, campaign: Campaign):
+        return ", ".join(campaign.usable_tags or []) or "—"
+
+    @admin.display(description="Import")
+    def import_summary(self, campaign: Campaign):
+        report = campaign.import_report or {}
+        if not report:
+            return "—"
+        rows = (report.get("invalid") or [])[:20]
+        invalid = format_html_join(
+            "", "<li>row {}: {} — {}</li>", ((row.get("row"), row.get("value"), row.get("error")) for row in rows)
+        )
+        return format_html("{}<ul>{}</ul>", _import_summary(report) + f" ({report.get('state', '—')})", invalid)
 
     @admin.display(description="Recipient pages")
     def recipient_pages(self, campaign: Campaign):
