@@ -13,6 +13,7 @@ from accounts.api_keys import api_key_create
 from accounts.models import AccountSettings, ApiKey, DoNotContact, LedgerEntry, User
 from accounts.services import login_throttle
 from tingting.admin_base import ViewOnlyAdmin, register_panel
+from tingting.api import throttling
 from tingting.errors import DomainError, RateLimitedError
 
 

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from campaigns.models import Campaign
 from campaigns.status import STATUSES, status_label, summary_of
+from tingting.api.pagination import PageQuery
 from tingting.phones import national_display
 
 

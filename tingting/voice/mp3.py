@@ -23,7 +23,7 @@ BITRATE_KBPS = 32  # speech at telephony rates
 
 def is_available() -> bool:
     try:
-        import lameenc  # noqa: F401
+        import lameenc  # noqa: F401, PLC0415 - an optional encoder: present or not
     except ImportError:
         return False
     return True
@@ -34,7 +34,7 @@ def mp3_name(render: TtsRender) -> str:
 
 
 def encode(wav: bytes) -> bytes:
-    import lameenc
+    import lameenc  # noqa: PLC0415 - optional (is_available)
 
     with wave.open(io.BytesIO(wav), "rb") as reader:
         channels, rate = reader.getnchannels(), reader.getframerate()
@@ -61,7 +61,7 @@ def render_mp3(render: TtsRender) -> str:
 
 def audio_url(render: TtsRender, *, request=None) -> str:
     """Absolute URL of the MP3 when the encoder is installed, else of the WAV."""
-    from tingting.voice.render import render_audio_url
+    from tingting.voice.render import render_audio_url  # noqa: PLC0415 - import cycle with render
 
     if not is_available():
         return render_audio_url(render, request=request)

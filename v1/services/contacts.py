@@ -8,6 +8,7 @@ from django.db.models import Max
 
 from campaigns.models import Campaign, Recipient
 from campaigns.selectors import recipient_get
+from campaigns.services.campaign import campaign_import_file
 from campaigns.services.imports import normalise_column
 from campaigns.services.recipients import recipient_add, recipient_delete, recipient_update
 from tingting.errors import DomainError, InvalidInputError
