@@ -86,6 +86,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "scheme_not_allowed": "The webhook URL is not http or https.",
         "unresolvable": "The webhook URL's host does not resolve.",
         "private_address": "The webhook URL resolves to a non-public address.",
+        "port_not_allowed": "The webhook URL's port is not 80, 443 or one the operator allows.",
     },
     "numbers": {
         "number_unavailable": "The number is not on sale (bought by someone else, or unknown).",

@@ -326,6 +326,10 @@ RUN_CALL_SLOT_MARGIN_SECONDS = env_int("RUN_CALL_SLOT_MARGIN_SECONDS", 300)
 # Status webhooks to clients: private/loopback/link-local targets are refused
 # unless this is on (SSRF); delivery is retried with backoff for WEBHOOK_RETRY_HOURS.
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# Ports a webhook URL may name besides 80 and 443 (comma-separated), so the server
+# cannot be pointed at arbitrary services of a public host. Not checked when
+# WEBHOOK_ALLOW_PRIVATE is on (local receivers listen on any port).
+WEBHOOK_ALLOWED_PORTS = [int(p) for p in env_list("WEBHOOK_ALLOWED_PORTS", "") if p.strip().isdigit()]
 WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
 

@@ -8,6 +8,7 @@ as it is written) into a temporary file that is then streamed and deleted.
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -31,14 +32,18 @@ FIXED_COLUMNS = [
     "last_attempt_at",
     "error",
 ]
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell as a formula when its text starts with one of these
+# (after any leading line break: LF and CR count as well as TAB).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Plain numbers start with + or - too, and are no formula: they keep their value.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # The recipient fields behind the fixed columns (its "error" is ``last_error``), then the tags.
 ROW_FIELDS = [*FIXED_COLUMNS[:-1], "last_error", "tags"]
 
 
 def escape_cell(value):
     """Text that a spreadsheet would run as a formula is prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 
