@@ -13,6 +13,7 @@ from accounts.api_keys import api_key_create
 from accounts.models import AccountSettings, ApiKey, DoNotContact, LedgerEntry, User
 from accounts.services import login_throttle
 from tingting.admin_base import ViewOnlyAdmin, register_panel
+from tingting.api import throttling
 from tingting.errors import DomainError, RateLimitedError
 
 
@@ -22,7 +23,7 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
 
     def clean(self):
         try:
-            login_throttle(request=self.request, email=self.cleaned_data.get("username") or "")
+            login_throttle(client_ip=throttling.client_ip(self.request), email=self.cleaned_data.get("username") or "")
         except RateLimitedError as exc:
             raise forms.ValidationError(
                 f"Too many login attempts; try again in {exc.retry_after} s.", code="throttled"

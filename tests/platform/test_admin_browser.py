@@ -25,7 +25,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from accounts.models import LedgerEntry, User
 from campaigns.models import Run
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from tests.support.factories import PASSWORD, UserFactory
 from tests.support.factories_campaigns import campaign_with_recipients
 

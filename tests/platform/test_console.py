@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from campaigns.models import Run
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from tests.support.factories import UserFactory
 from tests.support.factories_campaigns import campaign_with_recipients
 
