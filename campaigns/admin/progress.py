@@ -101,15 +101,16 @@ def runs_progress_json(request) -> JsonResponse:
     return JsonResponse({str(run.pk): console_progress(progress_of(run)) for run in runs})
 
 
-def latest_runs(campaign_ids) -> QuerySet[Run]:
-    """The latest run of each campaign, with the counts ``progress_of`` reads (one query)."""
+def latest_runs() -> QuerySet[Run]:
+    """Each campaign's latest run, with the counts ``progress_of`` reads (one query for
+    any number of campaigns; the list prefetches it, the list refresh filters it)."""
     latest = Run.objects.filter(campaign=OuterRef("campaign")).order_by("-id").values("id")[:1]
-    return run_list_with_counts(runs=Run.objects.filter(campaign_id__in=campaign_ids, id=Subquery(latest)))
+    return run_list_with_counts(runs=Run.objects.filter(id=Subquery(latest)))
 
 
 def campaigns_progress_json(request) -> JsonResponse:
     """``?ids=1,2,3`` → each campaign's latest run progress by campaign id (one query)."""
-    runs = latest_runs(_batch_ids(request))
+    runs = latest_runs().filter(campaign_id__in=_batch_ids(request))
     return JsonResponse({str(run.campaign_id): console_progress(progress_of(run)) for run in runs})
 
 
