@@ -23,7 +23,10 @@ DEBUG = env_bool("DEBUG", False)
 _INSECURE_DEV_KEY = "dev-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 SECRET_KEY = env("SECRET_KEY", _INSECURE_DEV_KEY if DEBUG or env_bool("TINGTING_DEV", False) else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see README).")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off (docs/configuration.md); "
+        "on the scripts/run setup use scripts/manage for operator commands."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "tingting.api.exceptions.csrf_failure"
@@ -47,6 +50,7 @@ INSTALLED_APPS = [
     "otp",
     "tling",
     "bench",
+    "voices",
     "v1",
     "surveys",
 ]
@@ -188,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["tingting.api.schema_hooks.drop_slashless_duplicates"],
+    # The seed face takes two services, the v1 face four.
+    "ENUM_NAME_OVERRIDES": {
+        "SeedServicesEnum": ["PHONE", "SMS"],
+        "CampaignServicesEnum": "campaigns.models.Campaign.Services",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tingting.api.schema_hooks.document_body_errors",
