@@ -4,8 +4,6 @@ import defusedxml
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 
-from tingting import checks  # noqa: F401  (registers the deployment checks)
-
 
 class TingtingConfig(AppConfig):
     default = True  # the admin's config lives in this module too

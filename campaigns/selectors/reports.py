@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import xlsxwriter
-from django.db.models import QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 
-from campaigns.models import Campaign, Recipient
+from campaigns.models import Attempt, Campaign, Recipient, Run
 from tingting.phones import carrier_of, national_display
 
 FIXED_COLUMNS = [
@@ -136,11 +137,6 @@ def campaign_summaries(*, user, campaign_id: int | None = None) -> list[dict]:
     """Per campaign: recipient counts by status, credits consumed and still held by
     runs in progress, and when the latest run started. One query whatever the number
     of campaigns (counts aggregated in the database; run figures as subqueries)."""
-    from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
-    from django.db.models.functions import Coalesce
-
-    from campaigns.models import Attempt, Run
-
     open_runs = Run.objects.filter(campaign=OuterRef("pk"), finished_at__isnull=True)
     run_holds = (
         open_runs.order_by().values("campaign").annotate(total=Sum(F("hold_amount") - F("end_release"))).values("total")
