@@ -14,6 +14,7 @@ urlpatterns: list = [
     *both(P + "active-broker-phone", account.ActiveNumbersView.as_view(), "v1-active-broker-phone"),
     *both(P + "phone-number/active", account.ActiveNumbersView.as_view(), "v1-phone-number-active"),
     *both(P + "voice-models", account.VoiceModelsView.as_view(), "v1-voice-models"),
+    *both(P + "dashboard", account.DashboardView.as_view(), "v1-dashboard"),
     *both(P + "campaign", campaigns.CampaignListView.as_view(), "v1-campaign-list"),
     *both(P + "campaign/create", campaigns.CampaignCreateView.as_view(), "v1-campaign-create"),
     *both(P + "campaign/<int:campaign_id>", campaigns.CampaignView.as_view(), "v1-campaign"),
