@@ -97,7 +97,7 @@ CARRIER_PREFIX_LENGTH = 8
 
 @functools.lru_cache(maxsize=4096)
 def _carrier_of_prefix(prefix: str) -> str:
-    from phonenumbers import carrier
+    from phonenumbers import carrier  # noqa: PLC0415 - the carrier data loads only when a carrier is asked for
 
     try:
         parsed = phonenumbers.parse(prefix.ljust(14, "0"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.cache import cache
 
 from tingting.errors import InvalidInputError
+from tingting.voice import catalogue
 from tingting.voice.catalogue import VoiceSpec
 from voices.models import Voice
 
@@ -52,8 +53,6 @@ def catalogue_source() -> tuple[dict[str, VoiceSpec | None], dict[str, str]]:
 
 def voice_by_name(name: str) -> Voice | None:
     """The active row of an internal name or alias (any case)."""
-    from tingting.voice import catalogue
-
     canonical = catalogue.canonical(name)
     return next((row for row in voice_list() if row.internal_name == canonical), None)
 

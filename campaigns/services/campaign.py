@@ -12,6 +12,7 @@ from django.db import connection, transaction
 
 from campaigns.models import Attempt, Campaign, Recipient
 from campaigns.services import imports
+from campaigns.services.publish import import_publish_after_commit
 from phonenumbers_app.selectors import owned_numbers_resolve
 from tingting import spreadsheets
 from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError, PayloadTooLargeError
@@ -186,8 +187,6 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
 
 
 def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> tuple[Campaign, dict]:
-    from campaigns.tasks import import_recipients
-
     report = {
         "state": "pending",
         "rows": 0,
@@ -205,7 +204,7 @@ def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> 
         upload.seek(0)
         campaign.import_file.save(f"campaign-{campaign.pk}.{extension}", upload, save=False)
         campaign.save(update_fields=["import_file"])
-        transaction.on_commit(lambda: import_recipients.delay(campaign.pk))
+        import_publish_after_commit(campaign.pk)
     return campaign, report
 
 

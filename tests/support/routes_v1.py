@@ -60,7 +60,7 @@ def _sms_campaign(owner):
 
 
 def _running_campaign(owner):
-    from campaigns.services.run import run_begin
+    from campaigns.services.begin import run_begin
 
     campaign_id = _sms_campaign(owner)
     run_begin(user=owner, campaign_id=campaign_id, message="hello")

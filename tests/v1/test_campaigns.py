@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from campaigns.models import Campaign
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from tests.support.campaign_helpers import make_campaign, owned_number
 from voices.models import Voice
 from voices.selectors import voice_list

@@ -4,7 +4,7 @@ import pytest
 
 from accounts import ledger
 from campaigns.models import Attempt
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from tests.support.campaign_helpers import make_campaign, owned_number
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ and show campaigns made on the v1 face (``SMS & PHONE`` included)."""
 
 import pytest
 
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from tests.support.campaign_helpers import make_campaign
 
 pytestmark = pytest.mark.django_db

@@ -23,6 +23,7 @@ import wave
 from dataclasses import dataclass
 from importlib import metadata
 
+import espeakng_loader
 from django.conf import settings
 
 from tingting.providers.base import ProviderPermanentError, RenderedAudio, TtsBackend
@@ -74,8 +75,6 @@ class _Engine:
     """The loaded library of this process, created on first use."""
 
     def __init__(self) -> None:
-        import espeakng_loader
-
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         lib.espeak_Initialize.restype = ctypes.c_int
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]

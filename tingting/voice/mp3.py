@@ -17,13 +17,14 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from tingting.models import TtsRender
+from tingting.voice.render import render_audio_url
 
 BITRATE_KBPS = 32  # speech at telephony rates
 
 
 def is_available() -> bool:
     try:
-        import lameenc  # noqa: F401
+        import lameenc  # noqa: F401, PLC0415 - optional: without it the WAV is served
     except ImportError:
         return False
     return True
@@ -34,7 +35,7 @@ def mp3_name(render: TtsRender) -> str:
 
 
 def encode(wav: bytes) -> bytes:
-    import lameenc
+    import lameenc  # noqa: PLC0415 - optional (is_available)
 
     with wave.open(io.BytesIO(wav), "rb") as reader:
         channels, rate = reader.getnchannels(), reader.getframerate()
@@ -61,8 +62,6 @@ def render_mp3(render: TtsRender) -> str:
 
 def audio_url(render: TtsRender, *, request=None) -> str:
     """Absolute URL of the MP3 when the encoder is installed, else of the WAV."""
-    from tingting.voice.render import render_audio_url
-
     if not is_available():
         return render_audio_url(render, request=request)
     render_mp3(render)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.views.decorators.http import require_safe
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +14,7 @@ from tingting.api.envelope import ok
 from tingting.api.exceptions import handler404
 from tingting.api.schema import envelope_of, tingting_responses
 from tingting.errors import NotFoundError
+from tingting.voice import mp3
 from tingting.voice.render import render_audio_url
 from tingting.voice.selectors import render_get_by_key
 from tingting.voice.serializers import VoiceTestInput, VoiceTestOutput
@@ -101,10 +103,6 @@ def tts_audio(request, key: str):
 @require_safe
 def tts_audio_mp3(request, key: str):
     """The MP3 copy of one render (tingting.voice.mp3), by the same key; no login."""
-    from django.core.files.storage import default_storage
-
-    from tingting.voice import mp3
-
     try:
         render = render_get_by_key(key=key)
     except NotFoundError:

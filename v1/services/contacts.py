@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Max
 
 from campaigns.models import Campaign, Recipient
 from campaigns.selectors import recipient_get
+from campaigns.services.campaign import campaign_import_file
 from campaigns.services.imports import normalise_column
 from campaigns.services.recipients import recipient_add, recipient_delete, recipient_update
 from tingting.errors import DomainError, InvalidInputError
@@ -81,10 +83,6 @@ def contacts_import(*, campaign: Campaign, upload) -> dict:
     """A bulk file (.xlsx/.csv) into the campaign through the seed importer and its limits;
     answers the validation preview: rejected rows, the first five values of each column
     imported, and how many rows validated."""
-    from django.db.models import Max
-
-    from campaigns.services.campaign import campaign_import_file
-
     before = Recipient.objects.filter(campaign=campaign).aggregate(last=Max("id"))["last"] or 0
     report = campaign_import_file(campaign=campaign, upload=upload)
     campaign.refresh_from_db(fields=["usable_tags"])

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Run
 from campaigns.selectors import campaign_get, recipient_get
-from campaigns.services.run import run_begin, run_cancel
+from campaigns.services.begin import run_begin
+from campaigns.services.run import run_cancel
 
 NEPAL = ZoneInfo("Asia/Kathmandu")
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts.services import user_login
+from tingting.api import throttling
 from v1.authentication import ACCESS_COOKIE, REFRESH_COOKIE
 from v1.errors import V1MessageError
 from v1.schema import v1_responses
@@ -64,7 +65,7 @@ class LoginView(V1View):
     def post(self, request):
         payload = LoginInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        _, tokens = user_login(request=request, **payload.validated_data)
+        _, tokens = user_login(client_ip=throttling.client_ip(request), **payload.validated_data)
         body = {"has_logged_in": True, "message": "Successfully logged in", **tokens}
         return _set_cookies(Response(body), tokens)
 
