@@ -14,3 +14,5 @@ class CampaignsConfig(AppConfig):
             "campaigns.services.outcomes.attempt_record_report",
             many_path="campaigns.services.outcomes_batch.attempt_record_reports",
         )
+        # The failover SMS of SMS & PHONE calls ("failover:<id>").
+        reports.register("failover", "campaigns.services.failover.failover_record_report")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from celery import shared_task
 
 from campaigns.services.dispatch import chunk_dispatch
+from campaigns.services.failover import failover_send
 from campaigns.services.imports import campaign_import_process
 from campaigns.services.sweep import runs_sweep
+from tingting.providers.base import ProviderTemporaryError
 
 
 @shared_task(name="campaigns.dispatch_chunk", acks_late=True, ignore_result=True)
@@ -26,3 +28,17 @@ def runs_sweep_task() -> dict:
 def import_recipients(campaign_id: int) -> str:
     """Import a campaign's pending file; a repeat resumes or does nothing (see the service)."""
     return campaign_import_process(campaign_id=campaign_id)
+
+
+@shared_task(
+    name="campaigns.failover_send",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(ProviderTemporaryError,),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def failover_send_task(sms_id: int) -> str:
+    """Send the failover SMS of an SMS & PHONE call; a repeat finds it claimed (see the service)."""
+    return failover_send(sms_id=sms_id)

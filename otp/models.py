@@ -58,6 +58,8 @@ class Otp(models.Model):
     price = models.PositiveIntegerField(help_text="credits held at request time")
     billing = models.CharField(max_length=16, choices=Billing.choices, default=Billing.HELD)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="wrong verification tries")
+    # The catalogue voice of a voice OTP ("": the OTP_VOICE setting); the v1 face's voice_input.
+    voice = models.CharField(max_length=32, blank=True, default="")
     # The voice render speaks the code: deleted once the call is over.
     audio_render_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

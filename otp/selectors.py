@@ -43,3 +43,8 @@ def otp_audio_to_purge(*, now: datetime, limit: int = 500) -> list[tuple[int, in
     """``(otp id, render id)`` of the voice OTPs past expiry whose spoken audio is still stored."""
     rows = Otp.objects.filter(audio_render_id__isnull=False, expires_at__lt=now).order_by("id")[:limit]
     return [(otp_id, render_id) for otp_id, render_id in rows.values_list("id", "audio_render_id") if render_id]
+
+
+def otp_list(*, user: User) -> QuerySet[Otp]:
+    """The account's OTP sends, newest first (the code itself is never stored in clear)."""
+    return Otp.objects.filter(user=user).order_by("-id")

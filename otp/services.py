@@ -105,6 +105,7 @@ def otp_send(
     otp: str | None = None,
     otp_length: int = 6,
     base_url: str = "",
+    voice: str = "",
 ) -> OtpSent:
     """Create an OTP for ``number`` (E.164), hold its price and queue its delivery
     after commit. The new OTP supersedes the account's earlier ones to that number.
@@ -149,6 +150,7 @@ def otp_send(
             code_hmac=codes.code_hmac(code=code, salt=salt, user_id=user.pk, number=number),
             price=price,
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+            voice=voice,
         )
         ledger.hold(
             user_id=user.pk,
@@ -210,7 +212,9 @@ def otp_deliver(*, otp_id: int, sealed: str, base_url: str = "") -> Otp | None:
                 OutboundSms(to=row.number, body=sms_body(row.message_template, code), reference=reference)
             )
         else:
-            audio_url, seconds, render_id = _otp_audio(spoken_text(row.message_template, code), base_url)
+            audio_url, seconds, render_id = _otp_audio(
+                spoken_text(row.message_template, code), base_url, voice=row.voice or settings.OTP_VOICE
+            )
             Otp.objects.filter(pk=row.pk).update(audio_render_id=render_id)
             submission = voice_backend().place_call(
                 OutboundCall(to=row.number, reference=reference, audio_url=audio_url, audio_seconds=seconds)
@@ -226,11 +230,9 @@ def otp_deliver(*, otp_id: int, sealed: str, base_url: str = "") -> Otp | None:
     return _record_submission(row.pk, submission)
 
 
-def _otp_audio(text: str, base_url: str) -> tuple[str, float, int]:
+def _otp_audio(text: str, base_url: str, *, voice: str) -> tuple[str, float, int]:
     """The spoken OTP: (absolute audio URL, seconds, render id to delete after the call)."""
-    render = render_cached(
-        text=text, voice=settings.OTP_VOICE, length_factor=settings.OTP_VOICE_LENGTH_FACTOR, scope=OTP_SCOPE
-    )
+    render = render_cached(text=text, voice=voice, length_factor=settings.OTP_VOICE_LENGTH_FACTOR, scope=OTP_SCOPE)
     # The unguessable URL the audio view serves (media files are not served).
     return urljoin(base_url or "/", render_audio_url(render)), render.duration, render.pk
 

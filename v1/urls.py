@@ -1,7 +1,7 @@
 """Paths of API_CONTRACT_V1.md, each served with and without the trailing slash."""
 
 from tingting.api.routing import both
-from v1.views import account, auth, campaigns, contacts, runs
+from v1.views import account, auth, campaigns, contacts, otp, runs
 
 P = "api/v1/"
 
@@ -14,6 +14,10 @@ urlpatterns: list = [
     *both(P + "active-broker-phone", account.ActiveNumbersView.as_view(), "v1-active-broker-phone"),
     *both(P + "phone-number/active", account.ActiveNumbersView.as_view(), "v1-phone-number-active"),
     *both(P + "voice-models", account.VoiceModelsView.as_view(), "v1-voice-models"),
+    *both(P + "auths/send/otp", otp.OtpSendView.as_view(), "v1-otp-send"),
+    *both(P + "auths/list/send-otps", otp.OtpListView.as_view(), "v1-otp-list"),
+    *both(P + "auths/verify/otp", otp.OtpVerifyV1View.as_view(), "v1-otp-verify"),
+    *both(P + "dashboard", account.DashboardView.as_view(), "v1-dashboard"),
     *both(P + "campaign", campaigns.CampaignListView.as_view(), "v1-campaign-list"),
     *both(P + "campaign/create", campaigns.CampaignCreateView.as_view(), "v1-campaign-create"),
     *both(P + "campaign/<int:campaign_id>", campaigns.CampaignView.as_view(), "v1-campaign"),

@@ -106,6 +106,8 @@ class Recipient(models.Model):
     credit_consumed = models.PositiveBigIntegerField(default=0, db_default=0)
     # Credits of the failover SMS of an SMS & PHONE campaign (``credit_consumed_SMS`` on v1).
     sms_credit_consumed = models.PositiveBigIntegerField(default=0, db_default=0)
+    # The failover SMS's status ("" when none was sent): the recipient's second outcome.
+    sms_status = models.CharField(max_length=10, blank=True, default="", db_default="")
     attempts = models.PositiveIntegerField(default=0, db_default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True, default="", db_default="")

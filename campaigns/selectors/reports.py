@@ -39,7 +39,13 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 # Plain numbers start with + or - too, and are no formula: they keep their value.
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # The recipient fields behind the fixed columns (its "error" is ``last_error``), then the tags.
-ROW_FIELDS = [*FIXED_COLUMNS[:-1], "last_error", "tags"]
+ROW_FIELDS = [*FIXED_COLUMNS[:-1], "last_error", "tags", "sms_credit_consumed", "sms_status"]
+# SMS & PHONE campaigns add the failover SMS: its credits and its status.
+FAILOVER_COLUMNS = ["credit_consumed_SMS", "sms_status"]
+
+
+def _has_failover(campaign: Campaign) -> bool:
+    return campaign.services == Campaign.Services.SMS_PHONE
 
 
 def escape_cell(value):
@@ -50,7 +56,8 @@ def escape_cell(value):
 
 
 def report_columns(campaign: Campaign, *, carrier: bool = False) -> list[str]:
-    return FIXED_COLUMNS + (["carrier"] if carrier else []) + list(campaign.usable_tags or [])
+    failover = FAILOVER_COLUMNS if _has_failover(campaign) else []
+    return FIXED_COLUMNS + failover + (["carrier"] if carrier else []) + list(campaign.usable_tags or [])
 
 
 def report_rows(campaign: Campaign, *, carrier: bool = False) -> Iterator[list]:
@@ -59,11 +66,25 @@ def report_rows(campaign: Campaign, *, carrier: bool = False) -> Iterator[list]:
     tag_names = list(campaign.usable_tags or [])
     rows: QuerySet = Recipient.objects.filter(campaign=campaign).order_by("id").values_list(*ROW_FIELDS)
     zone = timezone.get_current_timezone()
-    for rid, number, status, duration, playback, credits, attempts, last_at, error, tags in rows.iterator(
-        chunk_size=5000
-    ):
+    failover = _has_failover(campaign)
+    for (
+        rid,
+        number,
+        status,
+        duration,
+        playback,
+        credits,
+        attempts,
+        last_at,
+        error,
+        tags,
+        sms_credits,
+        sms_status,
+    ) in rows.iterator(chunk_size=5000):
         tags = tags or {}
-        extra = [carrier_of(number)] if carrier else []
+        extra = [sms_credits, sms_status or None] if failover else []
+        if carrier:
+            extra.append(carrier_of(number))
         yield [
             rid,
             national_display(number),

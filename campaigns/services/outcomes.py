@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts import ledger
 from campaigns.models import Attempt, Recipient, Run
-from campaigns.services import guards
+from campaigns.services import failover, guards
 from campaigns.services.run import run_finish_if_done
 from tingting.api.errors import InsufficientCreditsError
 from tingting.providers.base import StatusReport
@@ -150,6 +150,8 @@ def attempt_record_outcome(
             last_attempt_at=now,
             last_error=attempt.error,
         )
+        # SMS & PHONE: a call ending in a failover_target status is followed by its SMS, once.
+        failover.failover_queue(run=run, attempt=attempt, status=status)
         # Guardrails: status webhook in this transaction; the call's concurrency slot freed.
         guards.outcome_emit(run=run, attempt=attempt)
         guards.call_finished(run=run, reference=attempt.reference)

@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from campaigns.models import Campaign, Recipient, Run
+from campaigns.models import Campaign, FailoverSms, Recipient, Run
 from tests.support.campaign_helpers import owned_number
 from tests.support.factories import UserFactory
 from tests.support.workers import ROOT, wait_until
+from tingting.models import SimulatedDelivery
 from v1.services.tokens import token_generate
 from voices.models import Voice
 
@@ -136,5 +137,14 @@ def test_the_official_sdk_scenarios(sdk_python, live_server, celery_worker, tmp_
         "+9779611000006": "terminated",
         "+9779841000010": "completed",
     }
+    # SMS & PHONE: the unanswered call was followed by its SMS, once (simulated: ...8 expires, charged).
+    wait_until(
+        lambda: FailoverSms.objects.filter(status__in=FailoverSms.FINAL).exists(), timeout=60, message="failover SMS"
+    )
+    failover = FailoverSms.objects.get()
+    assert failover.to == "+9779801000008" and failover.text == "We called you" and failover.status == "failed"
+    sent = SimulatedDelivery.objects.filter(channel="sms", reference=failover.reference)
+    assert list(sent.values_list("body", flat=True)) == ["We called you"]
+    assert Recipient.objects.get(number="+9779801000008", campaign__owner=user).sms_credit_consumed == 1
     user.refresh_from_db()
     assert user.credits_held == 0 and user.credits < 10_000

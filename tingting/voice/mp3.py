@@ -17,13 +17,14 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from tingting.models import TtsRender
+from tingting.voice.render import render_audio_url
 
 BITRATE_KBPS = 32  # speech at telephony rates
 
 
 def is_available() -> bool:
     try:
-        import lameenc  # noqa: F401, PLC0415 - an optional encoder: present or not
+        import lameenc  # noqa: F401, PLC0415 - optional: without it the WAV is served
     except ImportError:
         return False
     return True
@@ -61,8 +62,6 @@ def render_mp3(render: TtsRender) -> str:
 
 def audio_url(render: TtsRender, *, request=None) -> str:
     """Absolute URL of the MP3 when the encoder is installed, else of the WAV."""
-    from tingting.voice.render import render_audio_url  # noqa: PLC0415 - import cycle with render
-
     if not is_available():
         return render_audio_url(render, request=request)
     render_mp3(render)
