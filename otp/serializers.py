@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from otp.codes import PLACEHOLDER
 from otp.models import Otp
+from tingting import phones
 from tingting.phones import InvalidPhoneNumber, national_display, to_e164
 
 DIGITS = re.compile(r"[0-9]{4,10}")
@@ -73,6 +74,15 @@ class OtpDetailsOutput(serializers.Serializer):
     sms_send_options = serializers.CharField(source="otp.channel")
 
 
+class NumberLookupField(PhoneNumberField):
+    """A number that identifies an OTP already sent: every E.164 it may stand for
+    (``tingting.phones.lookup_forms``), so it is found back in the form the API shows it."""
+
+    def to_internal_value(self, data) -> list[str]:
+        forms = phones.lookup_forms(data)
+        return forms or [super().to_internal_value(data)]
+
+
 class OtpVerifyInput(serializers.Serializer):
-    number = PhoneNumberField()
+    number = NumberLookupField()
     otp = serializers.CharField(max_length=10, validators=[_digits_only])
