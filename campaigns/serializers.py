@@ -9,10 +9,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.models import Campaign, Recipient
+from tingting.api.fields import ChoiceField
 from tingting.phones import national_display
 
 
-class ServicesField(serializers.ChoiceField):
+class ServicesField(ChoiceField):
     """``PHONE`` or ``SMS``, any letter case."""
 
     def __init__(self, **kwargs):
@@ -113,7 +114,7 @@ class RecipientUpdateInput(serializers.Serializer):
 class RecipientListQuery(serializers.Serializer):
     page = serializers.IntegerField(min_value=1, required=False)
     page_size = serializers.IntegerField(min_value=1, required=False)
-    status = serializers.ChoiceField(choices=Recipient.Status.choices, required=False)
+    status = ChoiceField(choices=Recipient.Status.choices, required=False)
 
 
 CAMPAIGN_STATES = ["not started", "scheduled", "running", "paused", "completed", "cancelled"]
@@ -125,7 +126,7 @@ class CampaignListQuery(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=255)
     services = ServicesField(required=False)
     # The state of the campaign's latest run ("not started" when it has none).
-    status = serializers.ChoiceField(choices=CAMPAIGN_STATES, required=False)
+    status = ChoiceField(choices=CAMPAIGN_STATES, required=False)
 
 
 def number_display(e164: str) -> int:
@@ -154,7 +155,7 @@ class RecipientOutput(serializers.Serializer):
     number = serializers.IntegerField()
     campaing = serializers.CharField()
     available_tags = serializers.DictField()
-    status = serializers.ChoiceField(choices=Recipient.Status.choices)
+    status = ChoiceField(choices=Recipient.Status.choices)
     duration = serializers.IntegerField(allow_null=True)
     playback = serializers.IntegerField(allow_null=True)
     credit_consumed = serializers.IntegerField()

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from campaigns import reports
 from campaigns.selectors import campaign_get
 from tingting.api.envelope import ok
+from tingting.api.fields import ChoiceField
 from tingting.api.schema import TINGTING_ERRORS, envelope_of, tingting_responses
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -14,7 +15,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class ReportDownloadInput(serializers.Serializer):
     campaign_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    format = serializers.ChoiceField(choices=["xlsx", "csv"], default="xlsx")
+    format = ChoiceField(choices=["xlsx", "csv"], default="xlsx")
 
 
 class ReportSummaryInput(serializers.Serializer):
