@@ -17,6 +17,20 @@ from tingting.api.envelope import ok
 from tingting.api.idempotency import idempotent
 from tingting.api.schema import envelope_of, tingting_responses
 
+
+class TagGapRowOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    empty_tags = serializers.ListField(child=serializers.CharField())
+
+
+class TagGapsOutput(serializers.Serializer):
+    """Recipients whose tag the personalised message uses is empty (the first ten listed)."""
+
+    count = serializers.IntegerField()
+    rows = TagGapRowOutput(many=True)
+
+
 ProgressEnvelope = envelope_of("RunProgressEnvelope", {"progress": RunProgressOutput()})
 
 
@@ -31,7 +45,15 @@ class CampaignBeginView(APIView):
     @extend_schema(
         request=RunBeginInput,
         responses=tingting_responses(
-            {200: envelope_of("RunBeginEnvelope", {"hold amount": serializers.CharField()})}, 402, 409, 422
+            {
+                200: envelope_of(
+                    "RunBeginEnvelope",
+                    {"hold amount": serializers.CharField(), "empty_tags": TagGapsOutput(required=False)},
+                )
+            },
+            402,
+            409,
+            422,
         ),
         tags=["campaign runs"],
     )
@@ -46,7 +68,10 @@ class CampaignBeginView(APIView):
             message = f"Campaign scheduled for {when}"
         else:
             message = "Campaign is running!!"
-        return ok({"hold amount": f"{run.hold_amount} credits on hold for {campaign.name} campaign."}, message=message)
+        data = {"hold amount": f"{run.hold_amount} credits on hold for {campaign.name} campaign."}
+        if run.tag_gaps is not None:  # a personalised message: who gets an empty tag
+            data["empty_tags"] = run.tag_gaps.as_dict()
+        return ok(data, message=message)
 
 
 # Pause, resume or cancel the campaign's run; answers its progress. (A comment, not
