@@ -15,10 +15,12 @@ from datetime import datetime
 import xlsxwriter
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
 from campaigns.models import Campaign, Recipient
 from tingting.phones import national_display
+from tingting.text import word_slug
 
 FIXED_COLUMNS = [
     "id",
@@ -70,9 +72,27 @@ def report_rows(campaign: Campaign) -> Iterator[list]:
         ]
 
 
-def report_filename(campaign: Campaign, extension: str, *, now: datetime | None = None) -> str:
+def report_filename(
+    campaign: Campaign, extension: str, *, now: datetime | None = None, ascii_only: bool = False
+) -> str:
+    """``दशैं-अफर-5-report-2026-12-06.csv``: the campaign's name in its own script
+    (``tingting.text.word_slug``); ``ascii_only`` for the plain ``filename`` fallback."""
     stamp = (now or timezone.localtime()).strftime("%Y-%m-%d")
-    return f"{slugify(campaign.name) or 'campaign'}-{campaign.pk}-report-{stamp}.{extension}"
+    name = slugify(campaign.name) if ascii_only else word_slug(campaign.name, separator="-")
+    return f"{name or 'campaign'}-{campaign.pk}-report-{stamp}.{extension}"
+
+
+def report_disposition(campaign: Campaign, extension: str) -> str:
+    """The attachment header (RFC 6266): ``filename*`` carries a Devanagari name
+    (Django's ``content_disposition_header``), ``filename`` an ASCII fallback for
+    clients that do not read ``filename*``."""
+    now = timezone.localtime()
+    name = report_filename(campaign, extension, now=now)
+    header = content_disposition_header(True, name)
+    if name.isascii():
+        return header
+    fallback = report_filename(campaign, extension, now=now, ascii_only=True)
+    return f'attachment; filename="{fallback}"; {header.removeprefix("attachment; ")}'
 
 
 class _Echo:
