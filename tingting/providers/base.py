@@ -52,13 +52,53 @@ class OutboundSms:
 
 
 @dataclass(frozen=True)
+class ScriptStep:
+    """One step of a scripted call (an IVR survey): a prompt, then what it waits for.
+
+    ``response``: "dtmf" (key presses, up to ``max_digits``, ``timeout`` seconds),
+    "record" (a recording of up to ``max_record_seconds``, ended by ``timeout``
+    seconds of silence) or "none". ``retries``: times the step is asked again
+    when nothing came. ``order`` names the step in answers and callbacks."""
+
+    order: int
+    audio_url: str
+    audio_seconds: float
+    response: str = "none"
+    timeout: int = 5
+    max_digits: int = 1
+    max_record_seconds: int = 30
+    retries: int = 0
+
+    @property
+    def waits(self) -> bool:
+        return self.response != "none"
+
+
+@dataclass(frozen=True)
+class StepAnswer:
+    """What a scripted call collected at one step, vendor-neutral: ``digits``, or
+    a recording (the vendor's URL and id, or for the simulated backend its bytes)."""
+
+    reference: str
+    order: int
+    occurred_at: datetime
+    digits: str = ""
+    recording_url: str = ""
+    recording_sid: str = ""
+    recording_seconds: int | None = None
+    recording_audio: bytes | None = None
+
+
+@dataclass(frozen=True)
 class OutboundCall:
     to: str  # E.164
     reference: str
-    audio_url: str
-    audio_seconds: float
+    audio_url: str  # the message; for a script, its first prompt
+    audio_seconds: float  # for a script, the prompts' total (what a full listen takes)
     caller_id: str = ""
     callback_url: str = ""
+    # A scripted call (survey): its steps in order; empty for a one-message call.
+    script: tuple[ScriptStep, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +141,22 @@ def each(call, items: list) -> list:
     return results
 
 
-class SmsBackend(ABC):
+class ConfiguredBackend:
+    """What the deployment check (``tingting/checks.py``) reads of a backend class."""
+
+    # True for the stand-ins that fake deliveries (tests, the demo): refused with DEBUG off.
+    is_simulated: bool = False
+    # Settings that must be non-empty for the backend to reach its vendor and be reached back.
+    required_settings: tuple[str, ...] = ()
+
+    @classmethod
+    def missing_settings(cls) -> list[str]:
+        from django.conf import settings
+
+        return [name for name in cls.required_settings if not str(getattr(settings, name, "") or "").strip()]
+
+
+class SmsBackend(ConfiguredBackend, ABC):
     name = "sms"
 
     @abstractmethod
@@ -125,7 +180,7 @@ class SmsBackend(ABC):
         return None
 
 
-class VoiceBackend(ABC):
+class VoiceBackend(ConfiguredBackend, ABC):
     name = "voice"
 
     @abstractmethod
@@ -143,6 +198,11 @@ class VoiceBackend(ABC):
     def lookup(self, reference: str) -> StatusReport | None:
         return None
 
+    def fetch_recording(self, url: str) -> bytes:
+        """The audio of a recording a scripted call made (``StepAnswer.recording_url``).
+        Backends that record on the vendor's side implement it."""
+        raise ProviderPermanentError(f"{self.name} keeps no recordings to fetch")
+
 
 # --- Numbers -------------------------------------------------------------------
 
@@ -156,7 +216,7 @@ class NumberOffer:
     friendly_name: str = ""
 
 
-class NumberBackend(ABC):
+class NumberBackend(ConfiguredBackend, ABC):
     name = "numbers"
 
     @abstractmethod
@@ -183,7 +243,7 @@ class RenderedAudio:
     extra: dict = field(default_factory=dict)
 
 
-class TtsBackend(ABC):
+class TtsBackend(ConfiguredBackend, ABC):
     engine = "tts"
     version = "0"
     voices: tuple[str, ...] = ("np_rija", "np_prasanna", "np_binod")

@@ -1,0 +1,103 @@
+"""A survey's steps as the script a voice backend plays (``tingting.providers.base.ScriptStep``).
+
+``say`` and ``info`` steps are spoken by our TTS with the run's voice and length
+factor, through the same per-account render cache as campaign messages, and
+played as audio (Twilio's ``<Say>`` has no Nepali); ``play`` steps play the
+uploaded file or the linked URL. The script is rebuilt from the steps when a
+vendor asks for the next step mid-call: the steps cannot change while a run is
+in progress, and the renders are cached, so every call hears the same script.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+
+from campaigns.models import Attempt, Run
+from surveys.models import SurveyStep
+from tingting.providers.base import ScriptStep
+from tingting.voice.render import account_scope, render_audio_url, render_cached
+
+RESPONSES = {
+    SurveyStep.ResponseType.DTMF: "dtmf",
+    SurveyStep.ResponseType.RAW_RECORD: "record",
+    SurveyStep.ResponseType.NONE: "none",
+}
+# A linked audio file's length is not known before it plays: held as this long.
+LINKED_AUDIO_SECONDS = 60
+
+
+def _media_url(name: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{default_storage.url(name)}"
+
+
+def _prompt(step: SurveyStep, *, voice: str, length_factor: float, owner_id: int) -> tuple[str, float]:
+    if step.content_type == SurveyStep.ContentType.PLAY:
+        if step.audio_file:
+            return _media_url(step.audio_file.name), step.audio_seconds or 0.0
+        return step.text_or_url, 0.0
+    render = render_cached(
+        text=step.text_or_url, voice=voice, length_factor=length_factor, scope=account_scope(owner_id)
+    )
+    return render_audio_url(render), render.duration
+
+
+def script_build(*, steps: list[SurveyStep], voice: str, length_factor: float, owner_id: int) -> tuple[ScriptStep, ...]:
+    """The script of these steps (in order). Renders what is not cached yet;
+    raises the TTS backend's ProviderError when it cannot."""
+    script = []
+    for step in steps:
+        url, seconds = _prompt(step, voice=voice, length_factor=length_factor, owner_id=owner_id)
+        script.append(
+            ScriptStep(
+                order=step.order,
+                audio_url=url,
+                audio_seconds=round(seconds, 3),
+                response=RESPONSES[step.response_type],
+                timeout=step.timeout,
+                max_digits=step.max_digits,
+                max_record_seconds=step.max_record_seconds,
+                retries=step.retries,
+            )
+        )
+    return tuple(script)
+
+
+def script_for_run(run: Run) -> tuple[ScriptStep, ...]:
+    steps = list(SurveyStep.objects.filter(campaign_id=run.campaign_id).order_by("order"))
+    return script_build(steps=steps, voice=run.voice_input, length_factor=run.length_factor, owner_id=run.owner_id)
+
+
+def attempt_id_of(reference: str) -> int | None:
+    """The attempt of ``attempt:<id>`` or ``attempt:<id>:<retry>``."""
+    prefix, _, rest = reference.partition(":")
+    number = rest.partition(":")[0]
+    return int(number) if prefix == "attempt" and number.isdigit() else None
+
+
+def script_for_reference(reference: str) -> tuple[ScriptStep, ...]:
+    """The script a call placed for this reference plays; () when it should end now:
+    unknown reference, its run was cancelled, or its attempt is already final."""
+    attempt_id = attempt_id_of(reference)
+    if attempt_id is None:
+        return ()
+    attempt = Attempt.objects.select_related("run").filter(pk=attempt_id).first()
+    if attempt is None or attempt.is_final or attempt.run.state == Run.State.CANCELLED:
+        return ()
+    return script_for_run(attempt.run)
+
+
+def script_seconds(script: tuple[ScriptStep, ...]) -> float:
+    """What listening to every prompt once takes: a call shorter than this hung up early."""
+    return sum(step.audio_seconds for step in script)
+
+
+def script_seconds_most(script: tuple[ScriptStep, ...]) -> float:
+    """The longest a call through the script can take (every retry, every wait in
+    full, linked audio counted as ``LINKED_AUDIO_SECONDS``): what a run holds."""
+    total = 0.0
+    for step in script:
+        prompt = step.audio_seconds or LINKED_AUDIO_SECONDS
+        wait = {"dtmf": step.timeout, "record": step.max_record_seconds + step.timeout}.get(step.response, 0)
+        total += (prompt + wait) * (1 + (step.retries if step.waits else 0))
+    return total

@@ -1,0 +1,16 @@
+import pytest
+
+from tests.support.surveys import survey_campaign
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploaded prompts, renders and recordings go to a fresh MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.PUBLIC_BASE_URL = "https://tingting.example.org"
+    return tmp_path
+
+
+@pytest.fixture
+def survey(user):
+    return survey_campaign(user)
