@@ -162,6 +162,10 @@ def national_display(e164: str) -> str:
 
 
 def split_country_code(e164: str) -> tuple[str, str]:
-    """("+351", "911111111") for Tling's ``phoneCode`` / ``phoneNumber``."""
-    parsed = phonenumbers.parse(e164)
+    """("+351", "911111111") for Tling's ``phoneCode`` / ``phoneNumber`` and vendors
+    that want the national part; raises InvalidPhoneNumber for what is no E.164."""
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(_PARSE_ERRORS.get(exc.error_type, "is not a phone number")) from exc
     return f"+{parsed.country_code}", phonenumbers.national_significant_number(parsed)

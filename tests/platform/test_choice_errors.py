@@ -12,7 +12,7 @@ from rest_framework import serializers
 from tests.support.envelope import assert_error
 from tingting.api.fields import ChoiceField
 
-APPS = ("accounts", "campaigns", "otp", "phonenumbers_app", "tling", "tingting")
+APPS = ("accounts", "campaigns", "otp", "phonenumbers_app", "tling", "tingting", "v1", "surveys")
 
 
 def _project_serializers() -> list[type[serializers.BaseSerializer]]:
