@@ -5,13 +5,11 @@ from django.http import FileResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from campaigns import (
-    admin_runs,  # noqa: F401  (run admin, execution engine issue)
-    reports,
-)
+from campaigns import admin_runs  # noqa: F401  (run admin, execution engine issue)
 from campaigns.models import Campaign, Recipient
+from campaigns.selectors import reports
 from campaigns.services.campaign import campaign_delete
-from campaigns.views_reports import XLSX_TYPE
+from campaigns.views.reports import XLSX_TYPE
 from tingting.api.errors import DomainError
 
 INLINE_PAGE_SIZE = 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from campaigns.models import Run
-from campaigns.selectors_runs import run_credits, run_list_with_counts
+from campaigns.selectors import run_credits, run_list_with_counts
 from campaigns.services.run import run_cancel_by_id
 from tingting.api.errors import DomainError
 

@@ -7,8 +7,6 @@ changed hands in our database, never inside an open transaction.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ from tingting.api.errors import (
 from tingting.phones import InvalidPhoneNumber, national_display, to_e164
 from tingting.providers import number_backend
 from tingting.providers.base import NumberOffer, ProviderError, ProviderPermanentError
+from tingting.spreadsheets import read_rows
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -262,7 +261,7 @@ class ImportResult:
 def inventory_csv_rows(text: str) -> list[tuple[int, list[str]]]:
     """Split a CSV (header ``phone_number,rate,capabilities[,sid]``) into numbered
     rows of cells in that column order. Raises InvalidInputError for a bad header."""
-    records = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    records = list(read_rows(text))
     header = [cell.strip().lower() for cell in records[0]] if records else []
     expected = list(CSV_COLUMNS)
     if header not in (expected, expected + list(CSV_OPTIONAL_COLUMNS)):

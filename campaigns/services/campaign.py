@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 
 from campaigns.models import Attempt, Campaign, Recipient
-from campaigns.services import import_
-from campaigns.services.import_xlsx import count_xlsx_rows
+from campaigns.services import imports
 from phonenumbers_app.selectors import owned_numbers_resolve
+from tingting import spreadsheets
 from tingting.api.errors import ConflictError, FieldError, InvalidInputError, PayloadTooLargeError
 from tingting.phones import InvalidPhoneNumber, parse_many
 
@@ -47,7 +47,7 @@ def _resolve_user_phone(*, owner, services: str, values: list) -> list:
 def _parse_inline(values: list) -> list[str]:
     """E.164 for each value; the import's fast path first (same answers as phonenumbers),
     and on any invalid value ``parse_many``, which names every bad index."""
-    parser = import_.NumberParser()
+    parser = imports.NumberParser()
     numbers = []
     try:
         for value in values:
@@ -116,7 +116,7 @@ def campaign_create(
     if numbers is not None:
         with transaction.atomic():
             campaign = new_campaign(import_state=Campaign.ImportState.NONE)
-            report = import_.import_inline(campaign=campaign, numbers=numbers).as_dict("done")
+            report = imports.import_inline(campaign=campaign, numbers=numbers).as_dict("done")
             campaign.import_report = report
             campaign.save(update_fields=["import_report"])
         return campaign, report
@@ -128,16 +128,16 @@ def campaign_create(
             field="send_to_number_file",
         )
     with _upload_path(upload) as path:
-        checked = import_.check_upload(path)
+        checked = spreadsheets.check_upload(path)
         if checked.expected_rows is None:
-            checked.expected_rows = count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
+            checked.expected_rows = spreadsheets.count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
         if checked.expected_rows > settings.IMPORT_MAX_ROWS:
-            raise import_.too_many_rows()
+            raise spreadsheets.too_many_rows()
         if checked.expected_rows > settings.IMPORT_SYNC_ROWS:
             return _create_deferred(new_campaign, upload, checked.expected_rows)
         with transaction.atomic():
             campaign = new_campaign(import_state=Campaign.ImportState.DONE)
-            header, report = import_.import_file(campaign=campaign, path=path, checked=checked)
+            header, report = imports.import_file(campaign=campaign, path=path, checked=checked)
             campaign.usable_tags = header.usable_tags
             campaign.import_report = report.as_dict("done")
             campaign.save(update_fields=["usable_tags", "import_report"])
@@ -145,7 +145,7 @@ def campaign_create(
 
 
 def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> tuple[Campaign, dict]:
-    from campaigns.tasks_import import import_recipients
+    from campaigns.tasks import import_recipients
 
     report = {
         "state": "pending",
