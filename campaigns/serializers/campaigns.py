@@ -120,3 +120,8 @@ class ImportReportOutput(serializers.Serializer):
     duplicates = serializers.IntegerField()
     invalid = serializers.ListField(child=serializers.DictField())
     invalid_count = serializers.IntegerField()
+    # Numbers accepted outside the ranges phonenumbers lists: {"row", "value", "warning"}.
+    warnings = serializers.ListField(child=serializers.DictField())
+    warnings_count = serializers.IntegerField()
+    # Files: {"number": {"column", "header", "found_by"}, "tags": [{"column", "header", "tag"}]}.
+    columns = serializers.DictField(required=False)

@@ -15,7 +15,7 @@ from campaigns.services import imports
 from phonenumbers_app.selectors import owned_numbers_resolve
 from tingting import spreadsheets
 from tingting.api.errors import ConflictError, FieldError, InvalidInputError, PayloadTooLargeError
-from tingting.phones import InvalidPhoneNumber, parse_many
+from tingting.phones import InvalidPhoneNumber, ParsedNumber, parse_many
 
 CAPABILITY = {Campaign.Services.PHONE: "voice", Campaign.Services.SMS: "sms"}
 
@@ -44,9 +44,10 @@ def _resolve_user_phone(*, owner, services: str, values: list) -> list:
     return numbers
 
 
-def _parse_inline(values: list) -> list[str]:
-    """E.164 for each value; the import's fast path first (same answers as phonenumbers),
-    and on any invalid value ``parse_many``, which names every bad index."""
+def _parse_inline(values: list) -> list[ParsedNumber]:
+    """Each value parsed (E.164, listed or not); the import's fast path first (same
+    answers as tingting.phones), and on any invalid value ``parse_many``, which names
+    every bad index."""
     parser = imports.NumberParser()
     numbers = []
     try:
@@ -55,9 +56,10 @@ def _parse_inline(values: list) -> list[str]:
                 value = str(value)
             elif type(value) is not str:  # floats, booleans, objects: parse_many explains
                 raise InvalidPhoneNumber("must be a string or an integer")
-            numbers.append(parser.parse(value))
+            numbers.append(parser.parse_number(value))
     except InvalidPhoneNumber:
-        return parse_many(values, field="individual_number")
+        parse_many(values, field="individual_number")  # raises, naming every bad index
+        raise
     return numbers
 
 
@@ -116,7 +118,7 @@ def campaign_create(
     if numbers is not None:
         with transaction.atomic():
             campaign = new_campaign(import_state=Campaign.ImportState.NONE)
-            report = imports.import_inline(campaign=campaign, numbers=numbers).as_dict("done")
+            report = imports.import_inline(campaign=campaign, numbers=numbers, values=individual_number).as_dict("done")
             campaign.import_report = report
             campaign.save(update_fields=["import_report"])
         return campaign, report
