@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import phonenumbers
 from django.conf import settings
 
-from tingting.api.errors import FieldError, InvalidInputError
+from tingting.errors import FieldError, InvalidInputError
 
 
 class InvalidPhoneNumber(ValueError):

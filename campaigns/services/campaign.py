@@ -14,7 +14,7 @@ from campaigns.models import Attempt, Campaign, Recipient
 from campaigns.services import imports
 from phonenumbers_app.selectors import owned_numbers_resolve
 from tingting import spreadsheets
-from tingting.api.errors import ConflictError, FieldError, InvalidInputError, PayloadTooLargeError
+from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError, PayloadTooLargeError
 from tingting.phones import InvalidPhoneNumber, ParsedNumber, parse_many
 
 CAPABILITY = {Campaign.Services.PHONE: "voice", Campaign.Services.SMS: "sms"}
@@ -170,6 +170,15 @@ def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> 
     return campaign, report
 
 
+def _locked_or_404(campaign: Campaign) -> Campaign:
+    """The campaign a view just read, locked; a delete that won the race leaves
+    nothing to change (404, as if it came first)."""
+    locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    if locked is None:
+        raise NotFoundError("Campaign not found.", code="campaign_not_found")
+    return locked
+
+
 def _has_in_flight(campaign: Campaign) -> bool:
     return Recipient.objects.filter(campaign=campaign, status__in=Recipient.IN_FLIGHT).exists()
 
@@ -179,7 +188,7 @@ def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
     re-checks the caller IDs' capability; it is refused (409) while recipients are in flight."""
     fields = []
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign = _locked_or_404(campaign)
         services = changes.get("services", campaign.services)
         if services != campaign.services and _has_in_flight(campaign):
             raise ConflictError(
@@ -205,13 +214,16 @@ def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
                 ) from exc
         if fields:
             campaign.save(update_fields=[*fields, "updated_at"])
-    return Campaign.objects.prefetch_related("user_phone").get(pk=campaign.pk)
+    updated = Campaign.objects.prefetch_related("user_phone").filter(pk=campaign.pk).first()
+    if updated is None:  # deleted right after this update committed
+        raise NotFoundError("Campaign not found.", code="campaign_not_found")
+    return updated
 
 
 def campaign_delete(*, campaign: Campaign) -> None:
     """Delete a campaign and its recipients; 409 while recipients are in flight."""
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        locked = _locked_or_404(campaign)
         if _has_in_flight(locked):
             raise ConflictError("The campaign is running; cancel it before deleting.", code="campaign_running")
         if locked.import_file:

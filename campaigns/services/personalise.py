@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from campaigns.models import Recipient
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.phones import national_display
 
 # A placeholder with the spaces on either side (one each): an empty value takes one away.
