@@ -15,7 +15,7 @@ from accounts.models import DoNotContact
 from campaigns.models import Campaign, Recipient
 from otp.models import Otp
 from phonenumbers_app.models import PhoneNumber
-from tests.support.clients import client_for
+from tests.support.clients import client_for, key_client_for
 from tests.support.envelope import assert_envelope, assert_error
 from tests.support.factories import UserFactory
 from tingting.phones import InvalidPhoneNumber, parse, to_e164
@@ -194,4 +194,34 @@ def test_every_number_the_api_prints_is_accepted_back(e164):
             Otp.objects.filter(pk=otp.pk).update(verified_at=None, attempts=0)
             verified = client.post(VERIFY, {"number": form, "otp": "1234"}, format="json")
             assert assert_envelope(verified, status=200)["data"] == {"verified": True}, form
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+@hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(e164=possible_numbers())
+def test_every_number_the_tling_face_prints_is_accepted_back(e164):
+    """Tling prints ``phoneCode`` + ``phoneNumber``: together they are accepted by every
+    endpoint that takes a number, and each printed form finds the number in the filters."""
+    with transaction.atomic():
+        client = key_client_for(UserFactory(credits=1000))
+        created = client.post("/api/v0/contacts", {"name": "A", "phoneNumber": e164}, format="json")
+        assert created.status_code == 200, created.content
+        code, national = created.json()["phoneCode"], created.json()["phoneNumber"]
+        printed = code + national
+        assert printed == e164
+        for url, body in [
+            ("/api/v0/messages/costs", {"text": "x", "to": [printed]}),
+            ("/api/v0/messages", {"text": "x", "to": [printed]}),
+        ]:
+            response = client.post(url, body, format="json")
+            assert response.status_code in (200, 204), (url, response.content)
+        patched = client.patch(f"/api/v0/contacts/{created.json()['id']}", {"phoneNumber": printed}, format="json")
+        assert patched.status_code == 200, patched.content
+        for collection in ("contacts", "messages"):
+            for form in (national, printed, printed[1:]):
+                found = client.get(f"/api/v0/{collection}", {"filter[phoneNumber]": form}).json()["data"]
+                assert [(r["phoneCode"], r["phoneNumber"]) for r in found] == [(code, national)], (collection, form)
+            by_code = client.get(f"/api/v0/{collection}", {"filter[phoneCode]": code[1:]}).json()["data"]
+            assert len(by_code) == 1, collection
         transaction.set_rollback(True)
