@@ -205,16 +205,18 @@ DNC_PAGE_SIZE = 50
 DNC_MAX_PAGE_SIZE = 500
 
 
-def _dnc_numbers(payload: DncNumbersInput) -> list[str]:
+def _dnc_numbers(payload: DncNumbersInput, *, lookup: bool = False) -> list[str]:
+    """E.164 of the ``number`` / ``numbers`` sent; with ``lookup`` every form a value may
+    stand for (a listed number is found back in any form the list shows it)."""
     data = payload.validated_data
-    if "number" in data:
-        try:
-            return [phones.to_e164(data["number"])]
-        except phones.InvalidPhoneNumber as exc:
-            raise InvalidInputError(
-                f"number: {data['number']!r} {exc}.", code="invalid_phone_number", field="number"
-            ) from exc
-    return phones.parse_many(data["numbers"], field="numbers")
+    values, field = ([data["number"]], "number") if "number" in data else (data["numbers"], "numbers")
+    try:
+        return (phones.lookup_many if lookup else phones.parse_many)(values, field=field)
+    except InvalidInputError as exc:
+        if field != "number":
+            raise
+        error = exc.errors[0]
+        raise InvalidInputError(f"number: {error.message}", code="invalid_phone_number", field="number") from exc
 
 
 class DncView(APIView):
@@ -250,10 +252,11 @@ class DncView(APIView):
         number = request.query_params.get("number") or None
         if number:
             try:
-                number = phones.to_e164(number)
-            except phones.InvalidPhoneNumber as exc:
-                raise InvalidInputError(f"number: {exc}.", code="invalid_phone_number", field="number") from exc
-        rows = selectors.dnc_list(user=request.user, number=number)
+                number = phones.lookup_many([number], field="number")
+            except InvalidInputError as exc:
+                message = exc.errors[0].message
+                raise InvalidInputError(f"number: {message}", code="invalid_phone_number", field="number") from exc
+        rows = selectors.dnc_list(user=request.user, numbers=number)
         page = page_of(rows, page=query.validated_data.get("page", 1), size=size, max_size=DNC_MAX_PAGE_SIZE)
         return ok(
             {
@@ -291,5 +294,5 @@ class DncView(APIView):
     def delete(self, request):
         payload = DncNumbersInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        removed = dnc_remove(user=request.user, numbers=_dnc_numbers(payload))
+        removed = dnc_remove(user=request.user, numbers=_dnc_numbers(payload, lookup=True))
         return ok({"removed": removed}, message="Removed from the do-not-contact list.")

@@ -220,6 +220,12 @@ THROTTLE_RATES = {
 
 # --- Domain ----------------------------------------------------------------
 DEFAULT_PHONE_REGION = env("DEFAULT_PHONE_REGION", "NP")
+# Which numbers are refused (docs/nepali-input.md): "possible" refuses only wrong
+# lengths and country codes (unlisted ranges are accepted with a warning); "valid"
+# also refuses ranges phonenumbers' metadata does not list.
+PHONE_VALIDATION = env("PHONE_VALIDATION", "possible").strip().lower()
+if PHONE_VALIDATION not in ("possible", "valid"):
+    raise ImproperlyConfigured("PHONE_VALIDATION must be possible or valid.")
 SMS_CREDITS_PER_SEGMENT = env_int("SMS_CREDITS_PER_SEGMENT", 1)
 VOICE_CREDITS_PER_PULSE = env_int("VOICE_CREDITS_PER_PULSE", 1)
 VOICE_PULSE_SECONDS = env_int("VOICE_PULSE_SECONDS", 30)

@@ -17,10 +17,12 @@ import xlsxwriter
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
 from campaigns.models import Attempt, Campaign, Recipient, Run
 from tingting.phones import carrier_of, national_display
+from tingting.text import word_slug
 
 FIXED_COLUMNS = [
     "id",
@@ -100,9 +102,27 @@ def report_rows(campaign: Campaign, *, carrier: bool = False) -> Iterator[list]:
         ]
 
 
-def report_filename(campaign: Campaign, extension: str, *, now: datetime | None = None) -> str:
+def report_filename(
+    campaign: Campaign, extension: str, *, now: datetime | None = None, ascii_only: bool = False
+) -> str:
+    """``दशैं-अफर-5-report-2026-12-06.csv``: the campaign's name in its own script
+    (``tingting.text.word_slug``); ``ascii_only`` for the plain ``filename`` fallback."""
     stamp = (now or timezone.localtime()).strftime("%Y-%m-%d")
-    return f"{slugify(campaign.name) or 'campaign'}-{campaign.pk}-report-{stamp}.{extension}"
+    name = slugify(campaign.name) if ascii_only else word_slug(campaign.name, separator="-")
+    return f"{name or 'campaign'}-{campaign.pk}-report-{stamp}.{extension}"
+
+
+def report_disposition(campaign: Campaign, extension: str) -> str:
+    """The attachment header (RFC 6266): ``filename*`` carries a Devanagari name
+    (Django's ``content_disposition_header``), ``filename`` an ASCII fallback for
+    clients that do not read ``filename*``."""
+    now = timezone.localtime()
+    name = report_filename(campaign, extension, now=now)
+    header = content_disposition_header(True, name)
+    if name.isascii():
+        return header
+    fallback = report_filename(campaign, extension, now=now, ascii_only=True)
+    return f'attachment; filename="{fallback}"; {header.removeprefix("attachment; ")}'
 
 
 class _Echo:

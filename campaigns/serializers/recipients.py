@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from campaigns.models import Recipient
 from campaigns.serializers.campaigns import RawField, TagsField
+from tingting.api.fields import ChoiceField
 from tingting.api.pagination import PageQuery
 from tingting.phones import national_display
 
@@ -21,7 +22,7 @@ class RecipientUpdateInput(serializers.Serializer):
 
 
 class RecipientListQuery(PageQuery):
-    status = serializers.ChoiceField(choices=Recipient.Status.choices, required=False)
+    status = ChoiceField(choices=Recipient.Status.choices, required=False)
 
 
 def number_display(e164: str) -> int:
@@ -50,7 +51,7 @@ class RecipientOutput(serializers.Serializer):
     number = serializers.IntegerField()
     campaing = serializers.CharField()
     available_tags = serializers.DictField()
-    status = serializers.ChoiceField(choices=Recipient.Status.choices)
+    status = ChoiceField(choices=Recipient.Status.choices)
     duration = serializers.IntegerField(allow_null=True)
     playback = serializers.IntegerField(allow_null=True)
     credit_consumed = serializers.IntegerField()

@@ -371,7 +371,8 @@ def test_rerun_takes_the_statuses_and_a_schedule_in_the_owners_zone(staff_client
         (
             {"message": "hi {nope}"},
             "message",
-            "message uses placeholders that are not usable tags of this campaign: {nope}.",
+            "message uses placeholders that are not usable tags of this campaign: {nope}. "
+            "Usable tags: none (the campaign has no tags).",
         ),
         ({"schedule_date": "2001-01-01T00:00"}, "schedule_date", "Must be in the future."),
     ],
