@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
-from django.db import transaction
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -17,6 +16,7 @@ from otp.models import Otp
 from phonenumbers_app.models import PhoneNumber
 from tests.support.clients import client_for, key_client_for
 from tests.support.envelope import assert_envelope, assert_error
+from tests.support.examples import example_savepoint
 from tests.support.factories import UserFactory
 from tingting.phones import InvalidPhoneNumber, parse, to_e164
 
@@ -155,7 +155,7 @@ def test_every_number_the_api_prints_is_accepted_back(e164):
     """The owned list, the DNC list, the OTP answer and the recipient list print a number;
     each printed form identifies it again on every endpoint that looks a number up."""
     # Each example in a savepoint rolled back at its end: hypothesis runs many in one test.
-    with transaction.atomic():
+    with example_savepoint():
         user = UserFactory(credits=1000)
         client = client_for(user)
         _own(user, e164, sid=f"sid-{e164}")
@@ -194,7 +194,6 @@ def test_every_number_the_api_prints_is_accepted_back(e164):
             Otp.objects.filter(pk=otp.pk).update(verified_at=None, attempts=0)
             verified = client.post(VERIFY, {"number": form, "otp": "1234"}, format="json")
             assert assert_envelope(verified, status=200)["data"] == {"verified": True}, form
-        transaction.set_rollback(True)
 
 
 @pytest.mark.django_db
@@ -203,7 +202,7 @@ def test_every_number_the_api_prints_is_accepted_back(e164):
 def test_every_number_the_tling_face_prints_is_accepted_back(e164):
     """Tling prints ``phoneCode`` + ``phoneNumber``: together they are accepted by every
     endpoint that takes a number, and each printed form finds the number in the filters."""
-    with transaction.atomic():
+    with example_savepoint():
         client = key_client_for(UserFactory(credits=1000))
         created = client.post("/api/v0/contacts", {"name": "A", "phoneNumber": e164}, format="json")
         assert created.status_code == 200, created.content
@@ -224,4 +223,3 @@ def test_every_number_the_tling_face_prints_is_accepted_back(e164):
                 assert [(r["phoneCode"], r["phoneNumber"]) for r in found] == [(code, national)], (collection, form)
             by_code = client.get(f"/api/v0/{collection}", {"filter[phoneCode]": code[1:]}).json()["data"]
             assert len(by_code) == 1, collection
-        transaction.set_rollback(True)
