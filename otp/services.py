@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urljoin
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -18,8 +19,8 @@ from accounts.models import User
 from otp import codes, selectors
 from otp.errors import OtpExpiredError, OtpInvalidError
 from otp.models import Otp
-from tingting.api.errors import InvalidInputError, RateLimitedError
 from tingting.api.throttling import parse_rate
+from tingting.errors import InvalidInputError, RateLimitedError
 from tingting.models import TtsRender
 from tingting.providers import sms_backend, voice_backend
 from tingting.providers.base import (
@@ -37,9 +38,10 @@ from tingting.voice.render import OTP_SCOPE, render_audio_url, render_cached
 logger = logging.getLogger(__name__)
 
 Status = Otp.Status
+SEND_TASK = "otp.send"
 
 # A status only moves forward: reports arrive late, twice, or before the submission is recorded.
-_RANK = {Status.QUEUED: 0, Status.SENDING: 1, Status.SENT: 2, Status.RINGING: 2}
+_RANK: dict[str, int] = {Status.QUEUED: 0, Status.SENDING: 1, Status.SENT: 2, Status.RINGING: 2}
 TERMINAL = {
     Status.DELIVERED,
     Status.UNDELIVERED,
@@ -50,7 +52,7 @@ TERMINAL = {
     Status.FAILED,
 }
 # API_CONTRACT §9 "What is charged": an SMS once the provider accepted it, a call once answered.
-CHARGED_STATUSES = {
+CHARGED_STATUSES: dict[str, set[str]] = {
     Otp.Channel.TEXT: {Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED},
     Otp.Channel.VOICE: {Status.COMPLETED, Status.HUNGUP},
 }
@@ -163,9 +165,8 @@ def otp_send(
 
 
 def _enqueue(otp_id: int, sealed: str, base_url: str) -> None:
-    from otp.tasks import otp_send_task
-
-    otp_send_task.delay(otp_id, sealed, base_url)
+    # By task name: otp.tasks imports this module.
+    current_app.signature(SEND_TASK, args=[otp_id, sealed, base_url]).delay()
 
 
 def _enforce_limit(scope: str, *, user_id: int, now, message: str, number: str | None = None) -> None:
@@ -424,8 +425,8 @@ def otp_sweep(*, now=None) -> dict[str, int]:
         if row.status in (Status.QUEUED, Status.SENDING):
             otp_fail(otp_id=otp_id, error="not sent in time")
         settled += 1
-    for row in selectors.otp_audio_to_purge(now=now):
-        _purge_audio(row.audio_render_id)
-        Otp.objects.filter(pk=row.pk).update(audio_render_id=None)
+    for otp_id, render_id in selectors.otp_audio_to_purge(now=now):
+        _purge_audio(render_id)
+        Otp.objects.filter(pk=otp_id).update(audio_render_id=None)
         purged += 1
     return {"settled": settled, "audio_purged": purged}

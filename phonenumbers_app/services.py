@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts import ledger
 from phonenumbers_app import selectors
 from phonenumbers_app.models import CAPABILITY_ORDER, PhoneNumber
-from tingting.api.errors import (
+from tingting.errors import (
     ConflictError,
     DependencyUnavailableError,
     InvalidInputError,
@@ -344,7 +344,7 @@ def inventory_import(*, rows: list[tuple[int, list[str]]], dry_run: bool = False
         if problems:
             result.invalid += [ImportProblem(index, name, message) for name, message in problems]
             continue
-        seen_numbers[number] = index
+        seen_numbers[values["phone_number"]] = index  # a row without problems has its number
         if sid:
             seen_sids[sid] = index
         parsed.append((index, values))

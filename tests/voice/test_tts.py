@@ -10,12 +10,15 @@ import pytest
 from tests.support.audio import wav_stats
 from tests.support.threads import errors_of, race
 from tests.support.workers import running_worker, wait_until
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.models import TtsRender
 from tingting.providers import tts_backend
 from tingting.providers.tts_espeak import VOICES, EspeakTtsBackend
 from tingting.voice.render import account_scope, render_cached, render_digits, spoken_digits
 from tingting.voice.resample import resample_pcm16
+
+# Rendering reads the voice catalogue (tingting.voice.catalogue, the voices table).
+pytestmark = pytest.mark.django_db
 
 SHORT = "नमस्ते।"
 SENTENCE = "नमस्कार, टिङ्टिंगमा हजुरलाई स्वागत छ। आज तपाईंको खातामा नयाँ सन्देश आएको छ।"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.voice.render import VOICES, length_factor_normalize, voice_normalize
 
 MAX_MESSAGE_CHARACTERS = 2000
@@ -61,7 +61,9 @@ class LengthFactorField(_NormalizedField):
 
 class VoiceTestInput(serializers.Serializer):
     message = serializers.CharField(max_length=MAX_MESSAGE_CHARACTERS, trim_whitespace=True)
-    voice_input = VoiceInputField(help_text=f"One of {', '.join(VOICES)}; np_prashanna is accepted too.")
+    voice_input = VoiceInputField(
+        help_text=f"One of {', '.join(VOICES)} or another voice of the catalogue (voice-models); np_prashanna is accepted too."
+    )
     length_factor = LengthFactorField(help_text="0.5-2.0, default 1.0; 2.0 speaks about twice as long.")
 
 
