@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -253,6 +255,19 @@ def test_due_scheduled_run_starts_on_sweep(quiet_broker, chunk_of_5):
     chunk_dispatch(run_id=run.pk, chunk=0)
     chunk_dispatch(run_id=run.pk, chunk=1)
     assert_settled(run, user)
+
+
+def test_the_sweep_logs_one_line_with_each_jobs_count_and_time(quiet_broker, caplog):
+    user = UserFactory(credits=100)
+    later = (timezone.now() + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    run = _begin(user, campaign_with_recipients(user, 3), schedule_date=later)
+    Run.objects.filter(pk=run.pk).update(scheduled_for=timezone.now() - timedelta(seconds=1))
+    with caplog.at_level(logging.INFO, logger="campaigns.services.sweep"):
+        counts = runs_sweep()
+    assert counts == {"started": 1, "due": 0, "republished": 0, "reconciled": 0, "finished": 0}
+    [line] = [record.getMessage() for record in caplog.records if record.name == "campaigns.services.sweep"]
+    jobs = ", ".join(rf"{name}={count} \(\d+ ms\)" for name, count in counts.items())
+    assert re.fullmatch(f"runs sweep: {jobs}", line), line
 
 
 def test_cancel_of_a_scheduled_run_releases_everything(quiet_broker):

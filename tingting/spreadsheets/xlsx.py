@@ -21,6 +21,9 @@ sorts them) as a damaged file.
 Its XML is refused if it has a DTD, the only place an entity can be declared; defusedxml
 cannot be used for it since it forces the pure-Python ElementTree parser, several
 times slower, and expat already fails on any undeclared entity.
+
+One module past ~500 lines on purpose: both readers must give the same rows, and the
+rules they share (number formats, shared strings, the workbook's parts) live beside them.
 """
 
 from __future__ import annotations
