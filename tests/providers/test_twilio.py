@@ -447,3 +447,16 @@ def test_the_fake_refuses_what_twilio_refuses_on_a_call(twilio):
     assert requests.post(update, data={"Status": "ringing"}, auth=auth, timeout=5).status_code == 400
     twilio.calls[result.provider_id]["status"] = "completed"
     assert requests.post(update, data={"Status": "canceled"}, auth=auth, timeout=5).status_code == 400
+
+
+@pytest.mark.parametrize(("missing", "code"), [("To", 21604), ("From", 21603), ("Body", 21602)])
+def test_the_fake_answers_a_missing_message_parameter_with_twilios_code(twilio, missing, code):
+    form = {"To": "+9779841234567", "From": "+15005550006", "Body": "hi"}
+    del form[missing]
+    response = requests.post(
+        twilio.base_url + f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json",
+        data=form,
+        auth=(TWILIO_SID, TWILIO_TOKEN),
+        timeout=5,
+    )
+    assert (response.status_code, response.json()["code"]) == (400, code)

@@ -119,6 +119,7 @@ class FakeVendor:
         raise NotImplementedError
 
 
+MISSING_CODES = {"To": 21604, "From": 21603, "Body": 21602}
 CALL_FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
 
 
@@ -159,7 +160,8 @@ class FakeTwilio(FakeVendor):
         if resource == "Messages.json" and request["method"] == "POST":
             for name in ("To", "From", "Body"):
                 if not _first(form, name):
-                    return self._error(400, 21604 if name == "To" else 21603, f"A '{name}' is required.")
+                    # Twilio's codes: 21604 'To' required, 21603 'From' required, 21602 body required.
+                    return self._error(400, MISSING_CODES[name], f"A '{name}' is required.")
             if not _first(form, "To").startswith("+"):
                 return self._error(400, 21211, f"The 'To' number {_first(form, 'To')} is not a valid phone number.")
             sid = "SM" + uuid.uuid4().hex
