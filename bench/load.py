@@ -1,12 +1,15 @@
 """Bounded load over a realistic mix, against the bare ``/healthz`` as baseline.
 
-gunicorn (2 sync workers, DEBUG off, the production URLs) and a Celery worker on
-127.0.0.1 with the current database; a few seeded users, each with an API key,
-campaigns and credits. 50 client threads for 60 s (quick: 10 for 10 s) each pick
-a request from MIX per iteration; then the same clients hit ``/healthz`` for the
-same time. Prints throughput, p50/p95/p99 and errors (any status >= 400 or a
-broken connection) of both, and the ratios. Stops by itself; its accounts stay
-(the ledger is append-only), deactivated and without API keys.
+gunicorn (2 sync workers, DEBUG off, the production URLs), a Celery worker and
+Celery beat on 127.0.0.1 with the current database; a few seeded users, each with
+an API key, campaigns and credits. 50 client threads for 60 s (quick: 10 for 10 s)
+each pick a request from MIX per iteration; then the same clients hit ``/healthz``
+for the same time. Prints throughput, p50/p95/p99 and errors (any status >= 400 or
+a broken connection) of both, and the ratios; and, up to 60 s after the burst,
+what it left (issue 18's targets, all 0): Tling messages and campaign attempts not
+final, credits on hold, and the largest ledger invariant gap of its accounts. Stops
+by itself; its accounts stay (the ledger is append-only), deactivated and without
+API keys.
 
 Login throttles are raised for the server (THROTTLE_LOGIN_*): the bench measures
 the application, not the limiter (bench/ratelimit.py measures that).
@@ -19,8 +22,10 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import requests
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -30,7 +35,8 @@ from accounts import ledger
 from accounts.api_keys import api_key_create
 from accounts.models import ApiKey, User
 from bench._serve import ROOT, database_url, free_port, start_gunicorn, stop
-from campaigns.models import Campaign, Recipient
+from campaigns.models import Attempt, Campaign, Recipient
+from tling.models import FINAL_RANK, Message
 
 USERS = 4
 PASSWORD = "bench-load-password-1"  # noqa: S105 - throwaway bench accounts
@@ -61,41 +67,33 @@ def _env() -> dict:
     }
 
 
-def _start(port: int) -> tuple[subprocess.Popen, subprocess.Popen]:
-    env = _env()
-    server = start_gunicorn(port, workers=2, env=env, extra=("--timeout", "60"))
-    worker = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tingting",
-            "worker",
-            "--loglevel",
-            "WARNING",
-            "--concurrency",
-            "2",
-            "--pool",
-            "prefork",
-            "--without-gossip",
-            "--without-mingle",
-        ],
+def _celery(*args: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603 - our interpreter, our arguments
+        [sys.executable, "-m", "celery", "-A", "tingting", *args, "--loglevel", "WARNING"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def _start(port: int, beat_dir: Path) -> tuple[subprocess.Popen, ...]:
+    env = _env()
+    server = start_gunicorn(port, workers=2, env=env, extra=("--timeout", "60"))
+    worker = _celery(
+        "worker", "--concurrency", "2", "--pool", "prefork", "--without-gossip", "--without-mingle", env=env
+    )
+    beat = _celery("beat", "--schedule", str(beat_dir / "celerybeat-schedule"), env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return server, worker
+                return server, worker, beat
         except requests.RequestException:
             pass
         time.sleep(0.3)
-    stop(server, worker)
+    stop(server, worker, beat)
     raise RuntimeError("gunicorn did not answer /healthz")
 
 
@@ -234,18 +232,43 @@ def run(quick: bool, out) -> None:
     measure(clients, seconds, out)
 
 
-def measure(clients: int, seconds: float, out) -> dict:
+def _left(ids: list[int]) -> dict:
+    """What the burst left: non-final messages and attempts, credits held, the
+    largest ledger invariant gap."""
+    connection.close()  # a fresh snapshot
+    return {
+        "messages": Message.objects.filter(owner_id__in=ids, status_rank__lt=FINAL_RANK).count(),
+        "attempts": Attempt.objects.filter(run__owner_id__in=ids).exclude(status__in=Attempt.FINAL).count(),
+        "on_hold": sum(User.objects.filter(pk__in=ids).values_list("credits_held", flat=True)),
+        "ledger_gap": max(abs(ledger.invariant_gap(user_id=pk)) for pk in ids),
+    }
+
+
+def _settle(accounts: list[dict], wait: float) -> dict:
+    """Poll what the burst left until it is all 0 or ``wait`` seconds passed."""
+    ids = [account["user"].pk for account in accounts]
+    started = time.monotonic()
+    while True:
+        left = _left(ids)
+        if not any(left.values()) or time.monotonic() - started >= wait:
+            return {**left, "after_s": time.monotonic() - started}
+        time.sleep(1)
+
+
+def measure(clients: int, seconds: float, out, *, settle: float = 60.0) -> dict:
     accounts = _seed(campaigns_each=100 if seconds <= 10 else 600)
     port = free_port()
-    server, worker = _start(port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        mix = _drive(base, accounts, clients, seconds, MIX)
-        bare = _drive(base, accounts, clients, seconds, _HEALTH)
-    finally:
-        stop(server, worker)
-        _cleanup(accounts)
-    out.write(f"load: {clients} clients x {seconds:.0f} s, gunicorn 2 workers + 1 Celery worker on 127.0.0.1\n")
+    with tempfile.TemporaryDirectory(prefix="bench-load-beat-") as beat_dir:
+        server, worker, beat = _start(port, Path(beat_dir))
+        base = f"http://127.0.0.1:{port}"
+        try:
+            mix = _drive(base, accounts, clients, seconds, MIX)
+            left = _settle(accounts, settle)
+            bare = _drive(base, accounts, clients, seconds, _HEALTH)
+        finally:
+            stop(server, worker, beat)
+            _cleanup(accounts)
+    out.write(f"load: {clients} clients x {seconds:.0f} s, gunicorn 2 workers + 1 Celery worker + beat on 127.0.0.1\n")
     for label, figures in (("mix", mix), ("/healthz baseline", bare)):
         out.write(
             f"  {label:18} {figures['requests']:6d} requests  {figures['rps']:7.1f} req/s  "
@@ -261,9 +284,14 @@ def measure(clients: int, seconds: float, out) -> dict:
         + ", ".join(f"{name} {count} {p50:.0f}" for name, (count, p50) in mix["by_name"].items())
         + "\n"
     )
+    out.write(
+        f"  left after the burst ({left['after_s']:.0f} s, target all 0): non-final Tling messages "
+        f"{left['messages']}, non-final attempts {left['attempts']}, on_hold {left['on_hold']}, "
+        f"ledger invariant gap {left['ledger_gap']}\n"
+    )
     for line in (mix["errors"] + bare["errors"])[:10]:
         out.write(f"  error: {line}\n")
-    return {"mix": mix, "baseline": bare}
+    return {"mix": mix, "baseline": bare, "left": left}
 
 
 def _cleanup(accounts: list[dict]) -> None:

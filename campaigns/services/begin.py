@@ -23,6 +23,7 @@ from campaigns.services.publish import chunks_publish_after_commit
 from tingting.api.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from tingting.segments import segment_count
 from tingting.sqlrows import rows_param, rows_table
+from tingting.transactions import retry_transient
 from tingting.voice.render import account_scope, render_cached
 
 RERUN_STATUSES = ("hungup", "unanswered", "failed", "terminated", "completed")
@@ -149,6 +150,7 @@ def _voice_seconds(*, texts: list[str], voice: str, length_factor: float, scope:
     return render_cached(text=longest, voice=voice, length_factor=length_factor, scope=scope).duration
 
 
+@retry_transient
 def run_begin(
     *,
     user,

@@ -23,6 +23,7 @@ from campaigns.services import failover, guards
 from campaigns.services.run import run_finish_if_done
 from tingting.api.errors import InsufficientCreditsError
 from tingting.providers.base import StatusReport
+from tingting.transactions import retry_transient
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def _charge_for(*, run: Run, attempt: Attempt, charged: bool, duration: int | No
     return run.voice_share(duration or 0)
 
 
+@retry_transient
 def attempt_record_outcome(
     *,
     attempt_id: int,

@@ -25,6 +25,7 @@ from campaigns.services.outcomes import (
 from campaigns.services.run import run_finish_if_done
 from tingting.providers.base import StatusReport
 from tingting.sqlrows import ids_param, index_joins, rows_param, rows_table
+from tingting.transactions import retry_transient
 
 S = Attempt.Status
 
@@ -52,6 +53,7 @@ def _needs_single_path(outcomes: list[Outcome]) -> set[int]:
     }
 
 
+@retry_transient
 def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
     """``attempt_record_outcome`` for many attempts in one transaction: the
     attempts and their recipients are written in one statement, and the credits

@@ -56,7 +56,7 @@ def test_bench_import_quick_prints_rates_and_rss():
 
 @pytest.mark.django_db(transaction=True)
 def test_load_bench_drives_the_mix_without_errors():
-    # gunicorn (2 workers) + a Celery worker on loopback with the test database:
+    # gunicorn (2 workers) + a Celery worker and beat on loopback with the test database:
     # 3 clients for 3 s of the mix, then 3 s of /healthz.
     from accounts.models import ApiKey, User
     from bench.load import measure
@@ -66,6 +66,9 @@ def test_load_bench_drives_the_mix_without_errors():
     assert figures["mix"]["errors"] == [] and figures["baseline"]["errors"] == [], out.getvalue()
     assert figures["mix"]["requests"] > 0 and figures["baseline"]["requests"] > 0
     assert "p99" in out.getvalue() and "ratio mix/baseline" in out.getvalue()
+    # issue 18's targets: nothing the burst started is left in flight or held.
+    left = figures["left"]
+    assert (left["messages"], left["attempts"], left["on_hold"], left["ledger_gap"]) == (0, 0, 0, 0), out.getvalue()
     # Its accounts stay (append-only ledger) but can no longer be used.
     bench_users = User.objects.filter(email__startswith="bench-load-")
     assert bench_users.exists() and not bench_users.filter(is_active=True).exists()

@@ -2,6 +2,7 @@
 Twilio's signed status callbacks through our webhooks."""
 
 import pytest
+import requests
 
 from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN, FakeTwilio, sign
 from tests.support.twilio import PUBLIC, callback
@@ -405,3 +406,57 @@ def test_cancelled_call_reports_terminated(twilio, received, client):
     callback(client, url, {"CallSid": result.provider_id, "CallStatus": "canceled", "CallDuration": "0"})
     assert received[-1].status == "terminated"
     assert voice_backend().cancel("test:call") is False
+
+
+def test_cancel_of_a_call_answered_meanwhile_hangs_it_up(twilio, received, client):
+    # issue 18: our record still said ringing, so cancel() sent Status=canceled,
+    # which Twilio ignores for an answered call: it played on.
+    result = place()
+    twilio.calls[result.provider_id]["status"] = "in-progress"  # its "answered" callback not here yet
+    assert voice_backend().cancel("test:call") is True
+    assert twilio.posts()[-1]["form"] == {"Status": ["completed"]}
+    assert twilio.calls[result.provider_id]["status"] == "completed"
+
+
+def test_cancel_of_a_call_already_over_at_twilio_changes_nothing(twilio, received, client):
+    result = place()
+    url = twilio.posts()[0]["form"]["StatusCallback"][0]
+    twilio.calls[result.provider_id].update(status="completed", duration="30")
+    posts = len(twilio.posts())
+    assert voice_backend().cancel("test:call") is False
+    assert len(twilio.posts()) == posts
+    # Its real outcome is reported as it was, not as terminated.
+    callback(client, url, {"CallSid": result.provider_id, "CallStatus": "completed", "CallDuration": "30"})
+    assert received[-1].status == "completed"
+
+
+def test_a_refused_cancel_leaves_the_outcome_alone(twilio, received, client):
+    result = place()
+    url = twilio.posts()[0]["form"]["StatusCallback"][0]
+    twilio.fail_next(500, {"code": 20500, "message": "Internal", "status": 500})
+    with pytest.raises(ProviderTemporaryError):
+        voice_backend().cancel("test:call")
+    callback(client, url, {"CallSid": result.provider_id, "CallStatus": "completed", "CallDuration": "30"})
+    assert received[-1].status == "completed"
+
+
+def test_the_fake_refuses_what_twilio_refuses_on_a_call(twilio):
+    result = place()
+    update = twilio.base_url + f"/2010-04-01/Accounts/{TWILIO_SID}/Calls/{result.provider_id}.json"
+    auth = (TWILIO_SID, TWILIO_TOKEN)
+    assert requests.post(update, data={"Status": "ringing"}, auth=auth, timeout=5).status_code == 400
+    twilio.calls[result.provider_id]["status"] = "completed"
+    assert requests.post(update, data={"Status": "canceled"}, auth=auth, timeout=5).status_code == 400
+
+
+@pytest.mark.parametrize(("missing", "code"), [("To", 21604), ("From", 21603), ("Body", 21602)])
+def test_the_fake_answers_a_missing_message_parameter_with_twilios_code(twilio, missing, code):
+    form = {"To": "+9779841234567", "From": "+15005550006", "Body": "hi"}
+    del form[missing]
+    response = requests.post(
+        twilio.base_url + f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json",
+        data=form,
+        auth=(TWILIO_SID, TWILIO_TOKEN),
+        timeout=5,
+    )
+    assert (response.status_code, response.json()["code"]) == (400, code)

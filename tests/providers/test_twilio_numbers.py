@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import socket
 import threading
 import time
 from decimal import Decimal
@@ -49,6 +50,7 @@ class FakeTwilio:
         self.requests: list[tuple[str, str, dict]] = []
         self.fail_status: int | None = None
         self.purchase_delay = 0.0
+        self.drop_after_purchase = False  # bought, then the connection breaks before the answer
         self.delay = 0.0
         self._lock = threading.Lock()
         fake = self
@@ -107,6 +109,11 @@ class FakeTwilio:
             self.incoming[sid] = number
             del self.available[number]
             time.sleep(self.purchase_delay)
+            if self.drop_after_purchase:
+                self.drop_after_purchase = False
+                request.close_connection = True
+                request.connection.shutdown(socket.SHUT_RDWR)
+                return None
             return self.reply(
                 request,
                 201,
@@ -194,6 +201,24 @@ def test_purchase_answered_too_late_is_found_by_lookup(twilio, settings):
         ("POST", f"{PREFIX}/IncomingPhoneNumbers.json"),
         ("GET", f"{PREFIX}/IncomingPhoneNumbers.json"),
     ]
+
+
+def test_a_connection_dropped_after_the_purchase_keeps_the_number_twilio_bills(twilio, auth_client, user):
+    # issue 18: it was "nothing sent": refunded and unassigned, while Twilio owned (and billed) the number.
+    inventory_sync()
+    sid = offer_sid("+14155550100")
+    twilio.drop_after_purchase = True
+    response = auth_client.post(LIST, {"phone_sid": sid}, format="json")
+    assert_envelope(response, status=200, message="14155550100 number bought successfully!!")
+    number = PhoneNumber.objects.get(sid=sid)
+    assert number.owner == user and number.vendor_id == "PN" + f"{1:032x}" == next(iter(twilio.incoming))
+    assert [r[:2] for r in twilio.requests[-2:]] == [
+        ("POST", f"{PREFIX}/IncomingPhoneNumbers.json"),
+        ("GET", f"{PREFIX}/IncomingPhoneNumbers.json"),
+    ]
+    user.refresh_from_db()
+    assert user.credits == 900 and not LedgerEntry.objects.filter(user=user, kind="refund").exists()
+    assert ledger.invariant_gap(user_id=user.pk) == 0
 
 
 def test_no_answer_in_time_is_a_timeout(twilio, settings):

@@ -119,6 +119,10 @@ class FakeVendor:
         raise NotImplementedError
 
 
+MISSING_CODES = {"To": 21604, "From": 21603, "Body": 21602}
+CALL_FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
+
+
 def _first(form: dict, name: str) -> str:
     return form.get(name, [""])[0]
 
@@ -156,7 +160,8 @@ class FakeTwilio(FakeVendor):
         if resource == "Messages.json" and request["method"] == "POST":
             for name in ("To", "From", "Body"):
                 if not _first(form, name):
-                    return self._error(400, 21604 if name == "To" else 21603, f"A '{name}' is required.")
+                    # Twilio's codes: 21604 'To' required, 21603 'From' required, 21602 body required.
+                    return self._error(400, MISSING_CODES[name], f"A '{name}' is required.")
             if not _first(form, "To").startswith("+"):
                 return self._error(400, 21211, f"The 'To' number {_first(form, 'To')} is not a valid phone number.")
             sid = "SM" + uuid.uuid4().hex
@@ -202,7 +207,18 @@ class FakeTwilio(FakeVendor):
                 if sid not in store:
                     return self._error(404, 20404, "The requested resource was not found")
                 if request["method"] == "POST" and _first(form, "Status"):
-                    store[sid]["status"] = _first(form, "Status")
+                    status, current = _first(form, "Status"), store[sid]["status"]
+                    if name == "Calls":
+                        # Twilio's rules for updating a call: Status is canceled or
+                        # completed; canceled hangs up only a queued or ringing call
+                        # (an answered one is left as it is); an ended call cannot change.
+                        if status not in ("canceled", "completed"):
+                            return self._error(400, 20001, "Status must be one of canceled, completed")
+                        if current in CALL_FINAL:
+                            return self._error(400, 21220, "Call is not in-progress. Cannot redirect.")
+                        if status == "canceled" and current not in ("queued", "initiated", "ringing"):
+                            return 200, store[sid], {}
+                    store[sid]["status"] = status
                 return 200, store[sid], {}
         return self._error(404, 20404, "The requested resource was not found")
 

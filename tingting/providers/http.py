@@ -54,7 +54,7 @@ def _retry_after(response: requests.Response) -> float | None:
         return None  # an HTTP date: callers fall back to their own backoff
 
 
-def _never_sent(exc: requests.ConnectionError) -> bool:
+def never_sent(exc: requests.ConnectionError) -> bool:
     """True when the connection failed before any byte of the request left."""
     if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError | requests.exceptions.ProxyError):
         return True
@@ -98,7 +98,7 @@ class ProviderHttp:
                 method, url, auth=self.auth, timeout=(timeout, timeout), allow_redirects=False, **kwargs
             )
         except requests.ConnectionError as exc:
-            if _never_sent(exc):
+            if never_sent(exc):
                 raise ProviderTemporaryError(f"{self.vendor}: cannot connect ({exc.__class__.__name__})") from exc
             raise ProviderTimeoutError(f"{self.vendor}: connection lost after sending") from exc
         except requests.Timeout as exc:  # ReadTimeout: the request was sent

@@ -7,10 +7,12 @@ Settings: ``TWILIO_ACCOUNT_SID`` and ``TWILIO_AUTH_TOKEN`` (HTTP Basic auth),
 number; Twilio's own price is the operator's business) and
 ``PROVIDER_TIMEOUT_SECONDS`` on every call.
 
-Errors: 4xx → ProviderPermanentError, 429/5xx/connection refused →
-ProviderTemporaryError, no answer in time → ProviderTimeoutError. A purchase
-that timed out is reconciled by looking the number up among the account's
-incoming numbers before giving up.
+Errors: 4xx → ProviderPermanentError, 429/5xx/nothing sent (connection refused,
+DNS, connect timeout) → ProviderTemporaryError; sent but no answer (read timeout,
+connection dropped after sending, a cut-off answer) → ProviderTimeoutError, as
+``tingting.providers.http`` decides for the other backends. A purchase whose
+answer never came is reconciled by looking the number up among the account's
+incoming numbers before giving up: Twilio may own (and bill) it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from tingting.providers.base import (
     ProviderTemporaryError,
     ProviderTimeoutError,
 )
+from tingting.providers.http import never_sent
 
 API_VERSION = "2010-04-01"
 CAPABILITY_NAMES = {"voice": "Voice", "sms": "SMS", "mms": "MMS", "fax": "Fax"}
@@ -67,10 +70,14 @@ class TwilioNumberBackend(NumberBackend):
                 headers={"Accept": "application/json"},
                 **kwargs,
             )
-        except requests.Timeout as exc:
+        except requests.ConnectionError as exc:
+            if never_sent(exc):
+                raise ProviderTemporaryError(f"Twilio unreachable: {exc}") from exc
+            raise ProviderTimeoutError(f"Twilio: connection lost after sending {method} {path}") from exc
+        except requests.Timeout as exc:  # ReadTimeout: the request was sent
             raise ProviderTimeoutError(f"Twilio did not answer {method} {path} in {self.timeout}s") from exc
-        except requests.RequestException as exc:
-            raise ProviderTemporaryError(f"Twilio unreachable: {exc}") from exc
+        except requests.RequestException as exc:  # e.g. an answer cut off midway: it was sent
+            raise ProviderTimeoutError(f"Twilio: {exc.__class__.__name__} after sending {method} {path}") from exc
         if response.status_code == 429 or response.status_code >= 500:
             raise ProviderTemporaryError(f"Twilio {response.status_code}: {_error_text(response)}")
         if response.status_code == 404 and gone_ok:

@@ -47,6 +47,7 @@ from tingting.providers.twilio_common import (
 
 PROGRESS = {"queued": "ringing", "initiated": "ringing", "ringing": "ringing", "in-progress": "answered"}
 MACHINE_PREFIXES = ("machine", "fax")
+RINGING = ("queued", "initiated", "ringing")  # what Status=canceled can stop
 
 
 def call_outcome(
@@ -134,13 +135,24 @@ class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
 
     def cancel(self, reference: str) -> bool:
         """Stop our call: cancel it while it rings, hang up once answered. Its
-        final report is then ``terminated``. False when there is nothing to stop."""
+        final report is then ``terminated``. False when there is nothing to stop.
+
+        The choice follows the call's live status at Twilio, not our record of it
+        (a callback may be in flight): ``canceled`` only touches a queued or
+        ringing call, so a call answered meanwhile is hung up with ``completed``.
+        The cancel flag is set once Twilio took the request, so a refused cancel
+        never turns a real outcome into ``terminated``."""
         row = records.provider_message_find(backend=self.name, reference=reference)
         if row is None or not row.provider_id or records.STATUS_RANK.get(row.status, 0) >= 3:
             return False
+        resource = f"Calls/{row.provider_id}.json"
+        live = self.client.get(resource).get("status", "")
+        if live not in RINGING and live != "in-progress":
+            return False  # already over at Twilio: its final report is on its way
+        answer = self.client.post(resource, {"Status": "canceled" if live in RINGING else "completed"})
+        if answer.get("status") == "in-progress":  # answered between our read and the cancel
+            answer = self.client.post(resource, {"Status": "completed"})
         ProviderMessage.objects.filter(pk=row.pk).update(is_cancel_requested=True)
-        status = "completed" if row.status == "answered" else "canceled"
-        self.client.post(f"Calls/{row.provider_id}.json", {"Status": status})
         return True
 
     def lookup(self, reference: str) -> StatusReport | None:
