@@ -6,7 +6,7 @@ class SurveysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tingting.providers import scripts
+        from tingting.providers import scripts  # noqa: PLC0415 - models load after apps.py
 
         # Answers and next steps of scripted calls placed for run attempts ("attempt:<id>").
         scripts.register(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import uuid
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -29,6 +30,7 @@ from tingting.providers.base import (
 )
 from tingting.sqlrows import rows_param, rows_table
 
+REPORT_TASK = "tingting.simulated_report"
 SMS_OUTCOMES = {"7": "undelivered", "8": "expired", "9": "failed"}
 VOICE_OUTCOMES = {"7": "hungup", "8": "unanswered", "9": "failed"}
 
@@ -44,10 +46,9 @@ def voice_outcome(number: str) -> str:
 def _emit(reports_to_send: list[StatusReport], *, batch: bool = False) -> None:
     delay = getattr(settings, "SIMULATED_REPORT_DELAY_SECONDS", 0)
     if delay:
-        from tingting.tasks import simulated_report_task
-
+        # By task name: tingting.tasks imports the providers.
         for report in reports_to_send:
-            simulated_report_task.apply_async(args=[_to_json(report)], countdown=delay)
+            current_app.signature(REPORT_TASK, args=[_to_json(report)]).apply_async(countdown=delay)
     elif batch:
         reports.deliver_many(reports_to_send)
     else:
