@@ -1,4 +1,6 @@
-"""``GET /api/v0/messages`` against a bare DRF view, and API-key against JWT auth.
+"""``GET /api/v0/messages`` against a bare DRF view, and API-key against JWT auth; the v1
+campaign list and campaign-detail against the textbook DRF list of the same rows
+(``ListAPIView`` + ``ModelSerializer`` + limit/offset paging; target ≤ 2×).
 
 100,000 messages (quick: 2,000) with a four-entry timeline each in one account
 (inserted in bulk, so the message tally is recounted once after the seed);
@@ -27,6 +29,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.api_keys import api_key_create
 from accounts.models import User
 from bench._serve import database_url, free_port, start_gunicorn, stop
+from campaigns.models import Campaign, Recipient
 from tling.models import Message, MessageEvent
 from tling.services.tally import tally_rebuild
 
@@ -83,6 +86,25 @@ def _seed(user: User, count: int) -> None:
     tally_rebuild(owner_id=user.pk)
 
 
+def _seed_campaigns(user: User, count: int, contacts: int) -> int:
+    """``count`` campaigns of 5 recipients and one of ``contacts`` (its id is returned)."""
+    campaigns = Campaign.objects.bulk_create(
+        [Campaign(owner=user, name=f"Bench {i}", services="SMS", sms_message="hello") for i in range(count)]
+    )
+    Recipient.objects.bulk_create(
+        [Recipient(campaign=c, number=f"+97798410{i:05d}") for c in campaigns for i in range(5)], batch_size=5000
+    )
+    big = Campaign.objects.create(owner=user, name="Bench detail", services="PHONE", message="hello")
+    Recipient.objects.bulk_create(
+        [
+            Recipient(campaign=big, number=f"+9779{8 if i % 3 else 6}1{i:07d}", tags={"tags_name": "Ram"})
+            for i in range(contacts)
+        ],
+        batch_size=5000,
+    )
+    return big.pk
+
+
 def _get(port: int, path: str, headers: dict) -> float:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     started = time.perf_counter()
@@ -131,9 +153,11 @@ def run(quick: bool, out) -> None:
     jwt = str(RefreshToken.for_user(user).access_token)
     seeded = time.perf_counter()
     _seed(user, count)
+    detail_id = _seed_campaigns(user, *((50, 1_000) if quick else (500, 20_000)))
     seeded = time.perf_counter() - seeded
     since = (timezone.now() - timedelta(days=20)).date().isoformat()
     key = {"X-API-Key": raw_key}
+    bearer = {"Authorization": f"Bearer {jwt}"}
     variants = {
         "tling sorted+filtered": (
             "/api/v0/messages?page[size]=100&sort=-createdAt&status=delivered"
@@ -148,8 +172,14 @@ def run(quick: bool, out) -> None:
             key,
         ),
         "bare view (key)": ("/bench/bare-key", key),
-        "bare view (jwt)": ("/bench/bare-jwt", {"Authorization": f"Bearer {jwt}"}),
+        "bare view (jwt)": ("/bench/bare-jwt", bearer),
+        "v1 campaign list": ("/api/v1/campaign/?limit=100", bearer),
+        "bare campaigns (jwt)": ("/bench/bare-campaigns?limit=100", bearer),
+        "v1 campaign-detail": (f"/api/v1/campaign-detail/{detail_id}/?limit=100", bearer),
+        "bare recipients (jwt)": (f"/bench/bare-recipients/{detail_id}?limit=100", bearer),
     }
+    # Each v1 variant against the bare view of the same rows.
+    baselines = {"v1 campaign list": "bare campaigns (jwt)", "v1 campaign-detail": "bare recipients (jwt)"}
     port = free_port()
     server = _start_server(port)
     try:
@@ -161,6 +191,8 @@ def run(quick: bool, out) -> None:
                     samples[name].append(elapsed)
     finally:
         stop(server)
+        Recipient.objects.filter(campaign__owner=user).delete()
+        Campaign.objects.filter(owner=user).delete()
         MessageEvent.objects.filter(message__owner=user).delete()
         Message.objects.filter(owner=user).delete()
         user.delete()
@@ -169,6 +201,13 @@ def run(quick: bool, out) -> None:
     base50, base95 = p50["bare view (key)"], p95["bare view (key)"]
     out.write(f"api: {count:,} messages seeded in {seeded:.1f}s; {rounds} requests per variant via gunicorn\n")
     for name in variants:
+        if name in baselines:
+            bare = baselines[name]
+            out.write(
+                f"  {name:24s} p50 {p50[name]:7.2f} ms  p95 {p95[name]:7.2f} ms  "
+                f"ratio p50 {p50[name] / p50[bare]:.2f}x  p95 {p95[name] / p95[bare]:.2f}x {bare} (target <= 2x)\n"
+            )
+            continue
         out.write(
             f"  {name:24s} p50 {p50[name]:7.2f} ms  p95 {p95[name]:7.2f} ms  "
             f"ratio p50 {p50[name] / base50:.2f}x  p95 {p95[name] / base95:.2f}x the bare key view\n"

@@ -12,6 +12,14 @@ class V1Pagination(LimitOffsetPagination):
     default_limit = 10
     max_limit = 100
 
+    def get_offset(self, request) -> int:
+        # Some clients page with ?page=N (a page of ``limit``) instead of ``offset``.
+        if self.offset_query_param not in request.query_params and "page" in request.query_params:
+            page = request.query_params["page"]
+            if page.isdigit() and 0 < len(page) < 10 and int(page) > 0:
+                return (int(page) - 1) * self.get_limit(request)
+        return super().get_offset(request)
+
     def page_body(self, results: list, **extra) -> dict:
         """The page around already-serialised ``results``; ``extra`` keys follow them."""
         return {

@@ -40,7 +40,9 @@ def campaign_list(
     """The owner's campaigns with their summary (``campaigns.status``) and caller IDs:
     a page of 1 or 100 costs the same queries. ``from_date`` / ``to_date`` are unix
     seconds on ``updated_at``; ``sort_by`` ``asc`` or ``des`` (default) on it."""
-    queryset = with_summary(Campaign.objects.filter(owner=user)).prefetch_related("user_phone")
+    # The import's report and file and the tag list are not part of the v1 object.
+    rows = Campaign.objects.filter(owner=user).defer("import_report", "import_file", "usable_tags", "audio_seconds")
+    queryset = with_summary(rows).prefetch_related("user_phone")
     if status:
         queryset = filter_status(queryset, status)
     if search:

@@ -11,6 +11,8 @@ urlpatterns: list = [
     *both(P + "auths/generate-api-keys", auth.GenerateTokenView.as_view(), "v1-generate-api-keys"),
     *both(P + "auths/get-api-keys", auth.GetTokenView.as_view(), "v1-get-api-keys"),
     *both(P + "auths/user-profile", auth.UserProfileView.as_view(), "v1-user-profile"),
+    # The Laravel package reads the profile here.
+    *both(P + "auths/user-detail", auth.UserProfileView.as_view(), "v1-user-detail"),
     *both(P + "active-broker-phone", account.ActiveNumbersView.as_view(), "v1-active-broker-phone"),
     *both(P + "phone-number/active", account.ActiveNumbersView.as_view(), "v1-phone-number-active"),
     *both(P + "voice-models", account.VoiceModelsView.as_view(), "v1-voice-models"),

@@ -79,8 +79,11 @@ def _url(request, field) -> str | None:
     return request.build_absolute_uri(field.url) if request is not None else field.url
 
 
-def campaign_output(campaign: Campaign, *, request=None) -> dict:
-    """The campaign object; ``campaign`` from ``campaigns.status.with_summary`` (or read here)."""
+def campaign_output(campaign: Campaign, *, request=None, voices: dict | None = None) -> dict:
+    """The campaign object; ``campaign`` from ``campaigns.status.with_summary`` (or read here).
+    ``voices`` (internal name → Voice, from one ``voice_list()``) saves a page a catalogue
+    lookup per row."""
+    voice = voices.get(campaign.voice_input) if voices is not None else voice_by_name(campaign.voice_input)
     return {
         "id": campaign.pk,
         "name": campaign.name,
@@ -98,7 +101,7 @@ def campaign_output(campaign: Campaign, *, request=None) -> dict:
         "progress_percent": progress_percent(campaign),
         "updated_at": campaign.updated_at.isoformat(),
         "credit_limit": campaign.credit_limit,
-        "voice": voice_output(voice_by_name(campaign.voice_input)),
+        "voice": voice_output(voice),
         "draft": campaign.draft,
         "failover_target": list(campaign.failover_target or []),
         "length_factor": f"{campaign.length_factor:.2f}",

@@ -22,6 +22,7 @@ from v1.serializers.campaigns import (
 )
 from v1.services.campaigns import campaign_change, campaign_create
 from v1.views.base import V1View
+from voices.selectors import voice_list
 
 TAGS = ["v1 campaigns"]
 PAGE_PARAMETERS = [
@@ -60,7 +61,8 @@ class CampaignListView(V1View):
         query.is_valid(raise_exception=True)
         params = {key: value for key, value in query.validated_data.items() if value not in (None, "")}
         paginator, rows = paginate(request, selectors.campaign_list(user=request.user, **params), self)
-        return Response(paginator.page_body([campaign_output(c, request=request) for c in rows]))
+        voices = {voice.internal_name: voice for voice in voice_list()}
+        return Response(paginator.page_body([campaign_output(c, request=request, voices=voices) for c in rows]))
 
 
 class CampaignCreateView(V1View):

@@ -49,15 +49,19 @@ class ContactAddView(V1View):
     def post(self, request, campaign_id: int):
         campaign = campaign_get(user=request.user, campaign_id=campaign_id)
         if isinstance(request.data, dict) and "contacts" in request.data:
-            payload = V1ContactsInput(data=request.data)
-            payload.is_valid(raise_exception=True)
-            result = contacts.contacts_add_many(campaign=campaign, contacts=payload.validated_data["contacts"])
-            result["contacts"] = [contact_output(r) for r in result["contacts"]]
-            return Response(result, status=201 if result["created"] else 200)
+            return self.add_many(campaign, request.data)
         payload = V1ContactInput(data=request.data)
         payload.is_valid(raise_exception=True)
         recipient = contacts.contact_add(campaign=campaign, **payload.validated_data)
         return Response({**contact_output(recipient), "message": "New Contact added"}, status=201)
+
+    @staticmethod
+    def add_many(campaign, data) -> Response:
+        payload = V1ContactsInput(data=data)
+        payload.is_valid(raise_exception=True)
+        result = contacts.contacts_add_many(campaign=campaign, contacts=payload.validated_data["contacts"])
+        result["contacts"] = [contact_output(r) for r in result["contacts"]]
+        return Response(result, status=201 if result["created"] else 200)
 
 
 class BulkFileView(V1View):
@@ -86,6 +90,9 @@ class BulkFileView(V1View):
     )
     def patch(self, request, campaign_id: int):
         campaign = campaign_get(user=request.user, campaign_id=campaign_id)
+        if isinstance(request.data, dict) and "contacts" in request.data and "bulk_file" not in request.data:
+            # The Laravel package sends bulk contacts as JSON here when it has no file.
+            return ContactAddView.add_many(campaign, request.data)
         payload = V1BulkFileInput(data=request.data)
         payload.is_valid(raise_exception=True)
         return Response(contacts.contacts_import(campaign=campaign, upload=payload.validated_data["bulk_file"]))
