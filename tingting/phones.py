@@ -1,4 +1,9 @@
-"""Phone numbers in and out, with ``phonenumbers``: stored E.164, shown as the contract says."""
+"""Phone numbers in and out, with ``phonenumbers``: stored E.164, shown as the contract says.
+
+The one home of the number policy (docs/nepali-input.md): ``parse`` reads what a client
+sends and refuses only impossible numbers unless ``PHONE_VALIDATION=valid``;
+``lookup_forms`` finds a stored number back from any form the API prints it in.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +36,6 @@ _IMPOSSIBLE = {
 }
 # What the warning says about a possible number outside the ranges phonenumbers lists.
 UNLISTED_WARNING = "is not in a number range phonenumbers lists for its country (accepted; check it)"
-POLICIES = ("possible", "valid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +66,10 @@ def parse(value: object, *, region: str | None = None) -> ParsedNumber:
     text = str(value).strip()
     if not text or len(text) > 32:
         raise InvalidPhoneNumber("is empty or too long")
-    return _parse_text(text, region or settings.DEFAULT_PHONE_REGION)
+    return _parse_text(text, region or settings.DEFAULT_PHONE_REGION, strict=settings.PHONE_VALIDATION == "valid")
 
 
-def _parse_text(text: str, region: str) -> ParsedNumber:
+def _parse_text(text: str, region: str, *, strict: bool) -> ParsedNumber:
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -76,7 +80,7 @@ def _parse_text(text: str, region: str) -> ParsedNumber:
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise InvalidPhoneNumber(_IMPOSSIBLE.get(reason, "is not a phone number"))
     is_valid = phonenumbers.is_valid_number(parsed)
-    if not is_valid and settings.PHONE_VALIDATION == "valid":
+    if not is_valid and strict:
         raise InvalidPhoneNumber("is not a valid phone number")
     return ParsedNumber(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), is_valid)
 
@@ -90,13 +94,19 @@ def lookup_forms(value: object) -> list[str]:
     """E.164 candidates for a number that *identifies* something already stored (a
     caller ID, a DNC entry, an OTP): what ``parse`` reads, and, for digits, the same
     digits read with a ``+``, the form lists print other regions' numbers in
-    (``351911111111``). Empty when nothing parses; never raises."""
+    (``351911111111``). Possible numbers whatever ``PHONE_VALIDATION`` says (a number
+    stored before the policy changed is still found). Empty when nothing parses."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return []
+    text = str(value).strip()
+    if not text or len(text) > 32:
+        return []
     forms = []
-    for candidate in (value, f"+{value}" if isinstance(value, int | str) and str(value).strip().isdigit() else None):
+    for candidate in (text, f"+{text}" if text.isdigit() else None):
         if candidate is None:
             continue
         try:
-            e164 = to_e164(candidate)
+            e164 = _parse_text(candidate, settings.DEFAULT_PHONE_REGION, strict=False).e164
         except InvalidPhoneNumber:
             continue
         if e164 not in forms:

@@ -71,14 +71,12 @@ def report_response(campaign: Campaign, extension: str):
     """The report download the API serves (same generator, name and type), as an attachment."""
     if extension == "csv":
         response = StreamingHttpResponse(reports.csv_chunks(campaign), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{reports.report_filename(campaign, "csv")}"'
+        response["Content-Disposition"] = reports.report_disposition(campaign, "csv")
         return response
-    return FileResponse(
-        reports.xlsx_file(campaign),
-        as_attachment=True,
-        filename=reports.report_filename(campaign, "xlsx"),
-        content_type=XLSX_TYPE,
-    )
+    response = FileResponse(reports.xlsx_file(campaign), content_type=XLSX_TYPE)
+    # The API's header: a Devanagari name in filename* (RFC 6266), an ASCII filename.
+    response["Content-Disposition"] = reports.report_disposition(campaign, "xlsx")
+    return response
 
 
 def report_view(model_admin, request, campaign_id: int, extension: str):

@@ -191,16 +191,8 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
 
 
 def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> tuple[Campaign, dict]:
-    report = {
-        "state": "pending",
-        "rows": 0,
-        "added": 0,
-        "duplicates": 0,
-        "invalid": [],
-        "invalid_count": 0,
-        "rows_done": 0,
-        "rows_expected": expected_rows,
-    }
+    # The shape of every import report (imports.ImportReport.as_dict), nothing read yet.
+    report = imports.ImportReport().as_dict("pending", rows_done=0, rows_expected=expected_rows)
     with transaction.atomic():
         campaign = new_campaign(import_state=Campaign.ImportState.PENDING, import_report=report)
         upload.seek(0)

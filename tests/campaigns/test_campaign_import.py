@@ -302,6 +302,7 @@ def test_large_file_imports_in_a_worker_with_progress(auth_client, user, setting
         campaign_id = body["data"]["details"][0]["id"]
         assert body["data"]["import"]["state"] == "pending"
         assert body["data"]["import"]["rows_expected"] == 302
+        assert body["data"]["import"]["warnings"] == []
 
         def state():
             return auth_client.get(f"{URL}/{campaign_id}/details").json()["data"]["import"]["state"]
@@ -318,6 +319,9 @@ def test_large_file_imports_in_a_worker_with_progress(auth_client, user, setting
         1,
     )
     assert report["invalid"][0]["row"] == 303
+    # The worker's batches carry the column report and the warnings like a small import.
+    assert report["columns"]["number"] == {"column": 1, "header": "number", "found_by": "header"}
+    assert report["warnings_count"] == 0
     numbers = auth_client.get(f"/api/system/campaigns/number/{campaign_id}").json()["data"]
     assert len(numbers["number-lists"]) == 300 and numbers["import"]["state"] == "done"
     assert numbers["number-lists"][0]["available_tags"] == {"tags_name": "n0"}

@@ -52,3 +52,17 @@ def test_ascii_campaign_name_has_one_plain_filename(auth_client, user):
 def test_word_slug_keeps_letters_marks_and_digits_of_every_script(raw, slug):
     assert word_slug(raw) == slug
     assert word_slug(slug) == slug  # stable
+
+
+@pytest.mark.django_db
+def test_admin_report_download_has_the_same_file_name_header(auth_client, staff_client, user):
+    campaign = make_campaign(user, name="दशैं अफर")
+    api = auth_client.get(DOWNLOAD, {"campaign_id": campaign.pk, "format": "csv"})
+    admin = staff_client.post(
+        "/admin/campaigns/campaign/", {"action": "download_report", "_selected_action": [campaign.pk]}
+    )
+    assert admin.status_code == 200
+    assert admin["Content-Disposition"].split("; filename*=")[1] == api["Content-Disposition"].split("; filename*=")[
+        1
+    ].replace(".csv", ".xlsx")
+    assert admin["Content-Disposition"].isascii()
