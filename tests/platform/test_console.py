@@ -563,3 +563,19 @@ def test_import_report_reads_as_text(staff_client, user):
 
     assert re.search(r"<li>row \d+: abc — [^<]+</li>", page), page[page.find("field-import_summary") :][:1500]
     assert "tags_name" in page
+
+
+def test_a_voice_added_to_the_catalogue_is_offered_and_plays(staff_client, user):
+    from voices.models import Voice
+    from voices.services import voice_save
+
+    voice_save(voice=Voice(display_name="Kiran", internal_name="np_kiran", espeak_rate=140))
+    campaign = campaign_with_recipients(user, 1, services="PHONE", message="नमस्ते")
+    begin = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/begin/")
+    assert "np_kiran" in [value for value, _ in begin.context["form"].fields["voice_input"].choices]
+    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert '<option value="np_kiran">np_kiran</option>' in page
+    played = staff_client.post(
+        f"/admin/campaigns/campaign/{campaign.pk}/test-voice/", {"message": "नमस्ते", "voice_input": "np_kiran"}
+    )
+    assert played.status_code == 200 and played.json()["duration"] > 0
