@@ -579,3 +579,27 @@ def test_a_voice_added_to_the_catalogue_is_offered_and_plays(staff_client, user)
         f"/admin/campaigns/campaign/{campaign.pk}/test-voice/", {"message": "नमस्ते", "voice_input": "np_kiran"}
     )
     assert played.status_code == 200 and played.json()["duration"] > 0
+
+
+def test_staff_without_permissions_can_neither_read_nor_steer(user):
+    from django.contrib.auth.models import Permission
+
+    campaign = campaign_with_recipients(user, 2, message="hi")
+    run = run_begin(user=user, campaign_id=campaign.pk)
+    clerk = UserFactory(is_staff=True)
+    client = Client()
+    client.force_login(clerk)
+    for url in (
+        f"/admin/campaigns/campaign/{campaign.pk}/progress/",
+        f"/admin/campaigns/run/{run.pk}/progress/",
+        f"/admin/campaigns/campaign/progress/?ids={campaign.pk}",
+        f"/admin/campaigns/campaign/{campaign.pk}/report/csv/",
+        f"/admin/campaigns/campaign/{campaign.pk}/begin/",
+    ):
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"/admin/campaigns/campaign/{campaign.pk}/control/pause/").status_code == 403
+    clerk.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    client.force_login(clerk)
+    assert client.get(f"/admin/campaigns/campaign/{campaign.pk}/progress/").status_code == 200
+    assert client.post(f"/admin/campaigns/campaign/{campaign.pk}/control/pause/").status_code == 403
+    assert Run.objects.get(pk=run.pk).state == "running"
