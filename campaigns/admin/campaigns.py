@@ -44,7 +44,12 @@ class CallerIdField(forms.TypedMultipleChoiceField):
         return True
 
 
+# What a staff member reads for the two services (the values stay the API's).
+SERVICE_CHOICES = [(Campaign.Services.SMS, "SMS"), (Campaign.Services.PHONE, "Voice call (PHONE)")]
+
+
 class CampaignChangeForm(forms.ModelForm):
+    services = forms.ChoiceField(choices=SERVICE_CHOICES)
     user_phone = CallerIdField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -58,6 +63,7 @@ class CampaignChangeForm(forms.ModelForm):
 
 
 class CampaignAddForm(forms.ModelForm):
+    services = forms.ChoiceField(choices=SERVICE_CHOICES)
     individual_number = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),

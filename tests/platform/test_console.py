@@ -603,3 +603,24 @@ def test_staff_without_permissions_can_neither_read_nor_steer(user):
     assert client.get(f"/admin/campaigns/campaign/{campaign.pk}/progress/").status_code == 200
     assert client.post(f"/admin/campaigns/campaign/{campaign.pk}/control/pause/").status_code == 403
     assert Run.objects.get(pk=run.pk).state == "running"
+
+
+def test_begin_with_an_audio_file_holds_what_the_api_holds(staff_client, auth_client, user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.support.audio import wav_file
+
+    console = campaign_with_recipients(user, 3, services="PHONE")
+    api = campaign_with_recipients(user, 3, services="PHONE")
+
+    def upload():
+        return SimpleUploadedFile("notice.wav", wav_file(45), content_type="audio/wav")
+
+    preview = staff_client.post(
+        f"/admin/campaigns/campaign/{console.pk}/begin/", {"aud_file": upload(), "preview": "1"}
+    )
+    staff_client.post(f"/admin/campaigns/campaign/{console.pk}/begin/", {"aud_file": upload(), "confirm": "1"})
+    auth_client.post(f"/api/system/campaigns/{api.pk}/begin/", {"aud_file": upload()}, format="multipart")
+    console_run, api_run = Run.objects.get(campaign=console), Run.objects.get(campaign=api)
+    assert preview.json()["hold"] == console_run.hold_amount == api_run.hold_amount == 3 * 2  # 45 s = 2 pulses
+    assert console_run.content == "audio" and console_run.audio_seconds == api_run.audio_seconds
