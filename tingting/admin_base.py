@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
@@ -63,6 +65,18 @@ def error_text(exc: Exception) -> str:
     if isinstance(exc, DRFValidationError):
         return "; ".join(field_messages(exc.detail))
     return str(exc)
+
+
+def console_path(model_admin, route: str, view: Callable, name: str, *, permission: str = "view"):
+    """An admin URL for a console view ``view(model_admin, request, **kwargs)``: a staff
+    login (``admin_view``) and the model's ``permission`` ("view" or "change"), else 403."""
+
+    def checked(request, *args, **kwargs):
+        if not getattr(model_admin, f"has_{permission}_permission")(request):
+            raise PermissionDenied
+        return view(model_admin, request, *args, **kwargs)
+
+    return path(route, model_admin.admin_site.admin_view(checked), name=name)
 
 
 class TingtingAdminSite(admin.AdminSite):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Prefetch
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from campaigns.admin import control, listen
@@ -32,7 +32,7 @@ from campaigns.models import Campaign, Recipient
 from campaigns.selectors import progress_of
 from campaigns.services.campaign import CAPABILITY, campaign_create, campaign_delete, campaign_update
 from phonenumbers_app.selectors import owned_number_list
-from tingting.admin_base import ServiceAdmin, error_text
+from tingting.admin_base import ServiceAdmin, console_path, error_text
 from tingting.errors import DomainError
 
 
@@ -44,7 +44,12 @@ class CallerIdField(forms.TypedMultipleChoiceField):
         return True
 
 
+# What a staff member reads for the two services (the values stay the API's).
+SERVICE_CHOICES = [(Campaign.Services.SMS, "SMS"), (Campaign.Services.PHONE, "Voice call (PHONE)")]
+
+
 class CampaignChangeForm(forms.ModelForm):
+    services = forms.ChoiceField(choices=SERVICE_CHOICES)
     user_phone = CallerIdField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -58,6 +63,7 @@ class CampaignChangeForm(forms.ModelForm):
 
 
 class CampaignAddForm(forms.ModelForm):
+    services = forms.ChoiceField(choices=SERVICE_CHOICES)
     individual_number = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -161,33 +167,22 @@ class CampaignAdmin(ServiceAdmin):
         )
 
     def get_urls(self):
-        wrap = self.admin_site.admin_view
         return [
-            path("progress/", wrap(campaigns_progress_json), name="campaigns_campaign_progress_batch"),
-            path("<int:campaign_id>/progress/", wrap(campaign_progress_json), name="campaigns_campaign_progress"),
-            path(
-                "<int:campaign_id>/test-voice/",
-                wrap(lambda request, campaign_id: listen.test_voice_view(self, request, campaign_id)),
-                name="campaigns_campaign_test_voice",
+            console_path(self, "progress/", campaigns_progress_json, "campaigns_campaign_progress_batch"),
+            console_path(self, "<int:campaign_id>/progress/", campaign_progress_json, "campaigns_campaign_progress"),
+            console_path(
+                self, "<int:campaign_id>/test-voice/", listen.test_voice_view, "campaigns_campaign_test_voice"
             ),
-            path(
-                "<int:campaign_id>/report/<str:extension>/",
-                wrap(lambda request, campaign_id, extension: listen.report_view(self, request, campaign_id, extension)),
-                name="campaigns_campaign_report",
+            console_path(
+                self, "<int:campaign_id>/report/<str:extension>/", listen.report_view, "campaigns_campaign_report"
             ),
-            path(
-                "<int:campaign_id>/begin/",
-                wrap(lambda request, campaign_id: begin_view(self, request, campaign_id)),
-                name="campaigns_campaign_begin",
-            ),
-            path(
+            console_path(self, "<int:campaign_id>/begin/", begin_view, "campaigns_campaign_begin", permission="change"),
+            console_path(
+                self,
                 "<int:campaign_id>/control/<str:action>/",
-                wrap(
-                    lambda request, campaign_id, action: control.campaign_control_view(
-                        self, request, campaign_id, action
-                    )
-                ),
-                name="campaigns_campaign_control",
+                control.campaign_control_view,
+                "campaigns_campaign_control",
+                permission="change",
             ),
             *super().get_urls(),
         ]

@@ -16,7 +16,8 @@ from campaigns.selectors import reports
 from campaigns.views.reports import XLSX_TYPE
 from tingting.admin_base import field_messages
 from tingting.errors import DomainError
-from tingting.voice.render import VOICES, account_scope, render_audio_url, render_cached
+from tingting.voice import catalogue
+from tingting.voice.render import account_scope, render_audio_url, render_cached
 from tingting.voice.serializers import VoiceTestInput
 from tingting.voice.services import voice_test_render
 
@@ -49,7 +50,7 @@ def test_voice_panel(campaign: Campaign):
     options = format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        ((voice, " selected" if voice == campaign.voice_input else "", voice) for voice in VOICES),
+        ((voice, " selected" if voice == campaign.voice_input else "", voice) for voice in catalogue.names()),
     )
     return format_html(
         '<div class="tt-voice" data-tt-voice="{}">'

@@ -73,14 +73,14 @@ def run_progress_by_id(run_id: int) -> dict:
     return console_progress(progress_of(run))
 
 
-def campaign_progress_json(request, campaign_id: int) -> JsonResponse:
+def campaign_progress_json(model_admin, request, campaign_id: int) -> JsonResponse:
     campaign = Campaign.objects.select_related("owner").filter(pk=campaign_id).first()
     if campaign is None:
         raise Http404("No such campaign.")
     return JsonResponse(campaign_progress(campaign))
 
 
-def run_progress_json(request, run_id: int) -> JsonResponse:
+def run_progress_json(model_admin, request, run_id: int) -> JsonResponse:
     return JsonResponse(run_progress_by_id(run_id))
 
 
@@ -95,7 +95,7 @@ def _batch_ids(request) -> list[int]:
     return ids
 
 
-def runs_progress_json(request) -> JsonResponse:
+def runs_progress_json(model_admin, request) -> JsonResponse:
     """``?ids=1,2,3`` → each run's progress by id, one query for the whole list page."""
     runs = run_list_with_counts(runs=Run.objects.filter(pk__in=_batch_ids(request)))
     return JsonResponse({str(run.pk): console_progress(progress_of(run)) for run in runs})
@@ -108,7 +108,7 @@ def latest_runs() -> QuerySet[Run]:
     return run_list_with_counts(runs=Run.objects.filter(id=Subquery(latest)))
 
 
-def campaigns_progress_json(request) -> JsonResponse:
+def campaigns_progress_json(model_admin, request) -> JsonResponse:
     """``?ids=1,2,3`` → each campaign's latest run progress by campaign id (one query)."""
     runs = latest_runs().filter(campaign_id__in=_batch_ids(request))
     return JsonResponse({str(run.campaign_id): console_progress(progress_of(run)) for run in runs})

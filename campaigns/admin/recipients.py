@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from campaigns.admin import listen
 from campaigns.models import Attempt, Recipient
+from tingting.admin_base import console_path
 
 INLINE_PAGE_SIZE = 50
 MAX_RECIPIENT_PAGE = 10**12
@@ -146,13 +147,8 @@ class RecipientAdmin(admin.ModelAdmin):
         return listen.recipient_player(recipient)
 
     def get_urls(self):
-        wrap = self.admin_site.admin_view
         return [
-            path(
-                "<int:recipient_id>/audio/",
-                wrap(lambda request, recipient_id: listen.recipient_audio_view(self, request, recipient_id)),
-                name="campaigns_recipient_audio",
-            ),
+            console_path(self, "<int:recipient_id>/audio/", listen.recipient_audio_view, "campaigns_recipient_audio"),
             *super().get_urls(),
         ]
 

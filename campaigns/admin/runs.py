@@ -4,7 +4,7 @@ charged, pause / resume / cancel on the page and as list actions."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from campaigns.admin import control
@@ -19,7 +19,7 @@ from campaigns.admin.progress import (
 from campaigns.models import Run
 from campaigns.selectors import progress_of, run_credits, run_list_with_counts
 from campaigns.services.run import run_cancel_by_id
-from tingting.admin_base import ServiceAdmin
+from tingting.admin_base import ServiceAdmin, console_path
 from tingting.errors import ConflictError, DomainError
 
 
@@ -73,14 +73,15 @@ class RunAdmin(ServiceAdmin):
         return run_list_with_counts(runs=super().get_queryset(request)).select_related("owner")
 
     def get_urls(self):
-        wrap = self.admin_site.admin_view
         return [
-            path("progress/", wrap(runs_progress_json), name="campaigns_run_progress_batch"),
-            path("<int:run_id>/progress/", wrap(run_progress_json), name="campaigns_run_progress"),
-            path(
+            console_path(self, "progress/", runs_progress_json, "campaigns_run_progress_batch"),
+            console_path(self, "<int:run_id>/progress/", run_progress_json, "campaigns_run_progress"),
+            console_path(
+                self,
                 "<int:run_id>/control/<str:action>/",
-                wrap(lambda request, run_id, action: control.run_control_view(self, request, run_id, action)),
-                name="campaigns_run_control",
+                control.run_control_view,
+                "campaigns_run_control",
+                permission="change",
             ),
             *super().get_urls(),
         ]

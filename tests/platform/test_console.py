@@ -564,3 +564,64 @@ def test_import_report_reads_as_text(staff_client, user):
 
     assert re.search(r"<li>row \d+: abc — [^<]+</li>", page), page[page.find("field-import_summary") :][:1500]
     assert "tags_name" in page
+
+
+def test_a_voice_added_to_the_catalogue_is_offered_and_plays(staff_client, user):
+    from voices.models import Voice
+    from voices.services import voice_save
+
+    voice_save(voice=Voice(display_name="Kiran", internal_name="np_kiran", espeak_rate=140))
+    campaign = campaign_with_recipients(user, 1, services="PHONE", message="नमस्ते")
+    begin = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/begin/")
+    assert "np_kiran" in [value for value, _ in begin.context["form"].fields["voice_input"].choices]
+    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert '<option value="np_kiran">np_kiran</option>' in page
+    played = staff_client.post(
+        f"/admin/campaigns/campaign/{campaign.pk}/test-voice/", {"message": "नमस्ते", "voice_input": "np_kiran"}
+    )
+    assert played.status_code == 200 and played.json()["duration"] > 0
+
+
+def test_staff_without_permissions_can_neither_read_nor_steer(user):
+    from django.contrib.auth.models import Permission
+
+    campaign = campaign_with_recipients(user, 2, message="hi")
+    run = run_begin(user=user, campaign_id=campaign.pk)
+    clerk = UserFactory(is_staff=True)
+    client = Client()
+    client.force_login(clerk)
+    for url in (
+        f"/admin/campaigns/campaign/{campaign.pk}/progress/",
+        f"/admin/campaigns/run/{run.pk}/progress/",
+        f"/admin/campaigns/campaign/progress/?ids={campaign.pk}",
+        f"/admin/campaigns/campaign/{campaign.pk}/report/csv/",
+        f"/admin/campaigns/campaign/{campaign.pk}/begin/",
+    ):
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"/admin/campaigns/campaign/{campaign.pk}/control/pause/").status_code == 403
+    clerk.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    client.force_login(clerk)
+    assert client.get(f"/admin/campaigns/campaign/{campaign.pk}/progress/").status_code == 200
+    assert client.post(f"/admin/campaigns/campaign/{campaign.pk}/control/pause/").status_code == 403
+    assert Run.objects.get(pk=run.pk).state == "running"
+
+
+def test_begin_with_an_audio_file_holds_what_the_api_holds(staff_client, auth_client, user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.support.audio import wav_file
+
+    console = campaign_with_recipients(user, 3, services="PHONE")
+    api = campaign_with_recipients(user, 3, services="PHONE")
+
+    def upload():
+        return SimpleUploadedFile("notice.wav", wav_file(45), content_type="audio/wav")
+
+    preview = staff_client.post(
+        f"/admin/campaigns/campaign/{console.pk}/begin/", {"aud_file": upload(), "preview": "1"}
+    )
+    staff_client.post(f"/admin/campaigns/campaign/{console.pk}/begin/", {"aud_file": upload(), "confirm": "1"})
+    auth_client.post(f"/api/system/campaigns/{api.pk}/begin/", {"aud_file": upload()}, format="multipart")
+    console_run, api_run = Run.objects.get(campaign=console), Run.objects.get(campaign=api)
+    assert preview.json()["hold"] == console_run.hold_amount == api_run.hold_amount == 3 * 2  # 45 s = 2 pulses
+    assert console_run.content == "audio" and console_run.audio_seconds == api_run.audio_seconds
