@@ -18,9 +18,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts import ledger
+from accounts.models import User
 from campaigns.models import Attempt, Campaign, Recipient, Run
+from campaigns.models.run import run_ledger_key
 from campaigns.services.publish import chunks_publish_after_commit
-from tingting.api.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from tingting.segments import segment_count
 from tingting.sqlrows import rows_param, rows_table
 from tingting.voice.render import account_scope, render_cached
@@ -178,7 +180,7 @@ def _voice_seconds(*, texts: list[str], voice: str, length_factor: float, scope:
 
 def run_begin(
     *,
-    user,
+    user: User,
     campaign_id: int,
     message: str | None = None,
     audio: AudioUpload | None = None,
@@ -290,7 +292,7 @@ def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, ind
 
 def run_estimate(
     *,
-    user,
+    user: User,
     campaign_id: int,
     message: str | None = None,
     audio: AudioUpload | None = None,
@@ -376,7 +378,7 @@ def _create_run(
         ledger.hold(
             user_id=user.pk,
             amount=run.hold_amount,
-            idempotency_key=f"run:{run.pk}:hold",
+            idempotency_key=run_ledger_key(run.pk, "hold"),
             reference=f"run:{run.pk}",
             note=f"campaign {campaign.pk} run",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.paginator import EmptyPage, Paginator
 
-from tingting.api.errors import NotFoundError
+from tingting.errors import NotFoundError
 
 MAX_PAGE_SIZE = 100
 
