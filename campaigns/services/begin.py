@@ -285,7 +285,7 @@ def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, ind
             ]
         else:
             render = render_cached(text=text, voice=voice, length_factor=factor, scope=account_scope(user.pk))
-            plan.audio_name, plan.audio_seconds = render.audio.name, render.duration
+            plan.audio_name, plan.audio_seconds = render.audio.name or "", render.duration
             plan.shares = [prices.voice_share(render.duration)] * len(targets)
     return plan
 

@@ -50,7 +50,11 @@ VOICE_FINAL = {
     "failed": (S.FAILED, False),
     "canceled": (S.FAILED, False),
 }
-FINAL_BY_KIND = {Run.Kind.SMS: SMS_FINAL, Run.Kind.VOICE: VOICE_FINAL}
+# Keyed by str: a run's ``kind`` as read from its row (TextChoices are str).
+FINAL_BY_KIND: dict[str, dict[str, tuple[Attempt.Status, bool]]] = {
+    Run.Kind.SMS: SMS_FINAL,
+    Run.Kind.VOICE: VOICE_FINAL,
+}
 IN_FLIGHT_STATUS = {
     "accepted": S.SENT,
     "sending": S.SENT,
@@ -234,7 +238,7 @@ class Outcome:
 
 def attempt_reports_parse(
     reports: list[StatusReport],
-) -> tuple[list[Outcome], list[tuple[int, str, str]], list[StatusReport]]:
+) -> tuple[list[Outcome], list[tuple[int, str, str, str, int]], list[StatusReport]]:
     """Split reports into final outcomes and in-flight marks of attempts (first
     of each per attempt), and the reports that are not about attempts."""
     finals: list[Outcome] = []
