@@ -19,6 +19,7 @@ from accounts import ledger
 from accounts.models import LedgerEntry, User
 from bench.tasks import bench_noop_task
 from campaigns.models import Attempt, Campaign, Recipient, Run
+from campaigns.models.run import attempt_reference
 from campaigns.services.begin import run_begin
 from tingting.models import SimulatedDelivery
 from tingting.providers.base import OutboundSms, Submission
@@ -88,7 +89,9 @@ def _run_rate(user, count: int, *, chunk_size: int, worker_kwargs: dict) -> floa
 def _cleanup(user) -> None:
     ids = list(Attempt.objects.filter(run__owner=user).values_list("id", flat=True))
     for start in range(0, len(ids), 5000):
-        SimulatedDelivery.objects.filter(reference__in=[f"attempt:{i}" for i in ids[start : start + 5000]]).delete()
+        SimulatedDelivery.objects.filter(
+            reference__in=[attempt_reference(i) for i in ids[start : start + 5000]]
+        ).delete()
     Campaign.objects.filter(owner=user).delete()
     LedgerEntry.objects.filter(user=user).delete()
     user.delete()

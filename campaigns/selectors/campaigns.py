@@ -5,16 +5,17 @@ from __future__ import annotations
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
 from campaigns.models import Campaign, Run
 from campaigns.status import with_summary
-from tingting.api.errors import NotFoundError
+from tingting.errors import NotFoundError
 
 # Path ids beyond a bigint are nobody's (and must not reach the database as an overflow).
 MAX_ID = 2**63 - 1
 
 
 def campaign_list(
-    *, user, search: str | None = None, services: str | None = None, status: str | None = None
+    *, user: User, search: str | None = None, services: str | None = None, status: str | None = None
 ) -> QuerySet[Campaign]:
     """The owner's campaigns, newest first, with caller IDs prefetched (a page of 1 or 100
     costs the same queries). ``search`` matches name or description; ``services`` is
@@ -34,7 +35,7 @@ def campaign_list(
     return queryset
 
 
-def campaign_get(*, user, campaign_id: int) -> Campaign:
+def campaign_get(*, user: User, campaign_id: int) -> Campaign:
     """The owner's campaign (caller IDs prefetched); raises NotFoundError."""
     campaign = None
     if 0 < campaign_id <= MAX_ID:

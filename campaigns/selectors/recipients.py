@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from accounts.models import User
 from campaigns.models import Campaign, Recipient
 from campaigns.selectors.campaigns import MAX_ID
-from tingting.api.errors import NotFoundError
+from tingting.errors import NotFoundError
 
 
 def recipient_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[Recipient]:
@@ -17,7 +18,7 @@ def recipient_list(*, campaign: Campaign, status: str | None = None) -> QuerySet
     return queryset
 
 
-def recipient_get(*, user, recipient_id: int, for_update: bool = False) -> Recipient:
+def recipient_get(*, user: User, recipient_id: int, for_update: bool = False) -> Recipient:
     """The owner's recipient with its campaign; raises NotFoundError."""
     recipient = None
     if 0 < recipient_id <= MAX_ID:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
+from accounts.models import User
 from campaigns.models import Attempt, Campaign, Recipient, Run
 from tingting.phones import carrier_of, national_display
 from tingting.text import word_slug
@@ -174,7 +175,7 @@ def xlsx_file(campaign: Campaign):
 SUMMARY_STATUSES = [choice.value for choice in Recipient.Status]
 
 
-def campaign_summaries(*, user, campaign_id: int | None = None) -> list[dict]:
+def campaign_summaries(*, user: User, campaign_id: int | None = None) -> list[dict]:
     """Per campaign: recipient counts by status, credits consumed and still held by
     runs in progress, and when the latest run started. One query whatever the number
     of campaigns (counts aggregated in the database; run figures as subqueries)."""

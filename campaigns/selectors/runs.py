@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
+from accounts.models import User
 from campaigns.models import Attempt, Run
 from campaigns.selectors.campaigns import campaign_get
 
@@ -38,7 +39,7 @@ def run_list_with_counts(*, runs: QuerySet[Run] | None = None) -> QuerySet[Run]:
     )
 
 
-def run_progress(*, user, campaign_id: int) -> dict:
+def run_progress(*, user: User, campaign_id: int) -> dict:
     """Progress of the campaign's latest run: counts per status, credits held and
     charged, times and rate. One query when the campaign has a run."""
     run = (

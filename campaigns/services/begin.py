@@ -17,10 +17,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts import ledger
+from accounts.models import User
 from campaigns.models import Attempt, Campaign, Recipient, Run
+from campaigns.models.run import run_ledger_key
 from campaigns.services.personalise import check_placeholders, placeholders, render_message, tag_gaps
 from campaigns.services.publish import chunks_publish_after_commit
-from tingting.api.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from tingting.segments import segment_count
 from tingting.sqlrows import rows_param, rows_table
 from tingting.transactions import retry_transient
@@ -153,7 +155,7 @@ def _voice_seconds(*, texts: list[str], voice: str, length_factor: float, scope:
 @retry_transient
 def run_begin(
     *,
-    user,
+    user: User,
     campaign_id: int,
     message: str | None = None,
     audio: AudioUpload | None = None,
@@ -260,14 +262,14 @@ def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, ind
             ]
         else:
             render = render_cached(text=text, voice=voice, length_factor=factor, scope=account_scope(user.pk))
-            plan.audio_name, plan.audio_seconds = render.audio.name, render.duration
+            plan.audio_name, plan.audio_seconds = render.audio.name or "", render.duration
             plan.shares = [prices.voice_share(render.duration)] * len(targets)
     return plan
 
 
 def run_estimate(
     *,
-    user,
+    user: User,
     campaign_id: int,
     message: str | None = None,
     audio: AudioUpload | None = None,
@@ -354,7 +356,7 @@ def _create_run(
         ledger.hold(
             user_id=user.pk,
             amount=run.hold_amount,
-            idempotency_key=f"run:{run.pk}:hold",
+            idempotency_key=run_ledger_key(run.pk, "hold"),
             reference=f"run:{run.pk}",
             note=f"campaign {campaign.pk} run",
         )

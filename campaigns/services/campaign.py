@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 
+from accounts.models import User
 from campaigns.models import Attempt, Campaign, Recipient
 from campaigns.services import imports
 from campaigns.services.publish import import_publish_after_commit
@@ -28,7 +29,7 @@ CAPABILITY = {
 }
 
 
-def user_phone_resolve(*, owner, services: str, values: list) -> list:
+def user_phone_resolve(*, owner: User, services: str, values: list) -> list:
     """Owned numbers (E.164, as shown, or SID) with the capability the service needs;
     400 naming ``user_phone.<i>``."""
     if not values:
@@ -87,7 +88,7 @@ def _upload_path(upload: UploadedFile):
 
 def campaign_create(
     *,
-    owner,
+    owner: User,
     name: str,
     services: str,
     description: str = "",

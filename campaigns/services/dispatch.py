@@ -24,6 +24,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from campaigns.models import Attempt, Run
+from campaigns.models.run import attempt_reference
 from campaigns.services import guards
 from campaigns.services.outcomes import Outcome, attempt_reports_parse
 from campaigns.services.outcomes_batch import attempts_mark_in_flight, attempts_record_outcomes
@@ -71,7 +72,7 @@ class Claimed:
     @property
     def reference(self) -> str:
         # As Attempt.reference: each retry of the guardrails' policy is its own call.
-        return f"attempt:{self.pk}:{self.retries}" if self.retries else f"attempt:{self.pk}"
+        return attempt_reference(self.pk, self.retries)
 
 
 def attempts_claim(*, run_id: int, chunk: int, limit: int) -> list[Claimed]:

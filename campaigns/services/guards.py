@@ -41,10 +41,11 @@ from accounts import ledger
 from accounts.calling import calling_window_open, next_window_start, retry_due_at
 from accounts.models import AccountSettings, DoNotContact, User
 from campaigns.models import Attempt, Recipient, Run
+from campaigns.models.run import attempt_ledger_key, attempt_reference
 from campaigns.services.publish import chunks_publish
 from campaigns.services.run import run_finish_if_done
 from tingting import ratelimit
-from tingting.outbound_webhooks import webhook_emit
+from tingting.outbound_webhooks import webhook_emit, webhook_wanted
 
 logger = logging.getLogger(__name__)
 S = Attempt.Status
@@ -178,13 +179,12 @@ def attempt_fail_dnc(*, attempt_id: int) -> bool:
         if attempt is None:
             return False
         now = timezone.now()
-        key = f"attempt:{attempt.pk}"
         if attempt.share:
             ledger.release(
                 user_id=attempt.run.owner_id,
                 amount=attempt.share,
-                idempotency_key=f"{key}:release",
-                reference=key,
+                idempotency_key=attempt_ledger_key(attempt.pk, "release"),
+                reference=attempt_reference(attempt.pk),
                 note="do-not-contact",
             )
         attempt.status, attempt.provider_status, attempt.error = S.FAILED, "", DNC_ERROR
@@ -250,7 +250,7 @@ def call_finished(*, run: Run, reference: str) -> None:
 
 def outcome_emit(*, run: Run, attempt: Attempt) -> None:
     """``recipient.outcome`` status webhook for a final attempt, in the caller's transaction."""
-    if not AccountSettings.objects.filter(user_id=run.owner_id).exclude(webhook_url="").exists():
+    if not webhook_wanted(user_id=run.owner_id):
         return
     recipient = Recipient.objects.values("id", "campaign_id", "number", "attempts", "credit_consumed").get(
         pk=attempt.recipient_id

@@ -19,9 +19,15 @@ from django.utils import timezone
 
 from accounts import ledger
 from campaigns.models import Attempt, Recipient, Run
+from campaigns.models.run import (
+    REFERENCE_PREFIX,
+    attempt_ledger_key,
+    attempt_reference,
+    attempt_reference_parse,
+)
 from campaigns.services import failover, guards
 from campaigns.services.run import run_finish_if_done
-from tingting.api.errors import InsufficientCreditsError
+from tingting.errors import InsufficientCreditsError
 from tingting.providers.base import StatusReport
 from tingting.transactions import retry_transient
 
@@ -45,7 +51,11 @@ VOICE_FINAL = {
     "failed": (S.FAILED, False),
     "canceled": (S.FAILED, False),
 }
-FINAL_BY_KIND = {Run.Kind.SMS: SMS_FINAL, Run.Kind.VOICE: VOICE_FINAL}
+# Keyed by str: a run's ``kind`` as read from its row (TextChoices are str).
+FINAL_BY_KIND: dict[str, dict[str, tuple[Attempt.Status, bool]]] = {
+    Run.Kind.SMS: SMS_FINAL,
+    Run.Kind.VOICE: VOICE_FINAL,
+}
 IN_FLIGHT_STATUS = {
     "accepted": S.SENT,
     "sending": S.SENT,
@@ -111,13 +121,22 @@ def attempt_record_outcome(
         from_hold = min(used, attempt.share)
         released = attempt.share - from_hold
         extra = used - from_hold
-        key = f"attempt:{attempt.pk}"
+        key = attempt_reference(attempt.pk)
         if from_hold:
             ledger.charge(
-                user_id=run.owner_id, amount=from_hold, from_held=True, idempotency_key=f"{key}:charge", reference=key
+                user_id=run.owner_id,
+                amount=from_hold,
+                from_held=True,
+                idempotency_key=attempt_ledger_key(attempt.pk, "charge"),
+                reference=key,
             )
         if released:
-            ledger.release(user_id=run.owner_id, amount=released, idempotency_key=f"{key}:release", reference=key)
+            ledger.release(
+                user_id=run.owner_id,
+                amount=released,
+                idempotency_key=attempt_ledger_key(attempt.pk, "release"),
+                reference=key,
+            )
         if extra and not _charge_extra(run=run, attempt_id=attempt.pk, extra=extra):
             extra = 0
         now = timezone.now()
@@ -223,24 +242,21 @@ class Outcome:
 
 def attempt_reports_parse(
     reports: list[StatusReport],
-) -> tuple[list[Outcome], list[tuple[int, str, str]], list[StatusReport]]:
+) -> tuple[list[Outcome], list[tuple[int, str, str, str, int]], list[StatusReport]]:
     """Split reports into final outcomes and in-flight marks of attempts (first
     of each per attempt), and the reports that are not about attempts."""
     finals: list[Outcome] = []
     marks: dict[int, tuple[int, str, str, str, int]] = {}
     others: list[StatusReport] = []
     for report in reports:
-        prefix, _, rest = report.reference.partition(":")
-        if prefix != "attempt":
-            others.append(report)
+        parsed = attempt_reference_parse(report.reference)
+        if parsed is None:
+            if report.reference.partition(":")[0] == REFERENCE_PREFIX:
+                logger.warning("Malformed attempt reference %r", report.reference)
+            else:
+                others.append(report)
             continue
-        try:
-            # ``attempt:<id>`` or, for retry n of the guardrails' retry policy, ``attempt:<id>:<n>``.
-            number, _, retry = rest.partition(":")
-            attempt_id, retries = int(number), int(retry or 0)
-        except ValueError:
-            logger.warning("Malformed attempt reference %r", report.reference)
-            continue
+        attempt_id, retries = parsed
         status = report.status.lower()
         # The status alone says what it is: the SMS and voice vocabularies share only
         # "failed" (the same outcome for both) and "queued" (nothing to record).
@@ -254,10 +270,14 @@ def attempt_reports_parse(
 
 
 def _charge_extra(*, run: Run, attempt_id: int, extra: int) -> bool:
-    key = f"attempt:{attempt_id}"
+    key = attempt_reference(attempt_id)
     try:
         ledger.charge(
-            user_id=run.owner_id, amount=extra, from_held=False, idempotency_key=f"{key}:extra", reference=key
+            user_id=run.owner_id,
+            amount=extra,
+            from_held=False,
+            idempotency_key=attempt_ledger_key(attempt_id, "extra"),
+            reference=key,
         )
     except InsufficientCreditsError:
         logger.warning("attempt %s used %s credits beyond its hold; balance too low", key, extra)

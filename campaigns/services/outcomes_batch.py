@@ -13,8 +13,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import ledger
-from accounts.models import AccountSettings
 from campaigns.models import Attempt, Recipient, Run
+from campaigns.models.run import run_ledger_key
 from campaigns.services.outcomes import (
     SMS_FINAL,
     Outcome,
@@ -23,6 +23,7 @@ from campaigns.services.outcomes import (
     run_prices,
 )
 from campaigns.services.run import run_finish_if_done
+from tingting.outbound_webhooks import webhook_subscribers
 from tingting.providers.base import StatusReport
 from tingting.sqlrows import ids_param, index_joins, rows_param, rows_table
 from tingting.transactions import retry_transient
@@ -41,11 +42,7 @@ def _needs_single_path(outcomes: list[Outcome]) -> set[int]:
         )
         run_of = dict(cursor.fetchall())
     runs = {run_id: run_prices(run_id) for run_id in set(run_of.values())}
-    hooked = set(
-        AccountSettings.objects.filter(user_id__in={r.owner_id for r in runs.values()})
-        .exclude(webhook_url="")
-        .values_list("user_id", flat=True)
-    )
+    hooked = webhook_subscribers(r.owner_id for r in runs.values())
     return {
         attempt_id
         for attempt_id, run_id in run_of.items()
@@ -92,15 +89,15 @@ def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
             charged = sum(row[3] for row in group)
             released = sum(row[4] for row in group)
             # The ledger last: the account row is locked only for the end of the transaction.
-            key = f"run:{run_id}:chunk:{chunk}"
-            reference, note = f"{key}:batch:{first}", f"{len(group)} outcomes"
+            key = f"chunk:{chunk}"
+            reference, note = run_ledger_key(run_id, f"{key}:batch:{first}"), f"{len(group)} outcomes"
             if charged:
                 _checked(
                     ledger.charge(
                         user_id=run.owner_id,
                         amount=charged,
                         from_held=True,
-                        idempotency_key=f"{key}:charge:{first}",
+                        idempotency_key=run_ledger_key(run_id, f"{key}:charge:{first}"),
                         reference=reference,
                         note=note,
                     ),
@@ -111,7 +108,7 @@ def attempts_record_outcomes(outcomes: list[Outcome]) -> int:
                     ledger.release(
                         user_id=run.owner_id,
                         amount=released,
-                        idempotency_key=f"{key}:release:{first}",
+                        idempotency_key=run_ledger_key(run_id, f"{key}:release:{first}"),
                         reference=reference,
                         note=note,
                     ),

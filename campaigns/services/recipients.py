@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from accounts.models import User
 from campaigns.models import Campaign, Recipient
 from campaigns.selectors import recipient_get
-from tingting.api.errors import ConflictError, FieldError, InvalidInputError
+from tingting.errors import ConflictError, FieldError, InvalidInputError
 from tingting.phones import InvalidPhoneNumber, to_e164
 
 MAX_TAG_LENGTH = 1000
@@ -75,7 +76,7 @@ def _lock_editable(*, user, recipient_id: int) -> Recipient:
     return recipient
 
 
-def recipient_update(*, user, recipient_id: int, **changes) -> Recipient:
+def recipient_update(*, user: User, recipient_id: int, **changes) -> Recipient:
     """Change ``number`` and/or replace ``available_tags``; 409 while in flight or when the
     new number is already in the campaign."""
     with transaction.atomic():
@@ -98,7 +99,7 @@ def recipient_update(*, user, recipient_id: int, **changes) -> Recipient:
     return recipient
 
 
-def recipient_delete(*, user, recipient_id: int) -> Recipient:
+def recipient_delete(*, user: User, recipient_id: int) -> Recipient:
     """Delete one recipient; 409 while in flight. Returns the deleted row (unsaved)."""
     with transaction.atomic():
         recipient = _lock_editable(user=user, recipient_id=recipient_id)

@@ -22,9 +22,11 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts import ledger
+from accounts.models import User
 from campaigns.models import Attempt, Campaign, Recipient, Run
+from campaigns.models.run import run_ledger_key
 from campaigns.services.publish import chunks_publish_after_commit
-from tingting.api.errors import ConflictError, NotFoundError
+from tingting.errors import ConflictError, NotFoundError
 
 S = Attempt.Status
 
@@ -57,7 +59,7 @@ def _active_run_locked(*, user, campaign_id: int) -> Run:
     return run
 
 
-def run_pause(*, user, campaign_id: int) -> Run:
+def run_pause(*, user: User, campaign_id: int) -> Run:
     """Running → paused: no new attempt is claimed; calls in flight finish.
     Raises NotFoundError, ConflictError (no running run). Not repeatable (409)."""
     with transaction.atomic(durable=True):  # an entry service (see begin.run_begin)
@@ -69,7 +71,7 @@ def run_pause(*, user, campaign_id: int) -> Run:
     return run
 
 
-def run_resume(*, user, campaign_id: int) -> Run:
+def run_resume(*, user: User, campaign_id: int) -> Run:
     """Paused → running; re-publishes the chunks that still have queued attempts.
     Raises NotFoundError, ConflictError (not paused)."""
     with transaction.atomic(durable=True):  # an entry service (see begin.run_begin)
@@ -86,7 +88,7 @@ def run_resume(*, user, campaign_id: int) -> Run:
     return run
 
 
-def run_cancel(*, user, campaign_id: int) -> Run:
+def run_cancel(*, user: User, campaign_id: int) -> Run:
     """Cancel the campaign's run in progress (scheduled, running or paused): every
     attempt not yet claimed becomes ``terminated`` and its share is released now;
     attempts in flight finish and are charged as usual. Raises NotFoundError,
@@ -122,7 +124,7 @@ def _cancel_locked(run: Run) -> Run:
         ledger.release(
             user_id=run.owner_id,
             amount=released,
-            idempotency_key=f"run:{run.pk}:cancel",
+            idempotency_key=run_ledger_key(run.pk, "cancel"),
             reference=f"run:{run.pk}",
             note="run cancelled",
         )
@@ -150,7 +152,7 @@ def run_finish_if_done(*, run_id: int) -> bool:
             ledger.release(
                 user_id=run.owner_id,
                 amount=rest,
-                idempotency_key=f"run:{run.pk}:end",
+                idempotency_key=run_ledger_key(run.pk, "end"),
                 reference=f"run:{run.pk}",
                 note="run finished",
             )

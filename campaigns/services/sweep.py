@@ -133,7 +133,7 @@ def sweep_reconcile_stuck(
     reconciled = 0
     for attempt in list(stuck.order_by("claimed_at", "id")[:500]):
         run = runs.get(attempt.run_id) or runs.setdefault(attempt.run_id, Run.objects.get(pk=attempt.run_id))
-        give_up = attempt.claimed_at < now - give_up_after
+        give_up = attempt.claimed_at is not None and attempt.claimed_at < now - give_up_after
         reconciled += attempt_reconcile(attempt=attempt, run=run, give_up=give_up) != "waiting"
     return reconciled
 

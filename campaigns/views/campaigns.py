@@ -20,10 +20,10 @@ from campaigns.serializers.campaigns import CampaignCreateInput, CampaignListQue
 from campaigns.services.campaign import campaign_create, campaign_delete, campaign_update
 from campaigns.views.paging import MAX_PAGE_SIZE, import_report_of
 from tingting.api.envelope import campaign_list_body, ok
-from tingting.api.errors import PayloadTooLargeError
 from tingting.api.idempotency import idempotent
 from tingting.api.pagination import page_links, page_of
 from tingting.api.schema import tingting_responses
+from tingting.errors import PayloadTooLargeError
 
 TAGS = ["campaigns"]
 

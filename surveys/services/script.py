@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from campaigns.models import Attempt, Run
+from campaigns.models.run import attempt_reference_parse
 from surveys.models import SurveyStep
 from tingting.providers.base import ScriptStep
 from tingting.voice.render import account_scope, render_audio_url, render_cached
@@ -70,9 +71,8 @@ def script_for_run(run: Run) -> tuple[ScriptStep, ...]:
 
 def attempt_id_of(reference: str) -> int | None:
     """The attempt of ``attempt:<id>`` or ``attempt:<id>:<retry>``."""
-    prefix, _, rest = reference.partition(":")
-    number = rest.partition(":")[0]
-    return int(number) if prefix == "attempt" and number.isdigit() else None
+    parsed = attempt_reference_parse(reference)
+    return parsed[0] if parsed else None
 
 
 def script_for_reference(reference: str) -> tuple[ScriptStep, ...]:

@@ -30,7 +30,7 @@ from django.conf import settings
 from campaigns.models import Campaign, Recipient
 from campaigns.services.imports.header import SAMPLE_ROWS, Header, cell_text, detect_header
 from campaigns.services.imports.rows import NumberParser, RecipientWriter, copy_escape
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.phones import UNLISTED_WARNING, InvalidPhoneNumber, ParsedNumber
 from tingting.spreadsheets import CheckedFile, file_error, read_rows, too_many_rows
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from tingting.api.errors import PayloadTooLargeError
+from tingting.errors import PayloadTooLargeError
 from tingting.phones import InvalidPhoneNumber, to_e164
 from tingting.spreadsheets import file_error
 from tingting.spreadsheets.headers import header_name, is_number_header

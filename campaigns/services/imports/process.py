@@ -10,7 +10,7 @@ from campaigns.models import Campaign
 from campaigns.services.imports.file import ImportReport, import_file
 from campaigns.services.imports.header import Header
 from campaigns.services.imports.rows import RecipientWriter
-from tingting.api.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
+from tingting.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from tingting.spreadsheets import check_upload, file_error
 
 
