@@ -388,7 +388,7 @@ def _create_run(
         run.save(update_fields=["audio_name", "audio_seconds"])
     if not schedule_at:
         chunks_publish_after_commit(run.pk, range(run.chunks))
-    run.tag_gaps = gaps  # not stored: the begin answer reports it
+    run.tag_gaps = gaps  # type: ignore[attr-defined]  # not stored: the begin answer reports it
     return run
 
 
