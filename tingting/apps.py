@@ -12,6 +12,8 @@ class TingtingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from tingting import checks  # noqa: F401, PLC0415 - registers the deployment checks once apps load
+
         # Uploaded spreadsheets carry XML: refuse entity expansion and external
         # entities in every stdlib XML parser of the process (web and workers).
         with warnings.catch_warnings():
