@@ -19,6 +19,11 @@ def test_the_wheel_ships_templates_and_license_and_keeps_dev_tools_optional(tmp_
     assert built.returncode == 0, built.stderr[-3000:]
     (wheel,) = tmp_path.glob("tingting-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
+    from django.conf import settings
+
+    ours = {app.split(".")[0] for app in settings.INSTALLED_APPS if (ROOT / app.split(".")[0]).is_dir()}
+    assert sorted(app for app in ours if f"{app}/__init__.py" not in names) == [], "add to packages.find"
+    assert all(f"{app}/migrations/__init__.py" in names for app in ours if (ROOT / app / "migrations").is_dir())
     for template in (
         "tingting/templates/tingting/index.html",
         "accounts/templates/admin/accounts/top_up.html",
