@@ -31,6 +31,7 @@ from tingting import phones
 from tingting.api import throttling
 from tingting.api.envelope import ok, token_refresh_body
 from tingting.api.idempotency import idempotent
+from tingting.api.pagination import PageQuery, page_of, pagination_body
 from tingting.api.schema import envelope_of, tingting_responses
 from tingting.errors import InvalidInputError
 
@@ -204,16 +205,6 @@ DNC_PAGE_SIZE = 50
 DNC_MAX_PAGE_SIZE = 500
 
 
-def _positive_int(request, name: str, default: int, maximum: int | None = None) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
-        limit = f" up to {maximum}" if maximum else ""
-        raise InvalidInputError(f"{name} must be a positive integer{limit}.", code="invalid", field=name)
-    return int(raw)
-
-
 def _dnc_numbers(payload: DncNumbersInput) -> list[str]:
     data = payload.validated_data
     if "number" in data:
@@ -253,8 +244,9 @@ class DncView(APIView):
         tags=["guardrails"],
     )
     def get(self, request):
-        page = _positive_int(request, "page", 1)
-        size = _positive_int(request, "page_size", DNC_PAGE_SIZE, DNC_MAX_PAGE_SIZE)
+        query = PageQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        size = min(query.validated_data.get("page_size", DNC_PAGE_SIZE), DNC_MAX_PAGE_SIZE)
         number = request.query_params.get("number") or None
         if number:
             try:
@@ -262,22 +254,11 @@ class DncView(APIView):
             except phones.InvalidPhoneNumber as exc:
                 raise InvalidInputError(f"number: {exc}.", code="invalid_phone_number", field="number") from exc
         rows = selectors.dnc_list(user=request.user, number=number)
-        total = rows.count()
-        pages = max(1, -(-total // size))
-        # A page past the last is empty without asking the database: an OFFSET beyond bigint
-        # (page=99999999999999999999) would be a DataError, i.e. a 500.
-        items = list(rows[(page - 1) * size : page * size]) if total and page <= pages else []
+        page = page_of(rows, page=query.validated_data.get("page", 1), size=size, max_size=DNC_MAX_PAGE_SIZE)
         return ok(
             {
-                "numbers": DncOutput(items, many=True).data,
-                "pagination": {
-                    "total_items": total,
-                    "total_pages": pages,
-                    "page_number": page,
-                    "page_size": size,
-                    "has_next": page < pages,
-                    "has_previous": page > 1,
-                },
+                "numbers": DncOutput(page.object_list, many=True).data,
+                "pagination": pagination_body(page, page_size=size),
             }
         )
 

@@ -36,11 +36,11 @@ def _count(queryset, column: str):
 
 
 def with_summary(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
-    """Annotates ``run_state`` (None: never run), ``run_total``, ``run_done`` and ``number_count``."""
+    """Annotates ``latest_run_state`` (None: never run), ``run_total``, ``run_done`` and ``number_count``."""
     latest = Run.objects.filter(campaign=OuterRef("pk")).order_by("-id")
     return queryset.annotate(
         latest_run_id=Subquery(latest.values("id")[:1]),
-        run_state=Subquery(latest.values("state")[:1]),
+        latest_run_state=Subquery(latest.values("state")[:1]),
         run_total=Subquery(latest.values("total")[:1]),
         number_count=_count(Recipient.objects.filter(campaign=OuterRef("pk")), "campaign"),
     ).annotate(
@@ -51,24 +51,24 @@ def with_summary(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
 def filter_status(queryset: QuerySet[Campaign], status: str) -> QuerySet[Campaign]:
     """Campaigns of an annotated queryset whose status is ``status`` (any case)."""
     if status.lower() == NOT_STARTED.lower():
-        return queryset.filter(run_state__isnull=True)
-    return queryset.filter(run_state=RUN_STATE_BY_STATUS.get(status.lower(), "-"))
+        return queryset.filter(latest_run_state__isnull=True)
+    return queryset.filter(latest_run_state=RUN_STATE_BY_STATUS.get(status.lower(), "-"))
 
 
 def summary_of(campaign: Campaign) -> Campaign:
     """``campaign`` with the summary attributes set (reads them when not annotated)."""
-    if not hasattr(campaign, "run_state"):
+    if not hasattr(campaign, "latest_run_state"):
         row = with_summary(Campaign.objects.filter(pk=campaign.pk)).values(
-            "run_state", "run_total", "run_done", "number_count"
+            "latest_run_state", "run_total", "run_done", "number_count"
         )
-        values = row.first() or {"run_state": None, "run_total": None, "run_done": 0, "number_count": 0}
+        values = row.first() or {"latest_run_state": None, "run_total": None, "run_done": 0, "number_count": 0}
         for name, value in values.items():
             setattr(campaign, name, value)
     return campaign
 
 
 def status_label(campaign: Campaign) -> str:
-    return STATUS_BY_RUN_STATE.get(summary_of(campaign).run_state, NOT_STARTED)
+    return STATUS_BY_RUN_STATE.get(summary_of(campaign).latest_run_state, NOT_STARTED)
 
 
 def progress_percent(campaign: Campaign) -> int:

@@ -120,7 +120,9 @@ def otp_send(
         code = codes.generate_code(otp_length)
     salt = codes.new_salt()
     price = otp_price(user=user, channel=sms_send_options, template=message, code_length=len(code))
-    with transaction.atomic():
+    # durable: an entry service; the delivery is queued when it commits, so no caller
+    # may wrap it in a transaction of its own.
+    with transaction.atomic(durable=True):
         # The account row lock serialises this account's sends, so the limits
         # below are counted exactly even when requests arrive together. NO KEY
         # UPDATE, as the ledger takes it: rows pointing at the account do not wait.

@@ -79,7 +79,9 @@ def number_buy(*, user: User, sid: str) -> PhoneNumber:
     DependencyUnavailableError (vendor unreachable; nothing charged). Not safe to
     repeat blindly: a second call answers 409 (use ``Idempotency-Key``).
     """
-    with transaction.atomic():
+    # durable: the charge must be committed before the vendor is called, so no caller
+    # may wrap this in a transaction of its own.
+    with transaction.atomic(durable=True):
         number = PhoneNumber.objects.select_for_update().filter(sid=sid).first()
         if number is None:
             raise NotFoundError("No phone number with this phone_sid.", field="phone_sid")

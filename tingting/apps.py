@@ -4,6 +4,8 @@ import defusedxml
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 
+from tingting import checks  # noqa: F401  (registers the deployment checks)
+
 
 class TingtingConfig(AppConfig):
     default = True  # the admin's config lives in this module too
@@ -14,8 +16,6 @@ class TingtingConfig(AppConfig):
     def ready(self) -> None:
         # Uploaded spreadsheets carry XML: refuse entity expansion and external
         # entities in every stdlib XML parser of the process (web and workers).
-        from tingting import checks  # noqa: F401, PLC0415 - registers the deployment checks once apps load
-
         with warnings.catch_warnings():
             # defuse_stdlib imports defusedxml.cElementTree, which warns that it is deprecated.
             warnings.simplefilter("ignore", DeprecationWarning)

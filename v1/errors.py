@@ -8,7 +8,7 @@ token yet) raise ``V1MessageError``, whose body is sent as is.
 from __future__ import annotations
 
 from tingting.api.envelope import error_body
-from tingting.api.errors import DomainError, ErrorBody
+from tingting.errors import DomainError, ErrorBody
 
 PREFIX = "/api/v1/"
 ENVELOPE_PATHS = ("/api/v1/auths/send/otp", "/api/v1/auths/list/send-otps", "/api/v1/auths/verify/otp")

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import serializers
 
-V1_ERROR = inline_serializer(
-    "V1Error",
-    {
-        "detail": serializers.CharField(required=False, help_text="auth, 404, 405, 409, 402, 429 errors"),
-        "message": serializers.CharField(required=False, help_text="the few answers the v1 docs spell so"),
-    },
-)
+# `{"detail": "..."}` for auth/404/405/409/402/429, `{"message": "..."}` for the few answers the v1
+# docs spell so, `{"<field>": ["..."]}` for validation: one free-form object (a field may be
+# called "message" too, so no property is typed here).
+V1_ERROR = inline_serializer("V1Error", {})
 _TEXTS = {
     400: 'Validation errors: `{"<field>": ["message", ...]}` (nested for nested fields).',
     401: "Missing, invalid or expired credentials.",

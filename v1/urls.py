@@ -1,7 +1,7 @@
 """Paths of API_CONTRACT_V1.md, each served with and without the trailing slash."""
 
 from tingting.api.routing import both
-from v1.views import account, auth, campaigns, contacts
+from v1.views import account, auth, campaigns, contacts, runs
 
 P = "api/v1/"
 
@@ -26,4 +26,9 @@ urlpatterns: list = [
     *both(P + "phone-number/update/<int:contact_id>", contacts.ContactUpdateView.as_view(), "v1-contact-update"),
     *both(P + "phone-number/delete/<int:contact_id>", contacts.ContactDeleteView.as_view(), "v1-contact-delete"),
     *both(P + "campaign/<int:contact_id>/attributes", contacts.AttributesView.as_view(), "v1-contact-attributes"),
+    *both(P + "test-speak/riri/<int:campaign_id>", runs.TestSpeakView.as_view(), "v1-test-speak"),
+    *both(P + "demo-call/<int:contact_id>", runs.DemoCallView.as_view(), "v1-demo-call"),
+    *both(P + "run-campaign/<int:campaign_id>", runs.RunCampaignView.as_view(), "v1-run-campaign"),
+    *both(P + "campaign/emergency-stop/<int:campaign_id>", runs.EmergencyStopView.as_view(), "v1-emergency-stop"),
+    *both(P + "download/report/<int:campaign_id>", runs.ReportView.as_view(), "v1-report"),
 ]

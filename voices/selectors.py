@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.voice import catalogue
 from tingting.voice.catalogue import VoiceSpec
 from voices.models import Voice

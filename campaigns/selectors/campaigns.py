@@ -6,6 +6,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from campaigns.models import Campaign, Run
+from campaigns.status import with_summary
 from tingting.api.errors import NotFoundError
 
 # Path ids beyond a bigint are nobody's (and must not reach the database as an overflow).
@@ -18,8 +19,10 @@ def campaign_list(
     """The owner's campaigns, newest first, with caller IDs prefetched (a page of 1 or 100
     costs the same queries). ``search`` matches name or description; ``services`` is
     PHONE or SMS; ``status`` is the state of the campaign's latest run, or
-    "not started" when it has none."""
-    queryset = Campaign.objects.filter(owner=user).prefetch_related("user_phone").order_by("-created_at", "-id")
+    "not started" when it has none. Each row carries its status and recipient count
+    (``campaigns.status.with_summary``), in the same query."""
+    queryset = with_summary(Campaign.objects.filter(owner=user)).prefetch_related("user_phone")
+    queryset = queryset.order_by("-created_at", "-id")
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(description__icontains=search))
     if services:

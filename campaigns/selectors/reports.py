@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from campaigns.models import Campaign, Recipient
-from tingting.phones import national_display
+from tingting.phones import carrier_of, national_display
 
 FIXED_COLUMNS = [
     "id",
@@ -43,12 +43,13 @@ def escape_cell(value):
     return value
 
 
-def report_columns(campaign: Campaign) -> list[str]:
-    return FIXED_COLUMNS + list(campaign.usable_tags or [])
+def report_columns(campaign: Campaign, *, carrier: bool = False) -> list[str]:
+    return FIXED_COLUMNS + (["carrier"] if carrier else []) + list(campaign.usable_tags or [])
 
 
-def report_rows(campaign: Campaign) -> Iterator[list]:
-    """Rows in recipient order, one query streamed with a server-side cursor."""
+def report_rows(campaign: Campaign, *, carrier: bool = False) -> Iterator[list]:
+    """Rows in recipient order, one query streamed with a server-side cursor. ``carrier``
+    adds the number's operator after the fixed columns (the v1 face's report)."""
     tag_names = list(campaign.usable_tags or [])
     rows: QuerySet = Recipient.objects.filter(campaign=campaign).order_by("id").values_list(*ROW_FIELDS)
     zone = timezone.get_current_timezone()
@@ -56,6 +57,7 @@ def report_rows(campaign: Campaign) -> Iterator[list]:
         chunk_size=5000
     ):
         tags = tags or {}
+        extra = [carrier_of(number)] if carrier else []
         yield [
             rid,
             national_display(number),
@@ -66,6 +68,7 @@ def report_rows(campaign: Campaign) -> Iterator[list]:
             attempts,
             last_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if last_at else None,
             escape_cell(error or None),
+            *extra,
             *(escape_cell(tags.get(name)) for name in tag_names),
         ]
 
@@ -80,11 +83,11 @@ class _Echo:
         return value
 
 
-def csv_chunks(campaign: Campaign) -> Iterator[str]:
+def csv_chunks(campaign: Campaign, *, carrier: bool = False) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # BOM: spreadsheet programs then read UTF-8 (Devanagari tags) correctly
-    yield writer.writerow(report_columns(campaign))
-    for row in report_rows(campaign):
+    yield writer.writerow(report_columns(campaign, carrier=carrier))
+    for row in report_rows(campaign, carrier=carrier):
         yield writer.writerow(["" if cell is None else cell for cell in row])
 
 

@@ -9,6 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.models import Campaign
+from campaigns.status import STATUSES, status_label, summary_of
+from tingting.api.pagination import PageQuery
 from tingting.phones import national_display
 
 
@@ -88,8 +90,12 @@ class CampaignOutput(serializers.Serializer):
     services = serializers.CharField()
     description = serializers.CharField()
     usable_tags = serializers.ListField(child=serializers.CharField())
+    # Read by clients of the hosted seed API (API_CONTRACT_V1 §7): the v1 status and the recipients.
+    status = serializers.ChoiceField(choices=STATUSES)
+    number_count = serializers.IntegerField()
 
     def to_representation(self, campaign: Campaign) -> dict:
+        campaign = summary_of(campaign)  # annotated by campaign_list; one query for a single campaign
         return {
             "id": campaign.pk,
             "name": campaign.name,
@@ -97,13 +103,15 @@ class CampaignOutput(serializers.Serializer):
             "services": campaign.services,
             "description": campaign.description,
             "usable_tags": list(campaign.usable_tags),
+            "status": status_label(campaign),
+            "number_count": campaign.number_count,
         }
 
 
 CAMPAIGN_STATES = ["not started", "scheduled", "running", "paused", "completed", "cancelled"]
 
 
-class CampaignListQuery(serializers.Serializer):
+class CampaignListQuery(PageQuery):
     page = serializers.IntegerField(min_value=1, required=False, default=1)
     page_size = serializers.IntegerField(min_value=1, required=False, default=10)
     search = serializers.CharField(required=False, allow_blank=True, max_length=255)

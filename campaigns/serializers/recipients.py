@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from campaigns.models import Recipient
 from campaigns.serializers.campaigns import RawField, TagsField
+from tingting.api.pagination import PageQuery
 from tingting.phones import national_display
 
 
@@ -19,9 +20,7 @@ class RecipientUpdateInput(serializers.Serializer):
     available_tags = TagsField(required=False)
 
 
-class RecipientListQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, required=False)
-    page_size = serializers.IntegerField(min_value=1, required=False)
+class RecipientListQuery(PageQuery):
     status = serializers.ChoiceField(choices=Recipient.Status.choices, required=False)
 
 

@@ -198,7 +198,9 @@ def run_begin(
     while the first run is active answers 409."""
     chunk_size = chunk_size or settings.RUN_CHUNK_SIZE
     try:
-        with transaction.atomic():
+        # durable: an entry service; it commits when it returns (what it publishes after commit
+        # relies on that), so no caller may wrap it in a transaction of its own.
+        with transaction.atomic(durable=True):
             # The campaign row lock serialises two begins of one campaign; the
             # partial unique index on runs is the backstop.
             campaign = Campaign.objects.select_for_update().filter(owner=user, pk=campaign_id).first()

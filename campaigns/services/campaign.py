@@ -139,7 +139,9 @@ def campaign_create(
     with _upload_path(upload) as path:
         checked = spreadsheets.check_upload(path)
         if checked.expected_rows is None:
-            checked.expected_rows = spreadsheets.count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
+            checked.expected_rows = spreadsheets.count_xlsx_rows(
+                path, sheet_bytes=checked.sheet_bytes, strings_bytes=checked.strings_bytes
+            )
         if checked.expected_rows > settings.IMPORT_MAX_ROWS:
             raise spreadsheets.too_many_rows()
         if checked.expected_rows > settings.IMPORT_SYNC_ROWS:

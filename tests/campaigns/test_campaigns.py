@@ -10,7 +10,8 @@ from tests.support.envelope import assert_envelope, assert_error
 
 pytestmark = pytest.mark.django_db
 
-CAMPAIGN_KEYS = ["id", "name", "user_phone", "services", "description", "usable_tags"]
+# status and number_count: API_CONTRACT_V1 §7 (what clients of the hosted seed API read).
+CAMPAIGN_KEYS = ["id", "name", "user_phone", "services", "description", "usable_tags", "status", "number_count"]
 ACTION_KEYS = ["id", "number", "campaing", "available_tags", "status", "duration", "playback", "credit_consumed"]
 
 
@@ -42,6 +43,8 @@ def test_create_with_individual_numbers(auth_client, user, slash):
             "services": "SMS",
             "description": "Greetings",
             "usable_tags": [],
+            "status": "Not Started",
+            "number_count": 3,
         }
     ]
     assert list(body["data"]["details"][0]) == CAMPAIGN_KEYS
@@ -228,6 +231,8 @@ def test_update_is_partial(auth_client, user, slash):
                 "services": "PHONE",
                 "description": "",
                 "usable_tags": [],
+                "status": "Not Started",
+                "number_count": 1,
             }
         ]
     }
@@ -329,6 +334,8 @@ def test_details(auth_client, user, slash):
                 "services": "SMS",
                 "description": "",
                 "usable_tags": ["tags_name"],
+                "status": "Not Started",
+                "number_count": 1,
             }
         ],
     }

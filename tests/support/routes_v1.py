@@ -50,3 +50,36 @@ def _bulk_file(owner):
 
 for method in ("PATCH", "POST"):
     owned_route(f"v1 bulk file {method}", method, face="v1", format="multipart")(_bulk_file)
+
+
+def _sms_campaign(owner):
+    campaign = make_campaign(owner, services="SMS")
+    campaign.sms_message = "hello"
+    campaign.save(update_fields=["sms_message"])
+    return campaign.pk
+
+
+def _running_campaign(owner):
+    from campaigns.services.begin import run_begin
+
+    campaign_id = _sms_campaign(owner)
+    run_begin(user=owner, campaign_id=campaign_id, message="hello")
+    return campaign_id
+
+
+def _sms_contact(owner):
+    from campaigns.models import Recipient
+
+    return Recipient.objects.get(campaign_id=_sms_campaign(owner)).pk
+
+
+RUN_ROUTES = [
+    ("v1 test speak", "POST", P + "test-speak/riri/{}/", _sms_campaign, {"message": "hello"}),
+    ("v1 demo call", "POST", P + "demo-call/{}/", _sms_contact, {}),
+    ("v1 run campaign", "POST", P + "run-campaign/{}/", _sms_campaign, {}),
+    ("v1 emergency stop", "POST", P + "campaign/emergency-stop/{}/", _running_campaign, {}),
+    ("v1 report", "GET", P + "download/report/{}/", _campaign, None),
+    ("v1 report (POST)", "POST", P + "download/report/{}/", _campaign, {}),
+]
+for name, method, url, make, body in RUN_ROUTES:
+    owned_route(name, method, face="v1")(_route(url, make, body))

@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from tingting.api.exceptions import render_error
 from tingting.errors import ErrorBody, FieldError
 from tingting.request_id import request_id_bound
+from tingting.views import healthz
 
 
 class RequestIdMiddleware:
@@ -58,8 +59,6 @@ class HealthzMiddleware:
     every other path keeps both."""
 
     def __init__(self, get_response):
-        from tingting.views import healthz  # noqa: PLC0415 - views load after settings, middleware with them
-
         self.get_response = get_response
         self.healthz = healthz
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.views.decorators.http import require_safe
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +14,7 @@ from tingting.api.envelope import ok
 from tingting.api.exceptions import handler404
 from tingting.api.schema import envelope_of, tingting_responses
 from tingting.errors import NotFoundError
+from tingting.voice import mp3
 from tingting.voice.render import render_audio_url
 from tingting.voice.selectors import render_get_by_key
 from tingting.voice.serializers import VoiceTestInput, VoiceTestOutput
@@ -96,3 +98,18 @@ def tts_audio(request, key: str):
     except NotFoundError:
         return handler404(request)
     return audio_response(render)
+
+
+@require_safe
+def tts_audio_mp3(request, key: str):
+    """The MP3 copy of one render (tingting.voice.mp3), by the same key; no login."""
+    try:
+        render = render_get_by_key(key=key)
+    except NotFoundError:
+        return handler404(request)
+    if not mp3.is_available():
+        return handler404(request)
+    response = FileResponse(default_storage.open(mp3.render_mp3(render), "rb"), content_type="audio/mpeg")
+    response["Content-Disposition"] = f'inline; filename="{render.key[:16]}.mp3"'
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.moments import to_utc
 from voices.selectors import voice_resolve
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from campaigns.models import Campaign, Run
 from campaigns.services.campaign import user_phone_resolve
 from phonenumbers_app.models import PhoneNumber
-from tingting.api.errors import ConflictError
+from tingting.errors import ConflictError
 
 # Fields a run reads: they cannot change while one is in progress.
 RUN_FIELDS = (

@@ -11,7 +11,7 @@ from campaigns.selectors import recipient_get
 from campaigns.services.campaign import campaign_import_file
 from campaigns.services.imports import normalise_column
 from campaigns.services.recipients import recipient_add, recipient_delete, recipient_update
-from tingting.api.errors import DomainError, InvalidInputError
+from tingting.errors import DomainError, InvalidInputError
 
 
 def _tags(*, campaign: Campaign, variables: dict) -> dict:

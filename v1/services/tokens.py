@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.api_keys import hash_secret
 from accounts.models import User
-from tingting.api.errors import ConflictError
+from tingting.errors import ConflictError
 from v1.models import ApiToken
 
 TOKEN_PREFIX = "ttv1_"  # noqa: S105 - the format prefix, not a secret

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from campaigns.selectors import campaign_get, recipient_get
-from campaigns.views import UploadLimitHandler
+from campaigns.views.campaigns import UploadLimitHandler
 from v1 import selectors
 from v1.pagination import paginate
 from v1.schema import v1_responses
