@@ -79,10 +79,11 @@ def _check_step(index: int, raw, upload, errors: list[FieldError]) -> CheckedSte
     if content_type not in CT.values:
         bad("content_type", "invalid_choice", "content_type must be one of say, play, info.")
     response_type = _text(raw.get("response_type")).lower() or RT.NONE
-    if response_type not in RT.values:
+    if content_type == CT.INFO:
+        # An info step never waits (the SDK sends its default "dtmf" / "field_1" for every step).
+        response_type = RT.NONE
+    elif response_type not in RT.values:
         bad("response_type", "invalid_choice", "response_type must be one of dtmf, raw_record, none.")
-    elif content_type == CT.INFO and response_type != RT.NONE:
-        bad("response_type", "invalid_choice", "An info step does not wait for input: response_type must be none.")
     text = _text(raw.get("text_or_url"))
     linked = _text(raw.get("audio_file")) if isinstance(raw.get("audio_file"), str) else ""
     if len(text) > MAX_TEXT:
