@@ -8,9 +8,11 @@ class SurveysConfig(AppConfig):
     def ready(self) -> None:
         from tingting.providers import scripts
 
-        # Answers and next steps of scripted calls placed for run attempts ("attempt:<id>").
-        scripts.register(
-            "attempt",
-            answer_path="surveys.services.answers.answer_record",
-            script_path="surveys.services.script.script_for_reference",
-        )
+        # Answers and next steps of scripted calls placed for run attempts ("attempt:<id>"),
+        # and the script of a survey run as a whole ("run:<id>": begin's hold, dispatch).
+        for prefix in ("attempt", "run"):
+            scripts.register(
+                prefix,
+                answer_path="surveys.services.answers.answer_record",
+                script_path="surveys.services.script.script_for_reference",
+            )

@@ -23,8 +23,6 @@ RESPONSES = {
     SurveyStep.ResponseType.RAW_RECORD: "record",
     SurveyStep.ResponseType.NONE: "none",
 }
-# A linked audio file's length is not known before it plays: held as this long.
-LINKED_AUDIO_SECONDS = 60
 
 
 def _media_url(name: str) -> str:
@@ -76,8 +74,14 @@ def attempt_id_of(reference: str) -> int | None:
 
 
 def script_for_reference(reference: str) -> tuple[ScriptStep, ...]:
-    """The script a call placed for this reference plays; () when it should end now:
-    unknown reference, its run was cancelled, or its attempt is already final."""
+    """The script a call placed for this reference plays (``attempt:<id>``), or a
+    survey run's script (``run:<id>``, what begin holds for and dispatch places);
+    () when it should end now: unknown reference, its run was cancelled, or its
+    attempt is already final."""
+    prefix, _, rest = reference.partition(":")
+    if prefix == "run":
+        run = Run.objects.filter(pk=int(rest)).first() if rest.isdigit() else None
+        return script_for_run(run) if run is not None else ()
     attempt_id = attempt_id_of(reference)
     if attempt_id is None:
         return ()
@@ -85,19 +89,3 @@ def script_for_reference(reference: str) -> tuple[ScriptStep, ...]:
     if attempt is None or attempt.is_final or attempt.run.state == Run.State.CANCELLED:
         return ()
     return script_for_run(attempt.run)
-
-
-def script_seconds(script: tuple[ScriptStep, ...]) -> float:
-    """What listening to every prompt once takes: a call shorter than this hung up early."""
-    return sum(step.audio_seconds for step in script)
-
-
-def script_seconds_most(script: tuple[ScriptStep, ...]) -> float:
-    """The longest a call through the script can take (every retry, every wait in
-    full, linked audio counted as ``LINKED_AUDIO_SECONDS``): what a run holds."""
-    total = 0.0
-    for step in script:
-        prompt = step.audio_seconds or LINKED_AUDIO_SECONDS
-        wait = {"dtmf": step.timeout, "record": step.max_record_seconds + step.timeout}.get(step.response, 0)
-        total += (prompt + wait) * (1 + (step.retries if step.waits else 0))
-    return total

@@ -4,11 +4,12 @@ and delivers its answers through the same path as Twilio's action callbacks."""
 import pytest
 
 from surveys.models import SurveyAnswer
-from surveys.services.script import script_for_run, script_seconds
+from surveys.services.script import script_for_run
 from tests.support.audio import wav_stats
 from tests.support.surveys import survey_run
 from tingting.models import SimulatedDelivery
 from tingting.providers.base import OutboundCall
+from tingting.providers.scripts import script_seconds
 from tingting.providers.simulated import SimulatedVoiceBackend
 
 pytestmark = pytest.mark.django_db

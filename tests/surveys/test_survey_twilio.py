@@ -10,7 +10,7 @@ import pytest
 from campaigns.models import Attempt, Run
 from surveys.models import SurveyAnswer
 from surveys.services.answers import answer_fetch_recording
-from surveys.services.script import script_for_run, script_seconds
+from surveys.services.script import script_for_run
 from tests.support.audio import wav_file
 from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
 from tests.support.surveys import STEPS, survey_run
@@ -18,6 +18,7 @@ from tests.support.twilio import PUBLIC, callback
 from tingting.models import TtsRender
 from tingting.providers import reset_backends, voice_backend
 from tingting.providers.base import OutboundCall, ProviderPermanentError
+from tingting.providers.scripts import script_seconds
 from tingting.voice.render import render_audio_url
 
 pytestmark = pytest.mark.django_db
