@@ -34,6 +34,7 @@ from tingting.api.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from tingting.providers import scripts
 from tingting.providers.base import StatusReport
 from tingting.segments import segment_count
 from tingting.sqlrows import ids_param, rows_param, rows_table
@@ -41,6 +42,8 @@ from tingting.voice.render import account_scope
 
 logger = logging.getLogger(__name__)
 
+# Campaign.Services.SURVEY once the v1 face's campaign object lands with it.
+SURVEY = "SURVEY"
 RERUN_STATUSES = ("hungup", "unanswered", "failed", "terminated", "completed")
 PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 # Distinct personalised voice texts rendered at begin for an exact estimate;
@@ -270,9 +273,14 @@ def _create_run(
     from django.conf import settings
 
     is_sms = campaign.services == Campaign.Services.SMS
-    content = _choose_content(campaign=campaign, message=message, audio=audio, priority=priority)
-    text = (message if message else campaign.message) if content == Run.Content.MESSAGE else ""
-    if content == Run.Content.MESSAGE:
+    # A survey plays its script (tingting.providers.scripts), not a message or an audio file.
+    is_survey = campaign.services == SURVEY
+    if is_survey:
+        content, text = Run.Content.MESSAGE, ""
+    else:
+        content = _choose_content(campaign=campaign, message=message, audio=audio, priority=priority)
+        text = (message if message else campaign.message) if content == Run.Content.MESSAGE else ""
+    if content == Run.Content.MESSAGE and not is_survey:
         _check_placeholders(campaign, text)
     voice = voice_input or campaign.voice_input or "np_rija"
     factor = length_factor if length_factor is not None else (campaign.length_factor or 1.0)
@@ -307,6 +315,14 @@ def _create_run(
             shares = [max(1, segment_count(t)) * run.sms_rate for t in texts]
         else:
             shares = [max(1, segment_count(text)) * run.sms_rate] * len(targets)
+    elif is_survey:
+        run.save()  # the script is looked up by the run (its voice, length factor, owner)
+        script = scripts.script_for(f"run:{run.pk}")
+        if not script:
+            raise InvalidInputError("The survey has no steps yet.", field="steps", code="no_steps")
+        run.audio_seconds = scripts.script_seconds(script)
+        longest = scripts.script_longest_seconds(script)  # every retry and wait in full
+        shares = [voice_share(seconds=longest, pulse_seconds=run.pulse_seconds, rate=run.voice_rate)] * len(targets)
     else:
         if content == Run.Content.AUDIO:
             seconds = audio.seconds if audio is not None else campaign.audio_seconds
