@@ -8,6 +8,7 @@ as it is written) into a temporary file that is then streamed and deleted.
 from __future__ import annotations
 
 import csv
+import itertools
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,6 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
+from campaigns import extensions
 from campaigns.models import Campaign, Recipient
 from tingting.phones import national_display
 
@@ -34,6 +36,7 @@ FIXED_COLUMNS = [
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # The recipient fields behind the fixed columns (its "error" is ``last_error``), then the tags.
 ROW_FIELDS = [*FIXED_COLUMNS[:-1], "last_error", "tags"]
+EXTRA_BATCH = 2000
 
 
 def escape_cell(value):
@@ -44,16 +47,32 @@ def escape_cell(value):
 
 
 def report_columns(campaign: Campaign) -> list[str]:
-    return FIXED_COLUMNS + list(campaign.usable_tags or [])
+    return FIXED_COLUMNS + list(campaign.usable_tags or []) + extensions.extra_columns(campaign)
+
+
+def _with_extras(campaign: Campaign, rows: Iterator[tuple], extra: list[str]) -> Iterator[tuple[tuple, list]]:
+    """Each row with the values other apps add (campaigns.extensions), fetched per batch."""
+    if not extra:
+        for row in rows:
+            yield row, []
+        return
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, EXTRA_BATCH)):
+        values = extensions.extra_values(campaign, [row[0] for row in batch])
+        for row in batch:
+            found = values.get(row[0], {})
+            yield row, [escape_cell(found.get(column)) for column in extra]
 
 
 def report_rows(campaign: Campaign) -> Iterator[list]:
-    """Rows in recipient order, one query streamed with a server-side cursor."""
+    """Rows in recipient order, one query streamed with a server-side cursor (plus
+    a query or two per batch of ``EXTRA_BATCH`` for columns other apps add)."""
     tag_names = list(campaign.usable_tags or [])
+    extra = extensions.extra_columns(campaign)
     rows: QuerySet = Recipient.objects.filter(campaign=campaign).order_by("id").values_list(*ROW_FIELDS)
     zone = timezone.get_current_timezone()
-    for rid, number, status, duration, playback, credits, attempts, last_at, error, tags in rows.iterator(
-        chunk_size=5000
+    for (rid, number, status, duration, playback, credits, attempts, last_at, error, tags), added in _with_extras(
+        campaign, rows.iterator(chunk_size=5000), extra
     ):
         tags = tags or {}
         yield [
@@ -67,6 +86,7 @@ def report_rows(campaign: Campaign) -> Iterator[list]:
             last_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if last_at else None,
             escape_cell(error or None),
             *(escape_cell(tags.get(name)) for name in tag_names),
+            *added,
         ]
 
 

@@ -16,3 +16,8 @@ class SurveysConfig(AppConfig):
                 answer_path="surveys.services.answers.answer_record",
                 script_path="surveys.services.script.script_for_reference",
             )
+
+        from campaigns import extensions
+
+        # The seed face's number list and report show a survey's answers.
+        extensions.register("surveys.reports.SeedFaceAnswers")

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from campaigns.models import Campaign, Recipient
 from surveys.models import SurveyStep
 from surveys.selectors import latest_answers, recording_url, survey_steps
+from surveys.services.steps import SURVEY
 
 BATCH = 2000
 FIXED = ["number", "status", "duration"]
@@ -50,17 +51,23 @@ def survey_report_rows(campaign: Campaign) -> Iterator[dict]:
         last_id = batch[-1][0]
         answers = latest_answers(recipient_ids=[row[0] for row in batch])
         for rid, number, status, duration in batch:
-            given = answers.get(rid, {})
             row = {"number": number, "status": status, "duration": duration}
-            for name, kind in columns:
-                if kind == "digits":
-                    row[name] = given[name].digits if name in given else None
-                elif kind == "url":
-                    row[name] = recording_url(given[name]) if name in given else None
-                else:
-                    answer = given.get(name.removesuffix("_seconds"))
-                    row[name] = answer.recording_seconds if answer is not None else None
+            row.update(_answer_values(columns, answers.get(rid, {})))
             yield row
+
+
+def _answer_values(columns: list[tuple[str, str]], given: dict) -> dict:
+    """One contact's answer columns from its latest answers by input name (None: no answer)."""
+    row = {}
+    for name, kind in columns:
+        if kind == "digits":
+            row[name] = given[name].digits if name in given else None
+        elif kind == "url":
+            row[name] = recording_url(given[name]) if name in given else None
+        else:
+            answer = given.get(name.removesuffix("_seconds"))
+            row[name] = answer.recording_seconds if answer is not None else None
+    return row
 
 
 class _Echo:
@@ -77,3 +84,28 @@ def survey_report_csv(campaign: Campaign) -> Iterator[str]:
     yield writer.writerow(columns)
     for row in survey_report_rows(campaign):
         yield writer.writerow(["" if row[name] is None else row[name] for name in columns])
+
+
+class SeedFaceAnswers:
+    """The survey answers the seed face shows for a SURVEY campaign's recipients
+    (``campaigns.extensions``): report columns ``survey_<input_name>`` (and
+    ``survey_<input_name>_seconds`` for recordings) after the tags, and
+    ``survey_answers`` on each recipient of the number list."""
+
+    key = "survey_answers"
+    prefix = "survey_"
+
+    @classmethod
+    def columns(cls, campaign: Campaign) -> list[str]:
+        if campaign.services != SURVEY:
+            return []
+        return [cls.prefix + name for name, _ in _answer_columns(survey_steps(campaign=campaign))]
+
+    @classmethod
+    def values(cls, campaign: Campaign, recipient_ids: list[int]) -> dict[int, dict]:
+        columns = _answer_columns(survey_steps(campaign=campaign))
+        answers = latest_answers(recipient_ids=recipient_ids)
+        return {
+            rid: {cls.prefix + k: v for k, v in _answer_values(columns, answers.get(rid, {})).items()}
+            for rid in recipient_ids
+        }
