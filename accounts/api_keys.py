@@ -15,7 +15,8 @@ KEY_PREFIX = "tt_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def _hash(raw_key: str) -> str:
+def hash_secret(raw_key: str) -> str:
+    """SHA-256 hex of a key or token: what is stored instead of it (also the v1 tokens)."""
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
@@ -23,7 +24,7 @@ def api_key_create(*, user: User, name: str = "") -> tuple[ApiKey, str]:
     """Create a key; returns the row and the raw key, which is never stored nor shown again."""
     prefix = secrets.token_hex(6)
     raw = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=_hash(raw))
+    key = ApiKey.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=hash_secret(raw))
     return key, raw
 
 
@@ -37,7 +38,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     key = next(
         iter(ApiKey.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).order_by()[:1]), None
     )
-    if key is None or not hmac.compare_digest(key.key_hash, _hash(raw_key)) or not key.user.is_active:
+    if key is None or not hmac.compare_digest(key.key_hash, hash_secret(raw_key)) or not key.user.is_active:
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:

@@ -52,8 +52,11 @@ def _move(
     key = idempotency_key or f"{kind}:{uuid.uuid4().hex}"
     with transaction.atomic():
         # The row lock serialises every movement of one account, so two
-        # concurrent holds can never both pass the balance check.
-        account = User.objects.select_for_update().only("id", "credits", "credits_held").get(pk=user_id)
+        # concurrent holds can never both pass the balance check. NO KEY UPDATE:
+        # rows that point at the account (messages, tally, entries) take FOR KEY
+        # SHARE on it, which FOR UPDATE would block; that wait, behind locks the
+        # inserter already holds, was the Tling send deadlock (issue 18 defect 1).
+        account = User.objects.select_for_update(no_key=True).only("id", "credits", "credits_held").get(pk=user_id)
         existing = LedgerEntry.objects.filter(idempotency_key=key).first()
         if existing is not None:
             if existing.user_id != user_id or existing.kind != kind:

@@ -1,6 +1,9 @@
 """Account reads."""
 
-from accounts.models import ApiKey, User
+from collections.abc import Iterable
+
+from accounts.models import AccountSettings, ApiKey, User
+from tingting.outbound_webhooks import WebhookTarget
 
 
 def api_key_list(*, user: User):
@@ -36,3 +39,14 @@ def dnc_numbers_among(*, user: User, numbers: list[str]) -> set[str]:
     if not numbers:
         return set()
     return set(DoNotContact.objects.filter(user=user, number__in=set(numbers)).values_list("number", flat=True))
+
+
+def webhook_targets(user_ids: Iterable[int]) -> dict[int, WebhookTarget]:
+    """The status-webhook URL and secret of each account among ``user_ids`` that set
+    a URL (one query). ``tingting.outbound_webhooks`` asks it through the resolver
+    ``AccountsConfig.ready`` registers."""
+    rows = AccountSettings.objects.filter(user_id__in=list(user_ids)).exclude(webhook_url="")
+    return {
+        user_id: WebhookTarget(url=url, secret=secret)
+        for user_id, url, secret in rows.values_list("user_id", "webhook_url", "webhook_secret")
+    }

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from tingting.api.authentication import ApiKeyAuthentication
+from accounts.authentication import ApiKeyAuthentication
 from tingting.urls import urlpatterns as production
 from tling.models import Message
 

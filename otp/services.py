@@ -120,8 +120,9 @@ def otp_send(
     price = otp_price(user=user, channel=sms_send_options, template=message, code_length=len(code))
     with transaction.atomic():
         # The account row lock serialises this account's sends, so the limits
-        # below are counted exactly even when requests arrive together.
-        User.objects.select_for_update().only("id").get(pk=user.pk)
+        # below are counted exactly even when requests arrive together. NO KEY
+        # UPDATE, as the ledger takes it: rows pointing at the account do not wait.
+        User.objects.select_for_update(no_key=True).only("id").get(pk=user.pk)
         now = timezone.now()
         _enforce_limit(
             "otp_number",
@@ -242,7 +243,7 @@ def _locked(*, otp_id: int, user_id: int) -> Iterator[Otp]:
     """A transaction holding the OTP row (yielded) and its account locked."""
     with transaction.atomic():
         # Same lock order as otp_send (account, then OTP rows): no deadlock.
-        User.objects.select_for_update().only("id").get(pk=user_id)
+        User.objects.select_for_update(no_key=True).only("id").get(pk=user_id)
         yield Otp.objects.select_for_update().get(pk=otp_id)
 
 

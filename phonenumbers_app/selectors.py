@@ -46,7 +46,6 @@ def owned_numbers_resolve(*, user, values: list[str], capability: str) -> dict[s
 
 def number_in_use_by_running_campaign(number: PhoneNumber) -> bool:
     """True while a campaign that sends from ``number`` has a run in progress
-    (scheduled, running, paused, or cancelled with calls still in flight)."""
-    from campaigns.models import Run
-
-    return Run.objects.filter(finished_at__isnull=True, campaign__user_phone=number).exists()
+    (scheduled, running, paused, or cancelled with calls still in flight). Through the
+    reverse relation ``campaigns`` declares, so this app imports nothing of ``campaigns``."""
+    return number.campaigns.filter(runs__isnull=False, runs__finished_at__isnull=True).exists()

@@ -13,6 +13,8 @@ class TingtingConfig(AppConfig):
         # entities in every stdlib XML parser of the process (web and workers).
         import defusedxml
 
+        from tingting import checks  # noqa: F401  (registers the deployment checks)
+
         with warnings.catch_warnings():
             # defuse_stdlib imports defusedxml.cElementTree, which warns that it is deprecated.
             warnings.simplefilter("ignore", DeprecationWarning)

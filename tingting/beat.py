@@ -9,6 +9,8 @@ BEAT_SCHEDULE: dict = {
     "otp-sweep": {"task": "otp.sweep", "schedule": 60.0},
     # Due Tling scheduled messages go out within 15 s of their date.
     "tling-schedules-sweep": {"task": "tling.schedules_sweep", "schedule": 15.0},
+    # Tling messages left created/queued/claimed by a lost task or a crash (and their holds).
+    "tling-messages-sweep": {"task": "tling.messages_sweep", "schedule": 60.0},
     # Status webhooks whose retry is due (the schedule is in WebhookEvent.next_attempt_at).
     "webhook-sweep": {"task": "tingting.webhook_sweep", "schedule": 15.0},
     # Due scheduled runs, lost chunk tasks, sends stuck in flight (campaigns).

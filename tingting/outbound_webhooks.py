@@ -21,6 +21,12 @@ minutes and de-duplicate on ``X-Tingting-Event-Id``.
 
 SSRF: the URL is checked when the client sets it and again at every attempt
 (``tingting.netguard``); the connection goes to the address that was checked.
+
+The account's URL and secret live in ``accounts``; the kernel imports no app, so
+``accounts`` registers the lookup (``register_target_resolver``, in its
+``ready()``), as apps register report handlers with ``tingting.providers.reports``.
+``webhook_subscribers`` / ``webhook_wanted`` are the one answer to "does this
+account want status webhooks" for every app that emits them.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ import logging
 import ssl
 import time
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import urllib3
@@ -51,6 +59,42 @@ BACKOFF_MAX_SECONDS = 3600
 SWEEP_BATCH = 500
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "tingting-webhooks/1"
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """Where and how one account's status webhooks go. ``secret`` may still be
+    empty (the account set a URL, the secret is generated with it)."""
+
+    url: str
+    secret: str
+
+
+# user ids → the targets of those that set a webhook URL (one query). Registered by accounts.
+TargetResolver = Callable[[Iterable[int]], dict[int, WebhookTarget]]
+_resolver: TargetResolver | None = None
+
+
+def register_target_resolver(resolver: TargetResolver) -> None:
+    global _resolver
+    _resolver = resolver
+
+
+def _targets(user_ids: Iterable[int]) -> dict[int, WebhookTarget]:
+    if _resolver is None:
+        raise RuntimeError("No webhook target resolver registered (accounts registers it in ready()).")
+    ids = {user_id for user_id in user_ids if user_id}
+    return _resolver(ids) if ids else {}
+
+
+def webhook_subscribers(user_ids: Iterable[int]) -> set[int]:
+    """The accounts among ``user_ids`` that want status webhooks (they set a URL). One query."""
+    return set(_targets(user_ids))
+
+
+def webhook_wanted(*, user_id: int | None) -> bool:
+    """Whether the account wants status webhooks; False for no account."""
+    return bool(user_id) and user_id in webhook_subscribers([user_id])
 
 
 def webhook_sign(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -79,9 +123,7 @@ def webhook_emit(*, user, event: str, object_type: str, object_id: object, paylo
     Call it inside the transaction that makes the change it reports: the row
     commits with it and the delivery is published after commit. Each call is a
     new event (its own event id and the object's next sequence number)."""
-    from accounts.models import AccountSettings
-
-    if not AccountSettings.objects.filter(user_id=user.pk).exclude(webhook_url="").exists():
+    if not webhook_wanted(user_id=user.pk):
         return None
     object_id = str(object_id)
     now = timezone.now()
@@ -182,10 +224,8 @@ def webhook_deliver(*, pk: int) -> str:
     row = _claim(pk)
     if row is None:
         return "skipped"
-    from accounts.models import AccountSettings
-
-    account = AccountSettings.objects.filter(user_id=row.user_id).first()
-    if account is None or not account.webhook_url or not account.webhook_secret:
+    account = _targets([row.user_id]).get(row.user_id)
+    if account is None or not account.secret:
         return _record(row, status_code=None, error="no webhook URL or secret configured", give_up=True)
     timestamp = int(time.time())
     body = row.body.encode()
@@ -196,10 +236,10 @@ def webhook_deliver(*, pk: int) -> str:
         "X-Tingting-Event": row.event,
         "X-Tingting-Sequence": str(row.sequence),
         "X-Tingting-Timestamp": str(timestamp),
-        "X-Tingting-Signature": webhook_sign(secret=account.webhook_secret, timestamp=timestamp, body=body),
+        "X-Tingting-Signature": webhook_sign(secret=account.secret, timestamp=timestamp, body=body),
     }
     try:
-        status = _post(account.webhook_url, body, headers)
+        status = _post(account.url, body, headers)
     except netguard.UrlRefusedError as exc:
         logger.warning("Webhook %s refused: %s", row.event_id, exc)
         return _record(row, status_code=None, error=f"refused: {exc}")

@@ -37,16 +37,22 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tingting",
     "accounts",
     "phonenumbers_app",
     "campaigns",
     "otp",
     "tling",
+    "bench",
+    "v1",
     "surveys",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz answers the container's own probe (127.0.0.1, plain http)
+    # before SecurityMiddleware redirects it to https or ALLOWED_HOSTS refuses it.
+    "tingting.api.middleware.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tingting.api.middleware.RequestIdMiddleware",
@@ -175,6 +181,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from our own static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["tingting.api.schema_hooks.drop_slashless_duplicates"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -213,6 +223,11 @@ OTP_STUCK_SECONDS = env_int("OTP_STUCK_SECONDS", 120)
 # before the sweeper re-publishes / reconciles it. The sweep interval,
 # RUN_SWEEP_SECONDS (default 15), is read by tingting/beat.py.
 RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 1000)
+# Tling messages (tling/services/recovery.py): how long a message may stay
+# created / queued unclaimed, and claimed without being sent, before the sweep
+# re-queues / reconciles it.
+TLING_STALE_SECONDS = env_int("TLING_STALE_SECONDS", 120)
+TLING_STUCK_SENDING_SECONDS = env_int("TLING_STUCK_SENDING_SECONDS", 600)
 RUN_STALE_QUEUED_SECONDS = env_int("RUN_STALE_QUEUED_SECONDS", 120)
 RUN_STUCK_SENDING_SECONDS = env_int("RUN_STUCK_SENDING_SECONDS", 120)
 RUN_RECHECK_IN_FLIGHT_SECONDS = env_int("RUN_RECHECK_IN_FLIGHT_SECONDS", 600)
@@ -265,6 +280,9 @@ SPARROW_DLR_FIELD = env("SPARROW_DLR_FIELD", "")
 # audio URLs calls play are built from it, and Twilio signatures are checked
 # against it. Empty: the request's host where there is one; no callbacks.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "")
+# A process with DEBUG off refuses to start (system check tingting.E010) while a
+# simulated backend is configured, unless this says the fakes are wanted.
+ALLOW_SIMULATED_PROVIDERS = env_bool("ALLOW_SIMULATED_PROVIDERS", False)
 # Failover (tingting.providers.failover): a second backend per kind, used while
 # the first one fails more than FAILOVER_ERROR_RATE of its requests over the window.
 SMS_BACKEND_FALLBACK = env("SMS_BACKEND_FALLBACK", "")

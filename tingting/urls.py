@@ -1,22 +1,25 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from tingting import views
 from tingting.api.exceptions import handler404 as not_found
 
 urlpatterns = [
+    path("", views.index, name="index"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("accounts.urls")),
     path("", include("phonenumbers_app.urls")),
     path("", include("campaigns.urls_reports")),
     path("", include("campaigns.urls")),
     path("", include("otp.urls")),
     path("", include("tling.urls")),
+    path("", include("v1.urls")),
     path("", include("tingting.voice.urls")),
     path("", include("tingting.webhooks_urls")),
     # Keep last: unknown routes answer the face's error shape, in DEBUG too.

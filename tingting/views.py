@@ -1,4 +1,4 @@
-"""Operational endpoints: liveness and Prometheus metrics."""
+"""Operational endpoints: the landing page, liveness and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ import hmac
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from kombu import Connection
 
 from tingting.metrics import render_metrics
+
+
+def index(request):
+    """``/``: where to go next (API docs, admin, health)."""
+    return render(request, "tingting/index.html")
 
 
 def healthz(request):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from tling.services.messages import RetryLater, message_record_status, message_send
+from tling.services.recovery import messages_sweep
 from tling.services.schedules import schedules_sweep
 
 MAX_SEND_RETRIES = 5
@@ -38,3 +39,9 @@ def message_send_task(self, message_ids: list[str]) -> int:
 def schedules_sweep_task() -> int:
     """Send due scheduled messages (beat, every 15 s)."""
     return schedules_sweep()
+
+
+@shared_task(name="tling.messages_sweep")
+def messages_sweep_task() -> dict[str, int]:
+    """Re-queue, re-publish or reconcile stuck Tling messages (beat, every 60 s)."""
+    return messages_sweep()

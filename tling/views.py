@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tingting.api.authentication import ApiKeyAuthentication
+from accounts.authentication import ApiKeyAuthentication
 from tingting.api.idempotency import idempotent
 from tling import selectors, services
 from tling.envelope import collection

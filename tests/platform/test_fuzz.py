@@ -34,6 +34,9 @@ from tests.support.factories import UserFactory
 
 EXAMPLES = 15
 TLING_PREFIX = "/api/v0/"
+V1_PREFIX = "/api/v1/"
+# v1 paths that keep the seed envelope (API_CONTRACT_V1 §6).
+V1_ENVELOPE_PATHS = ("/api/v1/auths/send/otp", "/api/v1/auths/list/send-otps", "/api/v1/auths/verify/otp")
 
 # Operations that cannot be fuzzed meaningfully, with the reason. Empty: file
 # uploads (campaign create with an xlsx/csv/audio part) are fuzzed with the small
@@ -67,7 +70,14 @@ def _assert_error_shape(label: str, response) -> None:
         return
     body = response.json()
     path = label.split(" ", 1)[1]
-    if path.startswith(TLING_PREFIX):
+    if path.startswith(V1_PREFIX) and not path.startswith(V1_ENVELOPE_PATHS):
+        # Plain DRF: {"detail"} / {"message"} or field errors {"<field>": [...] or {...}}.
+        assert isinstance(body, dict) and body, body
+        if set(body) & {"detail", "message"}:
+            assert len(body) == 1 and isinstance(next(iter(body.values())), str), body
+        else:
+            assert all(isinstance(value, list | dict) for value in body.values()), body
+    elif path.startswith(TLING_PREFIX):
         assert list(body) == ["errors"], body
         assert body["errors"], body
         for item in body["errors"]:

@@ -3,11 +3,16 @@
 DRF calls ``exception_handler`` for errors raised in views; the Django-level
 handlers (``handler404`` ...) at the bottom cover requests that never reach a
 view (unknown routes). Both go through ``to_error_body`` and ``render_error``.
+
+The TingTing envelope is the shape by default; a face with its own shape
+registers it for its path prefix (``register_error_shape``, from its app's
+``ready()``: ``tling`` for ``/api/v0/``), so the kernel imports no app.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -25,7 +30,18 @@ from tingting.api.middleware import current_request_id
 
 logger = logging.getLogger("tingting.api")
 
-TLING_PREFIX = "/api/v0/"
+# path prefix → the face's renderer of an ErrorBody; the TingTing envelope elsewhere.
+ErrorShape = Callable[[object, ErrorBody], dict]  # (request, body)
+_SHAPES: dict[str, ErrorShape] = {}
+
+
+def register_error_shape(prefix: str, render: ErrorShape) -> None:
+    """Errors of requests under ``prefix`` get ``render``'s shape (and no Bearer challenge)."""
+    _SHAPES[prefix] = render
+
+
+def _shape_of(request) -> ErrorShape | None:
+    return next((render for prefix, render in _SHAPES.items() if request.path.startswith(prefix)), None)
 
 
 def flatten_validation_detail(detail, prefix: str | None = None) -> list[FieldError]:
@@ -114,15 +130,10 @@ def _api_exception_text(exc: drf.APIException) -> tuple[str, str]:
     return message, code
 
 
-def is_tling_request(request) -> bool:
-    return request.path.startswith(TLING_PREFIX)
-
-
 def render_error(request, body: ErrorBody) -> dict:
-    if is_tling_request(request):
-        from tling.envelope import error_list
-
-        return error_list(body)
+    render = _shape_of(request)
+    if render is not None:
+        return render(request, body)
     return error_body(status=body.status, message=body.message, errors=body.errors, data=body.data)
 
 
@@ -136,7 +147,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     response = Response(render_error(request, body), status=body.status)
     for name, value in body.headers.items():
         response[name] = value
-    if body.status == 401 and not is_tling_request(request):
+    if body.status == 401 and _shape_of(request) is None:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
 

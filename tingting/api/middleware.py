@@ -63,3 +63,24 @@ class BodySizeLimitMiddleware:
             body = ErrorBody(413, message, [FieldError(None, "too_large", message)])
             return JsonResponse(render_error(request, body), status=413)
         return self.get_response(request)
+
+
+class HealthzMiddleware:
+    """``GET /healthz`` answered before any other middleware.
+
+    The compose healthcheck probes ``http://127.0.0.1:8000/healthz`` from inside
+    the container: under production settings SecurityMiddleware would redirect
+    it to https and ``ALLOWED_HOSTS`` would refuse the host. The probe builds no
+    URL and sets no cookie, so neither protection has anything to guard there;
+    every other path keeps both."""
+
+    def __init__(self, get_response):
+        from tingting.views import healthz
+
+        self.get_response = get_response
+        self.healthz = healthz
+
+    def __call__(self, request):
+        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
+            return self.healthz(request)
+        return self.get_response(request)

@@ -13,12 +13,24 @@ _BODY_ERRORS = {
 }
 
 
+# Faces whose errors are not the TingTing envelope: path prefix → error component.
+FACE_ERROR_REFS = {"/api/v0/": "TlingErrors", "/api/v1/": "V1Error"}
+# Seed-envelope paths inside such a face (the v1 OTP endpoints keep the envelope).
+ENVELOPE_PATHS = ("/api/v1/auths/send/otp", "/api/v1/auths/list/send-otps", "/api/v1/auths/verify/otp")
+
+
+def _error_ref(path: str) -> str:
+    if path.startswith(ENVELOPE_PATHS):
+        return "ErrorEnvelope"
+    return next((ref for prefix, ref in FACE_ERROR_REFS.items() if path.startswith(prefix)), "ErrorEnvelope")
+
+
 def document_body_errors(result, generator, request, public):
     """Every operation with a request body can answer 413 and 415, in its face's error
     shape (the parsers raise them before the view runs). Found by schema fuzzing: a
     malformed multipart body gave an undocumented 415."""
     for path, operations in result.get("paths", {}).items():
-        error_ref = "TlingErrors" if path.startswith("/api/v0/") else "ErrorEnvelope"
+        error_ref = _error_ref(path)
         for operation in operations.values():
             if not isinstance(operation, dict) or "requestBody" not in operation:
                 continue

@@ -141,7 +141,22 @@ def each(call, items: list) -> list:
     return results
 
 
-class SmsBackend(ABC):
+class ConfiguredBackend:
+    """What the deployment check (``tingting/checks.py``) reads of a backend class."""
+
+    # True for the stand-ins that fake deliveries (tests, the demo): refused with DEBUG off.
+    is_simulated: bool = False
+    # Settings that must be non-empty for the backend to reach its vendor and be reached back.
+    required_settings: tuple[str, ...] = ()
+
+    @classmethod
+    def missing_settings(cls) -> list[str]:
+        from django.conf import settings
+
+        return [name for name in cls.required_settings if not str(getattr(settings, name, "") or "").strip()]
+
+
+class SmsBackend(ConfiguredBackend, ABC):
     name = "sms"
 
     @abstractmethod
@@ -165,7 +180,7 @@ class SmsBackend(ABC):
         return None
 
 
-class VoiceBackend(ABC):
+class VoiceBackend(ConfiguredBackend, ABC):
     name = "voice"
 
     @abstractmethod
@@ -201,7 +216,7 @@ class NumberOffer:
     friendly_name: str = ""
 
 
-class NumberBackend(ABC):
+class NumberBackend(ConfiguredBackend, ABC):
     name = "numbers"
 
     @abstractmethod
@@ -228,7 +243,7 @@ class RenderedAudio:
     extra: dict = field(default_factory=dict)
 
 
-class TtsBackend(ABC):
+class TtsBackend(ConfiguredBackend, ABC):
     engine = "tts"
     version = "0"
     voices: tuple[str, ...] = ("np_rija", "np_prasanna", "np_binod")

@@ -149,6 +149,7 @@ def _to_json(report: StatusReport) -> dict:
 
 class SimulatedSmsBackend(SmsBackend):
     name = "simulated-sms"
+    is_simulated = True
 
     def send(self, message: OutboundSms) -> Submission:
         row, submission, emitted = self._message(message, timezone.now())
@@ -202,6 +203,7 @@ class SimulatedSmsBackend(SmsBackend):
 
 class SimulatedVoiceBackend(VoiceBackend):
     name = "simulated-voice"
+    is_simulated = True
 
     def place_call(self, call: OutboundCall) -> Submission:
         row, emitted, answers = self._call(call, timezone.now())

@@ -94,6 +94,15 @@ def national_number(e164: str) -> str:
 
 class SparrowSmsBackend(SmsBackend):
     name = "sparrow-sms"
+    required_settings = ("SPARROW_TOKEN",)
+
+    @classmethod
+    def missing_settings(cls) -> list[str]:
+        # A delivery-report URL is built only when the account pushes reports.
+        missing = super().missing_settings()
+        if settings.SPARROW_DLR_FIELD and not settings.PUBLIC_BASE_URL.strip():
+            missing.append("PUBLIC_BASE_URL")
+        return missing
 
     def __init__(self) -> None:
         self.http = ProviderHttp(vendor="sparrow", describe=_describe, temporary_codes=TEMPORARY_CODES)

@@ -59,6 +59,7 @@ def ssml(text: str, voice: AzureVoice, length_factor: float) -> str:
 
 class AzureTtsBackend(TtsBackend):
     engine = "azure-speech"
+    required_settings = ("AZURE_SPEECH_KEY",)
     voices = tuple(VOICES)
 
     @property

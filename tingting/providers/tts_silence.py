@@ -15,6 +15,7 @@ SECONDS_PER_CHARACTER = 0.07
 
 class SilenceTtsBackend(TtsBackend):
     engine = "silence"
+    is_simulated = True
     version = "1"
 
     def render(self, *, text: str, voice: str, length_factor: float) -> RenderedAudio:

@@ -47,6 +47,7 @@ def capabilities_of(payload: dict) -> tuple[str, ...]:
 
 class TwilioNumberBackend(NumberBackend):
     name = "twilio"
+    required_settings = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
 
     def __init__(self) -> None:
         self.account_sid = settings.TWILIO_ACCOUNT_SID

@@ -59,6 +59,8 @@ def error_text(code: str | None, message: str | None = "") -> str:
 
 class TwilioSmsBackend(TwilioSubmitMixin, SmsBackend):
     name = "twilio-sms"
+    # Credentials for the REST API; PUBLIC_BASE_URL for the status callbacks (and audio) Twilio fetches.
+    required_settings = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL")
 
     def __init__(self) -> None:
         self.client = TwilioClient()

@@ -158,6 +158,8 @@ HANGUP = "<Response><Hangup/></Response>"
 
 class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
     name = "twilio-voice"
+    # Credentials for the REST API; PUBLIC_BASE_URL for the status callbacks (and audio) Twilio fetches.
+    required_settings = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL")
 
     def __init__(self) -> None:
         self.client = TwilioClient()

@@ -20,6 +20,7 @@ from tling.services.messages import (
     messages_create,
     messages_enqueue,
 )
+from tling.services.recovery import messages_sweep
 from tling.services.schedules import (
     schedule_cancel,
     schedule_create,
@@ -43,6 +44,7 @@ __all__ = [
     "message_send",
     "messages_create",
     "messages_enqueue",
+    "messages_sweep",
     "schedule_cancel",
     "schedule_create",
     "schedule_update",

@@ -21,10 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import ledger
-from accounts.models import AccountSettings, User
+from accounts.models import User
 from accounts.selectors import dnc_numbers_among
 from tingting import ratelimit
-from tingting.outbound_webhooks import webhook_emit
+from tingting.outbound_webhooks import webhook_emit, webhook_wanted
 from tingting.phones import split_country_code
 from tingting.providers import sms_backend
 from tingting.providers.base import (
@@ -35,6 +35,7 @@ from tingting.providers.base import (
     StatusReport,
 )
 from tingting.segments import segment_count, sms_credits
+from tingting.transactions import retry_transient
 from tling.models import (
     CHARGED_STATUSES,
     FINAL_RANK,
@@ -67,6 +68,7 @@ def message_cost(*, owner: User, text: str, to: list[str]) -> int:
     return sms_credits(text, recipients=len(to), rate=owner.sms_rate)
 
 
+@retry_transient
 def messages_create(
     *, owner: User, text: str, to: list[str], api_key_id: int | None = None, schedule: ScheduledMessage | None = None
 ) -> list[Message]:
@@ -108,10 +110,13 @@ def messages_create(
         MessageEvent.objects.bulk_create(
             [MessageEvent(message=m, status=MessageStatus.CREATED, rank=0, occurred_at=now) for m in messages]
         )
-        transaction.on_commit(lambda: messages_enqueue(batch=batch))
+        # robust: the send is committed whatever happens next; a batch the
+        # broker or the database could not take now is re-queued by the sweep.
+        transaction.on_commit(lambda: messages_enqueue(batch=batch), robust=True)
     return messages
 
 
+@retry_transient
 def messages_enqueue(*, batch: uuid.UUID) -> int:
     """Mark a batch ``queued`` and publish its send tasks; a chunk the broker refuses
     becomes ``queue failed`` and its credits are released. Repeat-safe: only
@@ -143,7 +148,7 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
         for message in rows:
             moves[tally_key(message)] -= 1
             moves[tally_key(message, MessageStatus.QUEUED)] += 1
-        if rows and _wants_webhooks(rows[0].owner_id):
+        if rows and webhook_wanted(user_id=rows[0].owner_id):
             # Guardrails: one status webhook per message that moves to queued, in this transaction.
             for message in rows:
                 message.status = MessageStatus.QUEUED
@@ -267,6 +272,7 @@ def message_record_report(report: StatusReport) -> Message | None:
     )
 
 
+@retry_transient
 def message_record_status(
     *, message_id: uuid.UUID | str, status: str, occurred_at: datetime, error: str = "", provider_id: str = ""
 ) -> Message | None:
@@ -296,7 +302,7 @@ def message_record_status(
                 message.provider_id = provider_id
             changed = ["status", "status_rank", "error", "provider_id", "updated_at"]
             _record_event(message, status, rank, occurred_at)
-            if _wants_webhooks(message.owner_id):  # guardrails: status webhook, same transaction
+            if webhook_wanted(user_id=message.owner_id):  # guardrails: status webhook, same transaction
                 _emit_status(message, occurred_at)
         elif rank < message.status_rank and not is_refused:
             _record_event(message, status, rank, occurred_at)
@@ -309,10 +315,6 @@ def message_record_status(
         if message.status_rank == FINAL_RANK and message.schedule_id:
             _complete_schedule(message.schedule_id)
     return message
-
-
-def _wants_webhooks(owner_id: int | None) -> bool:
-    return bool(owner_id) and AccountSettings.objects.filter(user_id=owner_id).exclude(webhook_url="").exists()
 
 
 def _emit_status(message: Message, occurred_at: datetime) -> None:

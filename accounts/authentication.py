@@ -1,4 +1,9 @@
-"""``X-API-Key`` authentication for the Tling face (API_CONTRACT §3)."""
+"""``X-API-Key`` authentication for the Tling face (API_CONTRACT §3).
+
+It lives with the keys it checks, so the kernel (``tingting/``) imports no app;
+the views of a face name it in ``authentication_classes``. Importing this module
+registers the OpenAPI scheme (drf-spectacular finds extensions by subclassing).
+"""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -23,7 +28,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "tingting.api.authentication.ApiKeyAuthentication"
+    target_class = "accounts.authentication.ApiKeyAuthentication"
     name = "ApiKeyAuth"
 
     def get_security_definition(self, auto_schema):

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class V1Config(AppConfig):
+    name = "v1"
+    label = "v1"
+    verbose_name = "TingTing v1 face"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tingting.api.exceptions import register_error_shape
+        from v1.errors import PREFIX, render_error
+
+        register_error_shape(PREFIX, render_error)
