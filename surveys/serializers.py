@@ -48,7 +48,7 @@ class SurveyStepsInput(serializers.Serializer):
     steps = serializers.ListField(child=serializers.DictField())
 
 
-class MessageOutput(serializers.Serializer):
+class SurveyMessageOutput(serializers.Serializer):
     message = serializers.CharField()
 
 

@@ -41,5 +41,7 @@ def assert_foreign_is_404(client, method: str, url: str, body=None, *, face: str
     payload = response.json()
     if face == "tingting":
         assert payload["success"] is False and payload["status"] == 404
+    elif face == "v1":
+        assert list(payload) == ["detail"], payload
     else:
         assert payload["errors"][0]["status"] == "404"
