@@ -49,12 +49,13 @@ def test_each_outcome_answers_as_its_number_says(user, batch):
         (a.attempt.recipient.number, a.input_name): (a.digits, a.recording_seconds)
         for a in SurveyAnswer.objects.select_related("attempt__recipient")
     }
-    # completed (…0): every question; digits are the number's, shifted by the step's order.
-    assert answers[(NUMBERS[0], "q1")] == ("2", None)
-    assert answers[(NUMBERS[0], "rating")] == ("23", None)  # two digits: "12" + 1
+    # completed (…0): every question. Keys: (Σ position × digit + 3 × order + 7 × key) mod 10,
+    # where Σ is 186 for +9779841000120 and 335 for +9779841000357.
+    assert answers[(NUMBERS[0], "q1")] == ("6", None)
+    assert answers[(NUMBERS[0], "rating")] == ("96", None)
     assert answers[(NUMBERS[0], "comment")] == ("", 3)  # 1 + order 2 % 3 seconds
     # hungup (…7): the first half of the three questions, then the call ends.
-    assert answers[(NUMBERS[1], "q1")] == ("5", None)
+    assert answers[(NUMBERS[1], "q1")] == ("5", None)  # 335 mod 10
     assert (NUMBERS[1], "rating") not in answers
     # unanswered (…8) and failed (…9): nothing.
     assert not [key for key in answers if key[0] in NUMBERS[2:]]

@@ -9,8 +9,8 @@ in ``SimulatedDelivery`` and its status reports go through
 
 A scripted call (a survey) walks its script: every step of a completed call is
 answered, a hungup one answers the first half of the steps that wait for input
-and hangs up during the next one. Key presses come from the number (digits
-before its last one, each shifted by the step's order, ``max_digits`` of them),
+and hangs up during the next one. Key presses come from the number
+(``simulated_digits``: a weighted sum of its digits, the step and the key),
 a recording is ``1 + order % 3`` seconds of generated tone (at most the step's
 ``max_record_seconds``). The answers go through
 ``tingting.providers.scripts.deliver_answer``, the path Twilio's action
@@ -55,9 +55,10 @@ def voice_outcome(number: str) -> str:
 
 
 def simulated_digits(number: str, step: ScriptStep) -> str:
-    digits = [char for char in number[:-1] if char.isdigit()] or ["0"]
-    picked = (digits * step.max_digits)[-step.max_digits :]
-    return "".join(str((int(char) + step.order) % 10) for char in picked)
+    """``max_digits`` keys from a weighted sum of the number's digits, the step's
+    order and the key's position: fixed per number, varied across numbers."""
+    seed = sum((index + 1) * int(char) for index, char in enumerate(c for c in number if c.isdigit()))
+    return "".join(str((seed + 3 * step.order + 7 * key) % 10) for key in range(step.max_digits))
 
 
 def simulated_recording(step: ScriptStep) -> tuple[bytes, int]:
