@@ -16,7 +16,7 @@ from surveys.serializers import (
     SurveyStepsInput,
     SurveyStepsOutput,
 )
-from surveys.services.run import survey_begin, survey_test
+from surveys.services.run import survey_begin, survey_begin_message, survey_test
 from surveys.services.steps import survey_steps_delete, survey_steps_replace
 from v1.schema import v1_responses
 from v1.views.base import V1View
@@ -53,7 +53,7 @@ class RunSurveyView(V1View):
     @extend_schema(tags=TAGS, request=None, responses=v1_responses({200: SurveyMessageOutput}, 402, 409))
     def post(self, request, campaign_id: int):
         run = survey_begin(user=request.user, campaign_id=campaign_id)
-        return Response({"message": begin_message(run)})
+        return Response({"message": survey_begin_message(run)})
 
 
 class TestSurveyView(V1View):
@@ -97,7 +97,3 @@ class SurveyReportView(V1View):
     )
     def post(self, request, campaign_id: int):
         return self.get(request, campaign_id)
-
-
-def begin_message(run) -> str:
-    return "Campaign Began Successfully!!"

@@ -8,23 +8,32 @@ each call with it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from django.utils import timezone
 
-from campaigns.models import Recipient, Run
+from campaigns.models import Campaign, Recipient, Run
 from campaigns.services.run import run_begin
 from surveys.models import SurveyStep
 from surveys.services.steps import SURVEY
 from tingting.api.errors import InvalidInputError, NotFoundError
 
 
-def survey_begin(*, user, campaign_id: int, schedule_at: datetime | None = None) -> Run:
-    """Begin (or schedule) the survey for every contact not called yet. Raises
-    NotFoundError (not the owner's SURVEY campaign), InvalidInputError (no steps,
+def survey_begin(*, user, campaign_id: int) -> Run:
+    """Begin the survey for every contact not called yet, with the campaign's voice and
+    length factor, or schedule it for the campaign's ``schedule`` when that is ahead.
+    Raises NotFoundError (not the owner's SURVEY campaign), InvalidInputError (no steps,
     nobody to call), InsufficientCreditsError, ConflictError (a run in progress).
     Not repeatable while the run is in progress (409)."""
     if not SurveyStep.objects.filter(campaign__owner=user, campaign__services=SURVEY, campaign_id=campaign_id).exists():
         _no_steps_or_missing(user=user, campaign_id=campaign_id)
-    return run_begin(user=user, campaign_id=campaign_id, schedule_at=schedule_at)
+    campaign = Campaign.objects.get(pk=campaign_id)
+    schedule = getattr(campaign, "schedule", None)  # the v1 campaign object's field
+    return run_begin(
+        user=user,
+        campaign_id=campaign_id,
+        voice_input=campaign.voice_input,
+        length_factor=campaign.length_factor,
+        schedule_at=schedule if schedule and schedule > timezone.now() else None,
+    )
 
 
 def survey_test(*, user, contact_id: int) -> Run:
@@ -38,9 +47,15 @@ def survey_test(*, user, contact_id: int) -> Run:
     return run_begin(user=user, campaign_id=contact.campaign_id, individual=[contact.pk])
 
 
-def _no_steps_or_missing(*, user, campaign_id: int) -> None:
-    from campaigns.models import Campaign
+def survey_begin_message(run: Run) -> str:
+    """What run-survey answers: begun, or scheduled (as run-campaign words it)."""
+    if run.state == Run.State.SCHEDULED and run.scheduled_for:
+        local = timezone.localtime(run.scheduled_for)
+        return f"Campaign Scheduled successfully for {local:%Y-%m-%d} at {local:%H:%M:%S}"
+    return "Campaign Began Successfully!!"
 
+
+def _no_steps_or_missing(*, user, campaign_id: int) -> None:
     campaign = Campaign.objects.filter(owner=user, pk=campaign_id).only("services").first()
     if campaign is None:
         raise NotFoundError("Campaign not found.")
