@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.shortcuts import render
 from django.utils import timezone
@@ -7,8 +8,26 @@ from django.utils import timezone
 from accounts import ledger
 from accounts.api_keys import api_key_create
 from accounts.models import AccountSettings, ApiKey, DoNotContact, LedgerEntry, User
+from accounts.services import login_throttle
 from tingting.admin_base import ViewOnlyAdmin
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError, RateLimitedError
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin login counts against the same per-IP and per-email buckets as
+    the API login, before the password is checked."""
+
+    def clean(self):
+        try:
+            login_throttle(request=self.request, email=self.cleaned_data.get("username") or "")
+        except RateLimitedError as exc:
+            raise forms.ValidationError(
+                f"Too many login attempts; try again in {exc.retry_after} s.", code="throttled"
+            ) from exc
+        return super().clean()
+
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 class TopUpForm(forms.Form):

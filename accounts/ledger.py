@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from accounts.models import LedgerEntry, User
-from tingting.api.errors import ConflictError, InsufficientCreditsError, InvalidInputError
+from tingting.errors import ConflictError, InsufficientCreditsError, InvalidInputError
 
 Kind = LedgerEntry.Kind
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import unicodedata
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+
+
+def email_key(email: str) -> str:
+    """The one normalisation of a login email (NFKC + casefold): the throttle key
+    and the account lookup both use it: a spelling reaches an account only when
+    its key is the account's, so it counts against that account's bucket."""
+    folded = unicodedata.normalize("NFKC", email.strip()).casefold()
+    return unicodedata.normalize("NFKC", folded)
 
 
 class UserManager(BaseUserManager):
@@ -31,7 +40,14 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        # PostgreSQL's UPPER() folds more than Python does ("alıce" = "alice"):
+        # it only narrows the candidates; the account is the one whose
+        # email_key equals the given one, else there is none.
+        key = email_key(username)
+        for user in self.filter(email__iexact=username.strip()):
+            if email_key(user.email) == key:
+                return user
+        raise self.model.DoesNotExist
 
 
 class User(AbstractUser):

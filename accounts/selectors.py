@@ -2,27 +2,26 @@
 
 from collections.abc import Iterable
 
-from accounts.models import AccountSettings, ApiKey, User
+from django.db.models import QuerySet
+
+from accounts.models import AccountSettings, ApiKey, DoNotContact, User
+from tingting.errors import NotFoundError
 from tingting.outbound_webhooks import WebhookTarget
 
 
-def api_key_list(*, user: User):
+def api_key_list(*, user: User) -> QuerySet[ApiKey]:
     return ApiKey.objects.filter(user=user, revoked_at__isnull=True)
 
 
 def api_key_get(*, user: User, key_id: int) -> ApiKey:
-    from tingting.api.errors import NotFoundError
-
     key = api_key_list(user=user).filter(pk=key_id).first()
     if key is None:
         raise NotFoundError("API key not found.")
     return key
 
 
-def dnc_list(*, user: User, number: str | None = None):
+def dnc_list(*, user: User, number: str | None = None) -> QuerySet[DoNotContact]:
     """The account's do-not-contact numbers, newest first (optionally one E.164 number)."""
-    from accounts.models import DoNotContact
-
     rows = DoNotContact.objects.filter(user=user)
     if number:
         rows = rows.filter(number=number)
@@ -34,8 +33,6 @@ def dnc_numbers_among(*, user: User, numbers: list[str]) -> set[str]:
 
     For the dispatcher: recipients whose number is returned are skipped and
     marked failed with error ``dnc``, never handed to a provider."""
-    from accounts.models import DoNotContact
-
     if not numbers:
         return set()
     return set(DoNotContact.objects.filter(user=user, number__in=set(numbers)).values_list("number", flat=True))

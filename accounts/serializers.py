@@ -1,4 +1,8 @@
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import ApiKey, User
 
@@ -10,6 +14,24 @@ class LoginInput(serializers.Serializer):
 
 class TokenRefreshInput(serializers.Serializer):
     refresh = serializers.CharField(max_length=4096)
+
+
+class TokenRefreshChecked(TokenRefreshSerializer):
+    """simplejwt's refresh, refusing what every other endpoint refuses: a token of
+    an account that is gone or inactive, or issued before its password changed
+    (the access check compares the same ``hash_password`` claim)."""
+
+    def validate(self, attrs: dict) -> dict:
+        token = self.token_class(attrs["refresh"])
+        user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
+        user = User.objects.filter(pk=user_id).only("password", "is_active").first() if user_id else None
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+        if token.payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed(
+                "The password changed since this token was issued; log in again.", "password_changed"
+            )
+        return super().validate(attrs)
 
 
 class UserDataOutput(serializers.ModelSerializer):

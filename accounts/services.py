@@ -9,10 +9,10 @@ from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import ledger
-from accounts.models import WEEKDAYS, AccountSettings, DoNotContact, User
+from accounts.models import WEEKDAYS, AccountSettings, DoNotContact, User, email_key
 from tingting import netguard
 from tingting.api import throttling
-from tingting.api.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from tingting.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 
 
 class InvalidCredentialsError(DomainError):
@@ -48,13 +48,20 @@ def user_create(
     return user
 
 
+def login_throttle(*, request, email: str) -> None:
+    """Count one password attempt against the client IP's and the email's bucket
+    (shared by every password form: API login and admin login). Raises
+    RateLimitedError (429 with Retry-After) past either rate."""
+    throttling.enforce("login_ip", throttling.client_ip(request))
+    throttling.enforce("login_email", email_key(email))
+
+
 def user_login(*, request, email: str, password: str) -> tuple[User, dict[str, str]]:
     """Check credentials and issue a token pair.
 
     Throttled per email and per client IP (429 with Retry-After). Unknown email and
     wrong password answer the same error, and both run the password hasher."""
-    throttling.enforce("login_ip", throttling.client_ip(request))
-    throttling.enforce("login_email", email.strip().lower())
+    login_throttle(request=request, email=email)
     user = authenticate(request, email=email.strip(), password=password)
     if user is None:
         raise InvalidCredentialsError()

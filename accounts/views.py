@@ -3,7 +3,6 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts import selectors
 from accounts.api_keys import api_key_create, api_key_revoke
@@ -16,6 +15,7 @@ from accounts.serializers import (
     DncNumbersInput,
     DncOutput,
     LoginInput,
+    TokenRefreshChecked,
     TokenRefreshInput,
     UserDataOutput,
     UserDetailsOutput,
@@ -29,9 +29,17 @@ from accounts.services import (
 )
 from tingting import phones
 from tingting.api.envelope import ok, token_refresh_body
-from tingting.api.errors import InvalidInputError
 from tingting.api.idempotency import idempotent
 from tingting.api.schema import envelope_of, tingting_responses
+from tingting.errors import InvalidInputError
+
+KEY_SHOWN_ONCE = "API key created; the key was shown once, in the first answer, and is not shown again."
+
+
+def _without_key(body: dict) -> dict:
+    """The stored Idempotency-Key answer of an API key creation: everything but the
+    secret, so neither the idempotency table nor the admin ever holds it."""
+    return {**body, "message": KEY_SHOWN_ONCE, "data": {**body["data"], "key": None}}
 
 
 class LoginView(APIView):
@@ -102,7 +110,7 @@ class TokenRefreshView(APIView):
     )
     def post(self, request):
         TokenRefreshInput(data=request.data).is_valid(raise_exception=True)
-        refresh = TokenRefreshSerializer(data={"refresh": request.data["refresh"]})
+        refresh = TokenRefreshChecked(data={"refresh": request.data["refresh"]})
         refresh.is_valid(raise_exception=True)
         return Response(token_refresh_body(refresh.validated_data))
 
@@ -122,7 +130,7 @@ class ApiKeysView(APIView):
         ),
         tags=["accounts"],
     )
-    @idempotent
+    @idempotent(store=_without_key)
     def post(self, request):
         payload = ApiKeyCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)

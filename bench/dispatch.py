@@ -41,11 +41,11 @@ def _worker(**kwargs):
 
 
 def _noop_rate(count: int, concurrency: int) -> float:
-    from campaigns.tasks import bench_noop_task
+    from bench.tasks import bench_noop_task
     from tests.support.workers import wait_until
 
     cache.set("bench:noop", 0, timeout=3600)
-    worker = _worker(concurrency=concurrency)
+    worker = _worker(concurrency=concurrency, include="bench.tasks")
     try:
         started = time.perf_counter()
         for _ in range(count):

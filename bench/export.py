@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from campaigns import reports
 from campaigns.models import Campaign, Recipient
+from campaigns.selectors import reports
 
 
 def _rss_mb() -> float:

@@ -27,7 +27,7 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from bench._serve import ROOT, database_url
-from campaigns.services.import_xlsx import uses_streaming
+from tingting.spreadsheets import uses_streaming
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'

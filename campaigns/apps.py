@@ -14,6 +14,3 @@ class CampaignsConfig(AppConfig):
             "campaigns.services.run.attempt_record_report",
             many_path="campaigns.services.run.attempt_record_reports",
         )
-
-        # Celery's autodiscovery looks for ``tasks`` modules only; the import task lives apart.
-        from campaigns import tasks_import  # noqa: F401

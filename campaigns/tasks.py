@@ -1,10 +1,12 @@
-"""Celery entry points of campaign runs: thin, ids in, services do the work."""
+"""Celery entry points of campaigns (run chunks, the runs sweep, recipient imports): thin,
+ids in, services do the work."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from campaigns.services.dispatch import chunk_dispatch, runs_sweep
+from campaigns.services.imports import campaign_import_process
 
 
 @shared_task(name="campaigns.dispatch_chunk", acks_late=True, ignore_result=True)
@@ -19,9 +21,7 @@ def runs_sweep_task() -> dict:
     return runs_sweep()
 
 
-@shared_task(name="campaigns.bench_noop", ignore_result=True)
-def bench_noop_task() -> None:
-    """Baseline of ``manage.py bench dispatch``: one cache INCR, nothing else."""
-    from django.core.cache import cache
-
-    cache.incr("bench:noop")
+@shared_task(name="campaigns.import_recipients", acks_late=True)
+def import_recipients(campaign_id: int) -> str:
+    """Import a campaign's pending file; a repeat resumes or does nothing (see the service)."""
+    return campaign_import_process(campaign_id=campaign_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 
 
 class OtpInvalidError(InvalidInputError):

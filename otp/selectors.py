@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import QuerySet
+
+from accounts.models import User
 from otp.models import Otp
 
 
-def otp_latest(*, user, number: str, for_update: bool = False) -> Otp | None:
+def otp_latest(*, user: User, number: str, for_update: bool = False) -> Otp | None:
     """The account's most recent OTP to ``number`` (a newer one supersedes older ones).
     With ``for_update`` the row stays locked until the caller's transaction ends."""
     queryset = Otp.objects.filter(user=user, number=number)
@@ -26,7 +29,7 @@ def otp_nth_recent_created_at(*, user_id: int, since: datetime, n: int, number: 
     return next(iter(row), None)
 
 
-def otp_stuck(*, before: datetime, limit: int = 100):
+def otp_stuck(*, before: datetime, limit: int = 100) -> QuerySet[Otp]:
     """OTPs still queued or sending since ``before``, locked with SKIP LOCKED (call
     inside a transaction)."""
     return (
@@ -36,6 +39,7 @@ def otp_stuck(*, before: datetime, limit: int = 100):
     )
 
 
-def otp_audio_to_purge(*, now: datetime, limit: int = 500):
-    """Voice OTPs past expiry whose spoken audio is still stored."""
-    return Otp.objects.filter(audio_render_id__isnull=False, expires_at__lt=now).order_by("id")[:limit]
+def otp_audio_to_purge(*, now: datetime, limit: int = 500) -> list[tuple[int, int]]:
+    """``(otp id, render id)`` of the voice OTPs past expiry whose spoken audio is still stored."""
+    rows = Otp.objects.filter(audio_render_id__isnull=False, expires_at__lt=now).order_by("id")[:limit]
+    return [(otp_id, render_id) for otp_id, render_id in rows.values_list("id", "audio_render_id") if render_id]

@@ -18,8 +18,8 @@ from accounts.models import User
 from otp import codes, selectors
 from otp.errors import OtpExpiredError, OtpInvalidError
 from otp.models import Otp
-from tingting.api.errors import InvalidInputError, RateLimitedError
 from tingting.api.throttling import parse_rate
+from tingting.errors import InvalidInputError, RateLimitedError
 from tingting.models import TtsRender
 from tingting.providers import sms_backend, voice_backend
 from tingting.providers.base import (
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 Status = Otp.Status
 
 # A status only moves forward: reports arrive late, twice, or before the submission is recorded.
-_RANK = {Status.QUEUED: 0, Status.SENDING: 1, Status.SENT: 2, Status.RINGING: 2}
+_RANK: dict[str, int] = {Status.QUEUED: 0, Status.SENDING: 1, Status.SENT: 2, Status.RINGING: 2}
 TERMINAL = {
     Status.DELIVERED,
     Status.UNDELIVERED,
@@ -50,7 +50,7 @@ TERMINAL = {
     Status.FAILED,
 }
 # API_CONTRACT §9 "What is charged": an SMS once the provider accepted it, a call once answered.
-CHARGED_STATUSES = {
+CHARGED_STATUSES: dict[str, set[str]] = {
     Otp.Channel.TEXT: {Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED},
     Otp.Channel.VOICE: {Status.COMPLETED, Status.HUNGUP},
 }
@@ -422,8 +422,8 @@ def otp_sweep(*, now=None) -> dict[str, int]:
         if row.status in (Status.QUEUED, Status.SENDING):
             otp_fail(otp_id=otp_id, error="not sent in time")
         settled += 1
-    for row in selectors.otp_audio_to_purge(now=now):
-        _purge_audio(row.audio_render_id)
-        Otp.objects.filter(pk=row.pk).update(audio_render_id=None)
+    for otp_id, render_id in selectors.otp_audio_to_purge(now=now):
+        _purge_audio(render_id)
+        Otp.objects.filter(pk=otp_id).update(audio_render_id=None)
         purged += 1
     return {"settled": settled, "audio_purged": purged}

@@ -6,7 +6,7 @@ from django.urls import path
 
 from phonenumbers_app.models import PhoneNumber
 from phonenumbers_app.services import inventory_csv_rows, inventory_import, number_release
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 PROBLEMS_SHOWN = 50

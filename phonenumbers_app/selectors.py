@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from accounts.models import User
 from phonenumbers_app.models import PhoneNumber
-from tingting.api.errors import NotFoundError
+from tingting.errors import NotFoundError
 
 
-def owned_number_list(*, user) -> QuerySet[PhoneNumber]:
+def owned_number_list(*, user: User) -> QuerySet[PhoneNumber]:
     """The user's numbers, by phone number. One query however many."""
     return PhoneNumber.objects.filter(owner=user).order_by("phone_number")
 
@@ -18,7 +19,7 @@ def available_number_list() -> QuerySet[PhoneNumber]:
     return PhoneNumber.objects.filter(owner__isnull=True).order_by("phone_number")
 
 
-def owned_number_get(*, user, sid: str) -> PhoneNumber:
+def owned_number_get(*, user: User, sid: str) -> PhoneNumber:
     """The user's number with this ``phone_number_sid``; NotFoundError (404) for an
     unknown SID and for another account's number alike."""
     number = owned_number_list(user=user).filter(sid=sid).first()
@@ -27,7 +28,7 @@ def owned_number_get(*, user, sid: str) -> PhoneNumber:
     return number
 
 
-def owned_numbers_resolve(*, user, values: list[str], capability: str) -> dict[str, PhoneNumber | None]:
+def owned_numbers_resolve(*, user: User, values: list[str], capability: str) -> dict[str, PhoneNumber | None]:
     """Map each given ``phone_number`` (E.164 or as shown) or ``phone_number_sid`` to the
     owner's number with ``capability`` ("voice" or "sms"), or None when it is not one.
     One query whatever the number of values."""

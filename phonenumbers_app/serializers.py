@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 
 from phonenumbers_app.models import PhoneNumber
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.phones import national_display
 
 SID_MAX_LENGTH = 64

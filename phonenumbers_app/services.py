@@ -7,8 +7,6 @@ changed hands in our database, never inside an open transaction.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ from django.utils import timezone
 from accounts import ledger
 from phonenumbers_app import selectors
 from phonenumbers_app.models import CAPABILITY_ORDER, PhoneNumber
-from tingting.api.errors import (
+from tingting.errors import (
     ConflictError,
     DependencyUnavailableError,
     InvalidInputError,
@@ -30,6 +28,7 @@ from tingting.api.errors import (
 from tingting.phones import InvalidPhoneNumber, national_display, to_e164
 from tingting.providers import number_backend
 from tingting.providers.base import NumberOffer, ProviderError, ProviderPermanentError
+from tingting.spreadsheets import read_rows
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -262,7 +261,7 @@ class ImportResult:
 def inventory_csv_rows(text: str) -> list[tuple[int, list[str]]]:
     """Split a CSV (header ``phone_number,rate,capabilities[,sid]``) into numbered
     rows of cells in that column order. Raises InvalidInputError for a bad header."""
-    records = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    records = list(read_rows(text))
     header = [cell.strip().lower() for cell in records[0]] if records else []
     expected = list(CSV_COLUMNS)
     if header not in (expected, expected + list(CSV_OPTIONAL_COLUMNS)):
@@ -343,7 +342,7 @@ def inventory_import(*, rows: list[tuple[int, list[str]]], dry_run: bool = False
         if problems:
             result.invalid += [ImportProblem(index, name, message) for name, message in problems]
             continue
-        seen_numbers[number] = index
+        seen_numbers[values["phone_number"]] = index  # a row without problems has its number
         if sid:
             seen_sids[sid] = index
         parsed.append((index, values))

@@ -9,8 +9,9 @@ class SurveysConfig(AppConfig):
         from tingting.providers import scripts
 
         # Answers and next steps of scripted calls placed for run attempts ("attempt:<id>"),
-        # and the script of a survey run as a whole ("run:<id>": begin's hold, dispatch).
-        for prefix in ("attempt", "run"):
+        # the script of a survey run ("run:<id>": dispatch) and of a campaign with a voice
+        # ("campaign:<id>:<voice>:<factor>": begin's hold and estimate).
+        for prefix in ("attempt", "run", "campaign"):
             scripts.register(
                 prefix,
                 answer_path="surveys.services.answers.answer_record",

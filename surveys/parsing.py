@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import json
 
-from tingting.api.errors import FieldError, InvalidInputError
+from tingting.errors import FieldError, InvalidInputError
 
 MAX_STEP_CHARS = 20_000
 PLAIN = (str, int, float, bool, type(None))

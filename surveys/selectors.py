@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from campaigns.models import Campaign
 from surveys.models import SurveyAnswer, SurveyStep
 from surveys.services.steps import SURVEY
-from tingting.api.errors import NotFoundError
+from tingting.errors import NotFoundError
 
 
 def survey_get(*, user, campaign_id: int) -> Campaign:

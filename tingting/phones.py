@@ -7,7 +7,7 @@ import functools
 import phonenumbers
 from django.conf import settings
 
-from tingting.api.errors import FieldError, InvalidInputError
+from tingting.errors import FieldError, InvalidInputError
 
 
 class InvalidPhoneNumber(ValueError):

@@ -28,7 +28,6 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "tingting.api.exceptions.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,6 +38,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "tingting",
+    # After tingting: its admin templates (branding, console pages) override the admin's.
+    "tingting.apps.TingtingAdminConfig",
     "accounts",
     "phonenumbers_app",
     "campaigns",
@@ -248,7 +249,7 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 600 * 1
 IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 150)
 IMPORT_MAX_ZIP_MEMBERS = env_int("IMPORT_MAX_ZIP_MEMBERS", 500)
 # Sheets whose XML inflates past this are read by the streaming reader instead of
-# python-calamine, which holds ~1.7x the sheet XML in memory (campaigns/services/import_xlsx.py).
+# python-calamine, which holds ~1.7x the sheet XML in memory (tingting/spreadsheets/xlsx.py).
 IMPORT_STREAM_SHEET_BYTES = env_int("IMPORT_STREAM_SHEET_BYTES", 32 * 1024 * 1024)
 
 # Providers: dotted paths to the backend classes (API_CONTRACT §6, §8).
@@ -334,7 +335,7 @@ CELERY_BEAT_SCHEDULE: dict = {}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "tingting.api.middleware.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "tingting.request_id.RequestIdFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},

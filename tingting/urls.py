@@ -15,7 +15,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("accounts.urls")),
     path("", include("phonenumbers_app.urls")),
-    path("", include("campaigns.urls_reports")),
     path("", include("campaigns.urls")),
     path("", include("otp.urls")),
     path("", include("tling.urls")),

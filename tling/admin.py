@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError
 from tling import services
 from tling.models import (
     Contact,

@@ -38,7 +38,7 @@ from operator import or_
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
-from tingting.api.errors import FieldError, InvalidInputError
+from tingting.errors import FieldError, InvalidInputError
 from tingting.moments import to_utc
 
 DEFAULT_PAGE_SIZE = 30
@@ -217,6 +217,8 @@ def _filter(spec: CollectionSpec, name: str, op: str, raw: str) -> Q:
         raise parameter_error(
             parameter, f"Unknown filter operator {op!r}; one of {', '.join(OPERATORS)}.", "invalid_filter_operator"
         )
+    if "\x00" in raw:  # PostgreSQL text cannot hold NUL: the query itself would fail (500)
+        raise parameter_error(parameter, f"The value of {parameter} must not contain NUL characters.")
     if op == "null":
         if raw.strip().lower() not in ("true", "false"):
             raise parameter_error(parameter, "The null operator takes true or false.")

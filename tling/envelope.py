@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from tingting.api.errors import ErrorBody
+from tingting.errors import ErrorBody
 
 
 def collection(data: list, total: int) -> dict:

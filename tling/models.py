@@ -23,6 +23,8 @@ class Contact(models.Model):
     birth_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not a column: annotated by the selectors (the lists it is on), 0 for a new contact.
+    lists_count: int
 
     class Meta:
         constraints = [
@@ -85,7 +87,7 @@ class MessageStatus(models.TextChoices):
 # How far along a status is: a message only ever moves to a higher rank, so a
 # late or replayed report cannot move it backwards. Final statuses share a rank:
 # the first one to arrive wins.
-STATUS_RANK = {
+STATUS_RANK: dict[str, int] = {
     MessageStatus.CREATED: 0,
     MessageStatus.QUEUED: 1,
     MessageStatus.BUFFERED: 2,

@@ -20,7 +20,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from tingting.api.errors import NotFoundError
+from tingting.errors import NotFoundError
 from tling import collection as c
 from tling.models import (
     Contact,
@@ -220,8 +220,10 @@ def list_page(*, owner: User, params) -> tuple[list[ContactList], int]:
 
 def list_get(*, owner: User, list_id: object, with_count: bool = True) -> ContactList:
     parsed = _uuid(list_id)
-    queryset = ContactList.objects.filter(owner=owner, pk=parsed)
-    found = (_with_contacts_count(queryset) if with_count else queryset).first() if parsed else None
+    found = None
+    if parsed is not None:
+        queryset = ContactList.objects.filter(owner=owner, pk=parsed)
+        found = (_with_contacts_count(queryset) if with_count else queryset).first()
     if found is None:
         raise NotFoundError("List not found.")
     return found

@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tingting.api.errors import NotFoundError
+from tingting.errors import NotFoundError
 from tingting.moments import to_utc
 from tingting.phones import InvalidPhoneNumber, to_e164
 from tling.envelope import timestamp

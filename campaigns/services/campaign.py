@@ -11,10 +11,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 
 from campaigns.models import Attempt, Campaign, Recipient
-from campaigns.services import import_
-from campaigns.services.import_xlsx import count_xlsx_rows
+from campaigns.services import imports
 from phonenumbers_app.selectors import owned_numbers_resolve
-from tingting.api.errors import ConflictError, FieldError, InvalidInputError, PayloadTooLargeError
+from tingting import spreadsheets
+from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError, PayloadTooLargeError
 from tingting.phones import InvalidPhoneNumber, parse_many
 
 CAPABILITY = {Campaign.Services.PHONE: "voice", Campaign.Services.SMS: "sms"}
@@ -47,7 +47,7 @@ def _resolve_user_phone(*, owner, services: str, values: list) -> list:
 def _parse_inline(values: list) -> list[str]:
     """E.164 for each value; the import's fast path first (same answers as phonenumbers),
     and on any invalid value ``parse_many``, which names every bad index."""
-    parser = import_.NumberParser()
+    parser = imports.NumberParser()
     numbers = []
     try:
         for value in values:
@@ -116,7 +116,7 @@ def campaign_create(
     if numbers is not None:
         with transaction.atomic():
             campaign = new_campaign(import_state=Campaign.ImportState.NONE)
-            report = import_.import_inline(campaign=campaign, numbers=numbers).as_dict("done")
+            report = imports.import_inline(campaign=campaign, numbers=numbers).as_dict("done")
             campaign.import_report = report
             campaign.save(update_fields=["import_report"])
         return campaign, report
@@ -128,16 +128,16 @@ def campaign_create(
             field="send_to_number_file",
         )
     with _upload_path(upload) as path:
-        checked = import_.check_upload(path)
+        checked = spreadsheets.check_upload(path)
         if checked.expected_rows is None:
-            checked.expected_rows = count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
+            checked.expected_rows = spreadsheets.count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
         if checked.expected_rows > settings.IMPORT_MAX_ROWS:
-            raise import_.too_many_rows()
+            raise spreadsheets.too_many_rows()
         if checked.expected_rows > settings.IMPORT_SYNC_ROWS:
             return _create_deferred(new_campaign, upload, checked.expected_rows)
         with transaction.atomic():
             campaign = new_campaign(import_state=Campaign.ImportState.DONE)
-            header, report = import_.import_file(campaign=campaign, path=path, checked=checked)
+            header, report = imports.import_file(campaign=campaign, path=path, checked=checked)
             campaign.usable_tags = header.usable_tags
             campaign.import_report = report.as_dict("done")
             campaign.save(update_fields=["usable_tags", "import_report"])
@@ -145,7 +145,7 @@ def campaign_create(
 
 
 def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> tuple[Campaign, dict]:
-    from campaigns.tasks_import import import_recipients
+    from campaigns.tasks import import_recipients
 
     report = {
         "state": "pending",
@@ -168,6 +168,15 @@ def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> 
     return campaign, report
 
 
+def _locked_or_404(campaign: Campaign) -> Campaign:
+    """The campaign a view just read, locked; a delete that won the race leaves
+    nothing to change (404, as if it came first)."""
+    locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    if locked is None:
+        raise NotFoundError("Campaign not found.", code="campaign_not_found")
+    return locked
+
+
 def _has_in_flight(campaign: Campaign) -> bool:
     return Recipient.objects.filter(campaign=campaign, status__in=Recipient.IN_FLIGHT).exists()
 
@@ -177,7 +186,7 @@ def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
     re-checks the caller IDs' capability; it is refused (409) while recipients are in flight."""
     fields = []
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign = _locked_or_404(campaign)
         services = changes.get("services", campaign.services)
         if services != campaign.services and _has_in_flight(campaign):
             raise ConflictError(
@@ -203,13 +212,16 @@ def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
                 ) from exc
         if fields:
             campaign.save(update_fields=[*fields, "updated_at"])
-    return Campaign.objects.prefetch_related("user_phone").get(pk=campaign.pk)
+    updated = Campaign.objects.prefetch_related("user_phone").filter(pk=campaign.pk).first()
+    if updated is None:  # deleted right after this update committed
+        raise NotFoundError("Campaign not found.", code="campaign_not_found")
+    return updated
 
 
 def campaign_delete(*, campaign: Campaign) -> None:
     """Delete a campaign and its recipients; 409 while recipients are in flight."""
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        locked = _locked_or_404(campaign)
         if _has_in_flight(locked):
             raise ConflictError("The campaign is running; cancel it before deleting.", code="campaign_running")
         if locked.import_file:

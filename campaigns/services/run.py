@@ -256,6 +256,123 @@ def run_begin(
     return run
 
 
+@dataclass
+class RunPlan:
+    """What a begin would do, computed without writing: the content, the targets and
+    each target's share of the hold (``run_estimate`` shows it, ``_create_run`` uses it)."""
+
+    content: str
+    text: str
+    voice: str
+    factor: float
+    personalised: bool
+    targets: list[tuple]
+    texts: list[str]
+    shares: list[int]
+    audio_seconds: float | None = None
+    audio_name: str = ""
+
+    @property
+    def hold(self) -> int:
+        return sum(self.shares)
+
+
+def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, individual, statuses, priority) -> RunPlan:
+    from django.conf import settings
+
+    is_sms = campaign.services == Campaign.Services.SMS
+    # A survey plays its script (tingting.providers.scripts), not a message or an audio file.
+    is_survey = campaign.services == SURVEY
+    if is_survey:
+        content, text = Run.Content.MESSAGE, ""
+    else:
+        content = _choose_content(campaign=campaign, message=message, audio=audio, priority=priority)
+        text = (message if message else campaign.message) if content == Run.Content.MESSAGE else ""
+        if content == Run.Content.MESSAGE:
+            _check_placeholders(campaign, text)
+    voice = voice_input or campaign.voice_input or "np_rija"
+    factor = length_factor if length_factor is not None else (campaign.length_factor or 1.0)
+    personalised = content == Run.Content.MESSAGE and bool(placeholders(text))
+    targets = _targets(campaign=campaign, individual=individual, statuses=statuses, with_tags=personalised)
+    if not targets:
+        raise InvalidInputError(
+            "No recipient matches: nothing to run.", field="status" if statuses else None, code="empty_target"
+        )
+    texts = [render_message(text, tags or {}) for _, tags in targets] if personalised else []
+    plan = RunPlan(content, text, voice, factor, personalised, targets, texts, shares=[])
+    pulse_seconds, sms_rate, voice_rate = settings.VOICE_PULSE_SECONDS, user.sms_rate, user.voice_rate
+
+    if is_sms:
+        if personalised:
+            plan.shares = [max(1, segment_count(t)) * sms_rate for t in texts]
+        else:
+            plan.shares = [max(1, segment_count(text)) * sms_rate] * len(targets)
+    elif is_survey:
+        script = scripts.script_for(f"campaign:{campaign.pk}:{voice}:{factor}")
+        if not script:
+            raise InvalidInputError("The survey has no steps yet.", field="steps", code="no_steps")
+        plan.audio_seconds = scripts.script_seconds(script)
+        longest = scripts.script_longest_seconds(script)  # every retry and wait in full
+        plan.shares = [voice_share(seconds=longest, pulse_seconds=pulse_seconds, rate=voice_rate)] * len(targets)
+    else:
+        if content == Run.Content.AUDIO:
+            seconds = audio.seconds if audio is not None else campaign.audio_seconds
+            plan.audio_seconds = seconds
+            plan.shares = [voice_share(seconds=seconds, pulse_seconds=pulse_seconds, rate=voice_rate)] * len(targets)
+        elif personalised:
+            durations = _voice_seconds(texts=texts, voice=voice, length_factor=factor, scope=account_scope(user.pk))
+            plan.shares = [
+                voice_share(
+                    seconds=durations[t] if isinstance(durations, dict) else durations,
+                    pulse_seconds=pulse_seconds,
+                    rate=voice_rate,
+                )
+                for t in texts
+            ]
+        else:
+            from tingting.voice.render import render_cached
+
+            render = render_cached(text=text, voice=voice, length_factor=factor, scope=account_scope(user.pk))
+            plan.audio_name, plan.audio_seconds = render.audio.name, render.duration
+            plan.shares = [voice_share(seconds=render.duration, pulse_seconds=pulse_seconds, rate=voice_rate)] * len(
+                targets
+            )
+    return plan
+
+
+def run_estimate(
+    *,
+    user,
+    campaign_id: int,
+    message: str | None = None,
+    audio: AudioUpload | None = None,
+    voice_input: str | None = None,
+    length_factor: float | None = None,
+    individual: list[int] | None = None,
+    statuses: list[str] | None = None,
+    priority: str | None = None,
+    schedule_at: datetime | None = None,
+) -> RunPlan:
+    """The hold and targets ``run_begin`` would take with the same arguments (``schedule_at``
+    changes neither; it is taken so both accept the begin input's kwargs), without
+    writing anything (a voice message is rendered, as begin would, into the TTS cache).
+    Raises NotFoundError and the InvalidInputErrors of begin. Safe to repeat."""
+    campaign = Campaign.objects.filter(owner=user, pk=campaign_id).first()
+    if campaign is None:
+        raise NotFoundError("Campaign not found.")
+    return _plan_run(
+        campaign=campaign,
+        user=user,
+        message=message,
+        audio=audio,
+        voice_input=voice_input,
+        length_factor=length_factor,
+        individual=individual,
+        statuses=statuses,
+        priority=priority,
+    )
+
+
 def _create_run(
     *,
     campaign,
@@ -273,24 +390,19 @@ def _create_run(
     from django.conf import settings
 
     is_sms = campaign.services == Campaign.Services.SMS
-    # A survey plays its script (tingting.providers.scripts), not a message or an audio file.
-    is_survey = campaign.services == SURVEY
-    if is_survey:
-        content, text = Run.Content.MESSAGE, ""
-    else:
-        content = _choose_content(campaign=campaign, message=message, audio=audio, priority=priority)
-        text = (message if message else campaign.message) if content == Run.Content.MESSAGE else ""
-    if content == Run.Content.MESSAGE and not is_survey:
-        _check_placeholders(campaign, text)
-    voice = voice_input or campaign.voice_input or "np_rija"
-    factor = length_factor if length_factor is not None else (campaign.length_factor or 1.0)
-    personalised = content == Run.Content.MESSAGE and bool(placeholders(text))
-    targets = _targets(campaign=campaign, individual=individual, statuses=statuses, with_tags=personalised)
-    if not targets:
-        raise InvalidInputError(
-            "No recipient matches: nothing to run.", field="status" if statuses else None, code="empty_target"
-        )
-    texts = [render_message(text, tags or {}) for _, tags in targets] if personalised else []
+    plan = _plan_run(
+        campaign=campaign,
+        user=user,
+        message=message,
+        audio=audio,
+        voice_input=voice_input,
+        length_factor=length_factor,
+        individual=individual,
+        statuses=statuses,
+        priority=priority,
+    )
+    content, text, voice, factor = plan.content, plan.text, plan.voice, plan.factor
+    personalised, targets, texts, shares = plan.personalised, plan.targets, plan.texts, plan.shares
     run = Run(
         campaign=campaign,
         owner=user,
@@ -308,45 +420,9 @@ def _create_run(
         scheduled_for=schedule_at,
         state=Run.State.SCHEDULED if schedule_at else Run.State.RUNNING,
         started_at=None if schedule_at else timezone.now(),
+        audio_seconds=plan.audio_seconds,
+        audio_name=plan.audio_name,
     )
-
-    if is_sms:
-        if personalised:
-            shares = [max(1, segment_count(t)) * run.sms_rate for t in texts]
-        else:
-            shares = [max(1, segment_count(text)) * run.sms_rate] * len(targets)
-    elif is_survey:
-        run.save()  # the script is looked up by the run (its voice, length factor, owner)
-        script = scripts.script_for(f"run:{run.pk}")
-        if not script:
-            raise InvalidInputError("The survey has no steps yet.", field="steps", code="no_steps")
-        run.audio_seconds = scripts.script_seconds(script)
-        longest = scripts.script_longest_seconds(script)  # every retry and wait in full
-        shares = [voice_share(seconds=longest, pulse_seconds=run.pulse_seconds, rate=run.voice_rate)] * len(targets)
-    else:
-        if content == Run.Content.AUDIO:
-            seconds = audio.seconds if audio is not None else campaign.audio_seconds
-            run.audio_seconds = seconds
-            shares = [voice_share(seconds=seconds, pulse_seconds=run.pulse_seconds, rate=run.voice_rate)]
-            shares *= len(targets)
-        elif personalised:
-            durations = _voice_seconds(texts=texts, voice=voice, length_factor=factor, scope=account_scope(user.pk))
-            shares = [
-                voice_share(
-                    seconds=durations[t] if isinstance(durations, dict) else durations,
-                    pulse_seconds=run.pulse_seconds,
-                    rate=run.voice_rate,
-                )
-                for t in texts
-            ]
-        else:
-            from tingting.voice.render import render_cached
-
-            render = render_cached(text=text, voice=voice, length_factor=factor, scope=account_scope(user.pk))
-            run.audio_name, run.audio_seconds = render.audio.name, render.duration
-            shares = [voice_share(seconds=render.duration, pulse_seconds=run.pulse_seconds, rate=run.voice_rate)] * len(
-                targets
-            )
     run.hold_amount = sum(shares)
     run.save()
     if run.hold_amount:

@@ -14,7 +14,7 @@ from campaigns.models import Campaign, Recipient, Run
 from campaigns.services.run import run_begin
 from surveys.models import SurveyStep
 from surveys.services.steps import SURVEY
-from tingting.api.errors import InvalidInputError, NotFoundError
+from tingting.errors import InvalidInputError, NotFoundError
 
 
 def survey_begin(*, user, campaign_id: int) -> Run:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from campaigns.models import Attempt, Run
+from campaigns.models import Attempt, Campaign, Run
 from surveys.models import SurveyStep
 from tingting.providers.base import ScriptStep
 from tingting.voice.render import account_scope, render_audio_url, render_cached
@@ -73,15 +73,32 @@ def attempt_id_of(reference: str) -> int | None:
     return int(number) if prefix == "attempt" and number.isdigit() else None
 
 
+def _script_of_campaign(rest: str) -> tuple[ScriptStep, ...]:
+    campaign_id, _, tail = rest.partition(":")
+    voice, _, factor = tail.partition(":")
+    campaign = Campaign.objects.filter(pk=int(campaign_id)).only("owner_id").first() if campaign_id.isdigit() else None
+    if campaign is None or not voice:
+        return ()
+    try:
+        length_factor = float(factor)
+    except ValueError:
+        return ()
+    steps = list(SurveyStep.objects.filter(campaign_id=campaign.pk).order_by("order"))
+    return script_build(steps=steps, voice=voice, length_factor=length_factor, owner_id=campaign.owner_id)
+
+
 def script_for_reference(reference: str) -> tuple[ScriptStep, ...]:
-    """The script a call placed for this reference plays (``attempt:<id>``), or a
-    survey run's script (``run:<id>``, what begin holds for and dispatch places);
-    () when it should end now: unknown reference, its run was cancelled, or its
-    attempt is already final."""
+    """The script a call placed for this reference plays (``attempt:<id>``), a survey
+    run's script (``run:<id>``: what dispatch places), or what a run of the campaign
+    with a voice and length factor would play (``campaign:<id>:<voice>:<factor>``:
+    what begin holds for); () when it should end now: unknown reference, its run was
+    cancelled, or its attempt is already final."""
     prefix, _, rest = reference.partition(":")
     if prefix == "run":
         run = Run.objects.filter(pk=int(rest)).first() if rest.isdigit() else None
         return script_for_run(run) if run is not None else ()
+    if prefix == "campaign":
+        return _script_of_campaign(rest)
     attempt_id = attempt_id_of(reference)
     if attempt_id is None:
         return ()

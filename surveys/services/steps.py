@@ -18,7 +18,7 @@ from django.db import transaction
 
 from campaigns.models import Campaign, Run
 from surveys.models import SurveyStep
-from tingting.api.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from tingting.voice.uploads import inspect_audio_upload
 
 SURVEY = "SURVEY"

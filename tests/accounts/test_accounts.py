@@ -148,6 +148,30 @@ def test_password_change_revokes_tokens(user):
     assert_error(client.get(DETAILS), status=401)
 
 
+def test_refresh_after_a_password_change_is_401_password_changed(api_client, user):
+    # issue 18 defect 10: it answered 200 with a new pair every other endpoint refused.
+    refresh = str(RefreshToken.for_user(user))
+    user.set_password("a new password 123")
+    user.save()
+    response = api_client.post(REFRESH, {"refresh": refresh}, format="json")
+    assert_error(response, status=401, code="password_changed")
+    # Logging in with the new password gives a pair that refreshes.
+    tokens = login(api_client, user.email, "a new password 123").json()["data"]["token"]
+    assert api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("change", ["deactivate", "delete"])
+def test_refresh_of_an_inactive_or_deleted_account_is_401(api_client, change):
+    user = UserFactory()  # no ledger entries: the account can be deleted
+    refresh = str(RefreshToken.for_user(user))
+    if change == "delete":
+        user.delete()
+    else:
+        user.is_active = False
+        user.save()
+    assert_error(api_client.post(REFRESH, {"refresh": refresh}, format="json"), status=401, code="no_active_account")
+
+
 def test_inactive_user_cannot_log_in_or_use_tokens(api_client, user):
     client = client_for(user)
     user.is_active = False
@@ -205,3 +229,33 @@ def test_ip_throttle_behind_a_proxy_uses_the_forwarded_client(api_client):
     assert attempt("7.7.7.7, 10.0.0.1").status_code == 401
     assert attempt("8.8.8.8, 10.0.0.1").status_code == 429  # a forged first hop does not help
     assert attempt("10.0.0.2").status_code == 401  # another client
+
+
+# --- look-alike emails (issue 18 defect 2) ---------------------------------------------
+
+
+def test_a_dotless_i_look_alike_does_not_log_into_the_account(api_client):
+    # PostgreSQL's UPPER("alıce") is "ALICE": it used to log in with its own throttle bucket.
+    UserFactory(email="alice@example.com", password="right-password")
+    assert_error(login(api_client, "alıce@example.com", "right-password"), status=401, code="invalid_credentials")
+    assert login(api_client, "ALICE@example.com", "right-password").status_code == 200
+
+
+def test_a_long_s_look_alike_shares_the_throttle_bucket_of_the_account_it_reaches(api_client):
+    UserFactory(email="sam@example.com", password="right-password")
+    for _ in range(10):
+        assert login(api_client, "sam@example.com", "wrong").status_code == 401
+    for spelling in ["ſam@example.com", "SAM@example.com", "ｓam@example.com"]:
+        assert_error(login(api_client, spelling, "right-password"), status=429, code="throttled")
+
+
+def test_two_accounts_whose_emails_fold_alike_each_log_in_as_themselves(api_client):
+    dotted = UserFactory(email="alice@example.com", password="password-one")
+    dotless = UserFactory(email="alıce@example.com", password="password-two")
+    for user, password in [(dotted, "password-one"), (dotless, "password-two")]:
+        response = login(api_client, user.email, password)
+        assert response.status_code == 200, response.content
+        access = response.json()["data"]["token"]["access"]
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        assert api_client.get(DETAILS).json()["data"]["user_details"]["email"] == user.email
+        api_client.credentials()

@@ -3,6 +3,7 @@ import pytest
 from accounts.api_keys import api_key_authenticate
 from accounts.models import ApiKey
 from tests.support.envelope import assert_envelope, assert_error
+from tingting.models import IdempotencyRecord
 
 pytestmark = pytest.mark.django_db
 KEYS = "/api/accounts/api-keys/"
@@ -33,13 +34,23 @@ def test_delete_without_id_names_the_field(auth_client):
     assert_error(auth_client.delete(KEYS, {"id": "abc"}, format="json"), status=400, field="id")
 
 
-def test_idempotency_key_replays_first_answer(auth_client, user):
+def test_idempotency_key_replays_the_first_answer_without_the_secret(auth_client, user, staff_client):
+    # issue 18 defect 5: the raw key was stored in the idempotency table for 24 h and shown in the admin.
     first = auth_client.post(KEYS, {"name": "a"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     again = auth_client.post(KEYS, {"name": "a"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.status_code == again.status_code == 201
-    assert first.json() == again.json()
+    raw = first.json()["data"]["key"]
+    assert raw.startswith("tt_")
+    replayed = again.json()
+    assert replayed["data"] == {**first.json()["data"], "key": None}
+    assert "shown once" in replayed["message"]
     assert again["Idempotent-Replayed"] == "true"
     assert ApiKey.objects.filter(user=user).count() == 1
+    record = IdempotencyRecord.objects.get(user=user, key="k-1")
+    assert raw not in str(record.response_body)
+    page = staff_client.get(f"/admin/tingting/idempotencyrecord/{record.pk}/change/")
+    assert page.status_code == 200
+    assert raw[-16:] not in page.content.decode()  # the secret part (the prefix is public)
 
 
 def test_idempotency_key_with_another_body_is_422(auth_client, user):

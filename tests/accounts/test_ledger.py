@@ -7,7 +7,7 @@ from accounts import ledger
 from accounts.models import LedgerEntry, User
 from tests.support.factories import UserFactory
 from tests.support.threads import run_in_threads
-from tingting.api.errors import ConflictError, InsufficientCreditsError, InvalidInputError
+from tingting.errors import ConflictError, InsufficientCreditsError, InvalidInputError
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.support.audio import mp3_file, ogg_opus_file, ogg_vorbis_head_only, wav_file
-from tingting.api.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
+from tingting.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 from tingting.voice.uploads import MAX_BYTES, inspect_audio_upload
 
 

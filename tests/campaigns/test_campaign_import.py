@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from campaigns.models import Campaign, Recipient
-from campaigns.services.import_ import NumberParser, campaign_import_process
+from campaigns.services.imports import NumberParser, campaign_import_process
 from tests.support.campaign_helpers import rezip, upload, xlsx_bytes
 from tests.support.envelope import assert_envelope, assert_error
 from tests.support.workers import running_worker, wait_until

@@ -16,10 +16,10 @@ import xlsxwriter
 
 from bench.import_ import build_xlsx
 from campaigns.models import Campaign, Recipient
-from campaigns.services.import_checks import check_upload
-from campaigns.services.import_xlsx import count_xlsx_rows, iter_calamine_rows, iter_streamed_rows
 from tests.support.campaign_helpers import rezip, upload, xlsx_bytes
 from tests.support.envelope import assert_envelope, assert_error
+from tingting.spreadsheets.checks import check_upload
+from tingting.spreadsheets.xlsx import count_xlsx_rows, iter_calamine_rows, iter_streamed_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from tests.support.clients import client_for
 from tests.support.envelope import assert_envelope, assert_error
 from tests.support.factories import UserFactory
 from tests.support.threads import run_in_threads
-from tingting.api.errors import ConflictError
+from tingting.errors import ConflictError
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """Staff work in the admin: balances visible, ledger read-only, top-up writes a ledger entry."""
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from accounts import ledger
 from accounts.api_keys import api_key_create
@@ -64,3 +64,56 @@ def test_non_staff_cannot_reach_admin(user):
     client = Client()
     client.force_login(user)
     assert client.get("/admin/accounts/user/").status_code == 302
+
+
+# --- admin login throttle (issue 18 defect 3) --------------------------------------------
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+def admin_login(client, email, password):
+    return client.post(ADMIN_LOGIN, {"username": email, "password": password, "next": "/admin/"})
+
+
+def is_logged_in(client) -> bool:
+    return client.get("/admin/").status_code == 200
+
+
+@pytest.fixture
+def staff(db):
+    from tests.support.factories import UserFactory
+
+    return UserFactory(email="staff@example.com", password="right-password", is_staff=True, is_superuser=True)
+
+
+def test_fifteen_wrong_staff_passwords_then_the_right_one_is_refused(staff):
+    client = Client()
+    for _ in range(15):
+        assert admin_login(client, staff.email, "wrong").status_code == 200
+    response = admin_login(client, staff.email, "right-password")
+    assert b"Too many login attempts" in response.content
+    assert not is_logged_in(client)
+
+
+@override_settings(THROTTLE_RATES={"login_email": "100/m", "login_ip": "3/m"})
+def test_admin_login_is_throttled_per_ip(staff):
+    client = Client()
+    for n in range(3):
+        admin_login(client, f"nobody{n}@example.com", "wrong")
+    assert b"Too many login attempts" in admin_login(client, staff.email, "right-password").content
+    assert not is_logged_in(client)
+
+
+def test_admin_and_api_logins_count_against_one_bucket(staff):
+    api = Client()
+    for _ in range(10):
+        api.post("/api/accounts/login/", {"email": staff.email, "password": "wrong"}, content_type="application/json")
+    client = Client()
+    admin_login(client, staff.email, "right-password")
+    assert not is_logged_in(client)
+
+
+def test_admin_login_under_the_limit_works(staff):
+    client = Client()
+    assert admin_login(client, staff.email, "right-password").status_code == 302
+    assert is_logged_in(client)

@@ -1,6 +1,6 @@
 import pytest
 
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.phones import (
     InvalidPhoneNumber,
     national_display,

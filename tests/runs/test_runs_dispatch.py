@@ -226,7 +226,7 @@ def test_actions_without_a_run_are_409_and_progress_is_empty(auth_client, user):
 
 
 def test_progress_costs_one_query_at_one_and_many_recipients(auth_client, user, django_assert_num_queries):
-    from campaigns.selectors_runs import run_progress
+    from campaigns.selectors import run_progress
 
     for count in (1, 300):
         campaign = campaign_with_recipients(user, count)

@@ -55,6 +55,7 @@ def start_worker(
     queues: str | None = None,
     env: dict[str, str] | None = None,
     ready_timeout: float = 60,
+    include: str | None = None,
 ) -> WorkerProcess:
     log = Path(tempfile.mkstemp(prefix="celery-worker-", suffix=".log")[1])
     command = [
@@ -77,6 +78,8 @@ def start_worker(
     ]
     if queues:
         command += ["--queues", queues]
+    if include:  # modules outside the apps' autodiscovered tasks (bench.tasks)
+        command += ["--include", include]
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         command,
         cwd=ROOT,

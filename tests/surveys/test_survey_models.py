@@ -10,7 +10,7 @@ from surveys.services.steps import survey_steps_delete, survey_steps_replace
 from tests.support.audio import wav_file
 from tests.support.campaign_helpers import upload, wav_upload
 from tests.support.surveys import STEPS, survey_campaign
-from tingting.api.errors import ConflictError, InvalidInputError, NotFoundError, UnsupportedMediaTypeError
+from tingting.errors import ConflictError, InvalidInputError, NotFoundError, UnsupportedMediaTypeError
 from tingting.providers import scripts
 from tingting.providers.base import StepAnswer
 

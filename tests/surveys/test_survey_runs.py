@@ -19,7 +19,7 @@ from tests.support.runs_checks import assert_settled, wait_finished
 from tests.support.surveys import STEPS, survey_campaign
 from tests.support.twilio import PUBLIC
 from tests.support.workers import running_worker
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.providers import reset_backends
 from tingting.providers.scripts import script_longest_seconds, script_seconds
 

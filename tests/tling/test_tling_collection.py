@@ -152,3 +152,26 @@ def test_query_counts_are_constant_per_page(key_client, user, rows, django_asser
         with django_assert_num_queries(3):
             body = key_client.get(f"{V0}/messages", {"page[size]": "100", **filters}).json()
         assert len(body["data"]) == rows and body["total"] == rows
+
+
+# --- NUL in filter values (issue 18 defect 6) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/v0/contacts", "name"),
+        ("/api/v0/contacts", "email"),
+        ("/api/v0/contacts", "phoneNumber"),
+        ("/api/v0/lists", "name"),
+        ("/api/v0/messages", "phoneCode"),
+        ("/api/v0/messages", "phoneNumber"),
+        ("/api/v0/schedule/message", "name"),
+    ],
+)
+@pytest.mark.parametrize("op", ["eq", "ne", "like"])
+def test_a_nul_in_a_filter_value_is_400_naming_the_parameter(key_client, path, name, op):
+    parameter = f"filter[{name}][{op}]"
+    response = key_client.get(path, {parameter: "a\x00b"})
+    body = assert_tling_error(response, status=400)
+    assert [e["source"] for e in body["errors"]] == [{"parameter": parameter}]

@@ -12,7 +12,7 @@ from django.db.models.functions import TruncDay
 from accounts import ledger
 from tests.support.clients import key_client_for
 from tests.support.threads import errors_of, race
-from tingting.api.errors import InsufficientCreditsError
+from tingting.errors import InsufficientCreditsError
 from tling import services
 from tling.models import Message, MessageStatus, MessageTally
 from tling.services.tally import tally_rebuild

@@ -10,7 +10,7 @@ import pytest
 from tests.support.audio import wav_stats
 from tests.support.threads import errors_of, race
 from tests.support.workers import running_worker, wait_until
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.models import TtsRender
 from tingting.providers import tts_backend
 from tingting.providers.tts_espeak import VOICES, EspeakTtsBackend

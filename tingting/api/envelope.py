@@ -12,7 +12,7 @@ from typing import Any
 
 from rest_framework.response import Response
 
-from tingting.api.errors import FieldError
+from tingting.errors import FieldError
 
 
 def envelope(

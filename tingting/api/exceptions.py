@@ -25,8 +25,8 @@ from rest_framework.views import set_rollback
 from rest_framework_simplejwt.exceptions import TokenError
 
 from tingting.api.envelope import error_body
-from tingting.api.errors import DomainError, ErrorBody, FieldError
-from tingting.api.middleware import current_request_id
+from tingting.errors import DomainError, ErrorBody, FieldError
+from tingting.request_id import current_request_id
 
 logger = logging.getLogger("tingting.api")
 

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
-from tingting.api.errors import ConflictError, IdempotencyKeyReusedError, InvalidInputError
+from tingting.errors import ConflictError, IdempotencyKeyReusedError, InvalidInputError
 from tingting.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"

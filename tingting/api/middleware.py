@@ -1,20 +1,13 @@
-"""A request id on every request and every log line of it."""
+"""A request id on every request and every log line of it (``tingting.request_id``), and the body size guard."""
 
-import contextvars
-import logging
 import uuid
 
-_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+from django.conf import settings
+from django.http import JsonResponse
 
-
-def current_request_id() -> str:
-    return _request_id.get()
-
-
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = _request_id.get()
-        return True
+from tingting.api.exceptions import render_error
+from tingting.errors import ErrorBody, FieldError
+from tingting.request_id import request_id_bound
 
 
 class RequestIdMiddleware:
@@ -24,11 +17,8 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-Id", "")
         request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
-        token = _request_id.set(request_id)
-        try:
+        with request_id_bound(request_id):
             response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
         response["X-Request-Id"] = request_id
         return response
 
@@ -45,8 +35,6 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -54,11 +42,6 @@ class BodySizeLimitMiddleware:
         is_upload = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
         limit = settings.MAX_UPLOAD_BYTES if is_upload else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length > limit:
-            from django.http import JsonResponse
-
-            from tingting.api.errors import ErrorBody, FieldError
-            from tingting.api.exceptions import render_error
-
             message = f"The request body is larger than {limit} bytes."
             body = ErrorBody(413, message, [FieldError(None, "too_large", message)])
             return JsonResponse(render_error(request, body), status=413)

@@ -12,7 +12,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from tingting.api.errors import RateLimitedError
+from tingting.errors import RateLimitedError
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

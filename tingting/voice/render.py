@@ -34,7 +34,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.models import TtsRender
 from tingting.providers import tts_backend
 

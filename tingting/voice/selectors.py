@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tingting.api.errors import NotFoundError
+from tingting.errors import NotFoundError
 from tingting.models import TtsRender
 
 

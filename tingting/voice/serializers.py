@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tingting.api.errors import InvalidInputError
+from tingting.errors import InvalidInputError
 from tingting.voice.render import VOICES, length_factor_normalize, voice_normalize
 
 MAX_MESSAGE_CHARACTERS = 2000

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from tingting.api.errors import DependencyUnavailableError
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from tingting.errors import DependencyUnavailableError
 from tingting.models import TtsRender
 from tingting.providers.base import ProviderError
 from tingting.voice.render import account_scope, render_cached
 
 
-def voice_test_render(*, user, message: str, voice: str, length_factor: float) -> TtsRender:
+def voice_test_render(*, user: AbstractBaseUser, message: str, voice: str, length_factor: float) -> TtsRender:
     """Render ``message`` through the same cache the account's campaign runs use.
 
     Stores a render on a miss (a repeat returns the same row). Raises

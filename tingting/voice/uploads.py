@@ -16,7 +16,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-from tingting.api.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
+from tingting.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SECONDS = 600

@@ -10,9 +10,9 @@ from rest_framework.views import APIView
 
 from tingting.api import throttling
 from tingting.api.envelope import ok
-from tingting.api.errors import NotFoundError
 from tingting.api.exceptions import handler404
 from tingting.api.schema import envelope_of, tingting_responses
+from tingting.errors import NotFoundError
 from tingting.voice.render import render_audio_url
 from tingting.voice.selectors import render_get_by_key
 from tingting.voice.serializers import VoiceTestInput, VoiceTestOutput

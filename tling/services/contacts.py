@@ -9,12 +9,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from tingting.api.errors import ConflictError
+from tingting.errors import ConflictError, NotFoundError
 from tingting.phones import split_country_code
 from tling import selectors
 from tling.models import Contact, ContactList, Membership
 
 _UNSET = object()
+
+
+def _lock_or_404(row: Contact | ContactList) -> None:
+    """Lock the row a view just read, inside the caller's transaction: a delete that
+    won the race leaves nothing to update (404, as if it came first)."""
+    if not type(row).objects.select_for_update().filter(pk=row.pk).exists():
+        label = "Contact" if isinstance(row, Contact) else "List"
+        raise NotFoundError(f"{label} not found.")
 
 
 def _duplicate(number: str) -> ConflictError:
@@ -63,6 +71,7 @@ def contact_update(*, contact: Contact, name=_UNSET, phone_number=_UNSET, email=
         fields.append("birth_date")
     try:
         with transaction.atomic():
+            _lock_or_404(contact)
             contact.save(update_fields=fields)
     except IntegrityError as exc:
         raise _duplicate(contact.e164) from exc
@@ -88,8 +97,11 @@ def list_create(*, owner: User, name: str) -> ContactList:
 
 
 def list_update(*, contact_list: ContactList, name: str) -> ContactList:
+    """Rename a list; NotFoundError (404) when it was deleted meanwhile."""
     contact_list.name = name
-    contact_list.save(update_fields=["name", "updated_at"])
+    with transaction.atomic():
+        _lock_or_404(contact_list)
+        contact_list.save(update_fields=["name", "updated_at"])
     return contact_list
 
 
@@ -102,6 +114,7 @@ def list_add_contacts(*, contact_list: ContactList, ids: list[uuid.UUID]) -> Non
     """Add the owner's contacts to the list; members already there are a no-op.
     Any unknown or foreign contact: NotFoundError (404), nothing added."""
     with transaction.atomic():
+        _lock_or_404(contact_list)
         # Raises unless every id is the owner's contact, so the ids are the contacts.
         selectors.contacts_owned(owner=contact_list.owner_id, ids=ids)
         Membership.objects.bulk_create(
@@ -114,6 +127,7 @@ def list_remove_contacts(*, contact_list: ContactList, ids: list[uuid.UUID]) -> 
     """Remove contacts from the list (non-members are a no-op). Any unknown or
     foreign contact: NotFoundError (404), nothing removed."""
     with transaction.atomic():
+        _lock_or_404(contact_list)
         selectors.contacts_owned(owner=contact_list.owner_id, ids=ids)
         Membership.objects.filter(contact_list=contact_list, contact_id__in=ids).delete()
         ContactList.objects.filter(pk=contact_list.pk).update(updated_at=timezone.now())

@@ -48,7 +48,7 @@ from tling.models import (
     ScheduledMessage,
     ScheduleState,
 )
-from tling.services.tally import tally_add, tally_key
+from tling.services.tally import TallyKey, tally_add, tally_key
 
 logger = logging.getLogger(__name__)
 SEND_CHUNK = 100
@@ -144,7 +144,7 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
             )
         )
         ids = [message.pk for message in rows]
-        moves = Counter()
+        moves: Counter[TallyKey] = Counter()
         for message in rows:
             moves[tally_key(message)] -= 1
             moves[tally_key(message, MessageStatus.QUEUED)] += 1

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from tingting.api.errors import ConflictError, DomainError
+from tingting.errors import ConflictError, DomainError
 from tling import selectors
 from tling.models import ScheduledMessage, ScheduleState
 from tling.services.messages import messages_create

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import ledger
 from accounts.models import User
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import user_create
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError
 
 
 class Command(BaseCommand):

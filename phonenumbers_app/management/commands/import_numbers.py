@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from phonenumbers_app.services import inventory_csv_rows, inventory_import
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError
 
 
 class Command(BaseCommand):

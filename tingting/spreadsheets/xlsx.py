@@ -39,8 +39,8 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
 
-from campaigns.services.import_checks import file_error, parse_workbook, read_small_part, too_many_rows
 from tingting.api.errors import PayloadTooLargeError
+from tingting.spreadsheets.checks import file_error, parse_workbook, read_small_part, too_many_rows
 
 __all__ = ["iter_xlsx_rows", "iter_calamine_rows", "iter_streamed_rows", "count_xlsx_rows", "uses_streaming"]
 

@@ -6,7 +6,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from campaigns.models import Attempt, Run
-from campaigns.selectors import campaign_get
+from campaigns.selectors.campaigns import campaign_get
 
 S = Attempt.Status
 # Progress counts by the statuses a client sees (a claimed attempt is still "queued").

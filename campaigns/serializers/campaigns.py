@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns.models import Campaign, Recipient
+from campaigns.models import Campaign
 from tingting.phones import national_display
 
 
@@ -100,22 +100,6 @@ class CampaignOutput(serializers.Serializer):
         }
 
 
-class RecipientAddInput(serializers.Serializer):
-    number = RawField(help_text="national number of the default region, or +E.164")
-    available_tags = TagsField(required=False)
-
-
-class RecipientUpdateInput(serializers.Serializer):
-    number = RawField(required=False)
-    available_tags = TagsField(required=False)
-
-
-class RecipientListQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, required=False)
-    page_size = serializers.IntegerField(min_value=1, required=False)
-    status = serializers.ChoiceField(choices=Recipient.Status.choices, required=False)
-
-
 CAMPAIGN_STATES = ["not started", "scheduled", "running", "paused", "completed", "cancelled"]
 
 
@@ -126,41 +110,6 @@ class CampaignListQuery(serializers.Serializer):
     services = ServicesField(required=False)
     # The state of the campaign's latest run ("not started" when it has none).
     status = serializers.ChoiceField(choices=CAMPAIGN_STATES, required=False)
-
-
-def number_display(e164: str) -> int:
-    """The action object's integer ``number`` (``tingting.phones.national_display``)."""
-    return int(national_display(e164))
-
-
-def recipient_output(recipient: Recipient, campaign_name: str) -> dict:
-    """The action object; plain function so a 10,000-row list stays fast."""
-    return {
-        "id": recipient.pk,
-        "number": number_display(recipient.number),
-        "campaing": campaign_name,
-        "available_tags": recipient.tags,
-        "status": recipient.status,
-        "duration": recipient.duration,
-        "playback": recipient.playback,
-        "credit_consumed": recipient.credit_consumed,
-    }
-
-
-class RecipientOutput(serializers.Serializer):
-    """Schema of the action object (``campaing`` spelled as the seed)."""
-
-    id = serializers.IntegerField()
-    number = serializers.IntegerField()
-    campaing = serializers.CharField()
-    available_tags = serializers.DictField()
-    status = serializers.ChoiceField(choices=Recipient.Status.choices)
-    duration = serializers.IntegerField(allow_null=True)
-    playback = serializers.IntegerField(allow_null=True)
-    credit_consumed = serializers.IntegerField()
-
-    def to_representation(self, recipient: Recipient) -> dict:
-        return recipient_output(recipient, recipient.campaign.name)
 
 
 class ImportReportOutput(serializers.Serializer):

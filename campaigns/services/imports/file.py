@@ -5,8 +5,9 @@ count / inflation / total size, XML with defusedxml), then read row by row:
 the number column is found from the header, other columns become tags, invalid
 rows are reported with the row number a spreadsheet shows, duplicates collapse
 (first row wins). Rows are written in batches with COPY on PostgreSQL (bulk_create
-elsewhere), never one INSERT per row. The upload checks live in ``import_checks``,
-the phone fast path and the COPY writer in ``import_rows``.
+elsewhere), never one INSERT per row. The upload checks and readers live in
+``tingting.spreadsheets``, the header in ``header``, the phone fast path and the COPY
+writer in ``rows``, the worker's resumable side in ``process``.
 
 Small files import inside the create request; files over ``IMPORT_SYNC_ROWS``
 rows import in a Celery task (``campaigns.import_recipients``) that commits one
@@ -16,70 +17,25 @@ the last committed batch ended and two concurrent runs cannot both write.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import itertools
 import json
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 
 from campaigns.models import Campaign, Recipient
-from campaigns.services.import_checks import (
-    CSV,
-    XLSX,
-    CheckedFile,
-    ImportFileError,
-    check_upload,
-    file_error,
-    too_many_rows,
-)
-from campaigns.services.import_rows import NumberParser, RecipientWriter, copy_escape
-from campaigns.services.import_xlsx import iter_xlsx_rows
-from tingting.api.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
-from tingting.phones import InvalidPhoneNumber, to_e164
-
-__all__ = [
-    "CSV",
-    "XLSX",
-    "CheckedFile",
-    "ImportFileError",
-    "NumberParser",
-    "RecipientWriter",
-    "check_upload",
-    "campaign_import_process",
-    "import_file",
-    "import_inline",
-    "too_many_rows",
-]
+from campaigns.services.imports.header import Header, cell_text, detect_header
+from campaigns.services.imports.rows import NumberParser, RecipientWriter, copy_escape
+from tingting.api.errors import InvalidInputError
+from tingting.phones import InvalidPhoneNumber
+from tingting.spreadsheets import CheckedFile, file_error, read_rows, too_many_rows
 
 _encode_str = json.encoder.encode_basestring  # the C encoder when available; no ASCII escaping
-NUMBER_HEADERS = ("number", "phone", "phone_number", "mobile", "contact")
 INVALID_LIST_CAP = 100
-
-
-# --- Reading rows ----------------------------------------------------------------------------------
-
-
-def _iter_csv_rows(path: Path, delimiter: str) -> Iterator[list]:
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
-        try:
-            yield from csv.reader(fh, delimiter=delimiter)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise file_error(f"The CSV file cannot be read: {exc}", "broken_file") from exc
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _tag_value(value):
@@ -98,58 +54,6 @@ def _tag_value(value):
         return str(value)
     text = str(value).strip()
     return text or None
-
-
-def normalise_column(name) -> str:
-    """``" First Name "`` → ``first_name``; a leading ``tags_`` is dropped (it is added back)."""
-    text = re.sub(r"[^0-9a-z]+", "_", _cell_text(name).lower()).strip("_")
-    return text[5:] if text.startswith("tags_") else text
-
-
-@dataclass
-class Header:
-    number_index: int
-    tags: list[tuple[int, str]]  # (column index, "tags_<name>")
-
-    @property
-    def usable_tags(self) -> list[str]:
-        return [name for _, name in self.tags]
-
-
-def detect_header(row: list) -> Header:
-    """The first header named like a number column, else the first column; other named
-    columns become tags. Refuses a first row that is data (a valid number where the
-    number header should be)."""
-    if len(row) > settings.IMPORT_MAX_COLUMNS:
-        raise PayloadTooLargeError(
-            f"The file has more than {settings.IMPORT_MAX_COLUMNS} columns.",
-            code="too_many_columns",
-            field="send_to_number_file",
-        )
-    names = [normalise_column(cell) for cell in row]
-    number_index = next((i for i, n in enumerate(names) if n in NUMBER_HEADERS), 0)
-    if not any(names):
-        raise file_error("The first row must be a header naming the columns (e.g. number, name).", "header_required")
-    try:
-        to_e164(_cell_text(row[number_index]))
-    except InvalidPhoneNumber:
-        pass
-    else:
-        raise file_error(
-            "The first row must be a header naming the columns (e.g. number, name); it holds a phone number.",
-            "header_required",
-        )
-    tags: list[tuple[int, str]] = []
-    seen: set[str] = set()
-    for index, name in enumerate(names):
-        if index == number_index or not name:
-            continue
-        tag, suffix = f"tags_{name}", 2
-        while tag in seen:
-            tag, suffix = f"tags_{name}_{suffix}", suffix + 1
-        seen.add(tag)
-        tags.append((index, tag))
-    return Header(number_index, tags)
 
 
 # --- The import itself -----------------------------------------------------------------------------
@@ -189,13 +93,7 @@ class ImportReport:
         if len(self.invalid) < INVALID_LIST_CAP:
             # phonenumbers prefixes its reasons with an error number: "(1) The string ..."
             error = re.sub(r"^\(\d+\)\s*", "", error)
-            self.invalid.append({"row": row, "value": _cell_text(value)[:64], "error": error})
-
-
-def _read_rows(path: Path, checked: CheckedFile) -> Iterator[list]:
-    if checked.kind == XLSX:
-        return iter_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
-    return _iter_csv_rows(path, checked.delimiter)
+            self.invalid.append({"row": row, "value": cell_text(value)[:64], "error": error})
 
 
 def _tag_json(value) -> str | None:
@@ -231,7 +129,7 @@ def import_file(
     writer = RecipientWriter(campaign, stream=on_batch is None)
     batch_rows = settings.IMPORT_BATCH_ROWS
     max_rows = settings.IMPORT_MAX_ROWS
-    rows = _read_rows(path, checked)
+    rows = read_rows(path, checked)
     header: Header | None = None
     rows_done = 0  # data rows consumed (blank ones too), for resuming
     try:
@@ -362,83 +260,3 @@ def import_inline(*, campaign: Campaign, numbers: list[str]) -> ImportReport:
         writer.add(number, "{}")
     report.added = writer.flush()
     return report
-
-
-# --- The worker's side -----------------------------------------------------------------------------
-
-
-class ImportSupersededError(Exception):
-    """Another run of the same import committed further than this one."""
-
-
-def campaign_import_process(*, campaign_id: int) -> str:
-    """Import a pending campaign file (task entry point). Each batch commits with its
-    progress under a lock on the campaign row; a repeat or a concurrent run resumes from
-    the committed progress, or stops when another run got further. Returns the final
-    state; safe to repeat."""
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is None or campaign.import_state not in (Campaign.ImportState.PENDING, Campaign.ImportState.RUNNING):
-        return campaign.import_state if campaign else "missing"
-    Campaign.objects.filter(pk=campaign_id, import_state=Campaign.ImportState.PENDING).update(
-        import_state=Campaign.ImportState.RUNNING,
-        import_report={**campaign.import_report, "state": Campaign.ImportState.RUNNING},
-    )
-    campaign.refresh_from_db()
-    resume = campaign.import_report if campaign.import_report.get("rows_done") else None
-    expected = campaign.import_report.get("rows_expected")
-    progress = {"rows_done": resume["rows_done"] if resume else 0}
-
-    def commit_batch(writer: RecipientWriter, report: ImportReport, rows_done: int, header: Header) -> None:
-        with transaction.atomic():
-            locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
-            if (
-                locked is None
-                or locked.import_state != Campaign.ImportState.RUNNING
-                or locked.import_report.get("rows_done", 0) != progress["rows_done"]
-            ):
-                raise ImportSupersededError()
-            report.added += writer.flush()
-            locked.import_report = report.as_dict(
-                Campaign.ImportState.RUNNING, rows_done=rows_done, rows_expected=expected
-            )
-            locked.usable_tags = header.usable_tags
-            locked.save(update_fields=["import_report", "usable_tags", "updated_at"])
-        progress["rows_done"] = rows_done
-
-    try:
-        path = Path(campaign.import_file.path) if campaign.import_file else None
-        if path is None or not path.exists():
-            raise file_error("The uploaded file is gone.", "file_missing")
-        checked = check_upload(path)
-        _, report = import_file(campaign=campaign, path=path, checked=checked, resume=resume, on_batch=commit_batch)
-    except ImportSupersededError:
-        return "superseded" if Campaign.objects.filter(pk=campaign_id).exists() else "missing"
-    except (InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError) as exc:
-        with transaction.atomic():
-            locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
-            if locked is None:  # deleted meanwhile
-                return "missing"
-            locked.import_state = Campaign.ImportState.FAILED
-            locked.import_report = {**locked.import_report, "state": Campaign.ImportState.FAILED, "error": exc.message}
-            locked.save(update_fields=["import_state", "import_report", "updated_at"])
-        _discard_file(campaign_id)
-        return Campaign.ImportState.FAILED
-    with transaction.atomic():
-        locked = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
-        if locked is None:
-            return "missing"
-        if locked.import_state == Campaign.ImportState.RUNNING:
-            locked.import_state = Campaign.ImportState.DONE
-            locked.import_report = report.as_dict(
-                Campaign.ImportState.DONE, rows_done=progress["rows_done"], rows_expected=expected
-            )
-            locked.save(update_fields=["import_state", "import_report", "updated_at"])
-    _discard_file(campaign_id)
-    return Campaign.ImportState.DONE
-
-
-def _discard_file(campaign_id: int) -> None:
-    campaign = Campaign.objects.filter(pk=campaign_id).first()
-    if campaign is not None and campaign.import_file:
-        campaign.import_file.delete(save=False)
-        Campaign.objects.filter(pk=campaign_id).update(import_file="")

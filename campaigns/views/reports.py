@@ -1,24 +1,15 @@
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.views import APIView
 
-from campaigns import reports
-from campaigns.selectors import campaign_get
+from campaigns.schema import ReportSummaryEnvelope
+from campaigns.selectors import campaign_get, reports
+from campaigns.serializers.reports import ReportDownloadInput, ReportSummaryInput
 from tingting.api.envelope import ok
-from tingting.api.schema import TINGTING_ERRORS, envelope_of, tingting_responses
+from tingting.api.schema import TINGTING_ERRORS, tingting_responses
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class ReportDownloadInput(serializers.Serializer):
-    campaign_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    format = serializers.ChoiceField(choices=["xlsx", "csv"], default="xlsx")
-
-
-class ReportSummaryInput(serializers.Serializer):
-    campaign_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
 
 
 class CampaignReportDownloadView(APIView):
@@ -49,17 +40,7 @@ class CampaignReportDownloadView(APIView):
 class CampaignReportSummaryView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("campaign_id", int, required=False)],
-        responses=tingting_responses(
-            {
-                200: envelope_of(
-                    "ReportSummaryEnvelope",
-                    {
-                        "summary": serializers.ListField(child=serializers.DictField()),
-                        "totals": serializers.DictField(),
-                    },
-                )
-            }
-        ),
+        responses=tingting_responses({200: ReportSummaryEnvelope}),
         tags=["reports"],
     )
     def get(self, request):

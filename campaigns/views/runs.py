@@ -6,18 +6,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.views import APIView
 
-from campaigns.selectors import campaign_get
-from campaigns.selectors_runs import run_progress
-from campaigns.serializers_runs import RunBeginInput, RunProgressOutput
+from campaigns.schema import RunBeginEnvelope, RunProgressEnvelope
+from campaigns.selectors import campaign_get, run_progress
+from campaigns.serializers.runs import RunBeginInput
 from campaigns.services.run import run_begin, run_cancel, run_pause, run_resume
 from tingting.api.envelope import ok
 from tingting.api.idempotency import idempotent
-from tingting.api.schema import envelope_of, tingting_responses
-
-ProgressEnvelope = envelope_of("RunProgressEnvelope", {"progress": RunProgressOutput()})
+from tingting.api.schema import tingting_responses
 
 
 def _owner_zone(user) -> ZoneInfo:
@@ -30,9 +27,7 @@ def _owner_zone(user) -> ZoneInfo:
 class CampaignBeginView(APIView):
     @extend_schema(
         request=RunBeginInput,
-        responses=tingting_responses(
-            {200: envelope_of("RunBeginEnvelope", {"hold amount": serializers.CharField()})}, 402, 409, 422
-        ),
+        responses=tingting_responses({200: RunBeginEnvelope}, 402, 409, 422),
         tags=["campaign runs"],
     )
     @idempotent
@@ -55,7 +50,7 @@ class _RunTransitionView(APIView):
     transition: staticmethod
     message: str
 
-    @extend_schema(request=None, responses=tingting_responses({200: ProgressEnvelope}, 409), tags=["campaign runs"])
+    @extend_schema(request=None, responses=tingting_responses({200: RunProgressEnvelope}, 409), tags=["campaign runs"])
     def post(self, request, campaign_id: int):
         self.transition(user=request.user, campaign_id=campaign_id)
         return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)}, message=self.message)
@@ -74,6 +69,6 @@ class CampaignCancelView(_RunTransitionView):
 
 
 class CampaignProgressView(APIView):
-    @extend_schema(responses=tingting_responses({200: ProgressEnvelope}), tags=["campaign runs"])
+    @extend_schema(responses=tingting_responses({200: RunProgressEnvelope}), tags=["campaign runs"])
     def get(self, request, campaign_id: int):
         return ok({"progress": run_progress(user=request.user, campaign_id=campaign_id)})

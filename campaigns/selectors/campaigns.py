@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from campaigns.models import Campaign, Recipient, Run
+from campaigns.models import Campaign, Run
 from tingting.api.errors import NotFoundError
 
 # Path ids beyond a bigint are nobody's (and must not reach the database as an overflow).
@@ -39,24 +39,3 @@ def campaign_get(*, user, campaign_id: int) -> Campaign:
     if campaign is None:
         raise NotFoundError("Campaign not found.", code="campaign_not_found")
     return campaign
-
-
-def recipient_list(*, campaign: Campaign, status: str | None = None) -> QuerySet[Recipient]:
-    """Recipients of an already owner-checked campaign, in id order."""
-    queryset = Recipient.objects.filter(campaign=campaign).order_by("id")
-    if status:
-        queryset = queryset.filter(status=status)
-    return queryset
-
-
-def recipient_get(*, user, recipient_id: int, for_update: bool = False) -> Recipient:
-    """The owner's recipient with its campaign; raises NotFoundError."""
-    recipient = None
-    if 0 < recipient_id <= MAX_ID:
-        queryset = Recipient.objects.select_related("campaign").filter(pk=recipient_id, campaign__owner=user)
-        if for_update:
-            queryset = queryset.select_for_update(of=("self",))
-        recipient = queryset.first()
-    if recipient is None:
-        raise NotFoundError("Number not found.", code="number_not_found")
-    return recipient

@@ -1,0 +1,60 @@
+"""Request and response shapes of API_CONTRACT §2 "Campaign actions" (a campaign's recipients)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from campaigns.models import Recipient
+from campaigns.serializers.campaigns import RawField, TagsField
+from tingting.phones import national_display
+
+
+class RecipientAddInput(serializers.Serializer):
+    number = RawField(help_text="national number of the default region, or +E.164")
+    available_tags = TagsField(required=False)
+
+
+class RecipientUpdateInput(serializers.Serializer):
+    number = RawField(required=False)
+    available_tags = TagsField(required=False)
+
+
+class RecipientListQuery(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(min_value=1, required=False)
+    status = serializers.ChoiceField(choices=Recipient.Status.choices, required=False)
+
+
+def number_display(e164: str) -> int:
+    """The action object's integer ``number`` (``tingting.phones.national_display``)."""
+    return int(national_display(e164))
+
+
+def recipient_output(recipient: Recipient, campaign_name: str) -> dict:
+    """The action object; plain function so a 10,000-row list stays fast."""
+    return {
+        "id": recipient.pk,
+        "number": number_display(recipient.number),
+        "campaing": campaign_name,
+        "available_tags": recipient.tags,
+        "status": recipient.status,
+        "duration": recipient.duration,
+        "playback": recipient.playback,
+        "credit_consumed": recipient.credit_consumed,
+    }
+
+
+class RecipientOutput(serializers.Serializer):
+    """Schema of the action object (``campaing`` spelled as the seed)."""
+
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    campaing = serializers.CharField()
+    available_tags = serializers.DictField()
+    status = serializers.ChoiceField(choices=Recipient.Status.choices)
+    duration = serializers.IntegerField(allow_null=True)
+    playback = serializers.IntegerField(allow_null=True)
+    credit_consumed = serializers.IntegerField()
+
+    def to_representation(self, recipient: Recipient) -> dict:
+        return recipient_output(recipient, recipient.campaign.name)

@@ -1,0 +1,14 @@
+"""Query shapes of the report endpoints (API_CONTRACT §2 Reports)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class ReportDownloadInput(serializers.Serializer):
+    campaign_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    format = serializers.ChoiceField(choices=["xlsx", "csv"], default="xlsx")
+
+
+class ReportSummaryInput(serializers.Serializer):
+    campaign_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)

@@ -1,0 +1,420 @@
+"""The staff console (admin) from a staff member's side: branding and grouping, the
+live progress JSON (same numbers as the API, constant queries), pause / resume /
+cancel through the API's services and messages, caller-ID checks by the API's service."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from campaigns.models import Run
+from campaigns.services.run import run_begin
+from tests.support.factories import UserFactory
+from tests.support.factories_campaigns import campaign_with_recipients
+
+pytestmark = pytest.mark.django_db
+
+
+def api_progress(auth_client, campaign) -> dict:
+    return auth_client.get(f"/api/system/campaigns/{campaign.pk}/progress/").json()["data"]["progress"]
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+# --- Site: branding, time zone, Platform group ---------------------------------------
+
+
+def test_index_is_branded_and_groups_platform_tables_last(staff_client):
+    response = staff_client.get("/admin/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Tingting" in page and "Django administration" not in page and "Django site admin" not in page
+    names = [app["name"] for app in response.context["app_list"]]
+    assert names[-1] == "Platform" and names.count("Platform") == 1
+    platform = {model["object_name"] for model in response.context["app_list"][-1]["models"]}
+    assert {"IdempotencyRecord", "WebhookEvent", "SimulatedDelivery", "OutstandingToken"} <= platform
+    business = {model["object_name"] for app in response.context["app_list"][:-1] for model in app["models"]}
+    assert "Campaign" in business and not business & platform
+
+
+def test_timestamps_are_in_the_staff_accounts_zone(user):
+    staff = UserFactory(is_staff=True, is_superuser=True, time_zone="America/New_York")
+    campaign = campaign_with_recipients(user, 1, name="Zoned")
+    client = Client()
+    client.force_login(staff)
+    page = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert "Times in America/New_York" in page
+    local = campaign.created_at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
+    assert f"{local:%-I}:{local:%M}" in page
+
+
+# --- Live progress ---------------------------------------------------------------------
+
+
+def test_progress_json_has_the_apis_numbers_and_the_bars(staff_client, auth_client, user):
+    campaign = campaign_with_recipients(user, 12, message="Rain")
+    run = run_begin(user=user, campaign_id=campaign.pk)
+    data = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/progress/").json()
+    assert {key: data[key] for key in api_progress(auth_client, campaign)} == api_progress(auth_client, campaign)
+    assert (data["state"], data["queued"], data["done"], data["percent"], data["is_active"]) == (
+        "running",
+        12,
+        0,
+        0.0,
+        True,
+    )
+    assert data["credits"]["held"] == 12
+    same_run = staff_client.get(f"/admin/campaigns/run/{run.pk}/progress/").json()
+    assert same_run == data
+
+
+@pytest.mark.parametrize("kind", ["campaign", "run"])
+def test_progress_refresh_costs_the_same_queries_at_one_and_2000_recipients(
+    staff_client, user, kind, django_assert_num_queries
+):
+    user.credits = 10_000
+    user.save(update_fields=["credits"])
+    counts = []
+    for size in (1, 2000):
+        campaign = campaign_with_recipients(user, size, message="x")
+        run = run_begin(user=user, campaign_id=campaign.pk)
+        url = f"/admin/campaigns/{kind}/{campaign.pk if kind == 'campaign' else run.pk}/progress/"
+        staff_client.get(url)  # session warm
+        with django_assert_num_queries(3 if kind == "run" else 4) as captured:
+            assert staff_client.get(url).json()["total"] == size
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_progress_json_is_staff_only_and_404_for_unknown_ids(user, staff_client):
+    campaign = campaign_with_recipients(user, 1)
+    client = Client()
+    client.force_login(user)  # an account, not staff
+    response = client.get(f"/admin/campaigns/campaign/{campaign.pk}/progress/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert staff_client.get("/admin/campaigns/campaign/99999999/progress/").status_code == 404
+    assert staff_client.get("/admin/campaigns/run/99999999/progress/").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/admin/campaigns/campaign/", "/admin/campaigns/run/"])
+def test_lists_show_bars_with_constant_queries(staff_client, user, url, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user.credits = 10_000
+    user.save(update_fields=["credits"])
+    campaign_with_recipients(user, 3, name="Never begun")
+    counts = []
+    for sizes in ((1,), (40, 7, 300)):
+        for size in sizes:
+            run_begin(user=user, campaign_id=campaign_with_recipients(user, size, message="hi").pk)
+        staff_client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            page = staff_client.get(url).content.decode()
+        counts.append(len(captured))
+        assert page.count('class="tt-progress tt-compact"') >= 1 + len(sizes) - 1, url
+    assert counts[0] == counts[1], counts
+    assert 'data-tt="total">40</span>' in page and 'data-tt="total">300</span>' in page
+
+
+# --- Control ---------------------------------------------------------------------------
+
+
+def test_pause_resume_cancel_buttons_use_the_apis_services_and_messages(staff_client, auth_client, user):
+    campaign = campaign_with_recipients(user, 5, message="hi")
+    run_begin(user=user, campaign_id=campaign.pk)
+    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert 'id="tt-pause"' in page and 'id="tt-cancel"' in page and 'id="tt-resume"' not in page
+    base = f"/admin/campaigns/campaign/{campaign.pk}/control"
+
+    response = staff_client.post(f"{base}/pause/", follow=True)
+    assert messages_of(response) == [f"{campaign.name}: Campaign paused."]
+    assert api_progress(auth_client, campaign)["state"] == "paused"
+    again = staff_client.post(f"{base}/pause/", follow=True)
+    assert messages_of(again) == [f"{campaign.name}: The run is paused; only a running run can be paused."]
+
+    assert messages_of(staff_client.post(f"{base}/resume/", follow=True)) == [f"{campaign.name}: Campaign resumed."]
+    assert api_progress(auth_client, campaign)["state"] == "running"
+    assert messages_of(staff_client.post(f"{base}/cancel/", follow=True)) == [f"{campaign.name}: Campaign cancelled."]
+    assert api_progress(auth_client, campaign)["state"] == "cancelled"
+    user.refresh_from_db()
+    assert (user.credits, user.credits_held) == (1000, 0)
+    twice = staff_client.post(f"{base}/cancel/", follow=True)
+    assert messages_of(twice) == [f"{campaign.name}: The run is already cancelled."]
+
+
+def test_control_needs_post_and_a_known_action(staff_client, user):
+    campaign = campaign_with_recipients(user, 1)
+    assert staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/control/pause/").status_code == 405
+    assert staff_client.post(f"/admin/campaigns/campaign/{campaign.pk}/control/explode/").status_code == 404
+    assert staff_client.post("/admin/campaigns/campaign/99999999/control/pause/").status_code == 404
+
+
+def test_run_page_controls_only_its_own_run(staff_client, user):
+    campaign = campaign_with_recipients(user, 3, message="hi")
+    old = run_begin(user=user, campaign_id=campaign.pk)
+    cancelled = staff_client.post(f"/admin/campaigns/run/{old.pk}/control/cancel/", follow=True)
+    assert messages_of(cancelled) == [f"Run {old.pk}: Campaign cancelled."]
+    Run.objects.filter(pk=old.pk).update(finished_at=old.created_at)  # as the finisher would
+    new = run_begin(user=user, campaign_id=campaign.pk, statuses=["terminated"])
+    response = staff_client.post(f"/admin/campaigns/run/{old.pk}/control/pause/", follow=True)
+    assert messages_of(response) == [f"Run {old.pk}: The run has already finished."]
+    assert Run.objects.get(pk=new.pk).state == "running"
+    response = staff_client.post(f"/admin/campaigns/run/{new.pk}/control/pause/", follow=True)
+    assert messages_of(response) == [f"Run {new.pk}: Campaign paused."]
+
+
+def test_list_actions_pause_and_resume_each_selected(staff_client, user):
+    first = campaign_with_recipients(user, 2, message="a")
+    second = campaign_with_recipients(user, 2, message="b")
+    idle = campaign_with_recipients(user, 2, name="Idle")
+    for campaign in (first, second):
+        run_begin(user=user, campaign_id=campaign.pk)
+    response = staff_client.post(
+        "/admin/campaigns/campaign/",
+        {"action": "pause_selected", "_selected_action": [first.pk, second.pk, idle.pk]},
+        follow=True,
+    )
+    assert messages_of(response) == ["Idle: The campaign has no run in progress.", "Campaign paused. (2)"]
+    assert set(Run.objects.values_list("state", flat=True)) == {"paused"}
+    runs = list(Run.objects.values_list("pk", flat=True))
+    response = staff_client.post(
+        "/admin/campaigns/run/", {"action": "resume_selected", "_selected_action": runs}, follow=True
+    )
+    assert messages_of(response) == ["Campaign resumed. (2)"]
+    assert set(Run.objects.values_list("state", flat=True)) == {"running"}
+
+
+# --- Forms: caller IDs, running rules, create, recipients ------------------------------
+
+
+def change_form(campaign, **fields) -> dict:
+    """The campaign change form as a browser posts it (the read-only recipient inline's
+    management form included)."""
+    data = {
+        "name": campaign.name,
+        "services": campaign.services,
+        "description": campaign.description,
+        "recipients-TOTAL_FORMS": "0",
+        "recipients-INITIAL_FORMS": "0",
+        "recipients-MIN_NUM_FORMS": "0",
+        "recipients-MAX_NUM_FORMS": "0",
+        "_continue": "1",
+    }
+    data.update(fields)
+    return data
+
+
+@pytest.fixture
+def numbers(user, other_user):
+    from phonenumbers_app.models import PhoneNumber
+
+    def number(phone, owner, **capabilities):
+        return PhoneNumber.objects.create(phone_number=phone, owner=owner, rate=1, **capabilities)
+
+    return {
+        "sms": number("+9779851000001", user, has_voice=False, has_sms=True),
+        "voice": number("+9779851000002", user, has_voice=True, has_sms=False),
+        "foreign": number("+9779851000003", other_user, has_voice=True, has_sms=True),
+        "unowned": number("+9779851000004", None, has_voice=True, has_sms=True),
+    }
+
+
+def test_caller_id_picker_offers_only_the_owners_numbers_with_the_capability(staff_client, user, numbers):
+    campaign = campaign_with_recipients(user, 1, services="SMS")
+    response = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    offered = [value for value, _ in response.context["adminform"].form.fields["user_phone"].choices]
+    assert offered == ["+9779851000001"]
+
+
+def test_another_accounts_number_gets_the_apis_error(staff_client, auth_client, user, numbers):
+    campaign = campaign_with_recipients(user, 1, services="SMS")
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    response = staff_client.post(url, change_form(campaign, user_phone=["+9779851000003"]), follow=True)
+    api = auth_client.patch(
+        f"/api/system/campaigns/{campaign.pk}/update/", {"user_phone": ["+9779851000003"]}, format="json"
+    )
+    assert api.status_code == 400
+    assert messages_of(response) == [api.json()["message"]]
+    assert "'+9779851000003' is not one of your numbers with sms capability." in messages_of(response)[0]
+    assert list(campaign.user_phone.all()) == []
+
+    response = staff_client.post(url, change_form(campaign, user_phone=["+9779851000001"]), follow=True)
+    assert response.status_code == 200
+    assert [n.phone_number for n in campaign.user_phone.all()] == ["+9779851000001"]
+
+
+def test_a_running_campaigns_service_change_is_refused_with_the_apis_message(staff_client, user):
+    campaign = campaign_with_recipients(user, 2, services="SMS", message="hi")
+    run_begin(user=user, campaign_id=campaign.pk)
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    response = staff_client.post(url, change_form(campaign, services="PHONE", name="Renamed"), follow=True)
+    assert messages_of(response) == ["The campaign is running; its service cannot change now."]
+    campaign.refresh_from_db()
+    assert (campaign.services, campaign.name) != ("PHONE", "Renamed")
+
+
+def test_create_goes_through_the_service(staff_client, user):
+    from campaigns.models import Campaign
+
+    form = {
+        "owner": user.pk,
+        "name": "From the console",
+        "services": "SMS",
+        "description": "",
+        "individual_number": "9800000001\n9800000002, 9800000001",
+    }
+    response = staff_client.post("/admin/campaigns/campaign/add/", form, follow=True)
+    campaign = Campaign.objects.get(name="From the console")
+    assert campaign.owner == user
+    assert sorted(campaign.recipients.values_list("number", flat=True)) == ["+9779800000001", "+9779800000002"]
+    assert "Recipients imported: 2 added, 1 duplicates, 0 invalid." in messages_of(response)
+    bad = staff_client.post("/admin/campaigns/campaign/add/", {**form, "individual_number": "12"}, follow=True)
+    assert bad.status_code == 200 and "individual_number" in messages_of(bad)[0]
+
+
+def test_recipient_page_shows_tags_as_text_and_its_attempts(staff_client, user):
+    campaign = campaign_with_recipients(user, 1, message="नमस्ते {name}", tags={"name": "राम", "ward": "५"})
+    campaign.usable_tags = ["name", "ward"]
+    campaign.save(update_fields=["usable_tags"])
+    run = run_begin(user=user, campaign_id=campaign.pk)
+    recipient = campaign.recipients.get()
+    page = staff_client.get(f"/admin/campaigns/recipient/{recipient.pk}/change/").content.decode()
+    assert "<tr><th>name</th><td>राम</td></tr>" in page and "\\u" not in page
+    assert f"run {run.pk}</a></td><td>queued</td>" in page
+    inline = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert "<td>राम</td>" in inline
+
+
+# --- Begin and re-run from the console --------------------------------------------------
+
+
+def begin_url(campaign) -> str:
+    return f"/admin/campaigns/campaign/{campaign.pk}/begin/"
+
+
+@pytest.mark.parametrize(
+    ("services", "fields"),
+    [
+        ("SMS", {"message": "Rain is coming"}),
+        ("SMS", {"message": "नमस्ते {name}, " + "पानी " * 30}),
+        ("PHONE", {"message": "Rain is coming", "voice_input": "np_binod", "length_factor": "1.5"}),
+    ],
+)
+def test_begin_shows_and_takes_the_same_hold_as_the_api(staff_client, auth_client, user, services, fields):
+    def tagged(index):
+        return {"name": "राम" * (index + 1)}
+
+    console = campaign_with_recipients(user, 6, services=services, tags=tagged, usable_tags=["name"])
+    api = campaign_with_recipients(user, 6, services=services, tags=tagged, usable_tags=["name"])
+    preview = staff_client.post(begin_url(console), {**fields, "preview": "1"}).json()
+    assert (preview["targets"], preview["available"], preview["enough"]) == (6, 1000, True)
+
+    response = staff_client.post(begin_url(console), {**fields, "confirm": "1"}, follow=True)
+    api_body = auth_client.post(f"/api/system/campaigns/{api.pk}/begin/", fields, format="json").json()
+    console_run, api_run = Run.objects.get(campaign=console), Run.objects.get(campaign=api)
+    assert preview["hold"] == console_run.hold_amount == api_run.hold_amount > 0
+    assert messages_of(response) == [
+        f"{api_body['message']} {api_body['data']['hold amount'].replace(api.name, console.name)}"
+    ]
+    assert response.redirect_chain[-1][0] == f"/admin/campaigns/campaign/{console.pk}/change/"
+
+
+def test_rerun_takes_the_statuses_and_a_schedule_in_the_owners_zone(staff_client, user):
+    from campaigns.models import Recipient
+
+    campaign = campaign_with_recipients(user, 4, message="hi")
+    campaign.recipients.filter(pk__in=list(campaign.recipients.values_list("pk", flat=True)[:3])).update(
+        status=Recipient.Status.FAILED
+    )
+    fields = {"status": ["failed", "hungup"], "schedule_date": "2099-01-02T09:30"}
+    assert staff_client.post(begin_url(campaign), {**fields, "preview": "1"}).json()["targets"] == 3
+    response = staff_client.post(begin_url(campaign), {**fields, "confirm": "1"}, follow=True)
+    run = Run.objects.get(campaign=campaign)
+    assert (run.state, run.total) == ("scheduled", 3)
+    assert messages_of(response)[0].startswith("Campaign scheduled for 2099-01-02T09:30:00+05:45 ")
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"status": ["bogus"]}, "status.0", "'bogus' is not one of hungup, unanswered, failed, terminated, completed."),
+        ({"priority": "audio"}, "priority", "An SMS campaign sends its message; priority 'audio' does not apply."),
+        (
+            {"message": "hi {nope}"},
+            "message",
+            "message uses placeholders that are not usable tags of this campaign: {nope}.",
+        ),
+        ({"schedule_date": "2001-01-01T00:00"}, "schedule_date", "Must be in the future."),
+    ],
+)
+def test_begin_refusals_show_the_apis_message(staff_client, auth_client, user, fields, field, message):
+    campaign = campaign_with_recipients(user, 2, message="stored")
+    api = auth_client.post(f"/api/system/campaigns/{campaign.pk}/begin/", fields, format="json").json()
+    assert {"field": field, "message": message} in [{k: e[k] for k in ("field", "message")} for e in api["errors"]]
+    preview = staff_client.post(begin_url(campaign), {**fields, "preview": "1"})
+    assert preview.status_code == 400 and preview.json()["errors"] == [{"field": field, "message": message}]
+    page = staff_client.post(begin_url(campaign), {**fields, "confirm": "1"})
+    assert page.status_code == 200 and page.context["errors"] in ([f"{field}: {message}"], [message])
+    assert not Run.objects.filter(campaign=campaign).exists()
+
+
+def test_begin_without_credits_shows_the_402_message(staff_client):
+    poor = UserFactory(credits=1)
+    campaign = campaign_with_recipients(poor, 3, message="hi")
+    preview = staff_client.post(begin_url(campaign), {"preview": "1"}).json()
+    assert (preview["hold"], preview["enough"]) == (3, False)
+    page = staff_client.post(begin_url(campaign), {"confirm": "1"}).content.decode()
+    assert "credits" in page and 'class="errorlist"' in page
+    assert not Run.objects.filter(campaign=campaign).exists()
+
+
+# --- Listen and download ----------------------------------------------------------------
+
+
+def test_test_voice_answers_a_wav_for_any_voice_and_length_factor(staff_client, user):
+    campaign = campaign_with_recipients(user, 1, services="PHONE", message="नमस्ते")
+    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert 'id="tt-voice-play"' in page and "<audio" in page
+    url = f"/admin/campaigns/campaign/{campaign.pk}/test-voice/"
+    short = staff_client.post(url, {"message": "नमस्ते साथी", "voice_input": "np_binod", "length_factor": "0.8"}).json()
+    long = staff_client.post(url, {"message": "नमस्ते साथी", "voice_input": "np_binod", "length_factor": "1.6"}).json()
+    assert long["duration"] > short["duration"] > 0
+    audio = Client().get(short["audio_url"])
+    assert audio.status_code == 200 and audio["Content-Type"] == "audio/wav"
+    assert b"".join(audio.streaming_content)[:4] == b"RIFF"
+    bad = staff_client.post(url, {"message": "x", "voice_input": "nobody"})
+    assert bad.status_code == 400 and bad.json()["errors"][0].startswith("voice_input: ")
+    assert staff_client.get(url).status_code == 405
+
+
+def test_report_buttons_download_the_apis_reports(staff_client, auth_client, user):
+    campaign = campaign_with_recipients(user, 3, message="hi", tags={"name": "सीता"})
+    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert 'id="tt-report-xlsx"' in page and 'id="tt-report-csv"' in page
+    base = f"/admin/campaigns/campaign/{campaign.pk}/report"
+    xlsx = staff_client.get(f"{base}/xlsx/")
+    assert xlsx["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert b"".join(xlsx.streaming_content)[:2] == b"PK"
+    csv = staff_client.get(f"{base}/csv/")
+    api = auth_client.get(f"/api/system/campaigns/report/download/?campaign_id={campaign.pk}&format=csv")
+    assert csv["Content-Disposition"].startswith("attachment; filename=")
+    assert b"".join(csv.streaming_content) == b"".join(api.streaming_content)
+    assert staff_client.get(f"{base}/pdf/").status_code == 404
+
+
+def test_recipient_audio_is_what_its_call_plays(staff_client, user):
+    campaign = campaign_with_recipients(user, 2, services="PHONE", message="नमस्ते")
+    run = run_begin(user=user, campaign_id=campaign.pk)
+    recipient = campaign.recipients.first()
+    page = staff_client.get(f"/admin/campaigns/recipient/{recipient.pk}/change/").content.decode()
+    assert f'src="/admin/campaigns/recipient/{recipient.pk}/audio/"' in page
+    audio = staff_client.get(f"/admin/campaigns/recipient/{recipient.pk}/audio/")
+    assert audio.status_code == 200 and audio["Content-Type"] == "audio/wav"
+    from django.core.files.storage import default_storage
+
+    assert b"".join(audio.streaming_content) == default_storage.open(run.audio_name).read()
+    sms = campaign_with_recipients(user, 1, message="hi").recipients.get()
+    assert staff_client.get(f"/admin/campaigns/recipient/{sms.pk}/audio/").status_code == 404
