@@ -90,7 +90,7 @@ class SeedFaceAnswers:
     """The survey answers the seed face shows for a SURVEY campaign's recipients
     (``campaigns.extensions``): report columns ``survey_<input_name>`` (and
     ``survey_<input_name>_seconds`` for recordings) after the tags, and
-    ``survey_answers`` on each recipient of the number list."""
+    ``survey_answers`` on each recipient of the number list (the same keys)."""
 
     key = "survey_answers"
     prefix = "survey_"

@@ -51,3 +51,34 @@ def test_seed_report_of_other_campaigns_is_unchanged(auth_client, user):
     response = auth_client.get(DOWNLOAD, {"campaign_id": campaign.pk, "format": "csv"})
     header = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()[0]
     assert "survey_" not in header
+
+
+def test_seed_number_list_carries_each_recipients_answers(auth_client, user, settings, django_assert_num_queries):
+    settings.TTS_BACKEND = "tingting.providers.tts_silence.SilenceTtsBackend"
+    campaign, _, attempts = survey_run(user, numbers=["+9779841000010", "+9779841000020"])
+    _answers(campaign, attempts)
+    body = auth_client.get(f"/api/system/campaigns/number/{campaign.pk}").json()
+    first, second = body["data"]["number-lists"]
+    assert first["survey_answers"] == {
+        "survey_q1": "0",
+        "survey_rating": None,
+        "survey_comment": "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
+        "survey_comment_seconds": 4,
+    }
+    assert set(second["survey_answers"].values()) == {None}
+    assert first["number"] == 9841000010 and first["status"] == "not started"
+
+
+def test_seed_number_list_queries_do_not_grow_with_survey_answers(auth_client, user, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.TTS_BACKEND = "tingting.providers.tts_silence.SilenceTtsBackend"
+    counts = []
+    for size in (1, 30):
+        campaign, _, attempts = survey_run(user, numbers=[f"+97798410{i:05d}" for i in range(size)])
+        _answers(campaign, attempts)
+        with CaptureQueriesContext(connection) as captured:
+            assert auth_client.get(f"/api/system/campaigns/number/{campaign.pk}").status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
