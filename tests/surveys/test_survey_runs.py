@@ -2,18 +2,20 @@
 backend: every contact final, each answered step stored, charged as calls by
 duration, the report saying what was stored."""
 
+import csv
+import io
+import json
 import math
 from collections import Counter
 
 import pytest
 
-from campaigns.models import Attempt
+from campaigns.models import Attempt, Run
 from surveys.models import SurveyAnswer
-from surveys.reports import survey_report_columns, survey_report_rows
 from surveys.services.run import survey_begin
 from surveys.services.script import script_for_run
-from surveys.services.steps import survey_steps_replace
 from tests.support.campaign_helpers import wav_upload
+from tests.support.clients import client_for
 from tests.support.factories_campaigns import add_recipients
 from tests.support.runs_checks import assert_settled, wait_finished
 from tests.support.surveys import STEPS, survey_campaign
@@ -37,10 +39,15 @@ def survey_worker(transactional_db, purge_broker, settings, tmp_path):
 
 
 def test_a_200_contact_survey_runs_to_the_end_with_every_answer_stored(survey_worker, user):
+    client = client_for(user)
     campaign = survey_campaign(user)
     add_recipients(campaign, 200)
-    survey_steps_replace(user=user, campaign_id=campaign.pk, steps=STEPS, files={"1": wav_upload(2.0)})
-    run = survey_begin(user=user, campaign_id=campaign.pk)
+    body = {"steps": json.dumps(STEPS), "1": wav_upload(2.0)}
+    steps_url = f"/api/v1/campaign/create/{campaign.pk}/survey/"
+    assert client.post(steps_url, body, format="multipart").status_code == 200
+    response = client.post(f"/api/v1/run-survey/{campaign.pk}/")
+    assert response.status_code == 200 and response.json() == {"message": "Campaign Began Successfully!!"}
+    run = Run.objects.get(campaign=campaign)
     # Held: each contact's longest possible call (every wait in full) in started pulses.
     longest = script_longest_seconds(script_for_run(run))
     assert longest > script_seconds(script_for_run(run)) > 0
@@ -62,18 +69,12 @@ def test_a_200_contact_survey_runs_to_the_end_with_every_answer_stored(survey_wo
     recordings = SurveyAnswer.objects.filter(campaign=campaign, input_name="comment")
     assert recordings.count() == 140 and all(r.recording and r.recording_seconds == 3 for r in recordings)
 
-    # The report: one row per contact, each input name's stored answer.
-    assert survey_report_columns(campaign) == [
-        "number",
-        "status",
-        "duration",
-        "q1",
-        "rating",
-        "comment",
-        "comment_seconds",
-    ]
-    rows = {row["number"]: row for row in survey_report_rows(campaign)}
-    assert len(rows) == 200
+    # The reports: one row per contact, each input name's stored answer; CSV and JSON alike.
+    report_url = f"/api/v1/download/survey/{campaign.pk}/report/"
+    as_json = client.get(report_url, {"format": "json"}).json()
+    assert as_json["columns"] == ["number", "status", "duration", "q1", "rating", "comment", "comment_seconds"]
+    rows = {row["number"]: row for row in as_json["results"]}
+    assert len(rows) == as_json["count"] == 200
     for answer in SurveyAnswer.objects.filter(campaign=campaign).select_related("recipient"):
         row = rows[answer.recipient.number]
         if answer.response_type == "dtmf":
@@ -83,6 +84,10 @@ def test_a_200_contact_survey_runs_to_the_end_with_every_answer_stored(survey_wo
             assert row["comment_seconds"] == 3
     silent = [row for row in rows.values() if row["status"] in ("unanswered", "failed")]
     assert len(silent) == 40 and all(row["q1"] is None and row["comment"] is None for row in silent)
+    as_csv = list(csv.DictReader(io.StringIO(b"".join(client.get(report_url).streaming_content).decode("utf-8-sig"))))
+    assert [{k: v or None for k, v in row.items()} for row in as_csv] == [
+        {k: (None if v is None else str(v)) for k, v in row.items()} for row in as_json["results"]
+    ]
 
 
 def test_a_survey_without_steps_does_not_begin(db, user):
