@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Q, Sum
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -9,7 +12,8 @@ from accounts import ledger
 from accounts.api_keys import api_key_create
 from accounts.models import AccountSettings, ApiKey, DoNotContact, LedgerEntry, User
 from accounts.services import login_throttle
-from tingting.admin_base import ViewOnlyAdmin
+from tingting.admin_base import ViewOnlyAdmin, register_panel
+from tingting.api import throttling
 from tingting.errors import DomainError, RateLimitedError
 
 
@@ -19,7 +23,7 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
 
     def clean(self):
         try:
-            login_throttle(request=self.request, email=self.cleaned_data.get("username") or "")
+            login_throttle(client_ip=throttling.client_ip(self.request), email=self.cleaned_data.get("username") or "")
         except RateLimitedError as exc:
             raise forms.ValidationError(
                 f"Too many login attempts; try again in {exc.retry_after} s.", code="throttled"
@@ -156,3 +160,31 @@ class DoNotContactAdmin(admin.ModelAdmin):
     list_filter = ["source"]
     search_fields = ["number", "user__email"]
     raw_id_fields = ["user"]
+
+
+def credits_panel(request) -> dict:
+    """Credits sold (top-ups) and used (charges and number purchases) today and over
+    30 days, from the ledger; what is on hold now."""
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    month = timezone.now() - timedelta(days=30)
+    sold, used = Q(kind=LedgerEntry.Kind.TOPUP), Q(kind__in=(LedgerEntry.Kind.CHARGE, LedgerEntry.Kind.PURCHASE))
+    figures = LedgerEntry.objects.filter(created_at__gte=min(today, month)).aggregate(
+        sold_today=Sum("amount", filter=sold & Q(created_at__gte=today), default=0),
+        used_today=Sum("amount", filter=used & Q(created_at__gte=today), default=0),
+        sold_month=Sum("amount", filter=sold & Q(created_at__gte=month), default=0),
+        used_month=Sum("amount", filter=used & Q(created_at__gte=month), default=0),
+    )
+    held = User.objects.aggregate(held=Sum("credits_held", default=0))["held"]
+    return {
+        "title": "Credits",
+        "rows": [
+            ("Sold today", figures["sold_today"], "tt-figure"),
+            ("Used today", figures["used_today"], "tt-figure"),
+            ("Sold, 30 days", figures["sold_month"], ""),
+            ("Used, 30 days", figures["used_month"], ""),
+            ("On hold now", held, ""),
+        ],
+    }
+
+
+register_panel("credits", credits_panel, order=30)

@@ -1,10 +1,13 @@
+from django.conf import settings
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts.models import ApiKey, User
+from accounts.calling import is_valid_time_zone
+from accounts.models import WEEKDAYS, ApiKey, User
+from tingting.phones import national_display
 
 
 class LoginInput(serializers.Serializer):
@@ -84,8 +87,6 @@ class CallingHoursInput(serializers.Serializer):
     weekdays = serializers.ListField(child=serializers.CharField(max_length=9), min_length=1, max_length=7)
 
     def validate_weekdays(self, value: list[str]) -> list[str]:
-        from accounts.models import WEEKDAYS
-
         days = []
         for index, raw in enumerate(value):
             name = raw.strip().lower()[:3]
@@ -133,8 +134,6 @@ class AccountSettingsUpdateInput(serializers.Serializer):
     regenerate_webhook_secret = serializers.BooleanField(required=False, default=False)
 
     def validate_time_zone(self, value: str) -> str:
-        from accounts.calling import is_valid_time_zone
-
         if not is_valid_time_zone(value):
             raise serializers.ValidationError(
                 f"{value!r} is not an IANA time zone (e.g. Asia/Kathmandu).", code="invalid_time_zone"
@@ -149,13 +148,9 @@ class AccountSettingsUpdateInput(serializers.Serializer):
         return value
 
     def validate_max_calls_per_second(self, value: int | None) -> int | None:
-        from django.conf import settings
-
         return self._ceiling(value, settings.ACCOUNT_MAX_CALLS_PER_SECOND)
 
     def validate_max_concurrent_calls(self, value: int | None) -> int | None:
-        from django.conf import settings
-
         return self._ceiling(value, settings.ACCOUNT_MAX_CONCURRENT_CALLS)
 
 
@@ -184,8 +179,6 @@ class AccountSettingsOutput(serializers.Serializer):
         }
 
     def get_limits(self, obj) -> dict:
-        from django.conf import settings
-
         return {
             "max_calls_per_second": settings.ACCOUNT_MAX_CALLS_PER_SECOND,
             "max_concurrent_calls": settings.ACCOUNT_MAX_CONCURRENT_CALLS,
@@ -220,6 +213,4 @@ class DncOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_number(self, obj) -> str:
-        from tingting.phones import national_display
-
         return national_display(obj.number)

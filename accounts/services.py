@@ -48,21 +48,23 @@ def user_create(
     return user
 
 
-def login_throttle(*, request, email: str) -> None:
+def login_throttle(*, client_ip: str, email: str) -> None:
     """Count one password attempt against the client IP's and the email's bucket
     (shared by every password form: API login and admin login). Raises
     RateLimitedError (429 with Retry-After) past either rate."""
-    throttling.enforce("login_ip", throttling.client_ip(request))
+    throttling.enforce("login_ip", client_ip)
     throttling.enforce("login_email", email_key(email))
 
 
-def user_login(*, request, email: str, password: str) -> tuple[User, dict[str, str]]:
+def user_login(*, client_ip: str, email: str, password: str) -> tuple[User, dict[str, str]]:
     """Check credentials and issue a token pair.
 
-    Throttled per email and per client IP (429 with Retry-After). Unknown email and
-    wrong password answer the same error, and both run the password hasher."""
-    login_throttle(request=request, email=email)
-    user = authenticate(request, email=email.strip(), password=password)
+    Throttled per email and per ``client_ip`` (429 with Retry-After; the view takes
+    the address with ``throttling.client_ip``). Unknown email and wrong password
+    answer the same error, and both run the password hasher. Takes no request, so a
+    command or a test calls it like the view does."""
+    login_throttle(client_ip=client_ip, email=email)
+    user = authenticate(None, email=email.strip(), password=password)
     if user is None:
         raise InvalidCredentialsError()
     refresh = RefreshToken.for_user(user)

@@ -28,6 +28,7 @@ from accounts.services import (
     user_login,
 )
 from tingting import phones
+from tingting.api import throttling
 from tingting.api.envelope import ok, token_refresh_body
 from tingting.api.idempotency import idempotent
 from tingting.api.schema import envelope_of, tingting_responses
@@ -66,7 +67,7 @@ class LoginView(APIView):
     def post(self, request):
         payload = LoginInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        user, tokens = user_login(request=request, **payload.validated_data)
+        user, tokens = user_login(client_ip=throttling.client_ip(request), **payload.validated_data)
         return ok({"token": tokens, "user_data": UserDataOutput(user).data}, message="Successfully logged in")
 
 

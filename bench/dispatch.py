@@ -18,7 +18,7 @@ from django.db import connection
 from accounts import ledger
 from accounts.models import LedgerEntry, User
 from campaigns.models import Attempt, Campaign, Recipient, Run
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from tingting.models import SimulatedDelivery
 from tingting.providers.base import OutboundSms, Submission
 from tingting.providers.simulated import SimulatedSmsBackend

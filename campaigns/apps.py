@@ -11,6 +11,6 @@ class CampaignsConfig(AppConfig):
         # Status reports for run attempts ("attempt:<id>"), from webhooks and the simulated providers.
         reports.register(
             "attempt",
-            "campaigns.services.run.attempt_record_report",
-            many_path="campaigns.services.run.attempt_record_reports",
+            "campaigns.services.outcomes.attempt_record_report",
+            many_path="campaigns.services.outcomes_batch.attempt_record_reports",
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from campaigns.services.dispatch import chunk_dispatch, runs_sweep
+from campaigns.services.dispatch import chunk_dispatch
 from campaigns.services.imports import campaign_import_process
+from campaigns.services.sweep import runs_sweep
 
 
 @shared_task(name="campaigns.dispatch_chunk", acks_late=True, ignore_result=True)

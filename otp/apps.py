@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from tingting.providers import reports
+
 
 class OtpConfig(AppConfig):
     name = "otp"
@@ -7,6 +9,4 @@ class OtpConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tingting.providers import reports
-
         reports.register("otp", "otp.services.otp_record_report")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urljoin
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -37,6 +38,7 @@ from tingting.voice.render import OTP_SCOPE, render_audio_url, render_cached
 logger = logging.getLogger(__name__)
 
 Status = Otp.Status
+SEND_TASK = "otp.send"
 
 # A status only moves forward: reports arrive late, twice, or before the submission is recorded.
 _RANK: dict[str, int] = {Status.QUEUED: 0, Status.SENDING: 1, Status.SENT: 2, Status.RINGING: 2}
@@ -161,9 +163,8 @@ def otp_send(
 
 
 def _enqueue(otp_id: int, sealed: str, base_url: str) -> None:
-    from otp.tasks import otp_send_task
-
-    otp_send_task.delay(otp_id, sealed, base_url)
+    # By task name: otp.tasks imports this module.
+    current_app.signature(SEND_TASK, args=[otp_id, sealed, base_url]).delay()
 
 
 def _enforce_limit(scope: str, *, user_id: int, now, message: str, number: str | None = None) -> None:

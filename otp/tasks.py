@@ -6,6 +6,7 @@ from celery import shared_task
 
 from otp import services
 from tingting.providers.base import ProviderTemporaryError
+from tingting.retry import retry_or_give_up
 
 MAX_RETRIES = 3
 
@@ -18,10 +19,8 @@ def otp_send_task(self, otp_id: int, sealed: str, base_url: str = "") -> None:
     try:
         services.otp_deliver(otp_id=otp_id, sealed=sealed, base_url=base_url)
     except ProviderTemporaryError as exc:
-        if self.request.retries >= MAX_RETRIES:
-            services.otp_fail(otp_id=otp_id, error=f"provider unavailable: {exc}"[:255])
-            return
-        raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+        error = f"provider unavailable: {exc}"[:255]
+        retry_or_give_up(self, exc=exc, first=5, give_up=lambda: services.otp_fail(otp_id=otp_id, error=error))
 
 
 @shared_task(name="otp.sweep")

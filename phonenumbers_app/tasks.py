@@ -2,11 +2,14 @@ from celery import shared_task
 
 from phonenumbers_app.services import inventory_sync
 from tingting.providers.base import ProviderTemporaryError
+from tingting.retry import retry_or_give_up
 
 
-@shared_task(
-    name="phonenumbers.inventory_sync", autoretry_for=(ProviderTemporaryError,), retry_backoff=30, max_retries=3
-)
-def inventory_sync_task() -> dict[str, int]:
-    """Refresh the numbers on sale from the number provider; safe to run twice."""
-    return inventory_sync()
+@shared_task(name="phonenumbers.inventory_sync", bind=True, max_retries=3)
+def inventory_sync_task(self) -> dict[str, int]:
+    """Refresh the numbers on sale from the number provider; safe to run twice.
+    A provider that is down is retried after 30 s, 1 min, 2 min."""
+    try:
+        return inventory_sync()
+    except ProviderTemporaryError as exc:
+        return retry_or_give_up(self, exc=exc, first=30)

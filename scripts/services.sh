@@ -119,7 +119,7 @@ ensure_postgres() {
   if ! pg_login "$url" 2>/dev/null; then
     if is_local "$host" && [ -z "$password" ] && [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then
       echo "PostgreSQL refuses ${user:-postgres}@$host:$port without a password; setting one for local tests"
-      runuser -u postgres -- psql -q -p "$port" -c "ALTER USER \"${user:-postgres}\" PASSWORD 'postgres'" >/dev/null
+      (cd / && runuser -u postgres -- psql -q -p "$port" -c "ALTER USER \"${user:-postgres}\" PASSWORD 'postgres'") >/dev/null
       DATABASE_URL=$(with_password "$url" postgres)
       export DATABASE_URL
       url=$DATABASE_URL

@@ -1,13 +1,14 @@
 from django.apps import AppConfig
 
+from campaigns import extensions
+from tingting.providers import scripts
+
 
 class SurveysConfig(AppConfig):
     name = "surveys"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tingting.providers import scripts
-
         # Answers and next steps of scripted calls placed for run attempts ("attempt:<id>"),
         # the script of a survey run ("run:<id>": dispatch) and of a campaign with a voice
         # ("campaign:<id>:<voice>:<factor>": begin's hold and estimate).
@@ -17,8 +18,6 @@ class SurveysConfig(AppConfig):
                 answer_path="surveys.services.answers.answer_record",
                 script_path="surveys.services.script.script_for_reference",
             )
-
-        from campaigns import extensions
 
         # The seed face's number list and report show a survey's answers.
         extensions.register("surveys.reports.SeedFaceAnswers")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import Count, Sum
 
 from campaigns.models import Campaign
 from surveys.models import SurveyAnswer, SurveyStep
@@ -60,8 +62,6 @@ def latest_answers(*, recipient_ids: Iterable[int]) -> dict[int, dict[str, Surve
 def step_summaries(*, campaign: Campaign) -> list[dict]:
     """Per step: its answers counted, by digits for key presses, with the recordings'
     count and total seconds (two queries)."""
-    from django.db.models import Count, Sum
-
     steps = survey_steps(campaign=campaign)
     counts: dict[int, dict[str, int]] = {}
     for order, digits, n in (
@@ -71,7 +71,7 @@ def step_summaries(*, campaign: Campaign) -> list[dict]:
         .order_by("step_order", "digits")
     ):
         counts.setdefault(order, {})[digits] = n
-    recordings = {
+    recordings: dict[int, Any] = {
         row["step_order"]: row
         for row in SurveyAnswer.objects.filter(campaign=campaign, response_type=SurveyStep.ResponseType.RAW_RECORD)
         .values("step_order")

@@ -28,14 +28,15 @@ PLATFORM = "Platform"
 # Apps whose tables are plumbing, shown under "Platform" (the tingting app is named so already).
 PLATFORM_APPS = {"tingting", "token_blacklist", "django_celery_beat", "django_celery_results"}
 
-# name → callable(request) -> dict | None (template + context of one front-page panel).
-_PANELS: dict[str, Callable] = {}
+# name → (order, callable(request) -> dict | None): the front page's panels.
+_PANELS: dict[str, tuple[int, Callable]] = {}
 
 
-def register_panel(name: str, panel: Callable) -> None:
-    """Adds a front-page panel: ``panel(request)`` returns ``{"template", ...context}``
-    or None to hide it. Registered by the apps' admin modules, shown in registration order."""
-    _PANELS[name] = panel
+def register_panel(name: str, panel: Callable, *, order: int = 50) -> None:
+    """Adds a front-page panel: ``panel(request)`` returns ``{"title", "rows": [(label,
+    value, css class)], "html", "wide"}`` (``admin/tingting_panel.html``) or None to hide
+    it. Registered by the apps' admin modules, shown by ``order``."""
+    _PANELS[name] = (order, panel)
 
 
 def account_zone(user) -> ZoneInfo:
@@ -106,7 +107,11 @@ class TingtingAdminSite(admin.AdminSite):
         return [*business, platform]
 
     def index(self, request, extra_context=None):
-        panels = [panel for panel in (build(request) for build in _PANELS.values()) if panel]
+        panels = []
+        for name, (_, build) in sorted(_PANELS.items(), key=lambda item: item[1][0]):
+            panel = build(request)
+            if panel:
+                panels.append({"name": name, "template": "admin/tingting_panel.html", **panel})
         return super().index(request, {"panels": panels, **(extra_context or {})})
 
 
@@ -138,8 +143,15 @@ class ServiceAdmin(admin.ModelAdmin):
             self.message_user(request, error_text(refused.error), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except _Refused as refused:
+            self.message_user(request, error_text(refused.error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path().rsplit("delete/", 1)[0] + "change/")
+
     def refuse(self, error: Exception):
-        """Call from ``save_model`` / ``save_related`` when a service refused."""
+        """Call from ``save_model`` / ``save_related`` / ``delete_model`` when a service refused."""
         raise _Refused(error)
 
     def response_action(self, request, queryset):

@@ -1,5 +1,6 @@
 import warnings
 
+import defusedxml
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 
@@ -13,9 +14,7 @@ class TingtingConfig(AppConfig):
     def ready(self) -> None:
         # Uploaded spreadsheets carry XML: refuse entity expansion and external
         # entities in every stdlib XML parser of the process (web and workers).
-        import defusedxml
-
-        from tingting import checks  # noqa: F401  (registers the deployment checks)
+        from tingting import checks  # noqa: F401, PLC0415 - registers the deployment checks once apps load
 
         with warnings.catch_warnings():
             # defuse_stdlib imports defusedxml.cElementTree, which warns that it is deprecated.

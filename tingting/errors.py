@@ -125,6 +125,16 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "no_active_run": "The campaign has no run in progress.",
         "invalid_state": "The run is not in a state that allows this transition.",
     },
+    "surveys": {
+        "not_a_survey": "Only SURVEY campaigns have steps (or run and test as surveys).",
+        "no_steps": "The survey has no steps yet: nothing to play.",
+        "too_many": "A survey has at most 50 steps.",
+        "too_long": "The step's text is longer than allowed.",
+        "not_allowed": "Only play steps take an audio file.",
+        "reserved": "The input name is a column of the survey report; choose another.",
+        "duplicate": "Another step has the same input name or order.",
+        "unknown_step": "An uploaded file is keyed by an index that has no step.",
+    },
     "voice and audio": {
         "invalid_audio": "The audio file is empty or not a supported format.",
         "audio_too_long": "The audio is longer than allowed.",

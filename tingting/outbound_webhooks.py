@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import urllib3
+from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -59,6 +60,7 @@ BACKOFF_MAX_SECONDS = 3600
 SWEEP_BATCH = 500
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "tingting-webhooks/1"
+DELIVER_TASK = "tingting.webhook_deliver"
 
 
 @dataclass(frozen=True)
@@ -157,9 +159,8 @@ def webhook_emit(*, user, event: str, object_type: str, object_id: object, paylo
 
 
 def _publish(pk: int) -> None:
-    from tingting.tasks import webhook_deliver_task
-
-    webhook_deliver_task.delay(pk)
+    # By task name: tingting.tasks imports this module.
+    current_app.signature(DELIVER_TASK, args=[pk]).delay()
 
 
 def backoff_seconds(attempts: int) -> int:

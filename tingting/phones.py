@@ -84,3 +84,33 @@ def split_country_code(e164: str) -> tuple[str, str]:
     """("+351", "911111111") for Tling's ``phoneCode`` / ``phoneNumber``."""
     parsed = phonenumbers.parse(e164)
     return f"+{parsed.country_code}", phonenumbers.national_significant_number(parsed)
+
+
+# Nepal's operators as the v1 face names them, from phonenumbers' carrier data
+# ("Nepal Telecom" and its company name "NDCL" are NTC).
+CARRIERS = {"nepal telecom": "NTC", "ndcl": "NTC", "ncell": "Ncell", "smart telecom": "Smart"}
+CARRIER_NAMES = ("NTC", "Ncell", "Smart", "other")
+# The carrier data is by prefix; the first 8 characters of a Nepali E.164 number
+# ("+9779841") are finer than every NP carrier prefix.
+CARRIER_PREFIX_LENGTH = 8
+
+
+@functools.lru_cache(maxsize=4096)
+def _carrier_of_prefix(prefix: str) -> str:
+    from phonenumbers import carrier  # noqa: PLC0415 - the carrier data loads only when a carrier is asked for
+
+    try:
+        parsed = phonenumbers.parse(prefix.ljust(14, "0"))
+    except phonenumbers.NumberParseException:
+        return "other"
+    return CARRIERS.get(carrier.name_for_number(parsed, "en").strip().lower(), "other")
+
+
+def carrier_of(e164: str) -> str:
+    """NTC / Ncell / Smart / other for a number, from its prefix (cached per prefix)."""
+    return _carrier_of_prefix(e164[:CARRIER_PREFIX_LENGTH])
+
+
+def carrier_of_prefix(prefix: str) -> str:
+    """The same for a prefix of ``CARRIER_PREFIX_LENGTH`` characters (a SQL group)."""
+    return _carrier_of_prefix(prefix[:CARRIER_PREFIX_LENGTH])

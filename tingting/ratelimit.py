@@ -33,6 +33,7 @@ import threading
 import time
 from functools import cache
 
+import redis
 from django.conf import settings
 
 PREFIX = "tt:rl:"
@@ -104,8 +105,6 @@ return redis.call('ZCARD', KEYS[1])
 
 @cache
 def _client(url: str):
-    import redis
-
     return redis.Redis.from_url(url)
 
 

@@ -12,6 +12,7 @@ import dj_database_url
 from celery.schedules import crontab  # noqa: F401  (kept for beat entries that need it)
 from django.core.exceptions import ImproperlyConfigured
 
+from tingting.beat import BEAT_SCHEDULE
 from tingting.env import env, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -22,7 +23,10 @@ DEBUG = env_bool("DEBUG", False)
 _INSECURE_DEV_KEY = "dev-insecure-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
 SECRET_KEY = env("SECRET_KEY", _INSECURE_DEV_KEY if DEBUG or env_bool("TINGTING_DEV", False) else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see README).")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off (docs/configuration.md); "
+        "on the scripts/run setup use scripts/manage for operator commands."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "tingting.api.exceptions.csrf_failure"
@@ -46,6 +50,7 @@ INSTALLED_APPS = [
     "otp",
     "tling",
     "bench",
+    "voices",
     "v1",
     "surveys",
 ]
@@ -187,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["tingting.api.schema_hooks.drop_slashless_duplicates"],
+    # The seed face takes two services, the v1 face four.
+    "ENUM_NAME_OVERRIDES": {
+        "SeedServicesEnum": ["PHONE", "SMS"],
+        "CampaignServicesEnum": "campaigns.models.Campaign.Services",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tingting.api.schema_hooks.document_body_errors",
@@ -292,9 +302,20 @@ FAILOVER_WINDOW_SECONDS = env_int("FAILOVER_WINDOW_SECONDS", 60)
 FAILOVER_ERROR_RATE = float(env("FAILOVER_ERROR_RATE", "0.5"))
 FAILOVER_MIN_REQUESTS = env_int("FAILOVER_MIN_REQUESTS", 5)
 
-# Guardrails (README "Guardrails"): operator ceilings of the per-account limits.
+# --- Guardrails (README "Guardrails") ----------------------------------------
+# Operator ceilings of the per-account limits (§7 settings).
 ACCOUNT_MAX_CALLS_PER_SECOND = env_int("ACCOUNT_MAX_CALLS_PER_SECOND", 10)
 ACCOUNT_MAX_CONCURRENT_CALLS = env_int("ACCOUNT_MAX_CONCURRENT_CALLS", 50)
+# Rate limits the dispatcher applies before each provider call (tokens per second,
+# shared by every worker through Redis; 0 = no limit). The account's own
+# max_calls_per_second and max_concurrent_calls apply as well.
+RATE_SENDER_SMS_PER_SECOND = float(env("RATE_SENDER_SMS_PER_SECOND", "0"))
+RATE_SENDER_CALLS_PER_SECOND = float(env("RATE_SENDER_CALLS_PER_SECOND", "0"))
+RATE_PROVIDER_SMS_PER_SECOND = float(env("RATE_PROVIDER_SMS_PER_SECOND", "0"))
+RATE_PROVIDER_CALLS_PER_SECOND = float(env("RATE_PROVIDER_CALLS_PER_SECOND", "0"))
+# A call's concurrency slot is leased for its audio length plus this margin; a slot
+# whose final report never comes frees itself then.
+RUN_CALL_SLOT_MARGIN_SECONDS = env_int("RUN_CALL_SLOT_MARGIN_SECONDS", 300)
 # Status webhooks to clients: private/loopback/link-local targets are refused
 # unless this is on (SSRF); delivery is retried with backoff for WEBHOOK_RETRY_HOURS.
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
@@ -328,8 +349,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Periodic sweeps live in code; apps register theirs in tingting/beat.py.
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic sweeps live in code; apps list theirs in tingting/beat.py.
+CELERY_BEAT_SCHEDULE: dict = dict(BEAT_SCHEDULE)
 
 # --- Logging -----------------------------------------------------------------
 LOGGING = {
@@ -354,18 +375,3 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
-
-from tingting.beat import BEAT_SCHEDULE  # noqa: E402
-
-CELERY_BEAT_SCHEDULE.update(BEAT_SCHEDULE)
-
-# Rate limits the dispatcher applies before each provider call (tokens per second,
-# shared by every worker through Redis; 0 = no limit). The account's own
-# max_calls_per_second and max_concurrent_calls (§7 settings) apply as well.
-RATE_SENDER_SMS_PER_SECOND = float(env("RATE_SENDER_SMS_PER_SECOND", "0"))
-RATE_SENDER_CALLS_PER_SECOND = float(env("RATE_SENDER_CALLS_PER_SECOND", "0"))
-RATE_PROVIDER_SMS_PER_SECOND = float(env("RATE_PROVIDER_SMS_PER_SECOND", "0"))
-RATE_PROVIDER_CALLS_PER_SECOND = float(env("RATE_PROVIDER_CALLS_PER_SECOND", "0"))
-# A call's concurrency slot is leased for its audio length plus this margin; a slot
-# whose final report never comes frees itself then.
-RUN_CALL_SLOT_MARGIN_SECONDS = env_int("RUN_CALL_SLOT_MARGIN_SECONDS", 300)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 
 
 def rows_table(columns: Sequence[tuple[str, str]], alias: str = "v") -> str:
@@ -33,3 +34,16 @@ def ids_param(ids: Iterable[int]) -> str:
     """Integers as one array parameter, for ``= ANY(%s::bigint[])``: one
     parameter instead of the one per value that ``pk__in`` adapts."""
     return "{" + ",".join(str(int(value)) for value in ids) + "}"
+
+
+@contextmanager
+def index_joins(cursor):
+    """Batch statements join a few hundred ids to big tables: by primary key, in
+    nested loops. Stale statistics (a table that just grew by a run's worth of
+    rows) make the planner hash whole tables instead, once per batch; this rules
+    that out for the statement (PostgreSQL, inside a transaction)."""
+    cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+    try:
+        yield cursor
+    finally:
+        cursor.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")

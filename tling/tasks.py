@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
+from tingting.retry import retry_or_give_up
 from tling.services.messages import RetryLater, message_record_status, message_send
 from tling.services.recovery import messages_sweep
 from tling.services.schedules import schedules_sweep
@@ -23,16 +25,16 @@ def message_send_task(self, message_ids: list[str]) -> int:
         except RetryLater:
             retry.append(message_id)
     if retry:
-        if self.request.retries >= MAX_SEND_RETRIES:
-            from django.utils import timezone
-
-            for message_id in retry:
-                message_record_status(
-                    message_id=message_id, status="failed", occurred_at=timezone.now(), error="provider unavailable"
-                )
-        else:
-            raise self.retry(args=[retry], countdown=min(300, 10 * 2**self.request.retries))
+        # Only the messages that met a temporary error are retried.
+        retry_or_give_up(self, first=10, args=[retry], give_up=lambda: _give_up(retry))
     return len(message_ids) - len(retry)
+
+
+def _give_up(message_ids: list[str]) -> None:
+    for message_id in message_ids:
+        message_record_status(
+            message_id=message_id, status="failed", occurred_at=timezone.now(), error="provider unavailable"
+        )
 
 
 @shared_task(name="tling.schedules_sweep")

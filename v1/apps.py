@@ -8,7 +8,7 @@ class V1Config(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tingting.api.exceptions import register_error_shape
-        from v1.errors import PREFIX, render_error
+        from tingting.api.exceptions import register_error_shape  # noqa: PLC0415 - models load after apps.py
+        from v1.errors import PREFIX, render_error  # noqa: PLC0415 - models load after apps.py
 
         register_error_shape(PREFIX, render_error)

@@ -1,7 +1,7 @@
 """Paths of API_CONTRACT_V1.md, each served with and without the trailing slash."""
 
 from tingting.api.routing import both
-from v1.views import auth
+from v1.views import account, auth, campaigns, contacts
 
 P = "api/v1/"
 
@@ -11,4 +11,19 @@ urlpatterns: list = [
     *both(P + "auths/generate-api-keys", auth.GenerateTokenView.as_view(), "v1-generate-api-keys"),
     *both(P + "auths/get-api-keys", auth.GetTokenView.as_view(), "v1-get-api-keys"),
     *both(P + "auths/user-profile", auth.UserProfileView.as_view(), "v1-user-profile"),
+    *both(P + "active-broker-phone", account.ActiveNumbersView.as_view(), "v1-active-broker-phone"),
+    *both(P + "phone-number/active", account.ActiveNumbersView.as_view(), "v1-phone-number-active"),
+    *both(P + "voice-models", account.VoiceModelsView.as_view(), "v1-voice-models"),
+    *both(P + "campaign", campaigns.CampaignListView.as_view(), "v1-campaign-list"),
+    *both(P + "campaign/create", campaigns.CampaignCreateView.as_view(), "v1-campaign-create"),
+    *both(P + "campaign/<int:campaign_id>", campaigns.CampaignView.as_view(), "v1-campaign"),
+    *both(
+        P + "campaign/create/<int:campaign_id>/message", campaigns.MessageSettingsView.as_view(), "v1-campaign-message"
+    ),
+    *both(P + "campaign/<int:campaign_id>/add-contact", contacts.ContactAddView.as_view(), "v1-add-contact"),
+    *both(P + "campaign/create/<int:campaign_id>/detail", contacts.BulkFileView.as_view(), "v1-bulk-file"),
+    *both(P + "campaign-detail/<int:campaign_id>", contacts.CampaignDetailView.as_view(), "v1-campaign-detail"),
+    *both(P + "phone-number/update/<int:contact_id>", contacts.ContactUpdateView.as_view(), "v1-contact-update"),
+    *both(P + "phone-number/delete/<int:contact_id>", contacts.ContactDeleteView.as_view(), "v1-contact-delete"),
+    *both(P + "campaign/<int:contact_id>/attributes", contacts.AttributesView.as_view(), "v1-contact-attributes"),
 ]

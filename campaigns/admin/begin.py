@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from campaigns.models import Campaign
 from campaigns.serializers.runs import RunBeginInput
-from campaigns.services.run import RERUN_STATUSES, run_begin, run_estimate
+from campaigns.services.begin import RERUN_STATUSES, run_begin, run_estimate
 from tingting.admin_base import account_zone, error_text, field_messages
 from tingting.api.errors import DomainError
 from tingting.api.exceptions import flatten_validation_detail

@@ -14,6 +14,8 @@ from django.contrib import admin, messages
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from campaigns.admin import control, listen
@@ -33,6 +35,7 @@ from tingting.admin_base import ServiceAdmin, error_text
 from tingting.api.errors import DomainError
 
 INLINE_PAGE_SIZE = 50
+MAX_RECIPIENT_PAGE = 10**12
 
 
 def tags_table(tags: dict):
@@ -43,14 +46,24 @@ def tags_table(tags: dict):
     return format_html('<table class="tt-table tt-tags">{}</table>', rows)
 
 
+def tags_line(tags: dict):
+    """The tags on one line (list rows and the recipient inline)."""
+    if not tags:
+        return "—"
+    return format_html_join(" · ", '<span class="tt-tag">{}: {}</span>', tags.items())
+
+
 class PagedRecipientFormSet(BaseInlineFormSet):
     """Shows one page of a campaign's recipients (``?recipients_page=N``), never all of them."""
 
     page = 1
 
     def get_queryset(self):
-        start = (self.page - 1) * INLINE_PAGE_SIZE
-        return super().get_queryset()[start : start + INLINE_PAGE_SIZE]
+        # One evaluation per page view: a running campaign changes between two reads.
+        if not hasattr(self, "_page_rows"):
+            start = (self.page - 1) * INLINE_PAGE_SIZE
+            self._page_rows = list(super().get_queryset()[start : start + INLINE_PAGE_SIZE])
+        return self._page_rows
 
 
 class RecipientInline(admin.TabularInline):
@@ -66,14 +79,15 @@ class RecipientInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         try:
-            page = max(int(request.GET.get("recipients_page", 1)), 1)
+            # Bounded: a page past every possible row must not overflow the OFFSET.
+            page = min(max(int(request.GET.get("recipients_page", 1)), 1), MAX_RECIPIENT_PAGE)
         except ValueError:
             page = 1
         return type("PagedFormSet", (formset,), {"page": page})
 
     @admin.display(description="tags")
     def tag_values(self, recipient: Recipient):
-        return tags_table(recipient.tags)
+        return tags_line(recipient.tags)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -274,6 +288,20 @@ class CampaignAdmin(ServiceAdmin):
         obj.pk, obj._state.adding = campaign.pk, False
         self.message_user(request, _import_summary(report), messages.INFO)
 
+    def delete_model(self, request, obj):
+        try:
+            campaign_delete(campaign=obj)
+        except DomainError as exc:
+            self.refuse(exc)
+
+    def get_deleted_objects(self, objs, request):
+        """The confirmation names the campaign and counts its recipients instead of
+        listing every one (a million-row campaign would be loaded to show the page)."""
+        campaigns = list(objs)
+        recipients = Recipient.objects.filter(campaign__in=campaigns).count()
+        perms_needed = set() if self.has_delete_permission(request) else {"campaign"}
+        return [str(c) for c in campaigns], {"campaigns": len(campaigns), "recipients": recipients}, perms_needed, []
+
     def save_related(self, request, form, formsets, change):
         """Caller IDs were set by the service (no ``form.save_m2m()``); the recipient
         inline is read-only, so saving its formset writes nothing."""
@@ -373,6 +401,10 @@ def _import_summary(report: dict) -> str:
     )
 
 
+def _local(moment) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else "—"
+
+
 def attempts_table(recipient: Recipient):
     rows = [
         (
@@ -383,7 +415,7 @@ def attempts_table(recipient: Recipient):
             attempt.duration if attempt.duration is not None else "—",
             attempt.charged + attempt.extra_charged,
             attempt.error or "—",
-            attempt.finished_at or attempt.queued_at or "—",
+            _local(attempt.finished_at or attempt.queued_at),
         )
         for attempt in Attempt.objects.filter(recipient=recipient).order_by("-id")[:50]
     ]
@@ -403,7 +435,7 @@ def attempts_table(recipient: Recipient):
 
 @admin.register(Recipient)
 class RecipientAdmin(admin.ModelAdmin):
-    list_display = ["number", "campaign", "status", "tag_values", "attempts", "credit_consumed", "last_attempt_at"]
+    list_display = ["number", "campaign", "status", "tags_text", "attempts", "credit_consumed", "last_attempt_at"]
     list_filter = ["status"]
     search_fields = ["number", "campaign__name"]
     list_select_related = ["campaign"]
@@ -429,6 +461,10 @@ class RecipientAdmin(admin.ModelAdmin):
     @admin.display(description="tags")
     def tag_values(self, recipient: Recipient):
         return tags_table(recipient.tags)
+
+    @admin.display(description="tags")
+    def tags_text(self, recipient: Recipient):
+        return tags_line(recipient.tags)
 
     @admin.display(description="Audio of the latest call")
     def audio(self, recipient: Recipient):

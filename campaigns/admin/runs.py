@@ -77,6 +77,11 @@ class RunAdmin(ServiceAdmin):
             *super().get_urls(),
         ]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing on a run is edited by hand: no save buttons, the controls act.
+        extra = {"show_save": False, "show_save_and_continue": False, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra)
+
     def has_add_permission(self, request) -> bool:
         return False
 

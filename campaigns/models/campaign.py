@@ -11,6 +11,13 @@ class Campaign(models.Model):
     class Services(models.TextChoices):
         PHONE = "PHONE"  # voice call
         SMS = "SMS"
+        # Calls first; a call ending in a ``failover_target`` status sends ``sms_message`` (v1 face).
+        SMS_PHONE = "SMS & PHONE"
+        SURVEY = "SURVEY"  # an IVR script of steps (v1 face §5)
+
+    class Category(models.TextChoices):
+        TEXT = "Text"  # spoken by TTS
+        AUDIO = "Audio"  # the uploaded audio file
 
     class ImportState(models.TextChoices):
         NONE = "none"  # recipients given inline or added one by one
@@ -21,7 +28,7 @@ class Campaign(models.Model):
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns")
     name = models.CharField(max_length=255)
-    services = models.CharField(max_length=8, choices=Services.choices)
+    services = models.CharField(max_length=16, choices=Services.choices)
     description = models.TextField(blank=True, default="")
     # Caller IDs / senders: the owner's numbers; empty = the platform default sender.
     user_phone = models.ManyToManyField("phonenumbers_app.PhoneNumber", blank=True, related_name="campaigns")
@@ -34,6 +41,16 @@ class Campaign(models.Model):
     audio_seconds = models.FloatField(null=True, blank=True)
     voice_input = models.CharField(max_length=32, default="np_rija")
     length_factor = models.FloatField(default=1.0)
+    # The v1 campaign object's settings (API_CONTRACT_V1 §4).
+    sms_message = models.TextField(blank=True, default="")
+    category = models.CharField(max_length=8, choices=Category.choices, default=Category.TEXT)
+    draft = models.BooleanField(default=False)
+    # Recipient statuses after which an SMS & PHONE call is followed by ``sms_message``.
+    failover_target = models.JSONField(default=list, blank=True)
+    # When run-campaign starts it (null: at once).
+    schedule = models.DateTimeField(null=True, blank=True)
+    # Stored and shown (the v1 object carries it); 0 = none.
+    credit_limit = models.PositiveBigIntegerField(default=0)
 
     import_state = models.CharField(max_length=10, choices=ImportState.choices, default=ImportState.NONE)
     import_report = models.JSONField(default=dict, blank=True)
@@ -87,6 +104,8 @@ class Recipient(models.Model):
     duration = models.PositiveIntegerField(null=True, blank=True)
     playback = models.PositiveIntegerField(null=True, blank=True)
     credit_consumed = models.PositiveBigIntegerField(default=0, db_default=0)
+    # Credits of the failover SMS of an SMS & PHONE campaign (``credit_consumed_SMS`` on v1).
+    sms_credit_consumed = models.PositiveBigIntegerField(default=0, db_default=0)
     attempts = models.PositiveIntegerField(default=0, db_default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True, default="", db_default="")

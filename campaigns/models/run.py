@@ -8,6 +8,8 @@ is what makes redelivered tasks and repeated reports harmless.
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -79,6 +81,10 @@ class Run(models.Model):
     @property
     def is_active(self) -> bool:
         return self.finished_at is None
+
+    def voice_share(self, seconds: float) -> int:
+        """Credits of a call of ``seconds`` at this run's prices: whole pulses, at least one."""
+        return max(1, math.ceil(seconds / self.pulse_seconds)) * self.voice_rate
 
 
 class Attempt(models.Model):

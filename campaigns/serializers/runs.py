@@ -11,7 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns.services.run import RERUN_STATUSES, AudioUpload
+from campaigns.services.begin import RERUN_STATUSES, AudioUpload
 from tingting.moments import to_utc
 from tingting.voice.serializers import LengthFactorField, VoiceInputField
 from tingting.voice.uploads import inspect_audio_upload

@@ -12,16 +12,25 @@ from django.db import connection, transaction
 
 from campaigns.models import Attempt, Campaign, Recipient
 from campaigns.services import imports
+from campaigns.services.publish import import_publish_after_commit
 from phonenumbers_app.selectors import owned_numbers_resolve
 from tingting import spreadsheets
 from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError, PayloadTooLargeError
 from tingting.phones import InvalidPhoneNumber, parse_many
 
-CAPABILITY = {Campaign.Services.PHONE: "voice", Campaign.Services.SMS: "sms"}
+# What the caller IDs must do: SMS & PHONE calls first (its failover SMS uses the default sender
+# when the number cannot text), a survey is a call.
+CAPABILITY = {
+    Campaign.Services.PHONE: "voice",
+    Campaign.Services.SMS: "sms",
+    Campaign.Services.SMS_PHONE: "voice",
+    Campaign.Services.SURVEY: "voice",
+}
 
 
-def _resolve_user_phone(*, owner, services: str, values: list) -> list:
-    """Owned numbers with the capability the service needs; 400 naming ``user_phone.<i>``."""
+def user_phone_resolve(*, owner, services: str, values: list) -> list:
+    """Owned numbers (E.164, as shown, or SID) with the capability the service needs;
+    400 naming ``user_phone.<i>``."""
     if not values:
         return []
     capability = CAPABILITY[services]
@@ -105,7 +114,7 @@ def campaign_create(
             field="individual_number",
         )
     numbers = _parse_inline(individual_number) if individual_number else None
-    phones = _resolve_user_phone(owner=owner, services=services, values=user_phone or [])
+    phones = user_phone_resolve(owner=owner, services=services, values=user_phone or [])
 
     def new_campaign(**extra) -> Campaign:
         campaign = Campaign.objects.create(owner=owner, name=name, services=services, description=description, **extra)
@@ -144,9 +153,40 @@ def campaign_create(
         return campaign, campaign.import_report
 
 
-def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> tuple[Campaign, dict]:
-    from campaigns.tasks import import_recipients
+def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
+    """Add the recipients of an uploaded file to an existing campaign (the v1 face's bulk
+    file): the same checks (413/415/400) and importer as a create; numbers already in the
+    campaign count as duplicates; the file's tag columns join ``usable_tags``. Over
+    ``IMPORT_SYNC_ROWS`` rows → 413 (the v1 answer is a validation preview, so it is
+    imported here). Returns the import report. 409 while recipients are in flight."""
+    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+        raise PayloadTooLargeError(
+            f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", field="bulk_file"
+        )
+    with _upload_path(upload) as path:
+        checked = spreadsheets.check_upload(path)
+        if checked.expected_rows is None:
+            checked.expected_rows = spreadsheets.count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
+        if checked.expected_rows > settings.IMPORT_SYNC_ROWS:
+            raise PayloadTooLargeError(
+                f"A file added to a campaign has at most {settings.IMPORT_SYNC_ROWS} rows.",
+                code="too_many_rows",
+                field="bulk_file",
+            )
+        with transaction.atomic():
+            locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+            if locked.import_state in (Campaign.ImportState.PENDING, Campaign.ImportState.RUNNING):
+                raise ConflictError("The campaign's recipients are still being imported.", code="import_in_progress")
+            if _has_in_flight(locked):
+                raise ConflictError("The campaign is running; add recipients when it ends.", code="campaign_running")
+            header, report = imports.import_file(campaign=locked, path=path, checked=checked, skip_existing=True)
+            locked.usable_tags = list(dict.fromkeys([*locked.usable_tags, *header.usable_tags]))
+            locked.import_report = report.as_dict("done")
+            locked.save(update_fields=["usable_tags", "import_report", "updated_at"])
+    return locked.import_report
 
+
+def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> tuple[Campaign, dict]:
     report = {
         "state": "pending",
         "rows": 0,
@@ -164,7 +204,7 @@ def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> 
         upload.seek(0)
         campaign.import_file.save(f"campaign-{campaign.pk}.{extension}", upload, save=False)
         campaign.save(update_fields=["import_file"])
-        transaction.on_commit(lambda: import_recipients.delay(campaign.pk))
+        import_publish_after_commit(campaign.pk)
     return campaign, report
 
 
@@ -198,12 +238,12 @@ def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
                 fields.append(name)
         if "user_phone" in changes:
             campaign.user_phone.set(
-                _resolve_user_phone(owner=campaign.owner, services=services, values=changes["user_phone"])
+                user_phone_resolve(owner=campaign.owner, services=services, values=changes["user_phone"])
             )
         elif "services" in fields:
             current = [p.phone_number for p in campaign.user_phone.all()]
             try:
-                _resolve_user_phone(owner=campaign.owner, services=services, values=current)
+                user_phone_resolve(owner=campaign.owner, services=services, values=current)
             except InvalidInputError as exc:
                 raise InvalidInputError(
                     f"The campaign's caller IDs lack the capability {services} needs; send user_phone too.",

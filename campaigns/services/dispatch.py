@@ -1,4 +1,5 @@
-"""Dispatch: chunk tasks that claim attempts and call the provider, and the sweeper.
+"""Dispatch: chunk tasks that claim attempts, call the provider in rounds and record
+what it answered (the sweeper that recovers lost work is ``sweep``).
 
 Exactly-once sending rests on one rule: an attempt is sent only by whoever moved
 it ``queued → sending`` with a conditional UPDATE, committed before the provider
@@ -12,35 +13,21 @@ sent again.
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import threading
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from campaigns.models import Attempt, Run
+from campaigns.models import Attempt, Campaign, Run
 from campaigns.services import guards
-from campaigns.services.run import (
-    FINAL_BY_KIND,
-    SURVEY,
-    Outcome,
-    attempt_mark_in_flight,
-    attempt_record_outcome,
-    attempt_reports_parse,
-    attempts_mark_in_flight,
-    attempts_record_outcomes,
-    index_joins,
-    run_finish_if_done,
-    run_start,
-)
+from campaigns.services.outcomes import Outcome, attempt_reports_parse
+from campaigns.services.outcomes_batch import attempts_mark_in_flight, attempts_record_outcomes
+from campaigns.services.publish import chunks_publish
 from tingting.providers import reports, scripts, sms_backend, voice_backend
 from tingting.providers.base import (
     OutboundCall,
@@ -48,29 +35,15 @@ from tingting.providers.base import (
     ProviderPermanentError,
     ProviderTemporaryError,
     ProviderTimeoutError,
-    SmsBackend,
     StatusReport,
-    VoiceBackend,
     each,
 )
+from tingting.providers.threads import ProviderThreads
+from tingting.sqlrows import index_joins
+from tingting.voice.render import account_scope, render_cached
 
 logger = logging.getLogger(__name__)
 S = Attempt.Status
-
-
-def chunks_publish(*, run_id: int, chunks: Iterable[int], countdown: int | None = None) -> int:
-    """Publish one dispatch task per chunk. A broker error is logged, not raised:
-    the rows stay queued and the sweeper re-publishes them."""
-    from campaigns.tasks import dispatch_chunk_task
-
-    published = 0
-    for chunk in chunks:
-        try:
-            dispatch_chunk_task.apply_async(args=[run_id, chunk], countdown=countdown)
-            published += 1
-        except Exception:  # noqa: BLE001 - any broker failure: the sweeper recovers
-            logger.exception("Could not publish chunk %s of run %s; the sweeper will", chunk, run_id)
-    return published
 
 
 def attempt_claim(*, attempt_id: int) -> bool:
@@ -150,7 +123,8 @@ def attempts_unclaim(attempts: list[Claimed]) -> None:
         )
 
 
-def _in_flight(run: Run) -> str:
+def in_flight_status(run: Run) -> str:
+    """The status of an attempt the provider accepted: ``sent`` (SMS) or ``ringing`` (voice)."""
     return S.SENT if run.kind == Run.Kind.SMS else S.RINGING
 
 
@@ -227,12 +201,10 @@ def _message(*, run: Run, attempt: Claimed, sender: str) -> OutboundSms | Outbou
         return OutboundSms(
             to=attempt.number, body=attempt.text or run.message, reference=attempt.reference, sender=sender
         )
-    if run.campaign.services == SURVEY:
+    if run.campaign.services == Campaign.Services.SURVEY:
         return _survey_call(run=run, attempt=attempt, sender=sender)
     audio_name, seconds = run.audio_name, run.audio_seconds or 0
     if run.is_personalised:
-        from tingting.voice.render import account_scope, render_cached
-
         render = render_cached(
             text=attempt.text, voice=run.voice_input, length_factor=run.length_factor, scope=account_scope(run.owner_id)
         )
@@ -262,56 +234,6 @@ def _survey_call(*, run: Run, attempt: Claimed, sender: str) -> OutboundCall:
         caller_id=sender,
         script=script,
     )
-
-
-class ProviderThreads:
-    """The threads one chunk task calls a per-message backend on. Each thread has
-    its own database connection (the backend records what it sends); ``close``
-    closes them, one job per thread, before the threads go."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="provider")
-        self.lock = threading.Lock()
-
-    def submit(self, call, items: list) -> Future:
-        """``call`` on every item on the threads; a future of the results in order.
-        Each call runs in a copy of the caller's context, so the reports it
-        delivers land in the caller's round buffer (reports.collecting)."""
-        futures = [self.pool.submit(contextvars.copy_context().run, _call_in_thread, call, item) for item in items]
-        done: Future = Future()
-        if not futures:
-            done.set_result([])
-
-        def gather(_: Future) -> None:
-            if all(future.done() for future in futures) and not done.done():
-                with self.lock:
-                    if not done.done():
-                        done.set_result([future.result() for future in futures])
-
-        for future in futures:
-            future.add_done_callback(gather)
-        return done
-
-    def close(self) -> None:
-        started = len(self.pool._threads)  # noqa: SLF001 - how many threads exist to close a connection in
-        if started:
-            barrier = threading.Barrier(started)
-
-            def close_connection() -> None:
-                barrier.wait(timeout=30)  # every thread takes exactly one of these
-                connections.close_all()
-
-            for future in [self.pool.submit(close_connection) for _ in range(started)]:
-                future.result()
-        self.pool.shutdown(wait=True)
-
-
-def _call_in_thread(call, item):
-    try:
-        return call(item)
-    except Exception as exc:  # noqa: BLE001 - handed back per message
-        return exc
 
 
 @dataclass
@@ -375,7 +297,13 @@ def _finish_round(*, run: Run, sent: Round, guard: guards.ChunkGuard) -> bool:
             failures.append(Outcome(attempt.pk, "failed", provider_id=result.provider_id, error=result.error))
         else:
             marks.append(
-                (attempt.pk, _in_flight(run), result.provider_id, result.backend or guard.backend_name, attempt.retries)
+                (
+                    attempt.pk,
+                    in_flight_status(run),
+                    result.provider_id,
+                    result.backend or guard.backend_name,
+                    attempt.retries,
+                )
             )
     # What the provider reported during the calls (the simulated ones report at
     # once), then the answers: accepted → in flight unless already final,
@@ -387,129 +315,3 @@ def _finish_round(*, run: Run, sent: Round, guard: guards.ChunkGuard) -> bool:
     if others:
         reports.deliver_many(others)
     return retry
-
-
-# --- Sweeper ------------------------------------------------------------------------
-
-
-def _lookup_is_authoritative(backend) -> bool:
-    """A backend that implements ``lookup`` answers None only for what it never got."""
-    base = SmsBackend if isinstance(backend, SmsBackend) else VoiceBackend
-    return type(backend).lookup is not base.lookup
-
-
-def attempt_reconcile(*, attempt: Attempt, run: Run, give_up: bool = False) -> str:
-    """Settle an attempt left in flight (worker died, timeout after acceptance, no
-    final report) from the provider's own record. Never sends anything: an attempt
-    is re-queued only when the provider says it never received it. ``give_up``
-    records an accepted attempt with no final outcome as failed ("no final report")."""
-    backend = sms_backend() if run.kind == Run.Kind.SMS else voice_backend()
-    try:
-        report = backend.lookup(attempt.reference)
-    except Exception:  # noqa: BLE001 - vendor down: try again next sweep
-        logger.warning("lookup of %s failed; retrying next sweep", attempt.reference, exc_info=True)
-        return "lookup_failed"
-    if report is not None and report.status in FINAL_BY_KIND[run.kind]:
-        Outcome.of_report(attempt.pk, report).record()
-        return "recorded"
-    if attempt.status != S.SENDING:  # accepted earlier, still no final outcome
-        if give_up:
-            attempt_record_outcome(
-                attempt_id=attempt.pk, provider_status="failed", error="no final report from the provider"
-            )
-            return "unknown"
-        return "waiting"
-    if report is not None:
-        attempt_mark_in_flight(attempt_id=attempt.pk, status=_in_flight(run), provider_id=report.provider_id)
-        return "in_flight"
-    if _lookup_is_authoritative(backend) and attempt.tries < settings.RUN_MAX_TRIES:
-        requeued = Attempt.objects.filter(pk=attempt.pk, status=S.SENDING, claimed_at=attempt.claimed_at).update(
-            status=S.QUEUED, queued_at=timezone.now(), error="requeued: the provider never received it"
-        )
-        if requeued:
-            chunks_publish(run_id=run.pk, chunks=[attempt.chunk])
-        return "requeued"
-    attempt_record_outcome(attempt_id=attempt.pk, provider_status="failed", error="outcome unknown")
-    return "unknown"
-
-
-def runs_start_due(*, now: datetime | None = None, batch: int = 20) -> int:
-    """Start scheduled runs whose time has come. Two sweepers never start one run
-    twice: rows are taken with FOR UPDATE SKIP LOCKED and change state."""
-    now = now or timezone.now()
-    started = 0
-    while True:
-        with transaction.atomic():
-            due = list(
-                Run.objects.select_for_update(skip_locked=True)
-                .filter(state=Run.State.SCHEDULED, scheduled_for__lte=now)
-                .order_by("scheduled_for", "id")[:batch]
-            )
-            for run in due:
-                run_start(run=run)
-        started += len(due)
-        if len(due) < batch:
-            return started
-
-
-def runs_sweep(
-    *,
-    now: datetime | None = None,
-    stale_after: timedelta | None = None,
-    stuck_after: timedelta | None = None,
-    recheck_after: timedelta | None = None,
-    give_up_after: timedelta | None = None,
-) -> dict[str, int]:
-    """The periodic sweep (beat, every RUN_SWEEP_SECONDS): start due runs,
-    re-publish queued work nobody claimed (the broker lost it), reconcile attempts
-    stuck in flight, and finish runs with nothing pending. Idempotent; safe to run
-    in two beat processes at once."""
-    now = now or timezone.now()
-
-    def seconds(value: timedelta | None, setting: str) -> timedelta:
-        return value if value is not None else timedelta(seconds=getattr(settings, setting))
-
-    stale_after = seconds(stale_after, "RUN_STALE_QUEUED_SECONDS")
-    stuck_after = seconds(stuck_after, "RUN_STUCK_SENDING_SECONDS")
-    recheck_after = seconds(recheck_after, "RUN_RECHECK_IN_FLIGHT_SECONDS")
-    give_up_after = seconds(give_up_after, "RUN_GIVE_UP_IN_FLIGHT_SECONDS")
-    counts = {"started": runs_start_due(now=now), "republished": 0, "reconciled": 0, "finished": 0}
-    # Guardrails: rows waiting for calling hours or a retry delay that are now due.
-    counts["due"] = guards.waiting_publish(now=now)
-
-    cutoff = now - stale_after
-    stale = (
-        Attempt.objects.filter(status=S.QUEUED, queued_at__lt=cutoff, run__state=Run.State.RUNNING)
-        .filter(guards.stale_filter())  # guardrails: waiting rows are not lost
-        .values_list("run_id", "chunk")
-        .distinct()
-        .order_by()
-    )
-    for run_id, chunk in list(stale[:1000]):
-        # Bumping queued_at first means a second sweeper finds nothing to re-publish.
-        if Attempt.objects.filter(
-            run_id=run_id, chunk=chunk, status=S.QUEUED, queued_at__lt=cutoff, next_attempt_at__isnull=True
-        ).update(queued_at=timezone.now()):
-            counts["republished"] += chunks_publish(run_id=run_id, chunks=[chunk])
-
-    # Claimed but unresolved (the worker died, or the provider timed out after
-    # accepting), then accepted but with no final report for a long while.
-    stuck = Attempt.objects.filter(status=S.SENDING, claimed_at__lt=now - stuck_after) | Attempt.objects.filter(
-        status__in=(S.SENT, S.RINGING), claimed_at__lt=now - recheck_after
-    )
-    runs: dict[int, Run] = {}
-    for attempt in list(stuck.order_by("claimed_at", "id")[:500]):
-        run = runs.get(attempt.run_id) or runs.setdefault(attempt.run_id, Run.objects.get(pk=attempt.run_id))
-        give_up = attempt.claimed_at < now - give_up_after
-        counts["reconciled"] += attempt_reconcile(attempt=attempt, run=run, give_up=give_up) != "waiting"
-
-    pending = Attempt.objects.filter(run_id=OuterRef("pk"), status__in=Attempt.PENDING)
-    idle = (
-        Run.objects.filter(finished_at__isnull=True)
-        .exclude(state=Run.State.SCHEDULED)
-        .exclude(Exists(pending))
-        .values_list("id", flat=True)
-    )
-    for run_id in list(idle[:200]):
-        counts["finished"] += run_finish_if_done(run_id=run_id)
-    return counts

@@ -1,6 +1,6 @@
 """Guardrails inside the execution engine (README "Guardrails", API_CONTRACT §7).
 
-The dispatcher (``dispatch.py``) and the outcome recorder (``run.py``) call these
+The dispatcher (``dispatch.py``) and the outcome recorder (``outcomes.py``) call these
 through a few marked hooks; everything the guardrails decide lives here:
 
 - **Do-not-contact**: a chunk's numbers on the owner's DNC list (one query) are
@@ -39,8 +39,10 @@ from django.utils import timezone
 
 from accounts import ledger
 from accounts.calling import calling_window_open, next_window_start, retry_due_at
-from accounts.models import AccountSettings, User
+from accounts.models import AccountSettings, DoNotContact, User
 from campaigns.models import Attempt, Recipient, Run
+from campaigns.services.publish import chunks_publish
+from campaigns.services.run import run_finish_if_done
 from tingting import ratelimit
 from tingting.outbound_webhooks import webhook_emit
 
@@ -88,8 +90,6 @@ class ChunkGuard:
         """Settle the chunk's queued attempts whose number is on the owner's DNC
         list; returns how many. One query that joins the list in the database,
         so a chunk whose numbers are all allowed costs no row in Python."""
-        from accounts.models import DoNotContact
-
         listed = DoNotContact.objects.filter(user_id=self.run.owner_id, number=OuterRef("recipient__number"))
         ids = list(
             Attempt.objects.filter(run_id=run_id, chunk=chunk, status=S.QUEUED)
@@ -99,16 +99,12 @@ class ChunkGuard:
         )
         return sum(attempt_fail_dnc(attempt_id=attempt_id) for attempt_id in ids)
 
-    def admit(self, attempt: Attempt, pending: list[int]) -> int | None:
-        """Before claiming ``attempt``: None = go ahead; -1 = calling hours are closed
-        (the chunk's ``pending`` rows now wait for the window); n >= 0 = stop and
+    def admit(self, attempt: Attempt) -> int | None:
+        """Before calling for ``attempt``: None = go ahead; -1 = calling hours are
+        closed (the caller makes the chunk wait: ``wait_for_hours``); n >= 0 = stop and
         re-publish the chunk in n seconds (rate limit or concurrency cap)."""
         now = timezone.now()
         if self.is_voice and not calling_window_open(self.settings, now):
-            opens = next_window_start(self.settings, now)
-            Attempt.objects.filter(pk__in=pending, status=S.QUEUED).update(
-                next_attempt_at=opens, error=WAITING_FOR_HOURS
-            )
             return -1
         deadline = time.time() + TOKEN_BLOCK_SECONDS
         for key, rate in self._buckets():
@@ -144,14 +140,10 @@ class ChunkGuard:
         """``admit`` for each claimed attempt of a round, in order: the admitted
         ones, and the countdown of the first refused (None when all went in)."""
         for index, attempt in enumerate(batch):
-            countdown = self.admit(attempt, pending=[])
+            countdown = self.admit(attempt)
             if countdown is not None:
                 return batch[:index], countdown
         return batch, None
-
-    def claim_lost(self, attempt: Attempt) -> None:
-        """Someone else claimed it: give back the slot taken for it."""
-        self.call_ended(attempt)
 
     def call_ended(self, attempt: Attempt) -> None:
         if attempt.reference in self.slots:
@@ -179,8 +171,6 @@ class ChunkGuard:
 def attempt_fail_dnc(*, attempt_id: int) -> bool:
     """A queued attempt whose number is on the DNC list: ``failed`` / ``dnc``, its
     share released, never sent. Repeat-safe (only a queued row changes)."""
-    from campaigns.services.run import run_finish_if_done
-
     with transaction.atomic():
         attempt = (
             Attempt.objects.select_for_update().select_related("run").filter(pk=attempt_id, status=S.QUEUED).first()
@@ -294,8 +284,6 @@ def outcome_emit(*, run: Run, attempt: Attempt) -> None:
 def waiting_publish(*, now: datetime | None = None, limit: int = 1000) -> int:
     """Re-publish the chunks whose waiting rows (calling hours, retry delay) are due.
     Clearing ``next_attempt_at`` first means a second sweeper publishes nothing."""
-    from campaigns.services.dispatch import chunks_publish
-
     now = now or timezone.now()
     due = (
         Attempt.objects.filter(status=S.QUEUED, next_attempt_at__lte=now, run__state=Run.State.RUNNING)

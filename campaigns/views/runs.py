@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 from campaigns.schema import RunBeginEnvelope, RunProgressEnvelope
 from campaigns.selectors import campaign_get, run_progress
 from campaigns.serializers.runs import RunBeginInput
-from campaigns.services.run import run_begin, run_cancel, run_pause, run_resume
+from campaigns.services.begin import run_begin
+from campaigns.services.run import run_cancel, run_pause, run_resume
 from tingting.api.envelope import ok
 from tingting.api.idempotency import idempotent
 from tingting.api.schema import tingting_responses

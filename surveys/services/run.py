@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from campaigns.models import Campaign, Recipient, Run
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from surveys.models import SurveyStep
 from surveys.services.steps import SURVEY
 from tingting.errors import InvalidInputError, NotFoundError

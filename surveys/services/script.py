@@ -18,10 +18,11 @@ from surveys.models import SurveyStep
 from tingting.providers.base import ScriptStep
 from tingting.voice.render import account_scope, render_audio_url, render_cached
 
-RESPONSES = {
-    SurveyStep.ResponseType.DTMF: "dtmf",
-    SurveyStep.ResponseType.RAW_RECORD: "record",
-    SurveyStep.ResponseType.NONE: "none",
+# Our response types → the script's (tingting.providers.base.ScriptStep.response).
+RESPONSES: dict[str, str] = {
+    SurveyStep.ResponseType.DTMF.value: "dtmf",
+    SurveyStep.ResponseType.RAW_RECORD.value: "record",
+    SurveyStep.ResponseType.NONE.value: "none",
 }
 
 
@@ -32,7 +33,7 @@ def _media_url(name: str) -> str:
 def _prompt(step: SurveyStep, *, voice: str, length_factor: float, owner_id: int) -> tuple[str, float]:
     if step.content_type == SurveyStep.ContentType.PLAY:
         if step.audio_file:
-            return _media_url(step.audio_file.name), step.audio_seconds or 0.0
+            return _media_url(step.audio_file.name or ""), step.audio_seconds or 0.0
         return step.text_or_url, 0.0
     render = render_cached(
         text=step.text_or_url, voice=voice, length_factor=length_factor, scope=account_scope(owner_id)

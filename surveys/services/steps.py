@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -21,7 +22,7 @@ from surveys.models import SurveyStep
 from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from tingting.voice.uploads import inspect_audio_upload
 
-SURVEY = "SURVEY"
+SURVEY = Campaign.Services.SURVEY
 MAX_STEPS = 50
 MAX_TEXT = 1000
 INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -42,7 +43,7 @@ class CheckedStep:
     index: int  # position in the list as sent
     order: int | None
     values: dict
-    upload: object | None = None
+    upload: Any = None  # an UploadedFile
     audio_seconds: float | None = None
 
 
@@ -179,7 +180,8 @@ def steps_check(*, steps, files: dict) -> list[CheckedStep]:
             orders.setdefault(step.order, step.index)
     if errors:
         raise InvalidInputError(errors[0].message, errors=errors, code=errors[0].code)
-    return sorted(checked, key=lambda s: (s.order if s.order is not None else s.index, s.index))
+    valid = [step for step in checked if step is not None]  # all of them: no error was found
+    return sorted(valid, key=lambda s: (s.order if s.order is not None else s.index, s.index))
 
 
 def _survey_locked(*, user, campaign_id: int) -> Campaign:

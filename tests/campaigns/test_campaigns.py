@@ -280,7 +280,7 @@ def test_delete_removes_runs_attempts_and_recipients_without_loading_them(auth_c
     from django.utils import timezone
 
     from campaigns.models import Attempt, Run
-    from campaigns.services.run import run_begin
+    from campaigns.services.begin import run_begin
 
     campaign, kept = make_campaign(user, recipients=40), make_campaign(user, name="Kept", recipients=5)
     for each in (campaign, kept):
@@ -584,7 +584,7 @@ def test_list_filters_by_latest_run_state(auth_client, user):
 
     from django.utils import timezone
 
-    from campaigns.services.run import run_begin
+    from campaigns.services.begin import run_begin
     from tests.support.factories_campaigns import campaign_with_recipients
 
     idle = campaign_with_recipients(user, 1, message="hi")

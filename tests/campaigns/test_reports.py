@@ -87,7 +87,7 @@ SUMMARY = "/api/system/campaigns/report/summary/"
 
 
 def test_summary_matches_a_hand_built_fixture(auth_client, user):
-    from campaigns.services.run import run_begin
+    from campaigns.services.begin import run_begin
     from tests.support.envelope import assert_envelope
     from tests.support.factories_campaigns import campaign_with_recipients
 

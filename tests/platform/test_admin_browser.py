@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from accounts.models import LedgerEntry, User
 from campaigns.models import Run
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from tests.support.factories import PASSWORD, UserFactory
 from tests.support.factories_campaigns import campaign_with_recipients
 
@@ -73,11 +72,13 @@ def browser(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def shots(capsys):
-    """``shots(name)`` saves a full-page screenshot of the current page and prints its path."""
-    if SCREENSHOTS.exists():
-        shutil.rmtree(SCREENSHOTS)
-    SCREENSHOTS.mkdir(parents=True)
+def shots(capsys, request):
+    """``shots(name)`` saves a full-page screenshot of the current page and prints its
+    path (``<test>-NN-<name>.png``; the test's earlier screenshots are removed first)."""
+    prefix = request.node.name.removeprefix("test_")[:40]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob(f"{prefix}-*.png"):
+        old.unlink()
     taken: list[Path] = []
 
     def shoot(driver, name: str) -> Path:
@@ -92,7 +93,7 @@ def shots(capsys):
                 "clip": {"x": 0, "y": 0, "width": size[0], "height": min(size[1], 4000), "scale": 1},
             },
         )
-        path = SCREENSHOTS / f"{len(taken) + 1:02d}-{name}.png"
+        path = SCREENSHOTS / f"{prefix}-{len(taken) + 1:02d}-{name}.png"
         path.write_bytes(base64.b64decode(png["data"]))
         taken.append(path)
         with capsys.disabled():  # shown also when pytest captures output (CI logs)
@@ -254,3 +255,221 @@ def test_staff_cancels_a_run_and_tops_up_an_account(browser, shots, live_server,
     entry = LedgerEntry.objects.filter(user=owner).order_by("-id").first()
     assert (entry.kind, entry.amount, entry.credits_after, entry.note) == ("topup", 500, 1500, "walkthrough top-up")
     assert User.objects.get(pk=staff.pk).last_login is not None  # logged in through the form
+
+
+# --- A campaign's whole life from the console, with a real worker -----------------------
+
+SIZE = 2000
+SLOW_WORKER = {"SMS_BACKEND": "tests.support.fake_providers.SlowSmsBackend", "FAKE_PROVIDER_LATENCY": "0.04"}
+
+
+def assert_fits_1280(driver) -> None:
+    """No horizontal scrolling: the page is no wider than the window."""
+    width, inner = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, f"{driver.current_url}: {width}px wide in a {inner}px window"
+
+
+def live_done(driver) -> int:
+    return int(text_of(driver, '.field-live_progress [data-tt="done"]'))
+
+
+def api_state(owner, campaign) -> str:
+    from tests.support.clients import client_for
+
+    body = client_for(owner).get(f"/api/system/campaigns/{campaign.pk}/progress/").json()
+    return body["data"]["progress"]["state"]
+
+
+def fetch_content_type(driver, url: str) -> str:
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {credentials: 'same-origin'}).then(r => done(r.status + ' ' + r.headers.get('content-type')))",
+        url,
+    )
+
+
+def click_through(driver, css: str) -> None:
+    """Clicks what submits or links, and waits until the page it leaves is gone (so the
+    next look is at the new page, never at the old one's copy of an element)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, css).click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+
+
+def click_and_wait_message(driver, css: str) -> str:
+    """Clicks a control and returns the message of the page it leads to."""
+    click_through(driver, css)
+    return wait_for(driver, "ul.messagelist li").text.strip()
+
+
+def test_staff_runs_a_campaigns_whole_life_from_the_console(
+    browser, shots, live_server, settings, tmp_path, celery_worker_slow
+):
+    from campaigns.models import Campaign
+    from phonenumbers_app.models import PhoneNumber
+    from tests.support.runs_checks import assert_settled, wait_finished
+    from tests.support.workers import wait_until
+
+    settings.RUN_CHUNK_SIZE = 100
+    staff = UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
+    owner = UserFactory(email="owner@example.com", credits=5000)
+    other = UserFactory(email="other@example.com")
+    for phone, who, voice, sms in (
+        ("+9779851000001", owner, False, True),
+        ("+9779851000002", owner, True, False),
+        ("+9779851000003", other, True, True),
+        ("+9779851000004", None, True, True),
+    ):
+        PhoneNumber.objects.create(phone_number=phone, owner=who, rate=1, has_voice=voice, has_sms=sms)
+    upload = tmp_path / "recipients.csv"
+    names = ["राम", "सीता", "हरि", "गीता"]
+    upload.write_text(
+        "number,name\n" + "".join(f"98{index:08d},{names[index % 4]}\n" for index in range(SIZE)), encoding="utf-8"
+    )
+
+    # 1. Log in: the operator's front page.
+    browser.get(f"{live_server.url}/admin/login/?next=/admin/")
+    wait_for(browser, "#login-form")
+    browser.find_element(By.ID, "id_username").send_keys(staff.email)
+    browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, '#login-form input[type="submit"]').click()
+    wait_for(browser, "#panel-today")
+    for panel in ("today", "in-progress", "credits", "providers", "stuck"):
+        assert browser.find_element(By.ID, f"panel-{panel}").is_displayed(), panel
+    assert text_of(browser, "#site-name") == "Tingting"
+    assert_fits_1280(browser)
+    shots(browser, "front-page")
+
+    # 2. Create the campaign with its recipients file.
+    browser.get(f"{live_server.url}/admin/campaigns/campaign/add/")
+    wait_for(browser, "#id_name")
+    browser.find_element(By.ID, "id_owner").send_keys(str(owner.pk))
+    browser.find_element(By.ID, "id_name").send_keys("Monsoon alert")
+    Select(browser.find_element(By.ID, "id_services")).select_by_value("SMS")
+    browser.find_element(By.ID, "id_send_to_number_file").send_keys(str(upload))
+    assert_fits_1280(browser)
+    shots(browser, "create")
+    click_through(browser, 'input[name="_continue"]')
+    wait_for(browser, ".field-live_progress")
+    assert "Recipients imported: 2000 added, 0 duplicates, 0 invalid." in text_of(browser, "ul.messagelist")
+    campaign = Campaign.objects.get(name="Monsoon alert")
+    assert campaign.recipients.count() == SIZE
+
+    # 3. The caller-ID picker offers only the owner's SMS numbers; pick it and save.
+    offered = [box.get_attribute("value") for box in browser.find_elements(By.CSS_SELECTOR, "#id_user_phone input")]
+    assert offered == ["+9779851000001"]
+    browser.find_element(By.CSS_SELECTOR, '#id_user_phone input[value="+9779851000001"]').click()
+    click_through(browser, 'input[name="_continue"]')
+    wait_for(browser, "ul.messagelist li.success")
+    assert [n.phone_number for n in campaign.user_phone.all()] == ["+9779851000001"]
+    assert_fits_1280(browser)
+    shots(browser, "campaign-page")
+
+    # 4. Test voice: the player gets a WAV.
+    message = browser.find_element(By.NAME, "tt_voice_message")
+    message.clear()
+    message.send_keys("नमस्ते, भोलि पानी पर्छ।")
+    Select(browser.find_element(By.NAME, "tt_voice_input")).select_by_value("np_binod")
+    browser.find_element(By.ID, "tt-voice-play").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "tt-voice-audio").get_attribute("src"))
+    source = browser.find_element(By.ID, "tt-voice-audio").get_attribute("src")
+    assert fetch_content_type(browser, source) == "200 audio/wav"
+    WebDriverWait(browser, 20).until(
+        lambda d: d.execute_script("return document.getElementById('tt-voice-audio').duration > 0")
+    )
+    shots(browser, "test-voice")
+
+    # 5. Begin: the hold is shown before confirming, and it is what is held.
+    click_through(browser, "#tt-begin")
+    wait_for(browser, "#tt-begin-form")
+    browser.find_element(By.ID, "id_message").send_keys("Monsoon alert: heavy rain tomorrow.")
+    assert browser.find_element(By.ID, "tt-confirm").get_attribute("disabled")
+    browser.find_element(By.ID, "tt-preview").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "tt-hold").get_attribute("data-hold"))
+    shown = int(browser.find_element(By.ID, "tt-hold").get_attribute("data-hold"))
+    assert text_of(browser, "#tt-hold") == f"Holds {shown} credits for {SIZE} recipient(s); 5000 available."
+    assert_fits_1280(browser)
+    shots(browser, "begin-with-hold")
+    click_through(browser, "#tt-confirm")
+    wait_for(browser, ".field-live_progress")
+    run = Run.objects.get(campaign=campaign)
+    assert text_of(browser, "ul.messagelist li.success") == (
+        f"Campaign is running!! {shown} credits on hold for Monsoon alert campaign."
+    )
+    hold = LedgerEntry.objects.get(user=owner, idempotency_key=f"run:{run.pk}:hold")
+    assert shown == hold.amount == run.hold_amount == SIZE
+
+    # 6. Watch: the bar advances without a reload.
+    browser.execute_script("window.ttSamePage = true")
+    first = live_done(browser)
+    WebDriverWait(browser, 60).until(lambda d: live_done(d) > first + 20)
+    assert browser.execute_script("return window.ttSamePage") is True
+    assert_fits_1280(browser)
+    shots(browser, "bar-advancing")
+
+    # 7. Pause: the API's progress says paused and nothing new is claimed.
+    assert click_and_wait_message(browser, "#tt-pause") == "Monsoon alert: Campaign paused."
+    assert api_state(owner, campaign) == "paused"
+    wait_until(
+        lambda: not run.attempts.filter(status__in=("sending",)).exists(), timeout=30, message="claims to settle"
+    )
+    paused_at = run.attempts.exclude(status="queued").count()
+    assert 0 < paused_at < SIZE
+    assert text_of(browser, ".field-live_progress .tt-state") == "Paused"
+    shots(browser, "paused")
+
+    # 8. Resume: running again, the bar moves on.
+    assert click_and_wait_message(browser, "#tt-resume") == "Monsoon alert: Campaign resumed."
+    assert api_state(owner, campaign) == "running"
+    resumed = live_done(browser)
+    WebDriverWait(browser, 60).until(lambda d: live_done(d) > resumed + 20)
+    assert run.attempts.exclude(status="queued").count() > paused_at
+    shots(browser, "resumed")
+
+    # 9. Cancel: the rest is terminated, its credits released; the books balance.
+    assert click_and_wait_message(browser, "#tt-cancel") == "Monsoon alert: Campaign cancelled."
+    assert api_state(owner, campaign) == "cancelled"
+    run = wait_finished(run, timeout=60)
+    outcome = assert_settled(run, owner)
+    assert 0 < outcome["terminated"] < SIZE and sum(outcome.values()) == SIZE
+    page = browser.find_element(By.TAG_NAME, "html")
+    browser.refresh()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    wait_for(browser, ".field-live_progress")
+    assert text_of(browser, '.field-live_progress [data-tt="credits.held"]') == "0"
+    assert browser.find_elements(By.ID, "tt-begin"), "a finished campaign offers a re-run"
+    shots(browser, "cancelled")
+
+    # 10. The report downloads.
+    for extension, expected in (
+        ("xlsx", "200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("csv", "200 text/csv; charset=utf-8"),
+    ):
+        href = browser.find_element(By.ID, f"tt-report-{extension}").get_attribute("href")
+        assert fetch_content_type(browser, href) == expected
+
+    # 11. A recipient: tags as text, its attempt.
+    recipient = campaign.recipients.order_by("id").first()
+    browser.get(f"{live_server.url}/admin/campaigns/recipient/{recipient.pk}/change/")
+    wait_for(browser, ".field-tag_values")
+    assert text_of(browser, ".field-tag_values table") == "tags_name राम"
+    assert f"run {run.pk}" in text_of(browser, ".field-attempt_history")
+    assert_fits_1280(browser)
+    shots(browser, "recipient")
+
+    # 12. The lists: compact bars, no horizontal scrolling.
+    for path in ("/admin/campaigns/campaign/", "/admin/campaigns/run/", f"/admin/campaigns/run/{run.pk}/change/"):
+        browser.get(f"{live_server.url}{path}")
+        wait_for(browser, ".tt-progress")
+        assert_fits_1280(browser)
+    shots(browser, "run-page")
+
+
+@pytest.fixture
+def celery_worker_slow(transactional_db, purge_broker):
+    """A real worker whose simulated SMS provider answers after 40 ms, so a run of
+    2,000 lasts long enough to be watched, paused, resumed and cancelled."""
+    from tests.support.workers import running_worker
+
+    with running_worker(concurrency=2, env=SLOW_WORKER) as worker:
+        yield worker

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from campaigns.models import Run
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from tests.support.factories import UserFactory
 from tests.support.factories_campaigns import campaign_with_recipients
 
@@ -46,8 +46,12 @@ def test_timestamps_are_in_the_staff_accounts_zone(user):
     client.force_login(staff)
     page = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
     assert "Times in America/New_York" in page
-    local = campaign.created_at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
-    assert f"{local:%-I}:{local:%M}" in page
+    from zoneinfo import ZoneInfo
+
+    from django.utils.formats import date_format
+
+    local = campaign.created_at.astimezone(ZoneInfo("America/New_York"))
+    assert date_format(local, "DATETIME_FORMAT") in page
 
 
 # --- Live progress ---------------------------------------------------------------------
@@ -285,7 +289,7 @@ def test_recipient_page_shows_tags_as_text_and_its_attempts(staff_client, user):
     assert "<tr><th>name</th><td>राम</td></tr>" in page and "\\u" not in page
     assert f"run {run.pk}</a></td><td>queued</td>" in page
     inline = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
-    assert "<td>राम</td>" in inline
+    assert '<span class="tt-tag">name: राम</span>' in inline
 
 
 # --- Begin and re-run from the console --------------------------------------------------
@@ -418,3 +422,104 @@ def test_recipient_audio_is_what_its_call_plays(staff_client, user):
     assert b"".join(audio.streaming_content) == default_storage.open(run.audio_name).read()
     sms = campaign_with_recipients(user, 1, message="hi").recipients.get()
     assert staff_client.get(f"/admin/campaigns/recipient/{sms.pk}/audio/").status_code == 404
+
+
+# --- The operator's front page ----------------------------------------------------------
+
+
+def figure(page: str, label: str) -> str:
+    import re
+
+    found = re.search(rf'data-figure="{label}">([^<]*)<', page)
+    assert found, label
+    return found.group(1)
+
+
+def test_front_page_shows_today_in_progress_credits_providers_and_stuck_work(staff_client, user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts import ledger
+
+    ledger.top_up(user_id=user.pk, amount=250, note="invoice")
+    sms = campaign_with_recipients(user, 4, message="hi", name="Morning SMS")
+    run = run_begin(user=user, campaign_id=sms.pk)
+    scheduled = campaign_with_recipients(user, 2, message="later", name="Evening SMS")
+    run_begin(user=user, campaign_id=scheduled.pk, schedule_at=timezone.now() + timedelta(hours=2))
+    now = timezone.now()
+    attempts = list(run.attempts.order_by("id"))
+    Attempt = type(attempts[0])
+    Attempt.objects.filter(pk=attempts[0].pk).update(status="completed", submitted_at=now, charged=1)
+    Attempt.objects.filter(pk=attempts[1].pk).update(status="failed", submitted_at=now)
+    Attempt.objects.filter(pk=attempts[2].pk).update(status="sending", claimed_at=now - timedelta(minutes=10))
+    ledger.charge(user_id=user.pk, amount=1, from_held=True, idempotency_key="t:charge")
+
+    page = staff_client.get("/admin/").content.decode()
+    assert [figure(page, name) for name in ("sms-sent", "sms-delivered", "calls-placed")] == ["2", "1", "0"]
+    assert figure(page, "failed") == "1 (50.0%)"
+    assert "Morning SMS" in page and "Evening SMS" in page
+    assert page.count('class="tt-progress tt-compact"') == 2
+    assert (figure(page, "sold-today"), figure(page, "used-today")) == ("1250", "1")
+    assert figure(page, "on-hold-now") == str(4 + 2 - 1)
+    assert "no failover configured" in page and figure(page, "provider-errors-last-hour") == "0 of 0 (—)"
+    assert figure(page, "claimed-unsent-120-s") == "1"
+    assert figure(page, "queued-unclaimed-120-s") == "0"
+
+
+def test_front_page_queries_do_not_grow_with_runs(staff_client, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user.credits = 10_000
+    user.save(update_fields=["credits"])
+    counts = []
+    for extra in (1, 5):
+        for _ in range(extra):
+            run_begin(user=user, campaign_id=campaign_with_recipients(user, 30, message="x").pk)
+        staff_client.get("/admin/")
+        with CaptureQueriesContext(connection) as captured:
+            staff_client.get("/admin/")
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts
+
+
+def test_delete_goes_through_the_service(staff_client, user):
+    from campaigns.models import Campaign
+
+    running = campaign_with_recipients(user, 3, message="hi", name="Busy")
+    run_begin(user=user, campaign_id=running.pk)
+    url = f"/admin/campaigns/campaign/{running.pk}/delete/"
+    confirm = staff_client.get(url).content.decode()
+    assert "Busy" in confirm and "Recipients: 3" in confirm
+    refused = staff_client.post(url, {"post": "yes"}, follow=True)
+    assert messages_of(refused) == ["The campaign is running; cancel it before deleting."]
+    assert refused.redirect_chain[-1][0] == f"/admin/campaigns/campaign/{running.pk}/change/"
+    assert Campaign.objects.filter(pk=running.pk).exists()
+    idle = campaign_with_recipients(user, 2, name="Idle")
+    staff_client.post(f"/admin/campaigns/campaign/{idle.pk}/delete/", {"post": "yes"})
+    assert not Campaign.objects.filter(pk=idle.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/admin/campaigns/campaign/{huge}/progress/"),
+        ("get", "/admin/campaigns/run/{huge}/progress/"),
+        ("post", "/admin/campaigns/campaign/{huge}/control/pause/"),
+        ("post", "/admin/campaigns/run/{huge}/control/cancel/"),
+        ("get", "/admin/campaigns/campaign/{huge}/begin/"),
+        ("post", "/admin/campaigns/campaign/{huge}/test-voice/"),
+        ("get", "/admin/campaigns/campaign/{huge}/report/csv/"),
+        ("get", "/admin/campaigns/recipient/{huge}/audio/"),
+    ],
+)
+def test_ids_past_bigint_are_404_not_500(staff_client, method, path):
+    response = getattr(staff_client, method)(path.format(huge=10**20))
+    assert response.status_code == 404
+
+
+def test_a_recipient_page_past_every_row_is_empty_not_500(staff_client, user):
+    campaign = campaign_with_recipients(user, 2)
+    response = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/?recipients_page=99999999999999999999")
+    assert response.status_code == 200 and "+9779800000000" not in response.content.decode()

@@ -127,6 +127,8 @@ def _owned_path_parameters(owner, path: str) -> dict:
     from tests.support.factories_campaigns import campaign_with_recipients
     from tling import services
 
+    if "{contact_id}" in path:
+        return {"contact_id": campaign_with_recipients(owner, 1, message="hello").recipients.get().pk}
     if "{key_id}" in path:
         return {"key_id": api_key_create(user=owner, name="target")[0].pk}
     if "survey" in path:  # a SURVEY campaign with steps (and its contacts)

@@ -16,8 +16,8 @@ from accounts import ledger
 from accounts.models import AccountSettings, LedgerEntry
 from accounts.services import dnc_add
 from campaigns.models import Attempt, Campaign, Recipient, Run
-from campaigns.services.dispatch import runs_sweep
-from campaigns.services.run import attempt_record_report
+from campaigns.services.outcomes import attempt_record_report
+from campaigns.services.sweep import runs_sweep
 from tests.support.campaign_helpers import begin_url, wav_upload
 from tests.support.clients import client_for, key_client_for
 from tests.support.envelope import assert_envelope

@@ -3,7 +3,7 @@
 import pytest
 
 from campaigns.models import Run
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from tests.support.factories_campaigns import campaign_with_recipients
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from accounts import ledger
 from accounts.models import LedgerEntry
 from campaigns.models import Attempt, Campaign, Recipient, Run
 from campaigns.services.dispatch import attempts_claim, chunk_dispatch
-from campaigns.services.run import Outcome, attempt_record_report, attempts_record_outcomes
+from campaigns.services.outcomes import Outcome, attempt_record_report
+from campaigns.services.outcomes_batch import attempts_record_outcomes
 from tests.support.campaign_helpers import begin_url, wav_upload
 from tests.support.clients import client_for
 from tests.support.envelope import assert_envelope

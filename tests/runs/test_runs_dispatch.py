@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from accounts.models import LedgerEntry
 from campaigns.models import Attempt, Campaign, Recipient, Run
-from campaigns.services.dispatch import attempt_claim, chunk_dispatch, runs_sweep
-from campaigns.services.run import attempt_record_report
+from campaigns.services.dispatch import attempt_claim, chunk_dispatch
+from campaigns.services.outcomes import attempt_record_report
+from campaigns.services.sweep import runs_sweep
 from tests.support.campaign_helpers import begin_url, wav_upload
 from tests.support.clients import client_for
 from tests.support.envelope import assert_envelope, assert_error

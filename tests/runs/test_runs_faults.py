@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from accounts.models import LedgerEntry
 from campaigns.models import Attempt, Run
-from campaigns.services.dispatch import chunks_publish, runs_start_due, runs_sweep
+from campaigns.services.publish import chunks_publish
 from campaigns.services.run import run_cancel
+from campaigns.services.sweep import runs_start_due, runs_sweep
 from tests.support.campaign_helpers import begin_url
 from tests.support.clients import client_for
 from tests.support.factories import UserFactory

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Run
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from phonenumbers_app.models import PhoneNumber
 from phonenumbers_app.selectors import number_in_use_by_running_campaign
 from tests.support.factories_campaigns import campaign_with_recipients

@@ -1,7 +1,7 @@
 """Owned routes of campaign runs (begin, pause, resume, cancel, progress), for the isolation matrix."""
 
 from campaigns.models import Recipient, Run
-from campaigns.services.run import run_begin
+from campaigns.services.begin import run_begin
 from tests.support.factories_campaigns import campaign_with_recipients
 from tests.support.isolation import owned_route
 

@@ -17,6 +17,9 @@ from tingting.providers.tts_espeak import VOICES, EspeakTtsBackend
 from tingting.voice.render import account_scope, render_cached, render_digits, spoken_digits
 from tingting.voice.resample import resample_pcm16
 
+# Rendering reads the voice catalogue (tingting.voice.catalogue, the voices table).
+pytestmark = pytest.mark.django_db
+
 SHORT = "नमस्ते।"
 SENTENCE = "नमस्कार, टिङ्टिंगमा हजुरलाई स्वागत छ। आज तपाईंको खातामा नयाँ सन्देश आएको छ।"
 SILENCE_RMS = 300  # int16 RMS; eSpeak speech measures in the thousands

@@ -17,6 +17,9 @@ from tingting.providers import reset_backends
 from tingting.providers.base import ProviderPermanentError, ProviderTemporaryError
 from tingting.providers.tts_azure import AzureTtsBackend
 
+# Rendering reads the voice catalogue (tingting.voice.catalogue, the voices table).
+pytestmark = pytest.mark.django_db
+
 SSML_NS = "{http://www.w3.org/2001/10/synthesis}"
 TEXT = 'नमस्ते <साथी> & "स्वागत"'
 

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.csrf import csrf_failure as django_csrf_failure
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -187,8 +188,6 @@ def csrf_failure(request, reason=""):
     CSRF token (only the admin and browsable API use sessions) gets the face's 403,
     never Django's HTML page. Outside ``/api/`` (the admin) Django's own page stays."""
     if not request.path.startswith("/api/"):
-        from django.views.csrf import csrf_failure as django_csrf_failure
-
         return django_csrf_failure(request, reason)
     message = f"CSRF verification failed: {reason}" if reason else "CSRF verification failed."
     return _json_error(request, ErrorBody(403, message, [FieldError(None, "csrf_failed", message)]))

@@ -58,7 +58,7 @@ class HealthzMiddleware:
     every other path keeps both."""
 
     def __init__(self, get_response):
-        from tingting.views import healthz
+        from tingting.views import healthz  # noqa: PLC0415 - views load after settings, middleware with them
 
         self.get_response = get_response
         self.healthz = healthz

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from tingting.providers.base import NumberBackend, SmsBackend, TtsBackend, VoiceBackend
+from tingting.providers.failover import FailoverSmsBackend, FailoverVoiceBackend
 
 
 @cache
@@ -17,8 +18,6 @@ def _load(dotted_path: str):
 
 @cache
 def _failover(kind: str, primary: str, secondary: str):
-    from tingting.providers.failover import FailoverSmsBackend, FailoverVoiceBackend
-
     wrapper = FailoverSmsBackend if kind == "sms" else FailoverVoiceBackend
     return wrapper(primary=_load(primary), secondary=_load(secondary))
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
+
 
 class ProviderError(Exception):
     """``code`` is the vendor's error code when it gave one ("21211", "1013"),
@@ -151,8 +153,6 @@ class ConfiguredBackend:
 
     @classmethod
     def missing_settings(cls) -> list[str]:
-        from django.conf import settings
-
         return [name for name in cls.required_settings if not str(getattr(settings, name, "") or "").strip()]
 
 

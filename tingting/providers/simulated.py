@@ -24,6 +24,7 @@ import math
 import uuid
 from array import array
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -40,8 +41,10 @@ from tingting.providers.base import (
     Submission,
     VoiceBackend,
 )
+from tingting.providers.tts_espeak import wav_bytes
 from tingting.sqlrows import rows_param, rows_table
 
+REPORT_TASK = "tingting.simulated_report"
 SMS_OUTCOMES = {"7": "undelivered", "8": "expired", "9": "failed"}
 VOICE_OUTCOMES = {"7": "hungup", "8": "unanswered", "9": "failed"}
 
@@ -63,8 +66,6 @@ def simulated_digits(number: str, step: ScriptStep) -> str:
 
 def simulated_recording(step: ScriptStep) -> tuple[bytes, int]:
     """A short tone (8 kHz, 16-bit mono) and its whole seconds."""
-    from tingting.providers.tts_espeak import wav_bytes
-
     seconds = min(step.max_record_seconds, 1 + step.order % 3)
     rate = 8000
     period = [int(8000 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(rate // 440 * 4)]
@@ -103,10 +104,9 @@ def walk_script(call: OutboundCall, outcome: str, now) -> tuple[list[StepAnswer]
 def _emit(reports_to_send: list[StatusReport], *, batch: bool = False) -> None:
     delay = getattr(settings, "SIMULATED_REPORT_DELAY_SECONDS", 0)
     if delay:
-        from tingting.tasks import simulated_report_task
-
+        # By task name: tingting.tasks imports the providers.
         for report in reports_to_send:
-            simulated_report_task.apply_async(args=[_to_json(report)], countdown=delay)
+            current_app.signature(REPORT_TASK, args=[_to_json(report)]).apply_async(countdown=delay)
     elif batch:
         reports.deliver_many(reports_to_send)
     else:

@@ -26,6 +26,7 @@ from tingting.providers.base import (
     RenderedAudio,
     TtsBackend,
 )
+from tingting.voice import catalogue
 
 OUTPUT_FORMATS = {8000: "riff-8khz-16bit-mono-pcm", 16000: "riff-16khz-16bit-mono-pcm"}
 CONFIG_REVISION = "1"
@@ -38,11 +39,14 @@ class AzureVoice:
     rate: float  # speaking-rate multiplier at length factor 1.0
 
 
+def config_for(voice: str) -> AzureVoice | None:
+    """The Azure mapping of a catalogue voice (tingting.voice.catalogue), or None."""
+    spec = catalogue.spec(voice)
+    return None if spec is None else AzureVoice(spec.azure_voice, spec.azure_pitch, spec.azure_rate)
+
+
 VOICES: dict[str, AzureVoice] = {
-    "np_rija": AzureVoice("ne-NP-HemkalaNeural", "+0%", 1.0),
-    "np_prasanna": AzureVoice("ne-NP-SagarNeural", "+0%", 1.0),
-    # The second male voice: Sagar, lower and a little slower.
-    "np_binod": AzureVoice("ne-NP-SagarNeural", "-12%", 0.92),
+    name: AzureVoice(spec.azure_voice, spec.azure_pitch, spec.azure_rate) for name, spec in catalogue.BUILTIN.items()
 }
 
 
@@ -77,10 +81,9 @@ class AzureTtsBackend(TtsBackend):
         return base.rstrip("/") + "/cognitiveservices/v1"
 
     def render(self, *, text: str, voice: str, length_factor: float) -> RenderedAudio:
-        try:
-            config = VOICES[voice]
-        except KeyError:
-            raise ProviderPermanentError(f"Unknown voice {voice!r}.") from None
+        config = config_for(voice)
+        if config is None:
+            raise ProviderPermanentError(f"Unknown voice {voice!r}.")
         if not settings.AZURE_SPEECH_KEY:
             raise ProviderPermanentError("AZURE_SPEECH_KEY is not set.")
         try:

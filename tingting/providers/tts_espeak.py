@@ -23,9 +23,11 @@ import wave
 from dataclasses import dataclass
 from importlib import metadata
 
+import espeakng_loader
 from django.conf import settings
 
 from tingting.providers.base import ProviderPermanentError, RenderedAudio, TtsBackend
+from tingting.voice import catalogue
 from tingting.voice.resample import resample_pcm16
 
 # espeak_AUDIO_OUTPUT, espeak_PARAMETER, espeak_POSITION_TYPE and flags (speak_lib.h).
@@ -54,19 +56,25 @@ class VoiceConfig:
     description: str
 
 
-VOICES: dict[str, VoiceConfig] = {
-    "np_rija": VoiceConfig("ne+f2", 165, 62, 70, "female, bright, lively intonation"),
-    "np_prasanna": VoiceConfig("ne+m1", 175, 58, 60, "male, mid pitch, brisk"),
-    "np_binod": VoiceConfig("ne+m3", 160, 25, 30, "male, low and calm, slower"),
-}
+def _config(spec: catalogue.VoiceSpec) -> VoiceConfig:
+    return VoiceConfig(spec.espeak_voice, spec.espeak_rate, spec.espeak_pitch, spec.espeak_range, spec.name)
+
+
+def config_for(voice: str) -> VoiceConfig | None:
+    """The eSpeak parameters of a catalogue voice (tingting.voice.catalogue), or None."""
+    spec = catalogue.spec(voice)
+    return None if spec is None else _config(spec)
+
+
+# The built-in voices: np_rija female, bright, lively intonation; np_prasanna male,
+# mid pitch, brisk; np_binod male, low and calm, slower.
+VOICES: dict[str, VoiceConfig] = {name: _config(spec) for name, spec in catalogue.BUILTIN.items()}
 
 
 class _Engine:
     """The loaded library of this process, created on first use."""
 
     def __init__(self) -> None:
-        import espeakng_loader
-
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         lib.espeak_Initialize.restype = ctypes.c_int
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
@@ -186,10 +194,9 @@ class EspeakTtsBackend(TtsBackend):
         return f"{_package_version()}/{CONFIG_REVISION}/{self.sample_rate}"
 
     def render(self, *, text: str, voice: str, length_factor: float) -> RenderedAudio:
-        try:
-            config = VOICES[voice]
-        except KeyError:
-            raise ProviderPermanentError(f"Unknown voice {voice!r}.") from None
+        config = config_for(voice)
+        if config is None:
+            raise ProviderPermanentError(f"Unknown voice {voice!r}.")
         rate = rate_for(config, length_factor)
         with _LOCK:
             engine = _engine()

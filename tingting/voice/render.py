@@ -37,10 +37,11 @@ from django.urls import reverse
 from tingting.errors import InvalidInputError
 from tingting.models import TtsRender
 from tingting.providers import tts_backend
+from tingting.voice import catalogue
 
-VOICES = ("np_rija", "np_prasanna", "np_binod")
-DEFAULT_VOICE = "np_rija"
-VOICE_ALIASES = {"np_prashanna": "np_prasanna"}
+# The built-in voices; the catalogue (tingting.voice.catalogue) may add more.
+VOICES = tuple(catalogue.BUILTIN)
+DEFAULT_VOICE = catalogue.DEFAULT_VOICE
 MIN_LENGTH_FACTOR, MAX_LENGTH_FACTOR = 0.5, 2.0
 DEFAULT_LENGTH_FACTOR = 1.0
 # Digits of a code are spoken this much slower than normal speech.
@@ -54,11 +55,10 @@ def voice_normalize(value: object, *, field: str = "voice_input") -> str:
     """The canonical voice name for what a client sent (default ``np_rija``)."""
     if value is None or value == "":
         return DEFAULT_VOICE
-    name = str(value).strip().lower()
-    name = VOICE_ALIASES.get(name, name)
-    if name not in VOICES:
+    name = catalogue.canonical(str(value))
+    if name is None:
         raise InvalidInputError(
-            f"Unknown voice {str(value)[:40]!r}: use np_rija, np_prasanna or np_binod.",
+            f"Unknown voice {str(value)[:40]!r}: use one of {', '.join(catalogue.names())}.",
             field=field,
             code="invalid_choice",
         )
@@ -116,7 +116,12 @@ def render_cached(*, text: str, voice: str, length_factor: float, scope: str) ->
         raise InvalidInputError("Nothing to speak: the text is empty.", field="text", code="blank")
     backend = tts_backend()
     key = render_key(
-        engine=backend.engine, version=backend.version, voice=voice, length_factor=length_factor, text=text, scope=scope
+        engine=backend.engine,
+        version=backend.version,
+        voice=catalogue.render_variant(voice),
+        length_factor=length_factor,
+        text=text,
+        scope=scope,
     )
     existing = _stored(key)
     if existing is not None:

@@ -61,7 +61,9 @@ class LengthFactorField(_NormalizedField):
 
 class VoiceTestInput(serializers.Serializer):
     message = serializers.CharField(max_length=MAX_MESSAGE_CHARACTERS, trim_whitespace=True)
-    voice_input = VoiceInputField(help_text=f"One of {', '.join(VOICES)}; np_prashanna is accepted too.")
+    voice_input = VoiceInputField(
+        help_text=f"One of {', '.join(VOICES)} or another voice of the catalogue (voice-models); np_prashanna is accepted too."
+    )
     length_factor = LengthFactorField(help_text="0.5-2.0, default 1.0; 2.0 speaks about twice as long.")
 
 

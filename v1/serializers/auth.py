@@ -5,17 +5,17 @@ from rest_framework import serializers
 from accounts.serializers import LoginInput  # noqa: F401 - the same login fields as the seed face
 
 
-class RefreshInput(serializers.Serializer):
+class V1RefreshInput(serializers.Serializer):
     refresh = serializers.CharField(max_length=4096, required=False, allow_blank=True)
 
 
-class TokenOutput(serializers.Serializer):
+class V1TokenOutput(serializers.Serializer):
     token = serializers.CharField(source="masked", help_text="masked except the last 4 characters")
     last_used = serializers.DateTimeField(source="last_used_at", allow_null=True)
     created_at = serializers.DateTimeField()
 
 
-class UserProfileOutput(serializers.Serializer):
+class V1UserProfileOutput(serializers.Serializer):
     def to_representation(self, user) -> dict:
         return {
             "id": user.pk,

@@ -10,11 +10,12 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts.services import user_login
+from tingting.api import throttling
 from v1.authentication import ACCESS_COOKIE, REFRESH_COOKIE
 from v1.errors import V1MessageError
 from v1.schema import v1_responses
 from v1.selectors import token_active_get
-from v1.serializers.auth import USER_PROFILE_SCHEMA, LoginInput, RefreshInput, TokenOutput, UserProfileOutput
+from v1.serializers.auth import USER_PROFILE_SCHEMA, LoginInput, V1RefreshInput, V1TokenOutput, V1UserProfileOutput
 from v1.services.tokens import token_generate
 from v1.views.base import V1View
 
@@ -64,7 +65,7 @@ class LoginView(V1View):
     def post(self, request):
         payload = LoginInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        _, tokens = user_login(request=request, **payload.validated_data)
+        _, tokens = user_login(client_ip=throttling.client_ip(request), **payload.validated_data)
         body = {"has_logged_in": True, "message": "Successfully logged in", **tokens}
         return _set_cookies(Response(body), tokens)
 
@@ -74,7 +75,7 @@ class RefreshView(V1View):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        request=RefreshInput,
+        request=V1RefreshInput,
         responses=v1_responses(
             {
                 200: inline_serializer(
@@ -85,7 +86,7 @@ class RefreshView(V1View):
         tags=TAGS,
     )
     def post(self, request):
-        payload = RefreshInput(data=request.data)
+        payload = V1RefreshInput(data=request.data)
         payload.is_valid(raise_exception=True)
         raw = payload.validated_data.get("refresh") or request.COOKIES.get(REFRESH_COOKIE)
         if not raw:
@@ -115,9 +116,9 @@ class GenerateTokenView(V1View):
 
 
 class GetTokenView(V1View):
-    @extend_schema(responses=v1_responses({200: TokenOutput}), tags=TAGS)
+    @extend_schema(responses=v1_responses({200: V1TokenOutput}), tags=TAGS)
     def get(self, request):
-        return Response(TokenOutput(token_active_get(user=request.user)).data)
+        return Response(V1TokenOutput(token_active_get(user=request.user)).data)
 
 
 class UserProfileView(V1View):
@@ -125,4 +126,4 @@ class UserProfileView(V1View):
         responses=v1_responses({200: inline_serializer("V1UserProfile", USER_PROFILE_SCHEMA)}), tags=["v1 account"]
     )
     def get(self, request):
-        return Response(UserProfileOutput(request.user).data)
+        return Response(V1UserProfileOutput(request.user).data)

@@ -113,18 +113,26 @@ def _tag_json(value) -> str | None:
 
 
 def import_file(
-    *, campaign: Campaign, path: Path, checked: CheckedFile, resume: dict | None = None, on_batch=None
+    *,
+    campaign: Campaign,
+    path: Path,
+    checked: CheckedFile,
+    resume: dict | None = None,
+    on_batch=None,
+    skip_existing: bool = False,
 ) -> tuple[Header, ImportReport]:
     """Read the file and write its recipients. Without ``on_batch`` everything is written
     in the caller's transaction. With it, ``on_batch(writer, report, rows_done, header)`` is
     called for each full batch and at the end, and must flush the writer and commit (the
-    task's resumable mode); ``resume`` is the last committed report, whose rows are skipped."""
+    task's resumable mode); ``resume`` is the last committed report, whose rows are skipped.
+    ``skip_existing``: the campaign has recipients already (a file added later, v1 face);
+    their numbers count as duplicates."""
     parser = NumberParser()
     parse = parser.parse
     report = ImportReport.from_dict(resume) if resume else ImportReport()
     skip_until = resume.get("rows_done", 0) if resume else 0
     seen: set[int] = set()
-    if skip_until:
+    if skip_until or skip_existing:
         seen = {int(n[1:]) for n in Recipient.objects.filter(campaign=campaign).values_list("number", flat=True)}
     writer = RecipientWriter(campaign, stream=on_batch is None)
     batch_rows = settings.IMPORT_BATCH_ROWS

@@ -1,0 +1,43 @@
+"""Publishing the engine's follow-up work, by task name: no service imports ``tasks.py``
+(tasks call services, never the other way round).
+
+``current_app.signature(name)`` sends through the registered task when this process
+has it (its options, eager mode under test settings) and by name otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from celery import current_app
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_CHUNK = "campaigns.dispatch_chunk"
+IMPORT_RECIPIENTS = "campaigns.import_recipients"
+
+
+def chunks_publish(*, run_id: int, chunks: Iterable[int], countdown: int | None = None) -> int:
+    """Publish one dispatch task per chunk. A broker error is logged, not raised:
+    the rows stay queued and the sweeper re-publishes them."""
+    published = 0
+    for chunk in chunks:
+        try:
+            current_app.signature(DISPATCH_CHUNK, args=[run_id, chunk]).apply_async(countdown=countdown)
+            published += 1
+        except Exception:  # noqa: BLE001 - any broker failure: the sweeper recovers
+            logger.exception("Could not publish chunk %s of run %s; the sweeper will", chunk, run_id)
+    return published
+
+
+def chunks_publish_after_commit(run_id: int, chunks: Iterable[int]) -> None:
+    """``chunks_publish`` once the caller's transaction commits (nothing if it rolls back)."""
+    chunk_list = list(chunks)
+    transaction.on_commit(lambda: chunks_publish(run_id=run_id, chunks=chunk_list))
+
+
+def import_publish_after_commit(campaign_id: int) -> None:
+    """The recipient import task of a campaign, once the caller's transaction commits."""
+    transaction.on_commit(lambda: current_app.signature(IMPORT_RECIPIENTS, args=[campaign_id]).delay())

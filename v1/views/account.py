@@ -1,0 +1,26 @@
+"""Numbers and voices (API_CONTRACT_V1 §3): bare lists."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from phonenumbers_app.selectors import owned_number_list
+from v1.schema import v1_responses
+from v1.serializers.account import V1DialerOutput, V1VoiceOutput
+from v1.views.base import V1View
+from voices.selectors import voice_list
+
+TAGS = ["v1 account"]
+
+
+class ActiveNumbersView(V1View):
+    @extend_schema(responses=v1_responses({200: V1DialerOutput(many=True)}), tags=TAGS)
+    def get(self, request):
+        return Response(V1DialerOutput(owned_number_list(user=request.user), many=True).data)
+
+
+class VoiceModelsView(V1View):
+    @extend_schema(responses=v1_responses({200: V1VoiceOutput(many=True)}), tags=TAGS)
+    def get(self, request):
+        return Response(V1VoiceOutput(voice_list(), many=True).data)

@@ -1,0 +1,1 @@
+"""The voice catalogue (API_CONTRACT_V1 §3): voices both faces accept, editable in the admin."""
