@@ -36,8 +36,9 @@ def survey_report_columns(campaign: Campaign) -> list[str]:
     return FIXED + [name for name, _ in _answer_columns(survey_steps(campaign=campaign))]
 
 
-def survey_report_rows(campaign: Campaign) -> Iterator[dict]:
-    """Rows as dicts keyed by ``survey_report_columns``, in contact order."""
+def survey_report_rows(campaign: Campaign, *, base: str = "") -> Iterator[dict]:
+    """Rows as dicts keyed by ``survey_report_columns``, in contact order; stored
+    recordings are linked under ``base`` (default ``PUBLIC_BASE_URL``)."""
     columns = _answer_columns(survey_steps(campaign=campaign))
     last_id = 0
     while True:
@@ -52,18 +53,18 @@ def survey_report_rows(campaign: Campaign) -> Iterator[dict]:
         answers = latest_answers(recipient_ids=[row[0] for row in batch])
         for rid, number, status, duration in batch:
             row = {"number": number, "status": status, "duration": duration}
-            row.update(_answer_values(columns, answers.get(rid, {})))
+            row.update(_answer_values(columns, answers.get(rid, {}), base=base))
             yield row
 
 
-def _answer_values(columns: list[tuple[str, str]], given: dict) -> dict:
+def _answer_values(columns: list[tuple[str, str]], given: dict, *, base: str = "") -> dict:
     """One contact's answer columns from its latest answers by input name (None: no answer)."""
     row = {}
     for name, kind in columns:
         if kind == "digits":
             row[name] = given[name].digits if name in given else None
         elif kind == "url":
-            row[name] = recording_url(given[name]) if name in given else None
+            row[name] = recording_url(given[name], base=base) if name in given else None
         else:
             answer = given.get(name.removesuffix("_seconds"))
             row[name] = answer.recording_seconds if answer is not None else None
@@ -75,14 +76,14 @@ class _Echo:
         return value
 
 
-def survey_report_csv(campaign: Campaign) -> Iterator[str]:
+def survey_report_csv(campaign: Campaign, *, base: str = "") -> Iterator[str]:
     """The CSV, chunk by chunk: a BOM, the header, one line per contact. Digits stay
     text (a leading 0 or a ``*`` is kept); nothing a client typed reaches a cell."""
     writer = csv.writer(_Echo())
     columns = survey_report_columns(campaign)
     yield "\ufeff"
     yield writer.writerow(columns)
-    for row in survey_report_rows(campaign):
+    for row in survey_report_rows(campaign, base=base):
         yield writer.writerow(["" if row[name] is None else row[name] for name in columns])
 
 

@@ -29,10 +29,12 @@ def survey_steps(*, campaign: Campaign) -> list[SurveyStep]:
     return list(SurveyStep.objects.filter(campaign=campaign).order_by("order"))
 
 
-def recording_url(answer: SurveyAnswer) -> str:
-    """Where a client fetches a recording: our stored copy (unguessable name), else the vendor's URL."""
+def recording_url(answer: SurveyAnswer, *, base: str = "") -> str:
+    """Where a client fetches a recording: our stored copy (unguessable name) under
+    ``base`` (default ``PUBLIC_BASE_URL``), else the vendor's URL."""
     if answer.recording:
-        return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{default_storage.url(answer.recording.name)}"
+        root = (base or settings.PUBLIC_BASE_URL).rstrip("/")
+        return f"{root}{default_storage.url(answer.recording.name)}"
     return answer.recording_url
 
 

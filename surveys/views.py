@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -76,11 +77,15 @@ class SurveyReportView(V1View):
     )
     def get(self, request, campaign_id: int):
         campaign = survey_get(user=request.user, campaign_id=campaign_id)
+        # Recordings are linked on our public address, else on the host the client asked.
+        base = settings.PUBLIC_BASE_URL or request.build_absolute_uri("/")
         if request.query_params.get("format", "").lower() == "json":
-            rows = list(reports.survey_report_rows(campaign))
+            rows = list(reports.survey_report_rows(campaign, base=base))
             columns = reports.survey_report_columns(campaign)
             return Response({"campaign_id": campaign.pk, "columns": columns, "count": len(rows), "results": rows})
-        response = StreamingHttpResponse(reports.survey_report_csv(campaign), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            reports.survey_report_csv(campaign, base=base), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="survey-{campaign.pk}-report.csv"'
         return response
 
