@@ -13,6 +13,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from campaigns.models import Campaign
+
 
 class SurveyStep(models.Model):
     class ContentType(models.TextChoices):
@@ -95,3 +97,12 @@ class SurveyAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.input_name}={self.digits or self.recording_url or self.recording.name}"
+
+
+class SurveyCampaign(Campaign):
+    """SURVEY campaigns as the admin lists them (a proxy: no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "survey"
+        verbose_name_plural = "surveys"

@@ -128,6 +128,16 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "no_active_run": "The campaign has no run in progress.",
         "invalid_state": "The run is not in a state that allows this transition.",
     },
+    "surveys": {
+        "not_a_survey": "Only SURVEY campaigns have steps (or run and test as surveys).",
+        "no_steps": "The survey has no steps yet: nothing to play.",
+        "too_many": "A survey has at most 50 steps.",
+        "too_long": "The step's text is longer than allowed.",
+        "not_allowed": "Only play steps take an audio file.",
+        "reserved": "The input name is a column of the survey report; choose another.",
+        "duplicate": "Another step has the same input name or order.",
+        "unknown_step": "An uploaded file is keyed by an index that has no step.",
+    },
     "voice and audio": {
         "invalid_audio": "The audio file is empty or not a supported format.",
         "audio_too_long": "The audio is longer than allowed.",
@@ -148,12 +158,6 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "invalid_filter_operator": "The filter operator is unknown.",
         "duplicate_phone_number": "A contact with this phone number exists already.",
         "schedule_not_waiting": "The scheduled message is no longer waiting; it cannot change.",
-    },
-    "surveys": {
-        "not_a_survey": "Only SURVEY campaigns have steps.",
-        "too_many": "More items than allowed (a survey's steps).",
-        "unknown_step": "An uploaded file is keyed by a step index the survey does not have.",
-        "duplicate": "The value is used by another item already (a step's input_name).",
     },
     "v1 face": {
         "invalid_token": "The v1 API token is unknown or revoked.",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("otp.urls")),
     path("", include("tling.urls")),
     path("", include("v1.urls")),
+    path("", include("surveys.urls")),
     path("", include("tingting.voice.urls")),
     path("", include("tingting.webhooks_urls")),
     # Keep last: unknown routes answer the face's error shape, in DEBUG too.

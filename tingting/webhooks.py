@@ -60,6 +60,38 @@ def twilio_voice_callback(request):
     return _deliver(twilio_voice.callback_report(params=request.POST, reference=request.GET.get("ref", "")))
 
 
+def _query_int(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 6 else None
+
+
+@csrf_exempt
+@require_POST
+def twilio_voice_step_callback(request):
+    """A scripted call's ``<Gather>`` / ``<Record>`` action: the answer, then the next TwiML."""
+    if not _twilio_verified(request):
+        return handler403(request)
+    order, tries = _query_int(request, "step"), _query_int(request, "tries")
+    if order is None:
+        twiml = twilio_voice.HANGUP
+    else:
+        twiml = twilio_voice.script_action(
+            params=request.POST, reference=request.GET.get("ref", ""), order=order, tries=tries or 0
+        )
+    return HttpResponse(twiml, content_type="text/xml")
+
+
+@csrf_exempt
+@require_POST
+def twilio_voice_recording_callback(request):
+    if not _twilio_verified(request):
+        return handler403(request)
+    order = _query_int(request, "step")
+    if order is not None:
+        twilio_voice.recording_status(params=request.POST, reference=request.GET.get("ref", ""), order=order)
+    return HttpResponse(status=204)
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def sparrow_dlr_callback(request, token: str):

@@ -8,6 +8,7 @@ as it is written) into a temporary file that is then streamed and deleted.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
 from accounts.models import User
+from campaigns import extensions
 from campaigns.models import Attempt, Campaign, Recipient, Run
 from tingting.phones import carrier_of, national_display
 from tingting.text import word_slug
@@ -45,6 +47,8 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 ROW_FIELDS = [*FIXED_COLUMNS[:-1], "last_error", "tags", "sms_credit_consumed", "sms_status"]
 # SMS & PHONE campaigns add the failover SMS: its credits and its status.
 FAILOVER_COLUMNS = ["credit_consumed_SMS", "sms_status"]
+# Columns other apps add (campaigns.extensions) are fetched per batch of rows.
+EXTRA_BATCH = 2000
 
 
 def _has_failover(campaign: Campaign) -> bool:
@@ -60,30 +64,35 @@ def escape_cell(value):
 
 def report_columns(campaign: Campaign, *, carrier: bool = False) -> list[str]:
     failover = FAILOVER_COLUMNS if _has_failover(campaign) else []
-    return FIXED_COLUMNS + failover + (["carrier"] if carrier else []) + list(campaign.usable_tags or [])
+    tags = list(campaign.usable_tags or [])
+    return FIXED_COLUMNS + failover + (["carrier"] if carrier else []) + tags + extensions.extra_columns(campaign)
+
+
+def _with_extras(campaign: Campaign, rows: Iterator[tuple], extra: list[str]) -> Iterator[tuple[tuple, list]]:
+    """Each row with the values other apps add (campaigns.extensions), fetched per batch."""
+    if not extra:
+        for row in rows:
+            yield row, []
+        return
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, EXTRA_BATCH)):
+        values = extensions.extra_values(campaign, [row[0] for row in batch])
+        for row in batch:
+            found = values.get(row[0], {})
+            yield row, [escape_cell(found.get(column)) for column in extra]
 
 
 def report_rows(campaign: Campaign, *, carrier: bool = False) -> Iterator[list]:
-    """Rows in recipient order, one query streamed with a server-side cursor. ``carrier``
+    """Rows in recipient order, one query streamed with a server-side cursor (plus a
+    query or two per batch of ``EXTRA_BATCH`` for columns other apps add). ``carrier``
     adds the number's operator after the fixed columns (the v1 face's report)."""
     tag_names = list(campaign.usable_tags or [])
     rows: QuerySet = Recipient.objects.filter(campaign=campaign).order_by("id").values_list(*ROW_FIELDS)
     zone = timezone.get_current_timezone()
     failover = _has_failover(campaign)
-    for (
-        rid,
-        number,
-        status,
-        duration,
-        playback,
-        credits,
-        attempts,
-        last_at,
-        error,
-        tags,
-        sms_credits,
-        sms_status,
-    ) in rows.iterator(chunk_size=5000):
+    added_columns = extensions.extra_columns(campaign)
+    for row, added in _with_extras(campaign, rows.iterator(chunk_size=5000), added_columns):
+        rid, number, status, duration, playback, credits, attempts, last_at, error, tags, sms_credits, sms_status = row
         tags = tags or {}
         extra = [sms_credits, sms_status or None] if failover else []
         if carrier:
@@ -100,6 +109,7 @@ def report_rows(campaign: Campaign, *, carrier: bool = False) -> Iterator[list]:
             escape_cell(error or None),
             *extra,
             *(escape_cell(tags.get(name)) for name in tag_names),
+            *added,
         ]
 
 

@@ -55,6 +55,9 @@ class RecipientOutput(serializers.Serializer):
     duration = serializers.IntegerField(allow_null=True)
     playback = serializers.IntegerField(allow_null=True)
     credit_consumed = serializers.IntegerField()
+    survey_answers = serializers.DictField(
+        required=False, help_text="SURVEY campaigns, in the number list: each input name's latest answer"
+    )
 
     def to_representation(self, recipient: Recipient) -> dict:
         return recipient_output(recipient, recipient.campaign.name)

@@ -23,6 +23,7 @@ from campaigns.models.run import run_ledger_key
 from campaigns.services.personalise import check_placeholders, placeholders, render_message, tag_gaps
 from campaigns.services.publish import chunks_publish_after_commit
 from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from tingting.providers import scripts
 from tingting.segments import segment_count
 from tingting.sqlrows import rows_param, rows_table
 from tingting.transactions import retry_transient
@@ -228,10 +229,16 @@ class RunPlan:
 
 def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, individual, statuses, priority) -> RunPlan:
     is_sms = campaign.services == Campaign.Services.SMS
-    content = _choose_content(campaign=campaign, message=message, audio=audio, priority=priority)
-    text = (message if message else campaign.message) if content == Run.Content.MESSAGE else ""
-    if content == Run.Content.MESSAGE:
-        check_placeholders(usable_tags=campaign.usable_tags, text=text)
+    # A survey plays its script (tingting.providers.scripts), not a message or an audio file.
+    is_survey = campaign.services == Campaign.Services.SURVEY
+    content: str
+    if is_survey:
+        content, text = Run.Content.MESSAGE, ""
+    else:
+        content = _choose_content(campaign=campaign, message=message, audio=audio, priority=priority)
+        text = (message if message else campaign.message) if content == Run.Content.MESSAGE else ""
+        if content == Run.Content.MESSAGE:
+            check_placeholders(usable_tags=campaign.usable_tags, text=text)
     voice = voice_input or campaign.voice_input or "np_rija"
     factor = length_factor if length_factor is not None else (campaign.length_factor or 1.0)
     personalised = content == Run.Content.MESSAGE and bool(placeholders(text))
@@ -250,6 +257,13 @@ def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, ind
             plan.shares = [max(1, segment_count(t)) * prices.sms_rate for t in texts]
         else:
             plan.shares = [max(1, segment_count(text)) * prices.sms_rate] * len(targets)
+    elif is_survey:
+        script = scripts.script_for(f"campaign:{campaign.pk}:{voice}:{factor}")
+        if not script:
+            raise InvalidInputError("The survey has no steps yet.", field="steps", code="no_steps")
+        plan.audio_seconds = scripts.script_seconds(script)
+        # Every retry and wait in full: the longest call the script can make.
+        plan.shares = [prices.voice_share(scripts.script_longest_seconds(script))] * len(targets)
     else:
         if content == Run.Content.AUDIO:
             seconds = audio.seconds if audio is not None else campaign.audio_seconds

@@ -23,13 +23,13 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from campaigns.models import Attempt, Run
+from campaigns.models import Attempt, Campaign, Run
 from campaigns.models.run import attempt_reference
 from campaigns.services import guards
 from campaigns.services.outcomes import Outcome, attempt_reports_parse
 from campaigns.services.outcomes_batch import attempts_mark_in_flight, attempts_record_outcomes
 from campaigns.services.publish import chunks_publish
-from tingting.providers import reports, sms_backend, voice_backend
+from tingting.providers import reports, scripts, sms_backend, voice_backend
 from tingting.providers.base import (
     OutboundCall,
     OutboundSms,
@@ -202,6 +202,8 @@ def _message(*, run: Run, attempt: Claimed, sender: str) -> OutboundSms | Outbou
         return OutboundSms(
             to=attempt.number, body=attempt.text or run.message, reference=attempt.reference, sender=sender
         )
+    if run.campaign.services == Campaign.Services.SURVEY:
+        return _survey_call(run=run, attempt=attempt, sender=sender)
     audio_name, seconds = run.audio_name, run.audio_seconds or 0
     if run.is_personalised:
         render = render_cached(
@@ -214,6 +216,24 @@ def _message(*, run: Run, attempt: Claimed, sender: str) -> OutboundSms | Outbou
         audio_url=_audio_url(audio_name),
         audio_seconds=seconds,
         caller_id=sender,
+    )
+
+
+def _survey_call(*, run: Run, attempt: Claimed, sender: str) -> OutboundCall:
+    """A survey's call: its script, built once per chunk task (the steps cannot
+    change while the run is in progress; the prompts come from the render cache)."""
+    script = getattr(run, "survey_script", None)
+    if script is None:
+        script = run.survey_script = scripts.script_for(f"run:{run.pk}")
+    if not script:
+        raise ValueError(f"run {run.pk}: the survey has no steps")
+    return OutboundCall(
+        to=attempt.number,
+        reference=attempt.reference,
+        audio_url=script[0].audio_url,
+        audio_seconds=scripts.script_seconds(script),
+        caller_id=sender,
+        script=script,
     )
 
 

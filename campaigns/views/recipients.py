@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
-from campaigns import selectors
+from campaigns import extensions, selectors
 from campaigns.schema import (
     NumberAddEnvelope,
     NumberDeleteEnvelope,
@@ -53,7 +53,9 @@ class CampaignNumbersView(APIView):
             rows = list(recipients[: NUMBER_LIST_CAP + 1])
             data["truncated"] = len(rows) > NUMBER_LIST_CAP
             rows = rows[:NUMBER_LIST_CAP]
-        data["number-lists"] = [recipient_output(r, campaign.name) for r in rows]
+        # Keys other apps add (campaigns.extensions): a survey's answers.
+        extras = extensions.extra_objects(campaign, [r.pk for r in rows])
+        data["number-lists"] = [{**recipient_output(r, campaign.name), **extras.get(r.pk, {})} for r in rows]
         if (report := import_report_of(campaign)) is not None:
             data["import"] = report
         return ok(data)

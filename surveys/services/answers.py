@@ -39,8 +39,8 @@ def answer_record(answer: StepAnswer) -> SurveyAnswer | None:
     attempt_id = attempt_id_of(answer.reference)
     if attempt_id is None:
         return None
-    attempt = Attempt.objects.select_related("run").filter(pk=attempt_id).only("id", "recipient_id", "run__campaign_id")
-    attempt = attempt.first()
+    rows = Attempt.objects.select_related("run").filter(pk=attempt_id).only("id", "recipient_id", "run__campaign_id")
+    attempt = rows.first()
     if attempt is None:
         logger.warning("Answer for unknown attempt %s dropped", answer.reference)
         return None
@@ -76,7 +76,7 @@ def answer_record(answer: StepAnswer) -> SurveyAnswer | None:
         row, created = SurveyAnswer.objects.get(attempt_id=attempt.pk, step_order=step.order), False
     if is_record and not created:
         # The recording callback after the action callback: fill what is missing only.
-        filled = {}
+        filled: dict[str, object] = {}
         if answer.recording_url and not row.recording_url:
             filled.update(recording_url=answer.recording_url[:500], recording_sid=answer.recording_sid[:64])
         if seconds is not None and row.recording_seconds is None:

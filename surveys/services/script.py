@@ -13,19 +13,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from campaigns.models import Attempt, Run
+from campaigns.models import Attempt, Campaign, Run
 from campaigns.models.run import attempt_reference_parse
 from surveys.models import SurveyStep
 from tingting.providers.base import ScriptStep
 from tingting.voice.render import account_scope, render_audio_url, render_cached
 
-RESPONSES = {
-    SurveyStep.ResponseType.DTMF: "dtmf",
-    SurveyStep.ResponseType.RAW_RECORD: "record",
-    SurveyStep.ResponseType.NONE: "none",
+# Our response types → the script's (tingting.providers.base.ScriptStep.response).
+RESPONSES: dict[str, str] = {
+    SurveyStep.ResponseType.DTMF.value: "dtmf",
+    SurveyStep.ResponseType.RAW_RECORD.value: "record",
+    SurveyStep.ResponseType.NONE.value: "none",
 }
-# A linked audio file's length is not known before it plays: held as this long.
-LINKED_AUDIO_SECONDS = 60
 
 
 def _media_url(name: str) -> str:
@@ -35,7 +34,7 @@ def _media_url(name: str) -> str:
 def _prompt(step: SurveyStep, *, voice: str, length_factor: float, owner_id: int) -> tuple[str, float]:
     if step.content_type == SurveyStep.ContentType.PLAY:
         if step.audio_file:
-            return _media_url(step.audio_file.name), step.audio_seconds or 0.0
+            return _media_url(step.audio_file.name or ""), step.audio_seconds or 0.0
         return step.text_or_url, 0.0
     render = render_cached(
         text=step.text_or_url, voice=voice, length_factor=length_factor, scope=account_scope(owner_id)
@@ -75,9 +74,32 @@ def attempt_id_of(reference: str) -> int | None:
     return parsed[0] if parsed else None
 
 
+def _script_of_campaign(rest: str) -> tuple[ScriptStep, ...]:
+    campaign_id, _, tail = rest.partition(":")
+    voice, _, factor = tail.partition(":")
+    campaign = Campaign.objects.filter(pk=int(campaign_id)).only("owner_id").first() if campaign_id.isdigit() else None
+    if campaign is None or not voice:
+        return ()
+    try:
+        length_factor = float(factor)
+    except ValueError:
+        return ()
+    steps = list(SurveyStep.objects.filter(campaign_id=campaign.pk).order_by("order"))
+    return script_build(steps=steps, voice=voice, length_factor=length_factor, owner_id=campaign.owner_id)
+
+
 def script_for_reference(reference: str) -> tuple[ScriptStep, ...]:
-    """The script a call placed for this reference plays; () when it should end now:
-    unknown reference, its run was cancelled, or its attempt is already final."""
+    """The script a call placed for this reference plays (``attempt:<id>``), a survey
+    run's script (``run:<id>``: what dispatch places), or what a run of the campaign
+    with a voice and length factor would play (``campaign:<id>:<voice>:<factor>``:
+    what begin holds for); () when it should end now: unknown reference, its run was
+    cancelled, or its attempt is already final."""
+    prefix, _, rest = reference.partition(":")
+    if prefix == "run":
+        run = Run.objects.filter(pk=int(rest)).first() if rest.isdigit() else None
+        return script_for_run(run) if run is not None else ()
+    if prefix == "campaign":
+        return _script_of_campaign(rest)
     attempt_id = attempt_id_of(reference)
     if attempt_id is None:
         return ()
@@ -85,19 +107,3 @@ def script_for_reference(reference: str) -> tuple[ScriptStep, ...]:
     if attempt is None or attempt.is_final or attempt.run.state == Run.State.CANCELLED:
         return ()
     return script_for_run(attempt.run)
-
-
-def script_seconds(script: tuple[ScriptStep, ...]) -> float:
-    """What listening to every prompt once takes: a call shorter than this hung up early."""
-    return sum(step.audio_seconds for step in script)
-
-
-def script_seconds_most(script: tuple[ScriptStep, ...]) -> float:
-    """The longest a call through the script can take (every retry, every wait in
-    full, linked audio counted as ``LINKED_AUDIO_SECONDS``): what a run holds."""
-    total = 0.0
-    for step in script:
-        prompt = step.audio_seconds or LINKED_AUDIO_SECONDS
-        wait = {"dtmf": step.timeout, "record": step.max_record_seconds + step.timeout}.get(step.response, 0)
-        total += (prompt + wait) * (1 + (step.retries if step.waits else 0))
-    return total

@@ -13,15 +13,16 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
 from campaigns.models import Campaign, Run
 from surveys.models import SurveyStep
-from tingting.api.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from tingting.voice.uploads import inspect_audio_upload
 
-SURVEY = "SURVEY"
+SURVEY = Campaign.Services.SURVEY
 MAX_STEPS = 50
 MAX_TEXT = 1000
 INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -42,7 +43,7 @@ class CheckedStep:
     index: int  # position in the list as sent
     order: int | None
     values: dict
-    upload: object | None = None
+    upload: Any = None  # an UploadedFile
     audio_seconds: float | None = None
 
 
@@ -79,10 +80,11 @@ def _check_step(index: int, raw, upload, errors: list[FieldError]) -> CheckedSte
     if content_type not in CT.values:
         bad("content_type", "invalid_choice", "content_type must be one of say, play, info.")
     response_type = _text(raw.get("response_type")).lower() or RT.NONE
-    if response_type not in RT.values:
+    if content_type == CT.INFO:
+        # An info step never waits (the SDK sends its default "dtmf" / "field_1" for every step).
+        response_type = RT.NONE
+    elif response_type not in RT.values:
         bad("response_type", "invalid_choice", "response_type must be one of dtmf, raw_record, none.")
-    elif content_type == CT.INFO and response_type != RT.NONE:
-        bad("response_type", "invalid_choice", "An info step does not wait for input: response_type must be none.")
     text = _text(raw.get("text_or_url"))
     linked = _text(raw.get("audio_file")) if isinstance(raw.get("audio_file"), str) else ""
     if len(text) > MAX_TEXT:
@@ -178,7 +180,8 @@ def steps_check(*, steps, files: dict) -> list[CheckedStep]:
             orders.setdefault(step.order, step.index)
     if errors:
         raise InvalidInputError(errors[0].message, errors=errors, code=errors[0].code)
-    return sorted(checked, key=lambda s: (s.order if s.order is not None else s.index, s.index))
+    valid = [step for step in checked if step is not None]  # all of them: no error was found
+    return sorted(valid, key=lambda s: (s.order if s.order is not None else s.index, s.index))
 
 
 def _survey_locked(*, user, campaign_id: int) -> Campaign:

@@ -131,6 +131,15 @@ def _owned_path_parameters(owner, path: str) -> dict:
         return {"contact_id": campaign_with_recipients(owner, 1, message="hello").recipients.get().pk}
     if "{key_id}" in path:
         return {"key_id": api_key_create(user=owner, name="target")[0].pk}
+    if "survey" in path:  # a SURVEY campaign with steps (and its contacts)
+        from surveys.services.steps import survey_steps_replace
+        from tests.support.surveys import STEPS, survey_campaign
+
+        survey = survey_campaign(owner, recipients=2)
+        survey_steps_replace(user=owner, campaign_id=survey.pk, steps=[STEPS[0], STEPS[2], STEPS[3]])
+        if "{contact_id}" in path:
+            return {"contact_id": survey.recipients.first().pk}
+        return {"campaign_id": survey.pk}
     if "{campaign_id}" in path:
         return {"campaign_id": campaign_with_recipients(owner, 3, message="hello").pk}
     if "{number_id}" in path:

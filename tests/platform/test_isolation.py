@@ -19,7 +19,7 @@ for module in pkgutil.iter_modules(tests.support.__path__):
 # The owner's data: every row of the project's apps, compared before and after the
 # foreign attempt. Rows a foreign request may legitimately touch are left out:
 # the caller's own API key (its last-used time) is bookkeeping of B, not A's data.
-SNAPSHOT_APPS = ("accounts", "campaigns", "phonenumbers_app", "otp", "tling", "tingting")
+SNAPSHOT_APPS = ("accounts", "campaigns", "phonenumbers_app", "otp", "tling", "tingting", "surveys")
 SNAPSHOT_SKIP = {"accounts.apikey"}
 OBJECT_ID_CONVERTERS = ("<int:", "<uuid:", "<str:")
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -73,10 +73,11 @@ class FakeVendor:
                         return
                     if script and script[0] == "stall":
                         time.sleep(script[1])  # accepted and kept, but answered too late
-                payload = json.dumps(body).encode()
+                # Bytes are a media file (a recording); everything else is JSON.
+                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", "audio/x-wav" if isinstance(body, bytes) else "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     for name, value in headers.items():
                         self.send_header(name, value)
@@ -134,6 +135,13 @@ class FakeTwilio(FakeVendor):
         super().__init__()
         self.messages: dict[str, dict] = {}
         self.calls: dict[str, dict] = {}
+        self.recordings: dict[str, bytes] = {}  # RE… SID → WAV, as GET Recordings/{sid}.wav serves it
+
+    def add_recording(self, audio: bytes) -> tuple[str, str]:
+        """Keep ``audio`` as a recording; its SID and the ``RecordingUrl`` Twilio reports."""
+        sid = "RE" + uuid.uuid4().hex
+        self.recordings[sid] = audio
+        return sid, f"{self.base_url}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/{sid}"
 
     def _error(self, status: int, code: int, message: str) -> tuple[int, dict, dict]:
         return (
@@ -194,6 +202,11 @@ class FakeTwilio(FakeVendor):
                 "answered_by": None,
             }
             return 201, self.calls[sid], {}
+        if resource.startswith("Recordings/") and request["method"] == "GET":
+            sid = resource.removeprefix("Recordings/").removesuffix(".wav")
+            if not resource.endswith(".wav") or sid not in self.recordings:
+                return self._error(404, 20404, "The requested resource was not found")
+            return 200, self.recordings[sid], {}
         for name, store, key in (("Messages", self.messages, "messages"), ("Calls", self.calls, "calls")):
             if resource == f"{name}.json":
                 found = [

@@ -25,3 +25,23 @@ def survey_campaign(owner, recipients: int = 0, **kwargs):
     if recipients:
         add_recipients(campaign, recipients)
     return campaign
+
+
+def survey_run(owner, *, numbers: list[str], steps=None, files=None, state="running"):
+    """A SURVEY campaign with ``steps`` (default ``STEPS``, step 1's upload given),
+    a run in ``state`` and one queued attempt per number: (campaign, run, attempts)."""
+    from campaigns.models import Attempt, Recipient, Run
+    from surveys.services.steps import survey_steps_replace
+    from tests.support.campaign_helpers import wav_upload
+
+    campaign = survey_campaign(owner)
+    Recipient.objects.bulk_create([Recipient(campaign=campaign, number=number) for number in numbers])
+    if steps is None:
+        steps, files = STEPS, {"1": wav_upload(2.0)}
+    survey_steps_replace(user=owner, campaign_id=campaign.pk, steps=steps, files=files or {})
+    run = Run.objects.create(campaign=campaign, owner=owner, state=state, kind="voice", content="message")
+    attempts = [
+        Attempt.objects.create(run=run, recipient=recipient, chunk=0, status="sending")
+        for recipient in campaign.recipients.order_by("id")
+    ]
+    return campaign, run, attempts

@@ -10,7 +10,7 @@ from surveys.services.steps import survey_steps_delete, survey_steps_replace
 from tests.support.audio import wav_file
 from tests.support.campaign_helpers import upload, wav_upload
 from tests.support.surveys import STEPS, survey_campaign
-from tingting.api.errors import ConflictError, InvalidInputError, NotFoundError, UnsupportedMediaTypeError
+from tingting.errors import ConflictError, InvalidInputError, NotFoundError, UnsupportedMediaTypeError
 from tingting.providers import scripts
 from tingting.providers.base import StepAnswer
 
@@ -51,6 +51,12 @@ def test_replace_replaces_and_delete_removes(user, survey):
     assert survey_steps_delete(user=user, campaign_id=survey.pk) == 0
 
 
+def test_an_info_step_never_waits_whatever_response_it_names(user, survey):
+    replace(user, survey, [{"content_type": "info", "text_or_url": "Hi", "response_type": "dtmf", "input_name": "q"}])
+    step = SurveyStep.objects.get(campaign=survey)
+    assert (step.response_type, step.input_name) == ("none", "")
+
+
 def test_a_linked_play_url_is_kept_as_the_prompt(user, survey):
     replace(user, survey, [{"content_type": "play", "text_or_url": "https://cdn.example.org/q.mp3"}])
     assert SurveyStep.objects.get(campaign=survey).text_or_url == "https://cdn.example.org/q.mp3"
@@ -67,7 +73,6 @@ BAD = [
     ({"content_type": "say", "text_or_url": "x", "response_type": "dtmf", "input_name": "status"}, "input_name"),
     ({"content_type": "play", "response_type": "none"}, "audio_file"),
     ({"content_type": "play", "text_or_url": "not a url"}, "audio_file"),
-    ({"content_type": "info", "text_or_url": "x", "response_type": "dtmf", "input_name": "a"}, "response_type"),
     ({"content_type": "say", "text_or_url": "x", "timeout": 0}, "timeout"),
     ({"content_type": "say", "text_or_url": "x", "timeout": "soon"}, "timeout"),
     ({"content_type": "say", "text_or_url": "x", "max_digits": 21}, "max_digits"),

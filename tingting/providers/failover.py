@@ -40,6 +40,7 @@ from tingting.providers.base import (
     OutboundCall,
     OutboundSms,
     ProviderError,
+    ProviderPermanentError,
     ProviderTemporaryError,
     ProviderTimeoutError,
     SmsBackend,
@@ -159,3 +160,10 @@ class FailoverVoiceBackend(_Failover, VoiceBackend):
         bound = self.backends.get(cache.get(self._sticky_key(reference)))
         cancel = getattr(bound, "cancel", None)
         return bool(cancel(reference)) if cancel else False
+
+    def fetch_recording(self, url: str) -> bytes:
+        """From whichever backend keeps it: each refuses URLs that are not its own."""
+        try:
+            return self.primary.fetch_recording(url)
+        except ProviderPermanentError:
+            return self.secondary.fetch_recording(url)

@@ -20,6 +20,9 @@ from tingting.providers.base import ScriptStep, StepAnswer
 
 logger = logging.getLogger(__name__)
 
+# A linked audio file's length is not known before it plays: held as this long.
+LINKED_AUDIO_SECONDS = 60
+
 # reference prefix → (dotted path of the answer handler, dotted path of the script lookup)
 ROUTES: dict[str, tuple[str, str]] = {}
 
@@ -50,3 +53,20 @@ def script_for(reference: str) -> tuple[ScriptStep, ...]:
     if route is None:
         return ()
     return tuple(import_string(route[1])(reference))
+
+
+def script_seconds(script: tuple[ScriptStep, ...]) -> float:
+    """What listening to every prompt once takes: a call shorter than this hung up
+    early (the audio length of the usual completed / hungup rule)."""
+    return sum(step.audio_seconds for step in script)
+
+
+def script_longest_seconds(script: tuple[ScriptStep, ...]) -> float:
+    """The longest a call through the script can take (every retry, every wait in
+    full, linked audio counted as ``LINKED_AUDIO_SECONDS``): what a run holds."""
+    total = 0.0
+    for step in script:
+        prompt = step.audio_seconds or LINKED_AUDIO_SECONDS
+        wait = {"dtmf": step.timeout, "record": step.max_record_seconds + step.timeout}.get(step.response, 0)
+        total += (prompt + wait) * (1 + (step.retries if step.waits else 0))
+    return total

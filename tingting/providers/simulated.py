@@ -6,12 +6,23 @@ Like a vendor's test numbers, the recipient's last digit decides the outcome:
 A call lasts the audio length (hungup: half of it). Every request is recorded
 in ``SimulatedDelivery`` and its status reports go through
 ``tingting.providers.reports.deliver``, the path real webhooks take.
+
+A scripted call (a survey) walks its script: every step of a completed call is
+answered, a hungup one answers the first half of the steps that wait for input
+and hangs up during the next one. Key presses come from the number
+(``simulated_digits``: a weighted sum of its digits, the step and the key),
+a recording is ``1 + order % 3`` seconds of generated tone (at most the step's
+``max_record_seconds``). The answers go through
+``tingting.providers.scripts.deliver_answer``, the path Twilio's action
+callbacks take, before the call's reports; the duration adds up the prompts
+played, a second per key-press answer and the recordings.
 """
 
 from __future__ import annotations
 
 import math
 import uuid
+from array import array
 
 from celery import current_app
 from django.conf import settings
@@ -19,15 +30,18 @@ from django.db import connection
 from django.utils import timezone
 
 from tingting.models import SimulatedDelivery
-from tingting.providers import reports
+from tingting.providers import reports, scripts
 from tingting.providers.base import (
     OutboundCall,
     OutboundSms,
+    ScriptStep,
     SmsBackend,
     StatusReport,
+    StepAnswer,
     Submission,
     VoiceBackend,
 )
+from tingting.providers.tts_espeak import wav_bytes
 from tingting.sqlrows import rows_param, rows_table
 
 REPORT_TASK = "tingting.simulated_report"
@@ -41,6 +55,50 @@ def sms_outcome(number: str) -> str:
 
 def voice_outcome(number: str) -> str:
     return VOICE_OUTCOMES.get(number[-1:], "completed")
+
+
+def simulated_digits(number: str, step: ScriptStep) -> str:
+    """``max_digits`` keys from a weighted sum of the number's digits, the step's
+    order and the key's position: fixed per number, varied across numbers."""
+    seed = sum((index + 1) * int(char) for index, char in enumerate(c for c in number if c.isdigit()))
+    return "".join(str((seed + 3 * step.order + 7 * key) % 10) for key in range(step.max_digits))
+
+
+def simulated_recording(step: ScriptStep) -> tuple[bytes, int]:
+    """A short tone (8 kHz, 16-bit mono) and its whole seconds."""
+    seconds = min(step.max_record_seconds, 1 + step.order % 3)
+    rate = 8000
+    period = [int(8000 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(rate // 440 * 4)]
+    samples = array("h", (period * (seconds * rate // len(period) + 1))[: seconds * rate])
+    return wav_bytes(samples.tobytes(), rate), seconds
+
+
+def walk_script(call: OutboundCall, outcome: str, now) -> tuple[list[StepAnswer], int | None]:
+    """The answers a scripted call gives and how long it lasts (see the module docstring)."""
+    if outcome not in ("completed", "hungup"):
+        return [], None
+    waiting = [step for step in call.script if step.waits]
+    answered = len(waiting) if outcome == "completed" else len(waiting) // 2
+    answers: list[StepAnswer] = []
+    seconds = 0.0
+    for step in call.script:
+        if outcome == "hungup" and step.waits and len(answers) == answered:
+            seconds += step.audio_seconds / 2  # hung up while this question played
+            break
+        seconds += step.audio_seconds
+        if not step.waits:
+            continue
+        if step.response == "dtmf":
+            answers.append(StepAnswer(call.reference, step.order, now, digits=simulated_digits(call.to, step)))
+            seconds += 1
+        else:
+            audio, length = simulated_recording(step)
+            answers.append(StepAnswer(call.reference, step.order, now, recording_audio=audio, recording_seconds=length))
+            seconds += length
+    else:
+        if outcome == "hungup":  # nothing left to hang up on: half of the call
+            seconds /= 2
+    return answers, max(1, math.ceil(seconds))
 
 
 def _emit(reports_to_send: list[StatusReport], *, batch: bool = False) -> None:
@@ -149,16 +207,22 @@ class SimulatedVoiceBackend(VoiceBackend):
     is_simulated = True
 
     def place_call(self, call: OutboundCall) -> Submission:
-        row, emitted = self._call(call, timezone.now())
+        row, emitted, answers = self._call(call, timezone.now())
         row.save(force_insert=True)
+        for answer in answers:
+            scripts.deliver_answer(answer)
         _emit(emitted)
         return Submission(provider_id=row.provider_id)
 
     @staticmethod
-    def _call(call: OutboundCall, now) -> tuple[SimulatedDelivery, list[StatusReport]]:
+    def _call(call: OutboundCall, now) -> tuple[SimulatedDelivery, list[StatusReport], list[StepAnswer]]:
         outcome = voice_outcome(call.to)
-        seconds = max(1, math.ceil(call.audio_seconds))
-        duration = {"completed": seconds, "hungup": max(1, seconds // 2)}.get(outcome)
+        answers: list[StepAnswer] = []
+        if call.script:
+            answers, duration = walk_script(call, outcome, now)
+        else:
+            seconds = max(1, math.ceil(call.audio_seconds))
+            duration = {"completed": seconds, "hungup": max(1, seconds // 2)}.get(outcome)
         provider_id = f"CA{uuid.uuid4().hex}"
         row = SimulatedDelivery(
             channel=SimulatedDelivery.Channel.VOICE,
@@ -170,18 +234,22 @@ class SimulatedVoiceBackend(VoiceBackend):
             outcome=outcome,
             duration=duration,
         )
-        return row, [
-            StatusReport(call.reference, provider_id, "ringing", now),
-            StatusReport(
-                call.reference,
-                provider_id,
-                outcome,
-                now,
-                duration=duration,
-                playback=duration,
-                error="simulated: call failed" if outcome == "failed" else "",
-            ),
-        ]
+        return (
+            row,
+            [
+                StatusReport(call.reference, provider_id, "ringing", now),
+                StatusReport(
+                    call.reference,
+                    provider_id,
+                    outcome,
+                    now,
+                    duration=duration,
+                    playback=duration,
+                    error="simulated: call failed" if outcome == "failed" else "",
+                ),
+            ],
+            answers,
+        )
 
     @classmethod
     def has_batch(cls) -> bool:
@@ -193,9 +261,12 @@ class SimulatedVoiceBackend(VoiceBackend):
             return super().place_calls(calls)
         now = timezone.now()
         made = [self._call(call, now) for call in calls]
-        SimulatedDelivery.objects.bulk_create([row for row, _ in made], batch_size=1000)  # paced: few at once
-        _emit([report for _, emitted in made for report in emitted], batch=True)
-        return [Submission(provider_id=row.provider_id) for row, _ in made]
+        SimulatedDelivery.objects.bulk_create([row for row, _, _ in made], batch_size=1000)  # paced: few at once
+        for _, _, answers in made:
+            for answer in answers:
+                scripts.deliver_answer(answer)
+        _emit([report for _, emitted, _ in made for report in emitted], batch=True)
+        return [Submission(provider_id=row.provider_id) for row, _, _ in made]
 
     def lookup(self, reference: str) -> StatusReport | None:
         row = SimulatedDelivery.objects.filter(reference=reference, channel="voice").order_by("-id").first()

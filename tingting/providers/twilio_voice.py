@@ -20,6 +20,24 @@ Outcomes from Twilio's ``CallStatus``:
 rounded up). Reconciliation works as for SMS (see ``twilio_sms``): by Call SID
 when known, else the oldest recent call to the number from our caller id that
 no other row claimed.
+
+**Scripted calls** (surveys, ``OutboundCall.script``). The inline TwiML plays the
+script from its first step up to the first step that waits for input, which is
+wrapped as ``<Gather input="dtmf" numDigits timeout actionOnEmptyResult action>``
+around its ``<Play>``, or followed by ``<Record maxLength timeout action
+recordingStatusCallback>`` (then a ``<Redirect>`` to the same action, which
+Twilio follows when nothing was recorded). Each ``action`` URL names the
+reference, the step's order and the try (``/webhooks/twilio/voice/step/?ref=…&step=N&try=K``);
+Twilio signs it with the rest of the request, so the step cannot be forged
+either. The action callback hands what was collected to
+``tingting.providers.scripts.deliver_answer`` and answers the next part of the
+script: the same step again while its ``retries`` last and nothing came, else
+from the next step on; ``<Hangup/>`` after the last step, or at once when the
+owner's script lookup answers nothing (its run was cancelled). Recordings are
+reported again on the recording status callback and fetched with
+``fetch_recording`` (only from ``TWILIO_API_BASE``, the only host our
+credentials go to). The outcome follows the usual rule, with the prompts' total
+length as the audio's: a call that hung up before the end is ``hungup``.
 """
 
 from __future__ import annotations
@@ -31,10 +49,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from tingting.models import ProviderMessage
-from tingting.providers import records
+from tingting.providers import records, scripts
 from tingting.providers.base import (
     OutboundCall,
+    ProviderPermanentError,
+    ScriptStep,
     StatusReport,
+    StepAnswer,
     Submission,
     VoiceBackend,
 )
@@ -97,6 +118,45 @@ def twiml_play(audio_url: str) -> str:
     return f"<Response><Play>{escape(audio_url)}</Play></Response>"
 
 
+def _attr(value: str) -> str:
+    return escape(value, {'"': "&quot;"})
+
+
+def step_action_url(reference: str, step: ScriptStep, tries: int) -> str:
+    return public_url("/webhooks/twilio/voice/step/", ref=reference, step=str(step.order), tries=str(tries))
+
+
+def twiml_script(reference: str, script: tuple[ScriptStep, ...], start: int = 0, tries: int = 0) -> str:
+    """TwiML playing ``script`` from index ``start`` up to and including the next
+    step that waits for input (see the module docstring); ``<Hangup/>`` when the
+    script ends before one."""
+    parts = []
+    for step in script[start:]:
+        play = f"<Play>{escape(step.audio_url)}</Play>" if step.audio_url else ""
+        if not step.waits:
+            parts.append(play)
+            continue
+        action = _attr(step_action_url(reference, step, tries))
+        if step.response == "dtmf":
+            parts.append(
+                f'<Gather input="dtmf" numDigits="{step.max_digits}" timeout="{step.timeout}" '
+                f'actionOnEmptyResult="true" action="{action}" method="POST">{play}</Gather>'
+            )
+        else:
+            recording = _attr(public_url("/webhooks/twilio/voice/recording/", ref=reference, step=str(step.order)))
+            parts.append(
+                f'{play}<Record maxLength="{step.max_record_seconds}" timeout="{step.timeout}" playBeep="true" '
+                f'action="{action}" method="POST" recordingStatusCallback="{recording}" '
+                f'recordingStatusCallbackMethod="POST" recordingStatusCallbackEvent="completed"/>'
+                f'<Redirect method="POST">{action}</Redirect>'
+            )
+        return "<Response>" + "".join(parts) + "</Response>"
+    return "<Response>" + "".join(parts) + "<Hangup/></Response>"
+
+
+HANGUP = "<Response><Hangup/></Response>"
+
+
 class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
     name = "twilio-voice"
     # Credentials for the REST API; PUBLIC_BASE_URL for the status callbacks (and audio) Twilio fetches.
@@ -121,7 +181,8 @@ class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
                 return previous
             records.provider_message_retry(row=row)
         audio_url = call.audio_url if "://" in call.audio_url else public_url(call.audio_url)
-        data = {"To": call.to, "From": caller_id, "Twiml": twiml_play(audio_url)}
+        twiml = twiml_script(call.reference, call.script) if call.script else twiml_play(audio_url)
+        data = {"To": call.to, "From": caller_id, "Twiml": twiml}
         callback = call.callback_url or public_url("/webhooks/twilio/voice/", ref=call.reference)
         if callback:
             data.update(
@@ -154,6 +215,15 @@ class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
             answer = self.client.post(resource, {"Status": "completed"})
         ProviderMessage.objects.filter(pk=row.pk).update(is_cancel_requested=True)
         return True
+
+    def fetch_recording(self, url: str) -> bytes:
+        """The WAV of a recording Twilio made (``RecordingUrl`` + ``.wav``). Only URLs
+        on ``TWILIO_API_BASE``: our credentials go nowhere else."""
+        base = settings.TWILIO_API_BASE.rstrip("/") + "/"
+        if not url.startswith(base) or "/Recordings/" not in url:
+            raise ProviderPermanentError(f"twilio: not a recording of our account: {url[:100]}")
+        response = self.client.http.request("GET", url if url.endswith(".wav") else f"{url}.wav")
+        return response.content
 
     def lookup(self, reference: str) -> StatusReport | None:
         """Twilio's view of our call, by Call SID or among recent calls to the number."""
@@ -229,3 +299,67 @@ def callback_report(*, params, reference: str) -> StatusReport | None:
         playback=playback_of(duration, audio_seconds) if final else None,
         error=error,
     )
+
+
+def _our_call(reference: str, params) -> bool:
+    """The callback's CallSid is the call we placed for ``reference`` (when we know its SID)."""
+    row = records.provider_message_find(backend=TwilioVoiceBackend.name, reference=reference)
+    return row is not None and (not row.provider_id or row.provider_id == params.get("CallSid", ""))
+
+
+def _int_param(params, name: str) -> int | None:
+    return _int_or_none(params.get(name))
+
+
+def _step_index(script: tuple[ScriptStep, ...], order: int) -> int | None:
+    return next((index for index, step in enumerate(script) if step.order == order), None)
+
+
+def _recording_answer(params, reference: str, step: ScriptStep) -> StepAnswer | None:
+    url = params.get("RecordingUrl", "")
+    seconds = _int_param(params, "RecordingDuration")
+    if not url or (seconds is not None and seconds <= 0):
+        return None
+    return StepAnswer(
+        reference=reference,
+        order=step.order,
+        occurred_at=timezone.now(),
+        recording_url=url,
+        recording_sid=params.get("RecordingSid", ""),
+        recording_seconds=seconds,
+    )
+
+
+def script_action(*, params, reference: str, order: int, tries: int) -> str:
+    """A verified action callback of a scripted call → the TwiML that continues it.
+
+    What the step collected goes to the owner's answer handler; a replay delivers
+    it again (the handler keeps the first) and answers the same TwiML."""
+    script = scripts.script_for(reference) if _our_call(reference, params) else ()
+    index = _step_index(script, order)
+    if index is None:
+        return HANGUP
+    step = script[index]
+    answer = None
+    if step.response == "dtmf" and params.get("Digits"):
+        answer = StepAnswer(reference=reference, order=order, occurred_at=timezone.now(), digits=params["Digits"])
+    elif step.response == "record":
+        answer = _recording_answer(params, reference, step)
+    if answer is not None:
+        scripts.deliver_answer(answer)
+    elif tries < step.retries:
+        return twiml_script(reference, script, index, tries + 1)
+    return twiml_script(reference, script, index + 1)
+
+
+def recording_status(*, params, reference: str, order: int) -> None:
+    """A verified recording status callback: a finished recording is an answer
+    (or completes the one its action callback gave)."""
+    if params.get("RecordingStatus", "completed") != "completed" or not _our_call(reference, params):
+        return
+    script = scripts.script_for(reference)
+    index = _step_index(script, order)
+    if index is not None and script[index].response == "record":
+        answer = _recording_answer(params, reference, script[index])
+        if answer is not None:
+            scripts.deliver_answer(answer)

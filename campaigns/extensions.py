@@ -1,0 +1,49 @@
+"""Columns other apps add to a campaign's recipients (the number list, the report).
+
+Apps above campaigns (surveys) register a provider in their ``ready``; campaigns
+never imports them. A provider is a dotted path to an object with
+``columns(campaign) -> list[str]`` (the extra report columns, [] when it has
+nothing for this campaign, without a query when it can tell) and
+``values(campaign, recipient_ids) -> {recipient_id: {column: value}}`` (one or two
+queries per batch, whatever its size). The number list shows the values of a
+recipient under one key per provider (``key``), so they never shadow its fields.
+"""
+
+from __future__ import annotations
+
+from django.utils.module_loading import import_string
+
+PROVIDERS: list[str] = []
+
+
+def register(provider_path: str) -> None:
+    if provider_path not in PROVIDERS:
+        PROVIDERS.append(provider_path)
+
+
+def _providers() -> list:
+    return [import_string(path) for path in PROVIDERS]
+
+
+def extra_columns(campaign) -> list[str]:
+    return [column for provider in _providers() for column in provider.columns(campaign)]
+
+
+def extra_values(campaign, recipient_ids: list[int]) -> dict[int, dict]:
+    """{recipient id: {column: value}} over every provider with columns for the campaign."""
+    merged: dict[int, dict] = {}
+    for provider in _providers():
+        if provider.columns(campaign):
+            for rid, values in provider.values(campaign, recipient_ids).items():
+                merged.setdefault(rid, {}).update(values)
+    return merged
+
+
+def extra_objects(campaign, recipient_ids: list[int]) -> dict[int, dict]:
+    """{recipient id: {provider key: {column: value}}} for the number list."""
+    found: dict[int, dict] = {}
+    for provider in _providers():
+        if provider.columns(campaign):
+            for rid, values in provider.values(campaign, recipient_ids).items():
+                found.setdefault(rid, {})[provider.key] = values
+    return found
