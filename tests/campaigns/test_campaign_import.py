@@ -54,6 +54,9 @@ def test_xlsx_with_tags_invalid_rows_and_duplicates(auth_client, user):
             "services": "SMS",
             "description": "from excel",
             "usable_tags": ["tags_name", "tags_age"],
+            # API_CONTRACT_V1 §7
+            "status": "Not Started",
+            "number_count": 3,
         }
     ]
     report = body["data"]["import"]
