@@ -20,11 +20,12 @@ def api_key_get(*, user: User, key_id: int) -> ApiKey:
     return key
 
 
-def dnc_list(*, user: User, number: str | None = None) -> QuerySet[DoNotContact]:
-    """The account's do-not-contact numbers, newest first (optionally one E.164 number)."""
+def dnc_list(*, user: User, numbers: list[str] | None = None) -> QuerySet[DoNotContact]:
+    """The account's do-not-contact numbers, newest first (optionally only these E.164
+    ``numbers``: the forms one number the client sent may stand for)."""
     rows = DoNotContact.objects.filter(user=user)
-    if number:
-        rows = rows.filter(number=number)
+    if numbers:
+        rows = rows.filter(number__in=numbers)
     return rows.order_by("-created_at", "-id")
 
 

@@ -29,10 +29,10 @@ class TokenRefreshChecked(TokenRefreshSerializer):
         user_id = token.payload.get(jwt_settings.USER_ID_CLAIM)
         user = User.objects.filter(pk=user_id).only("password", "is_active").first() if user_id else None
         if user is None or not user.is_active:
-            raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+            raise AuthenticationFailed("No active account found for the given token.", code="no_active_account")
         if token.payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
             raise AuthenticationFailed(
-                "The password changed since this token was issued; log in again.", "password_changed"
+                "The password changed since this token was issued; log in again.", code="password_changed"
             )
         return super().validate(attrs)
 

@@ -59,10 +59,10 @@ def login_throttle(*, client_ip: str, email: str) -> None:
 def user_login(*, client_ip: str, email: str, password: str) -> tuple[User, dict[str, str]]:
     """Check credentials and issue a token pair.
 
-    Throttled per email and per ``client_ip`` (429 with Retry-After; the view takes
-    the address with ``throttling.client_ip``). Unknown email and wrong password
-    answer the same error, and both run the password hasher. Takes no request, so a
-    command or a test calls it like the view does."""
+    Throttled per email and per ``client_ip`` (429 with Retry-After; a view takes the
+    address with ``throttling.client_ip``). Unknown email and wrong password answer
+    the same error, and both run the password hasher. Takes no request, so a command
+    or a test calls it as the views do."""
     login_throttle(client_ip=client_ip, email=email)
     user = authenticate(None, email=email.strip(), password=password)
     if user is None:

@@ -31,6 +31,7 @@ from tingting import phones
 from tingting.api import throttling
 from tingting.api.envelope import ok, token_refresh_body
 from tingting.api.idempotency import idempotent
+from tingting.api.pagination import PageQuery, page_of, pagination_body
 from tingting.api.schema import envelope_of, tingting_responses
 from tingting.errors import InvalidInputError
 
@@ -204,26 +205,18 @@ DNC_PAGE_SIZE = 50
 DNC_MAX_PAGE_SIZE = 500
 
 
-def _positive_int(request, name: str, default: int, maximum: int | None = None) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
-        limit = f" up to {maximum}" if maximum else ""
-        raise InvalidInputError(f"{name} must be a positive integer{limit}.", code="invalid", field=name)
-    return int(raw)
-
-
-def _dnc_numbers(payload: DncNumbersInput) -> list[str]:
+def _dnc_numbers(payload: DncNumbersInput, *, lookup: bool = False) -> list[str]:
+    """E.164 of the ``number`` / ``numbers`` sent; with ``lookup`` every form a value may
+    stand for (a listed number is found back in any form the list shows it)."""
     data = payload.validated_data
-    if "number" in data:
-        try:
-            return [phones.to_e164(data["number"])]
-        except phones.InvalidPhoneNumber as exc:
-            raise InvalidInputError(
-                f"number: {data['number']!r} {exc}.", code="invalid_phone_number", field="number"
-            ) from exc
-    return phones.parse_many(data["numbers"], field="numbers")
+    values, field = ([data["number"]], "number") if "number" in data else (data["numbers"], "numbers")
+    try:
+        return (phones.lookup_many if lookup else phones.parse_many)(values, field=field)
+    except InvalidInputError as exc:
+        if field != "number":
+            raise
+        error = exc.errors[0]
+        raise InvalidInputError(f"number: {error.message}", code="invalid_phone_number", field="number") from exc
 
 
 class DncView(APIView):
@@ -253,31 +246,22 @@ class DncView(APIView):
         tags=["guardrails"],
     )
     def get(self, request):
-        page = _positive_int(request, "page", 1)
-        size = _positive_int(request, "page_size", DNC_PAGE_SIZE, DNC_MAX_PAGE_SIZE)
+        query = PageQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        size = min(query.validated_data.get("page_size", DNC_PAGE_SIZE), DNC_MAX_PAGE_SIZE)
         number = request.query_params.get("number") or None
         if number:
             try:
-                number = phones.to_e164(number)
-            except phones.InvalidPhoneNumber as exc:
-                raise InvalidInputError(f"number: {exc}.", code="invalid_phone_number", field="number") from exc
-        rows = selectors.dnc_list(user=request.user, number=number)
-        total = rows.count()
-        pages = max(1, -(-total // size))
-        # A page past the last is empty without asking the database: an OFFSET beyond bigint
-        # (page=99999999999999999999) would be a DataError, i.e. a 500.
-        items = list(rows[(page - 1) * size : page * size]) if total and page <= pages else []
+                number = phones.lookup_many([number], field="number")
+            except InvalidInputError as exc:
+                message = exc.errors[0].message
+                raise InvalidInputError(f"number: {message}", code="invalid_phone_number", field="number") from exc
+        rows = selectors.dnc_list(user=request.user, numbers=number)
+        page = page_of(rows, page=query.validated_data.get("page", 1), size=size, max_size=DNC_MAX_PAGE_SIZE)
         return ok(
             {
-                "numbers": DncOutput(items, many=True).data,
-                "pagination": {
-                    "total_items": total,
-                    "total_pages": pages,
-                    "page_number": page,
-                    "page_size": size,
-                    "has_next": page < pages,
-                    "has_previous": page > 1,
-                },
+                "numbers": DncOutput(page.object_list, many=True).data,
+                "pagination": pagination_body(page, page_size=size),
             }
         )
 
@@ -310,5 +294,5 @@ class DncView(APIView):
     def delete(self, request):
         payload = DncNumbersInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        removed = dnc_remove(user=request.user, numbers=_dnc_numbers(payload))
+        removed = dnc_remove(user=request.user, numbers=_dnc_numbers(payload, lookup=True))
         return ok({"removed": removed}, message="Removed from the do-not-contact list.")

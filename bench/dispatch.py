@@ -17,6 +17,7 @@ from django.db import connection
 
 from accounts import ledger
 from accounts.models import LedgerEntry, User
+from bench.tasks import bench_noop_task
 from campaigns.models import Attempt, Campaign, Recipient, Run
 from campaigns.services.begin import run_begin
 from tingting.models import SimulatedDelivery
@@ -35,14 +36,13 @@ class LatencySmsBackend(SimulatedSmsBackend):
 
 
 def _worker(**kwargs):
-    from tests.support.workers import start_worker
+    from tests.support.workers import start_worker  # noqa: PLC0415 - tests/ is in a checkout, not the package
 
     return start_worker(ready_timeout=120, **kwargs)
 
 
 def _noop_rate(count: int, concurrency: int) -> float:
-    from bench.tasks import bench_noop_task
-    from tests.support.workers import wait_until
+    from tests.support.workers import wait_until  # noqa: PLC0415 - tests/ is in a checkout, not the package
 
     cache.set("bench:noop", 0, timeout=3600)
     worker = _worker(concurrency=concurrency, include="bench.tasks")
@@ -65,7 +65,7 @@ def _campaign(user, count: int) -> Campaign:
 
 
 def _run_rate(user, count: int, *, chunk_size: int, worker_kwargs: dict) -> float:
-    from tests.support.workers import wait_until
+    from tests.support.workers import wait_until  # noqa: PLC0415 - tests/ is in a checkout, not the package
 
     campaign = _campaign(user, count)
     worker = _worker(**worker_kwargs)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,10 @@ from django.core.files import File
 from django.db import connection
 from django.test.utils import override_settings
 
+from accounts.models import User
 from bench._serve import ROOT, database_url
+from campaigns.models import Campaign, Recipient
+from campaigns.services.campaign import campaign_create
 from tingting.spreadsheets import uses_streaming
 
 _CONTENT_TYPES = (
@@ -123,17 +127,11 @@ class _Upload(File):
 
 
 def _peak_rss_mb() -> float:
-    import resource
-
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def full_import(path: Path, rows: int, **settings) -> tuple[float, dict, float]:
     """Seconds, the import report and the process's peak RSS (MB) right after the import."""
-    from accounts.models import User
-    from campaigns.models import Campaign, Recipient
-    from campaigns.services.campaign import campaign_create
-
     user = User.objects.create_user(email=f"bench-import-{time.time_ns()}@bench.local", password=None)
     try:
         with open(path, "rb") as fh, override_settings(IMPORT_SYNC_ROWS=rows + 1, **settings):

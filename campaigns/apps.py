@@ -1,13 +1,13 @@
 from django.apps import AppConfig
 
+from tingting.providers import reports
+
 
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tingting.providers import reports
-
         # Status reports for run attempts ("attempt:<id>"), from webhooks and the simulated providers.
         reports.register(
             "attempt",

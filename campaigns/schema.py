@@ -67,7 +67,23 @@ NumberDetailEnvelope = envelope_of(
 
 NumberUpdateEnvelope = envelope_of("NumberUpdateEnvelope", {"details": RecipientOutput()})
 
-RunBeginEnvelope = envelope_of("RunBeginEnvelope", {"hold amount": serializers.CharField()})
+
+class TagGapRowOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    empty_tags = serializers.ListField(child=serializers.CharField())
+
+
+class TagGapsOutput(serializers.Serializer):
+    """Recipients whose tag the personalised message uses is empty (the first ten listed)."""
+
+    count = serializers.IntegerField()
+    rows = TagGapRowOutput(many=True)
+
+
+RunBeginEnvelope = envelope_of(
+    "RunBeginEnvelope", {"hold amount": serializers.CharField(), "empty_tags": TagGapsOutput(required=False)}
+)
 
 ReportSummaryEnvelope = envelope_of(
     "ReportSummaryEnvelope",

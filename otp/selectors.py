@@ -10,10 +10,11 @@ from accounts.models import User
 from otp.models import Otp
 
 
-def otp_latest(*, user: User, number: str, for_update: bool = False) -> Otp | None:
-    """The account's most recent OTP to ``number`` (a newer one supersedes older ones).
-    With ``for_update`` the row stays locked until the caller's transaction ends."""
-    queryset = Otp.objects.filter(user=user, number=number)
+def otp_latest(*, user: User, numbers: list[str], for_update: bool = False) -> Otp | None:
+    """The account's most recent OTP to any of ``numbers`` (the E.164 forms one number
+    the client sent may stand for; a newer OTP supersedes older ones). With
+    ``for_update`` the row stays locked until the caller's transaction ends."""
+    queryset = Otp.objects.filter(user=user, number__in=numbers)
     if for_update:
         queryset = queryset.select_for_update()
     return queryset.order_by("-id").first()

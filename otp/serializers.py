@@ -10,6 +10,8 @@ from rest_framework import serializers
 
 from otp.codes import PLACEHOLDER
 from otp.models import Otp
+from tingting import phones
+from tingting.api.fields import ChoiceField
 from tingting.phones import InvalidPhoneNumber, national_display, to_e164
 
 DIGITS = re.compile(r"[0-9]{4,10}")
@@ -41,8 +43,8 @@ def _digits_only(value: str) -> str:
 class OtpSendInput(serializers.Serializer):
     number = PhoneNumberField()
     message = serializers.CharField(max_length=MESSAGE_MAX_LENGTH)
-    sms_send_options = serializers.ChoiceField(choices=Otp.Channel.choices)
-    otp_options = serializers.ChoiceField(choices=Otp.Option.choices, default=Otp.Option.GENERATED)
+    sms_send_options = ChoiceField(choices=Otp.Channel.choices)
+    otp_options = ChoiceField(choices=Otp.Option.choices, default=Otp.Option.GENERATED)
     otp_length = serializers.IntegerField(min_value=4, max_value=10, default=6)
     otp = serializers.CharField(required=False, allow_null=True, max_length=10, validators=[_digits_only])
 
@@ -73,6 +75,15 @@ class OtpDetailsOutput(serializers.Serializer):
     sms_send_options = serializers.CharField(source="otp.channel")
 
 
+class NumberLookupField(PhoneNumberField):
+    """A number that identifies an OTP already sent: every E.164 it may stand for
+    (``tingting.phones.lookup_forms``), so it is found back in the form the API shows it."""
+
+    def to_internal_value(self, data) -> list[str]:
+        forms = phones.lookup_forms(data)
+        return forms or [super().to_internal_value(data)]
+
+
 class OtpVerifyInput(serializers.Serializer):
-    number = PhoneNumberField()
+    number = NumberLookupField()
     otp = serializers.CharField(max_length=10, validators=[_digits_only])

@@ -121,7 +121,9 @@ def otp_send(
         code = codes.generate_code(otp_length)
     salt = codes.new_salt()
     price = otp_price(user=user, channel=sms_send_options, template=message, code_length=len(code))
-    with transaction.atomic():
+    # durable: an entry service; the delivery is queued when it commits, so no caller
+    # may wrap it in a transaction of its own.
+    with transaction.atomic(durable=True):
         # The account row lock serialises this account's sends, so the limits
         # below are counted exactly even when requests arrive together. NO KEY
         # UPDATE, as the ledger takes it: rows pointing at the account do not wait.
@@ -367,8 +369,9 @@ def _purge_audio(render_id: int) -> None:
         render.delete()
 
 
-def otp_verify(*, user: User, number: str, otp: str) -> Otp:
-    """Check ``otp`` against the account's latest OTP to ``number``; consume it on success.
+def otp_verify(*, user: User, number: str | list[str], otp: str) -> Otp:
+    """Check ``otp`` against the account's latest OTP to ``number`` (E.164, or the forms
+    one number the client sent may stand for); consume it on success.
 
     Raises OtpInvalidError (wrong code or nothing sent; a wrong code counts one try),
     OtpExpiredError (expired or already used) and RateLimitedError (429) once
@@ -376,7 +379,8 @@ def otp_verify(*, user: User, number: str, otp: str) -> Otp:
     a second success answers OtpExpiredError."""
     failure: Exception | None = None
     with transaction.atomic():
-        row = selectors.otp_latest(user=user, number=number, for_update=True)
+        numbers = [number] if isinstance(number, str) else number
+        row = selectors.otp_latest(user=user, numbers=numbers, for_update=True)
         now = timezone.now()
         if row is None:
             failure = OtpInvalidError("No OTP was sent to this number.")
@@ -390,7 +394,7 @@ def otp_verify(*, user: User, number: str, otp: str) -> Otp:
                 retry_after=int((row.expires_at - now).total_seconds()) + 1,
                 code="otp_locked",
             )
-        elif codes.code_matches(code=otp, salt=row.code_salt, user_id=user.pk, number=number, stored=row.code_hmac):
+        elif codes.code_matches(code=otp, salt=row.code_salt, user_id=user.pk, number=row.number, stored=row.code_hmac):
             row.verified_at = now
             row.save(update_fields=["verified_at"])
             return row

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from phonenumbers_app.models import PhoneNumber
+from tingting import phones
 from tingting.errors import NotFoundError
 
 
@@ -29,20 +30,23 @@ def owned_number_get(*, user: User, sid: str) -> PhoneNumber:
 
 
 def owned_numbers_resolve(*, user: User, values: list[str], capability: str) -> dict[str, PhoneNumber | None]:
-    """Map each given ``phone_number`` (E.164 or as shown) or ``phone_number_sid`` to the
-    owner's number with ``capability`` ("voice" or "sms"), or None when it is not one.
+    """Map each given ``phone_number_sid`` or number, in any form the API shows one
+    (national ``9801000001``, E.164, digits with the country code), to the owner's
+    number with ``capability`` ("voice" or "sms"), or None when it is not one.
     One query whatever the number of values."""
     wanted = [str(v).strip() for v in values]
-    plus = [v if v.startswith("+") else f"+{v}" for v in wanted]
+    forms = {value: phones.lookup_forms(value) for value in wanted}
     rows = owned_number_list(user=user).filter(
-        Q(sid__in=wanted) | Q(phone_number__in=wanted + plus), **{f"has_{capability}": True}
+        Q(sid__in=wanted) | Q(phone_number__in=[f for fs in forms.values() for f in fs]),
+        **{f"has_{capability}": True},
     )
     by_key: dict[str, PhoneNumber] = {}
     for row in rows:
         by_key[row.sid] = row
         by_key[row.phone_number] = row
-        by_key[row.phone_number.lstrip("+")] = row
-    return {value: by_key.get(value) or by_key.get(value.lstrip("+")) for value in wanted}
+    return {
+        value: by_key.get(value) or next((by_key[f] for f in forms[value] if f in by_key), None) for value in wanted
+    }
 
 
 def number_in_use_by_running_campaign(number: PhoneNumber) -> bool:

@@ -29,6 +29,7 @@ from tingting.phones import InvalidPhoneNumber, national_display, to_e164
 from tingting.providers import number_backend
 from tingting.providers.base import NumberOffer, ProviderError, ProviderPermanentError
 from tingting.spreadsheets import read_rows
+from tingting.spreadsheets.headers import header_name, is_number_header
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -79,7 +80,9 @@ def number_buy(*, user: User, sid: str) -> PhoneNumber:
     DependencyUnavailableError (vendor unreachable; nothing charged). Not safe to
     repeat blindly: a second call answers 409 (use ``Idempotency-Key``).
     """
-    with transaction.atomic():
+    # durable: the charge must be committed before the vendor is called, so no caller
+    # may wrap this in a transaction of its own.
+    with transaction.atomic(durable=True):
         number = PhoneNumber.objects.select_for_update().filter(sid=sid).first()
         if number is None:
             raise NotFoundError("No phone number with this phone_sid.", field="phone_sid")
@@ -262,11 +265,15 @@ def inventory_csv_rows(text: str) -> list[tuple[int, list[str]]]:
     """Split a CSV (header ``phone_number,rate,capabilities[,sid]``) into numbered
     rows of cells in that column order. Raises InvalidInputError for a bad header."""
     records = list(read_rows(text))
-    header = [cell.strip().lower() for cell in records[0]] if records else []
+    # Header cells normalised like every spreadsheet's (tingting.spreadsheets.headers):
+    # the number column may be named in Nepali or English ("फोन नम्बर", "Phone Number").
+    header = [header_name(cell) for cell in records[0]] if records else []
+    header = ["phone_number" if is_number_header(name) else name for name in header]
     expected = list(CSV_COLUMNS)
     if header not in (expected, expected + list(CSV_OPTIONAL_COLUMNS)):
+        found = ",".join(cell.strip() for cell in records[0]) if records else ""
         raise InvalidInputError(
-            f"The header row must be {','.join(CSV_COLUMNS)}[,sid]; found {','.join(header) or 'nothing'}.",
+            f"The header row must be {','.join(CSV_COLUMNS)}[,sid]; found {found or 'nothing'}.",
             code="invalid_header",
             field="file",
         )

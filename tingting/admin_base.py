@@ -21,8 +21,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
-from tingting.api.errors import DomainError
 from tingting.api.exceptions import flatten_validation_detail
+from tingting.errors import DomainError
 
 PLATFORM = "Platform"
 # Apps whose tables are plumbing, shown under "Platform" (the tingting app is named so already).

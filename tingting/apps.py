@@ -12,10 +12,10 @@ class TingtingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Uploaded spreadsheets carry XML: refuse entity expansion and external
-        # entities in every stdlib XML parser of the process (web and workers).
         from tingting import checks  # noqa: F401, PLC0415 - registers the deployment checks once apps load
 
+        # Uploaded spreadsheets carry XML: refuse entity expansion and external
+        # entities in every stdlib XML parser of the process (web and workers).
         with warnings.catch_warnings():
             # defuse_stdlib imports defusedxml.cElementTree, which warns that it is deprecated.
             warnings.simplefilter("ignore", DeprecationWarning)

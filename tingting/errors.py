@@ -49,6 +49,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "user_not_found": "The JWT names no account.",
         "user_inactive": "The JWT's account is inactive.",
         "no_active_account": "No active account with these credentials.",
+        "password_changed": "Token refresh: the password changed since the token was issued; log in again.",
     },
     "field validation (DRF serializers and our checks)": {
         "required": "A required field is missing.",
@@ -85,6 +86,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "scheme_not_allowed": "The webhook URL is not http or https.",
         "unresolvable": "The webhook URL's host does not resolve.",
         "private_address": "The webhook URL resolves to a non-public address.",
+        "port_not_allowed": "The webhook URL's port is not 80, 443 or one the operator allows.",
     },
     "numbers": {
         "number_unavailable": "The number is not on sale (bought by someone else, or unknown).",
@@ -113,6 +115,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "file_missing": "The uploaded file is gone (the import cannot resume).",
         "too_many_rows": "The file has more rows than allowed.",
         "too_many_columns": "The file has more columns than allowed.",
+        "too_many_strings": "The workbook's shared strings unpack larger than allowed (the message names the limit).",
         "no_valid_numbers": "The file has no valid phone number.",
         "import_in_progress": "The campaign's recipients are still being imported.",
     },
@@ -145,6 +148,18 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "invalid_filter_operator": "The filter operator is unknown.",
         "duplicate_phone_number": "A contact with this phone number exists already.",
         "schedule_not_waiting": "The scheduled message is no longer waiting; it cannot change.",
+    },
+    "surveys": {
+        "not_a_survey": "Only SURVEY campaigns have steps.",
+        "too_many": "More items than allowed (a survey's steps).",
+        "unknown_step": "An uploaded file is keyed by a step index the survey does not have.",
+        "duplicate": "The value is used by another item already (a step's input_name).",
+    },
+    "v1 face": {
+        "invalid_token": "The v1 API token is unknown or revoked.",
+        "no_token": "The account has no v1 API token yet.",
+        "token_conflict": "A v1 API token is being generated already; try again.",
+        "no_refresh_token": "No refresh token was sent (cookie or body).",
     },
     "provider reasons (recorded on messages and attempts)": {
         "invalid_number": "The provider refused the number as invalid.",

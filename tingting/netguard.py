@@ -3,7 +3,8 @@
 A URL is allowed when its scheme is http or https and every address its host
 resolves to is a public unicast address: private (RFC 1918, ULA), loopback,
 link-local, multicast, reserved, unspecified, shared (CGNAT) and IPv4-mapped
-forms of those are refused, for IPv4 and IPv6, unless the operator turns on
+forms of those are refused, for IPv4 and IPv6, and so is a port other than 80,
+443 and ``WEBHOOK_ALLOWED_PORTS``, unless the operator turns on
 ``WEBHOOK_ALLOW_PRIVATE``. ``resolve_url`` answers the addresses so the caller
 connects to exactly the address that was checked (no second DNS lookup an
 attacker could rebind between the check and the connection).
@@ -20,7 +21,8 @@ from django.conf import settings
 
 
 class UrlRefusedError(ValueError):
-    """``code`` is a stable reason: invalid_url, scheme_not_allowed, unresolvable, private_address."""
+    """``code`` is a stable reason: invalid_url, scheme_not_allowed, port_not_allowed,
+    unresolvable, private_address."""
 
     def __init__(self, message: str, *, code: str) -> None:
         super().__init__(message)
@@ -88,4 +90,8 @@ def resolve_url(url: str, *, allow_private: bool | None = None) -> ResolvedUrl:
         refused = [a for a in addresses if not is_public_address(a)]
         if refused:
             raise UrlRefusedError(f"{host} resolves to a non-public address ({refused[0]}).", code="private_address")
+        if port not in (80, 443, *settings.WEBHOOK_ALLOWED_PORTS):
+            raise UrlRefusedError(
+                f"Port {port} is not allowed for webhooks (80, 443 or WEBHOOK_ALLOWED_PORTS).", code="port_not_allowed"
+            )
     return ResolvedUrl(scheme, host, port, target, addresses)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
@@ -21,25 +22,86 @@ _PARSE_ERRORS = {
     phonenumbers.NumberParseException.TOO_SHORT_NSN: "is too short",
     phonenumbers.NumberParseException.TOO_LONG: "is too long",
 }
+_IMPOSSIBLE = {
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "has no known country code",
+    phonenumbers.ValidationResult.TOO_SHORT: "is too short",
+    phonenumbers.ValidationResult.TOO_LONG: "is too long",
+    phonenumbers.ValidationResult.INVALID_LENGTH: "has the wrong number of digits for its country",
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "lacks its area code",
+}
+# What the warning says about a possible number outside the ranges phonenumbers lists.
+UNLISTED_WARNING = "is not in a number range phonenumbers lists for its country (accepted; check it)"
+POLICIES = ("possible", "valid")
 
 
-def to_e164(value: object, *, region: str | None = None) -> str:
-    """Parse a number given as int or string (national for the default region, or
-    with ``+``/country code) into E.164; raises InvalidPhoneNumber."""
+@dataclass(frozen=True, slots=True)
+class ParsedNumber:
+    """A number that passed the policy: its E.164 form, and whether ``phonenumbers``
+    lists its range (``is_valid``); under the default policy an unlisted range is a
+    warning, not a refusal."""
+
+    e164: str
+    is_valid: bool
+
+
+def parse(value: object, *, region: str | None = None) -> ParsedNumber:
+    """The one parser of numbers a client sends: int or string, national for the
+    default region (``9801000001``), E.164 (``+9779801000001``), the default region's
+    digits with its country code (``9779801000001``), with spaces, dashes or Devanagari
+    digits. Other regions' numbers need their ``+`` (or ``00``): ``984381123`` is a
+    mistyped Nepali number, not +98 (Iran). Lookups also try that reading
+    (``lookup_forms``).
+
+    ``settings.PHONE_VALIDATION`` decides what is refused: ``possible`` (default)
+    refuses only what cannot be a number (unknown country code, wrong length), so new
+    ranges and the seeds' samples (``+351987654323``) pass, flagged ``is_valid=False``;
+    ``valid`` also refuses numbers outside the ranges ``phonenumbers`` lists.
+    Raises InvalidPhoneNumber."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise InvalidPhoneNumber("must be a string or an integer")
     text = str(value).strip()
     if not text or len(text) > 32:
         raise InvalidPhoneNumber("is empty or too long")
+    return _parse_text(text, region or settings.DEFAULT_PHONE_REGION)
+
+
+def _parse_text(text: str, region: str) -> ParsedNumber:
     try:
-        parsed = phonenumbers.parse(text, region or settings.DEFAULT_PHONE_REGION)
+        parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         # Its str() reads "(1) The string supplied did not seem to be a phone number.":
         # say it in the predicate form the other reasons use ("'12x' is not a phone number.").
         raise InvalidPhoneNumber(_PARSE_ERRORS.get(exc.error_type, "is not a phone number")) from exc
-    if not phonenumbers.is_valid_number(parsed):
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise InvalidPhoneNumber(_IMPOSSIBLE.get(reason, "is not a phone number"))
+    is_valid = phonenumbers.is_valid_number(parsed)
+    if not is_valid and settings.PHONE_VALIDATION == "valid":
         raise InvalidPhoneNumber("is not a valid phone number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return ParsedNumber(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), is_valid)
+
+
+def to_e164(value: object, *, region: str | None = None) -> str:
+    """``parse(value).e164``; raises InvalidPhoneNumber."""
+    return parse(value, region=region).e164
+
+
+def lookup_forms(value: object) -> list[str]:
+    """E.164 candidates for a number that *identifies* something already stored (a
+    caller ID, a DNC entry, an OTP): what ``parse`` reads, and, for digits, the same
+    digits read with a ``+``, the form lists print other regions' numbers in
+    (``351911111111``). Empty when nothing parses; never raises."""
+    forms = []
+    for candidate in (value, f"+{value}" if isinstance(value, int | str) and str(value).strip().isdigit() else None):
+        if candidate is None:
+            continue
+        try:
+            e164 = to_e164(candidate)
+        except InvalidPhoneNumber:
+            continue
+        if e164 not in forms:
+            forms.append(e164)
+    return forms
 
 
 def parse_many(values: list, *, field: str, region: str | None = None) -> list[str]:
@@ -55,6 +117,25 @@ def parse_many(values: list, *, field: str, region: str | None = None) -> list[s
             f"{len(errors)} invalid phone number(s) in {field}.", errors=errors, code="invalid_phone_number"
         )
     return numbers
+
+
+def lookup_many(values: list, *, field: str) -> list[str]:
+    """Every ``lookup_forms`` of every value, for finding rows by number; a value that
+    reads as no number rejects the list with one error per index (as ``parse_many``)."""
+    forms, errors = [], []
+    for index, value in enumerate(values):
+        found = lookup_forms(value)
+        if not found:
+            try:
+                to_e164(value)
+            except InvalidPhoneNumber as exc:
+                errors.append(FieldError(f"{field}.{index}", "invalid_phone_number", f"{value!r} {exc}."))
+        forms += found
+    if errors:
+        raise InvalidInputError(
+            f"{len(errors)} invalid phone number(s) in {field}.", errors=errors, code="invalid_phone_number"
+        )
+    return list(dict.fromkeys(forms))
 
 
 @functools.cache
@@ -81,8 +162,12 @@ def national_display(e164: str) -> str:
 
 
 def split_country_code(e164: str) -> tuple[str, str]:
-    """("+351", "911111111") for Tling's ``phoneCode`` / ``phoneNumber``."""
-    parsed = phonenumbers.parse(e164)
+    """("+351", "911111111") for Tling's ``phoneCode`` / ``phoneNumber`` and vendors
+    that want the national part; raises InvalidPhoneNumber for what is no E.164."""
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(_PARSE_ERRORS.get(exc.error_type, "is not a phone number")) from exc
     return f"+{parsed.country_code}", phonenumbers.national_significant_number(parsed)
 
 

@@ -107,6 +107,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # Tests on SQLite use a file as the embedded default does, not Django's shared-cache
+    # in-memory database, whose table locks fail threads at once ("database table is locked").
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-tingting.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
@@ -217,6 +220,12 @@ THROTTLE_RATES = {
 
 # --- Domain ----------------------------------------------------------------
 DEFAULT_PHONE_REGION = env("DEFAULT_PHONE_REGION", "NP")
+# Which numbers are refused (docs/nepali-input.md): "possible" refuses only wrong
+# lengths and country codes (unlisted ranges are accepted with a warning); "valid"
+# also refuses ranges phonenumbers' metadata does not list.
+PHONE_VALIDATION = env("PHONE_VALIDATION", "possible").strip().lower()
+if PHONE_VALIDATION not in ("possible", "valid"):
+    raise ImproperlyConfigured("PHONE_VALIDATION must be possible or valid.")
 SMS_CREDITS_PER_SEGMENT = env_int("SMS_CREDITS_PER_SEGMENT", 1)
 VOICE_CREDITS_PER_PULSE = env_int("VOICE_CREDITS_PER_PULSE", 1)
 VOICE_PULSE_SECONDS = env_int("VOICE_PULSE_SECONDS", 30)
@@ -261,6 +270,10 @@ IMPORT_MAX_ZIP_MEMBERS = env_int("IMPORT_MAX_ZIP_MEMBERS", 500)
 # Sheets whose XML inflates past this are read by the streaming reader instead of
 # python-calamine, which holds ~1.7x the sheet XML in memory (tingting/spreadsheets/xlsx.py).
 IMPORT_STREAM_SHEET_BYTES = env_int("IMPORT_STREAM_SHEET_BYTES", 32 * 1024 * 1024)
+# Both readers hold the shared strings part in memory (as Python or Rust strings, about
+# 1-2x its XML): a workbook whose shared strings inflate past this is refused (413).
+# 32 MB is a million unique 10-character names.
+IMPORT_MAX_SHARED_STRINGS_BYTES = env_int("IMPORT_MAX_SHARED_STRINGS_BYTES", 32 * 1024 * 1024)
 
 # Providers: dotted paths to the backend classes (API_CONTRACT §6, §8).
 SMS_BACKEND = env("SMS_BACKEND", "tingting.providers.simulated.SimulatedSmsBackend")
@@ -319,6 +332,10 @@ RUN_CALL_SLOT_MARGIN_SECONDS = env_int("RUN_CALL_SLOT_MARGIN_SECONDS", 300)
 # Status webhooks to clients: private/loopback/link-local targets are refused
 # unless this is on (SSRF); delivery is retried with backoff for WEBHOOK_RETRY_HOURS.
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# Ports a webhook URL may name besides 80 and 443 (comma-separated), so the server
+# cannot be pointed at arbitrary services of a public host. Not checked when
+# WEBHOOK_ALLOW_PRIVATE is on (local receivers listen on any port).
+WEBHOOK_ALLOWED_PORTS = [int(p) for p in env_list("WEBHOOK_ALLOWED_PORTS", "") if p.strip().isdigit()]
 WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24)
 

@@ -43,7 +43,7 @@ def metrics(request):
     """Prometheus text format; staff session or ``Authorization: Bearer $METRICS_TOKEN``."""
     token = settings.METRICS_TOKEN
     supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    allowed = (token and supplied and hmac.compare_digest(token, supplied)) or (
+    allowed = (token and supplied and hmac.compare_digest(token.encode(), supplied.encode())) or (
         request.user.is_authenticated and request.user.is_staff
     )
     if not allowed:

@@ -38,6 +38,7 @@ from operator import or_
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
+from tingting import phones
 from tingting.errors import FieldError, InvalidInputError
 from tingting.moments import to_utc
 
@@ -101,6 +102,9 @@ class Field:
     filterable: bool = True
     # Extra ORDER BY fields appended when sorting by this one (e.g. the phone).
     also_sort: tuple[str, ...] = ()
+    # Builds the condition for ops other than ``null`` instead of one lookup on
+    # ``model_field`` (a phone number matches over two columns).
+    condition: Callable[[str, object], Q] | None = None
 
 
 def text(model_field: str, **kwargs) -> Field:
@@ -119,6 +123,33 @@ def whole_day(model_field: str, **kwargs) -> Field:
 
 def uuid_field(model_field: str, **kwargs) -> Field:
     return Field(model_field, _uuid, **kwargs)
+
+
+def _phone_code(value: str) -> str:
+    return f"+{value}" if value.isdigit() else value
+
+
+def phone_code(model_field: str, **kwargs) -> Field:
+    """``phoneCode``: ``+351`` as shown, or its digits ``351``."""
+    return Field(model_field, _phone_code, **kwargs)
+
+
+def phone_number(national_field: str, code_field: str, **kwargs) -> Field:
+    """``phoneNumber``: the national part as shown (``911111111``), or the whole number
+    as E.164 (``+351911111111``) or digits with the country code: eq / in / ne match
+    any of the numbers the value may stand for (``tingting.phones.lookup_forms``);
+    like and the comparisons apply to the national part as written."""
+
+    def condition(op: str, value: object) -> Q:
+        if op not in ("eq", "in", "ne"):
+            return _condition(national_field, op, value)
+        match = Q(**{national_field: value})
+        for e164 in phones.lookup_forms(value):
+            code, national = phones.split_country_code(e164)
+            match |= Q(**{code_field: code, national_field: national})
+        return ~match if op == "ne" else match
+
+    return Field(national_field, _text, condition=condition, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -231,7 +262,9 @@ def _filter(spec: CollectionSpec, name: str, op: str, raw: str) -> Q:
             raise parameter_error(parameter, f"Invalid value {item.strip()!r} for {name}: {exc}.") from exc
     if op == "like" and not all(isinstance(v, str) for v in values):
         raise parameter_error(parameter, f"like applies to text fields, not {name}.")
-    conditions = [_condition(api_field.model_field, op, v) for v in values]
+    conditions = [
+        api_field.condition(op, v) if api_field.condition else _condition(api_field.model_field, op, v) for v in values
+    ]
     if op == "ne":
         # "none of these values": ne a,b keeps rows that are neither a nor b.
         return reduce(lambda a, b: a & b, conditions)

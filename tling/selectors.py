@@ -39,8 +39,8 @@ CONTACTS = c.CollectionSpec(
         "birthDate": c.timestamp("birth_date"),
         "email": c.text("email"),
         "name": c.text("name"),
-        "phoneCode": c.text("phone_code"),
-        "phoneNumber": c.text("phone_national"),
+        "phoneCode": c.phone_code("phone_code"),
+        "phoneNumber": c.phone_number("phone_national", "phone_code"),
         "createdAt": c.timestamp("created_at"),
         "updatedAt": c.timestamp("updated_at", filterable=False),
     }
@@ -54,8 +54,8 @@ LISTS = c.CollectionSpec(
 )
 MESSAGES = c.CollectionSpec(
     {
-        "phoneCode": c.text("phone_code"),
-        "phoneNumber": c.text("phone_national"),
+        "phoneCode": c.phone_code("phone_code"),
+        "phoneNumber": c.phone_number("phone_national", "phone_code"),
         "createdAt": c.timestamp("created_at"),
         "updatedAt": c.timestamp("updated_at", filterable=False),
     }
@@ -65,7 +65,7 @@ MESSAGES = c.CollectionSpec(
 # UTC days of created_at iff it holds for the row's created_day.
 MESSAGE_TALLY = c.CollectionSpec(
     {
-        "phoneCode": c.text("phone_code"),
+        "phoneCode": c.phone_code("phone_code"),
         "createdAt": c.whole_day("created_day"),
     }
 )

@@ -2,4 +2,4 @@
 pages (``runs``), live progress (``progress``), pause / resume / cancel (``control``),
 begin (``begin``), listen and download (``listen``), front-page panels (``front``)."""
 
-from campaigns.admin import campaigns, front, runs  # noqa: F401  (register the admins and panels)
+from campaigns.admin import campaigns, front, recipients, runs  # noqa: F401  (register the admins and panels)

@@ -19,8 +19,8 @@ from campaigns.models import Campaign
 from campaigns.serializers.runs import RunBeginInput
 from campaigns.services.begin import RERUN_STATUSES, run_begin, run_estimate
 from tingting.admin_base import account_zone, error_text, field_messages
-from tingting.api.errors import DomainError
 from tingting.api.exceptions import flatten_validation_detail
+from tingting.errors import DomainError
 from tingting.voice.render import VOICES
 
 TEXT_FIELDS = ("message", "voice_input", "length_factor", "schedule_date", "priority")

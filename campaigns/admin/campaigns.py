@@ -1,4 +1,4 @@
-"""Campaigns and recipients in the staff console.
+"""Campaigns in the staff console.
 
 Every write goes through the API's services (``campaign_create``, ``campaign_update``,
 ``campaign_delete``, the run transitions, ``run_begin``): a refusal is shown with the
@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import OuterRef, Prefetch, Subquery
-from django.forms.models import BaseInlineFormSet
+from django.db.models import Prefetch
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from campaigns.admin import control, listen
@@ -24,76 +21,19 @@ from campaigns.admin.progress import (
     campaign_progress,
     campaign_progress_json,
     campaign_progress_url,
+    campaigns_batch_url,
+    campaigns_progress_json,
     console_progress,
+    latest_runs,
     progress_bar,
 )
-from campaigns.models import Attempt, Campaign, Recipient, Run
-from campaigns.selectors import progress_of, run_list_with_counts
+from campaigns.admin.recipients import INLINE_PAGE_SIZE, RecipientInline
+from campaigns.models import Campaign, Recipient
+from campaigns.selectors import progress_of
 from campaigns.services.campaign import CAPABILITY, campaign_create, campaign_delete, campaign_update
 from phonenumbers_app.selectors import owned_number_list
 from tingting.admin_base import ServiceAdmin, error_text
-from tingting.api.errors import DomainError
-
-INLINE_PAGE_SIZE = 50
-MAX_RECIPIENT_PAGE = 10**12
-
-
-def tags_table(tags: dict):
-    """A recipient's tags as a small table, text as text (Devanagari stays readable)."""
-    if not tags:
-        return "—"
-    rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", ((name, value) for name, value in tags.items()))
-    return format_html('<table class="tt-table tt-tags">{}</table>', rows)
-
-
-def tags_line(tags: dict):
-    """The tags on one line (list rows and the recipient inline)."""
-    if not tags:
-        return "—"
-    return format_html_join(" · ", '<span class="tt-tag">{}: {}</span>', tags.items())
-
-
-class PagedRecipientFormSet(BaseInlineFormSet):
-    """Shows one page of a campaign's recipients (``?recipients_page=N``), never all of them."""
-
-    page = 1
-
-    def get_queryset(self):
-        # One evaluation per page view: a running campaign changes between two reads.
-        if not hasattr(self, "_page_rows"):
-            start = (self.page - 1) * INLINE_PAGE_SIZE
-            self._page_rows = list(super().get_queryset()[start : start + INLINE_PAGE_SIZE])
-        return self._page_rows
-
-
-class RecipientInline(admin.TabularInline):
-    model = Recipient
-    formset = PagedRecipientFormSet
-    fields = ["number", "status", "tag_values", "attempts", "duration", "credit_consumed", "last_error"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    ordering = ["id"]
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        try:
-            # Bounded: a page past every possible row must not overflow the OFFSET.
-            page = min(max(int(request.GET.get("recipients_page", 1)), 1), MAX_RECIPIENT_PAGE)
-        except ValueError:
-            page = 1
-        return type("PagedFormSet", (formset,), {"page": page})
-
-    @admin.display(description="tags")
-    def tag_values(self, recipient: Recipient):
-        return tags_line(recipient.tags)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from tingting.errors import DomainError
 
 
 class CallerIdField(forms.TypedMultipleChoiceField):
@@ -131,14 +71,6 @@ class CampaignAddForm(forms.ModelForm):
         fields = ["owner", "name", "services", "description"]
 
 
-def _latest_runs():
-    """Each campaign's latest run with the counts ``progress_of`` reads (one query per page)."""
-    latest = Run.objects.filter(campaign=OuterRef("campaign")).order_by("-id").values("id")[:1]
-    return Prefetch(
-        "runs", queryset=run_list_with_counts(runs=Run.objects.filter(id=Subquery(latest))), to_attr="latest"
-    )
-
-
 def _campaign_of(campaign: Campaign):
     return campaign.owner, campaign.pk, campaign.name
 
@@ -169,9 +101,9 @@ class CampaignAdmin(ServiceAdmin):
         "voice_input",
         "length_factor",
         "audio_file",
-        "usable_tags",
+        "tags_available",
         "import_state",
-        "import_report",
+        "import_summary",
         "recipient_pages",
         "created_at",
         "updated_at",
@@ -205,9 +137,9 @@ class CampaignAdmin(ServiceAdmin):
                 {
                     "fields": [
                         "recipient_pages",
-                        "usable_tags",
+                        "tags_available",
                         "import_state",
-                        "import_report",
+                        "import_summary",
                         "created_at",
                         "updated_at",
                     ]
@@ -222,11 +154,16 @@ class CampaignAdmin(ServiceAdmin):
         return self.inlines if obj is not None else []
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related(_latest_runs(), "user_phone")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("runs", queryset=latest_runs(), to_attr="latest"), "user_phone")
+        )
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            path("progress/", wrap(campaigns_progress_json), name="campaigns_campaign_progress_batch"),
             path("<int:campaign_id>/progress/", wrap(campaign_progress_json), name="campaigns_campaign_progress"),
             path(
                 "<int:campaign_id>/test-voice/",
@@ -318,7 +255,7 @@ class CampaignAdmin(ServiceAdmin):
 
     @admin.display(description="progress")
     def bar(self, campaign: Campaign):
-        return progress_bar(self._progress(campaign), compact=True)
+        return progress_bar(self._progress(campaign), batch=(campaigns_batch_url(), campaign.pk), compact=True)
 
     @admin.display(description="Live progress")
     def live_progress(self, campaign: Campaign):
@@ -354,6 +291,21 @@ class CampaignAdmin(ServiceAdmin):
         return format_html(
             '{} run(s), {} — <a href="{}?campaign__id__exact={}">view runs</a>', len(runs), status, url, campaign.pk
         )
+
+    @admin.display(description="Usable tags")
+    def tags_available(self, campaign: Campaign):
+        return ", ".join(campaign.usable_tags or []) or "—"
+
+    @admin.display(description="Import")
+    def import_summary(self, campaign: Campaign):
+        report = campaign.import_report or {}
+        if not report:
+            return "—"
+        rows = (report.get("invalid") or [])[:20]
+        invalid = format_html_join(
+            "", "<li>row {}: {} — {}</li>", ((row.get("row"), row.get("value"), row.get("error")) for row in rows)
+        )
+        return format_html("{}<ul>{}</ul>", _import_summary(report) + f" ({report.get('state', '—')})", invalid)
 
     @admin.display(description="Recipient pages")
     def recipient_pages(self, campaign: Campaign):
@@ -399,98 +351,3 @@ def _import_summary(report: dict) -> str:
         f"Recipients imported: {report.get('added', 0)} added, {report.get('duplicates', 0)} duplicates, "
         f"{report.get('invalid_count', 0)} invalid."
     )
-
-
-def _local(moment) -> str:
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else "—"
-
-
-def attempts_table(recipient: Recipient):
-    rows = [
-        (
-            reverse("admin:campaigns_run_change", args=[attempt.run_id]),
-            attempt.run_id,
-            attempt.status,
-            attempt.tries,
-            attempt.duration if attempt.duration is not None else "—",
-            attempt.charged + attempt.extra_charged,
-            attempt.error or "—",
-            _local(attempt.finished_at or attempt.queued_at),
-        )
-        for attempt in Attempt.objects.filter(recipient=recipient).order_by("-id")[:50]
-    ]
-    if not rows:
-        return "No attempts yet."
-    body = format_html_join(
-        "",
-        '<tr><td><a href="{}">run {}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
-        rows,
-    )
-    return format_html(
-        '<table class="tt-table tt-attempts"><tr><th>run</th><th>status</th><th>tries</th><th>seconds</th>'
-        "<th>charged</th><th>error</th><th>at</th></tr>{}</table>",
-        body,
-    )
-
-
-@admin.register(Recipient)
-class RecipientAdmin(admin.ModelAdmin):
-    list_display = ["number", "campaign", "status", "tags_text", "attempts", "credit_consumed", "last_attempt_at"]
-    list_filter = ["status"]
-    search_fields = ["number", "campaign__name"]
-    list_select_related = ["campaign"]
-    raw_id_fields = ["campaign"]
-    fields = [
-        "campaign",
-        "number",
-        "status",
-        "tag_values",
-        "audio",
-        "attempt_history",
-        "duration",
-        "playback",
-        "credit_consumed",
-        "attempts",
-        "last_attempt_at",
-        "last_error",
-        "created_at",
-    ]
-    readonly_fields = fields
-    show_full_result_count = False
-
-    @admin.display(description="tags")
-    def tag_values(self, recipient: Recipient):
-        return tags_table(recipient.tags)
-
-    @admin.display(description="tags")
-    def tags_text(self, recipient: Recipient):
-        return tags_line(recipient.tags)
-
-    @admin.display(description="Audio of the latest call")
-    def audio(self, recipient: Recipient):
-        return listen.recipient_player(recipient)
-
-    def get_urls(self):
-        wrap = self.admin_site.admin_view
-        return [
-            path(
-                "<int:recipient_id>/audio/",
-                wrap(lambda request, recipient_id: listen.recipient_audio_view(self, request, recipient_id)),
-                name="campaigns_recipient_audio",
-            ),
-            *super().get_urls(),
-        ]
-
-    @admin.display(description="Attempts (latest first)")
-    def attempt_history(self, recipient: Recipient):
-        return attempts_table(recipient)
-
-    # Recipients change through the API's services (in-flight rules); the admin looks.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from campaigns.models import Campaign, Run
 from campaigns.views.runs import CampaignCancelView, CampaignPauseView, CampaignResumeView
 from tingting.admin_base import error_text
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError
 
 # action → (service, the API's success message, the button's label)
 TRANSITIONS = {

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from campaigns.admin.progress import console_progress, progress_bar, run_progress_url
+from campaigns.admin.progress import console_progress, progress_bar, runs_batch_url
 from campaigns.models import Attempt, Run
 from campaigns.selectors import progress_of, run_list_with_counts
 from tingting.admin_base import register_panel
@@ -64,7 +64,7 @@ def in_progress_panel(request) -> dict:
                 run.campaign.name,
                 run.kind,
                 timezone.localtime(run.scheduled_for).strftime("%Y-%m-%d %H:%M") if run.scheduled_for else "now",
-                progress_bar(console_progress(progress_of(run)), url=run_progress_url(run.pk), compact=True),
+                progress_bar(console_progress(progress_of(run)), batch=(runs_batch_url(), run.pk), compact=True),
             )
             for run in runs
         ),

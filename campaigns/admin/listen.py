@@ -15,7 +15,7 @@ from campaigns.models import Attempt, Campaign, Recipient, Run
 from campaigns.selectors import reports
 from campaigns.views.reports import XLSX_TYPE
 from tingting.admin_base import field_messages
-from tingting.api.errors import DomainError
+from tingting.errors import DomainError
 from tingting.voice.render import VOICES, account_scope, render_audio_url, render_cached
 from tingting.voice.serializers import VoiceTestInput
 from tingting.voice.services import voice_test_render

@@ -9,6 +9,7 @@ ten recipients or a million (tests/platform/test_console_progress.py).
 
 from __future__ import annotations
 
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -83,6 +84,36 @@ def run_progress_json(request, run_id: int) -> JsonResponse:
     return JsonResponse(run_progress_by_id(run_id))
 
 
+MAX_BATCH = 200
+
+
+def _batch_ids(request) -> list[int]:
+    ids = []
+    for part in request.GET.get("ids", "").split(",")[:MAX_BATCH]:
+        if part.strip().isdigit() and 0 < int(part) < 2**63:
+            ids.append(int(part))
+    return ids
+
+
+def runs_progress_json(request) -> JsonResponse:
+    """``?ids=1,2,3`` → each run's progress by id, one query for the whole list page."""
+    runs = run_list_with_counts(runs=Run.objects.filter(pk__in=_batch_ids(request)))
+    return JsonResponse({str(run.pk): console_progress(progress_of(run)) for run in runs})
+
+
+def latest_runs() -> QuerySet[Run]:
+    """Each campaign's latest run, with the counts ``progress_of`` reads (one query for
+    any number of campaigns; the list prefetches it, the list refresh filters it)."""
+    latest = Run.objects.filter(campaign=OuterRef("campaign")).order_by("-id").values("id")[:1]
+    return run_list_with_counts(runs=Run.objects.filter(id=Subquery(latest)))
+
+
+def campaigns_progress_json(request) -> JsonResponse:
+    """``?ids=1,2,3`` → each campaign's latest run progress by campaign id (one query)."""
+    runs = latest_runs().filter(campaign_id__in=_batch_ids(request))
+    return JsonResponse({str(run.campaign_id): console_progress(progress_of(run)) for run in runs})
+
+
 def _segments(data: dict) -> list[tuple[str, float]]:
     total = data["total"] or 0
     counts = data["status_counts"]
@@ -95,9 +126,11 @@ def _eta_text(data: dict) -> str:
     return f"{rate}/s, ETA {data['eta']}" if rate else f"ETA {data['eta']}"
 
 
-def progress_bar(data: dict, *, url: str | None = None, compact: bool = False):
+def progress_bar(data: dict, *, url: str | None = None, batch: tuple[str, int] | None = None, compact: bool = False):
     """The bar's HTML. With ``url`` the page's script refreshes it from that JSON view
-    every few seconds while the run is active (``data-tt-*`` names what it fills)."""
+    every few seconds while the run is active; with ``batch`` (a list's JSON view and
+    the row's key) it is refreshed with the other rows of the page in one request
+    (``data-tt-*`` names what it fills)."""
     segments = format_html_join(
         "",
         '<span class="tt-seg tt-seg-{}" data-tt-seg="{}" style="width:{}%"></span>',
@@ -141,16 +174,27 @@ def progress_bar(data: dict, *, url: str | None = None, compact: bool = False):
             '<div class="tt-counts">{}</div>',
             format_html_join("", '<div>{}<b data-tt="{}">{}</b></div>', cells),
         )
+    batch_url, key = batch or ("", "")
     return format_html(
-        '<div class="tt-progress{}" data-tt-progress="{}" data-tt-active="{}">'
+        '<div class="tt-progress{}" data-tt-progress="{}" data-tt-batch="{}" data-tt-key="{}" data-tt-active="{}">'
         '<div class="tt-bar" title="final / in flight / queued">{}</div><div class="tt-line">{}</div>{}</div>',
         " tt-compact" if compact else "",
         url or "",
+        batch_url,
+        key,
         "1" if data["is_active"] else "",
         segments,
         line,
         details,
     )
+
+
+def campaigns_batch_url() -> str:
+    return reverse("admin:campaigns_campaign_progress_batch")
+
+
+def runs_batch_url() -> str:
+    return reverse("admin:campaigns_run_progress_batch")
 
 
 def campaign_progress_url(campaign_id: int) -> str:

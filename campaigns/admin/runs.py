@@ -8,12 +8,19 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from campaigns.admin import control
-from campaigns.admin.progress import console_progress, progress_bar, run_progress_json, run_progress_url
+from campaigns.admin.progress import (
+    console_progress,
+    progress_bar,
+    run_progress_json,
+    run_progress_url,
+    runs_batch_url,
+    runs_progress_json,
+)
 from campaigns.models import Run
 from campaigns.selectors import progress_of, run_credits, run_list_with_counts
 from campaigns.services.run import run_cancel_by_id
 from tingting.admin_base import ServiceAdmin
-from tingting.api.errors import ConflictError, DomainError
+from tingting.errors import ConflictError, DomainError
 
 
 def _campaign_of_run(run: Run):
@@ -68,6 +75,7 @@ class RunAdmin(ServiceAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
+            path("progress/", wrap(runs_progress_json), name="campaigns_run_progress_batch"),
             path("<int:run_id>/progress/", wrap(run_progress_json), name="campaigns_run_progress"),
             path(
                 "<int:run_id>/control/<str:action>/",
@@ -95,7 +103,7 @@ class RunAdmin(ServiceAdmin):
 
     @admin.display(description="progress")
     def bar(self, run: Run):
-        return progress_bar(self._progress(run), compact=True)
+        return progress_bar(self._progress(run), batch=(runs_batch_url(), run.pk), compact=True)
 
     @admin.display(description="Progress")
     def live_progress(self, run: Run):

@@ -14,6 +14,43 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# --- The attempt's names outside its row: one home for each format --------------------
+
+REFERENCE_PREFIX = "attempt"
+
+
+def attempt_reference(attempt_id: int, retries: int = 0) -> str:
+    """Our reference of an attempt's provider call or message, and of the status
+    reports and scripted-call answers about it: ``attempt:<id>``, or
+    ``attempt:<id>:<n>`` for the n-th retry of the guardrails' retry policy (each
+    retry is a new call, so a late report of an earlier one never settles it).
+    ``tingting.providers.reports`` routes by the prefix."""
+    return f"{REFERENCE_PREFIX}:{attempt_id}:{retries}" if retries else f"{REFERENCE_PREFIX}:{attempt_id}"
+
+
+def attempt_reference_parse(reference: str) -> tuple[int, int] | None:
+    """``(attempt id, retries)`` of an ``attempt_reference``; None for any other text."""
+    prefix, _, rest = reference.partition(":")
+    number, _, retry = rest.partition(":")
+    if prefix != REFERENCE_PREFIX or not number.isdigit() or not (retry == "" or retry.isdigit()):
+        return None
+    return int(number), int(retry or 0)
+
+
+def attempt_ledger_key(attempt_id: int, movement: str) -> str:
+    """The ledger idempotency key of one credit movement of an attempt: ``movement``
+    is ``charge`` (from the run's hold), ``release`` (the rest of its share) or
+    ``extra`` (beyond its share). The entry's ``reference`` is
+    ``attempt_reference(attempt_id)``."""
+    return f"{attempt_reference(attempt_id)}:{movement}"
+
+
+def run_ledger_key(run_id: int, movement: str) -> str:
+    """The ledger idempotency key of a run's own movements: ``hold`` (begin),
+    ``cancel``, ``end``, or ``chunk:<n>:charge:<first attempt id>`` /
+    ``chunk:<n>:release:<first attempt id>`` for a batch of outcomes."""
+    return f"run:{run_id}:{movement}"
+
 
 class Run(models.Model):
     class State(models.TextChoices):
@@ -154,7 +191,7 @@ class Attempt(models.Model):
     def reference(self) -> str:
         # Each retry is a new provider call with its own reference, so a late report
         # of an earlier call never settles the current one.
-        return f"attempt:{self.pk}:{self.retries}" if self.retries else f"attempt:{self.pk}"
+        return attempt_reference(self.pk, self.retries)
 
     @property
     def is_final(self) -> bool:

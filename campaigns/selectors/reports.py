@@ -8,17 +8,21 @@ as it is written) into a temporary file that is then streamed and deleted.
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 
 import xlsxwriter
-from django.db.models import QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
-from campaigns.models import Campaign, Recipient
+from campaigns.models import Attempt, Campaign, Recipient, Run
 from tingting.phones import carrier_of, national_display
+from tingting.text import word_slug
 
 FIXED_COLUMNS = [
     "id",
@@ -31,7 +35,11 @@ FIXED_COLUMNS = [
     "last_attempt_at",
     "error",
 ]
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell as a formula when its text starts with one of these
+# (after any leading line break: LF and CR count as well as TAB).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Plain numbers start with + or - too, and are no formula: they keep their value.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 # The recipient fields behind the fixed columns (its "error" is ``last_error``), then the tags.
 ROW_FIELDS = [*FIXED_COLUMNS[:-1], "last_error", "tags", "sms_credit_consumed", "sms_status"]
 # SMS & PHONE campaigns add the failover SMS: its credits and its status.
@@ -44,7 +52,7 @@ def _has_failover(campaign: Campaign) -> bool:
 
 def escape_cell(value):
     """Text that a spreadsheet would run as a formula is prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -94,9 +102,27 @@ def report_rows(campaign: Campaign, *, carrier: bool = False) -> Iterator[list]:
         ]
 
 
-def report_filename(campaign: Campaign, extension: str, *, now: datetime | None = None) -> str:
+def report_filename(
+    campaign: Campaign, extension: str, *, now: datetime | None = None, ascii_only: bool = False
+) -> str:
+    """``दशैं-अफर-5-report-2026-12-06.csv``: the campaign's name in its own script
+    (``tingting.text.word_slug``); ``ascii_only`` for the plain ``filename`` fallback."""
     stamp = (now or timezone.localtime()).strftime("%Y-%m-%d")
-    return f"{slugify(campaign.name) or 'campaign'}-{campaign.pk}-report-{stamp}.{extension}"
+    name = slugify(campaign.name) if ascii_only else word_slug(campaign.name, separator="-")
+    return f"{name or 'campaign'}-{campaign.pk}-report-{stamp}.{extension}"
+
+
+def report_disposition(campaign: Campaign, extension: str) -> str:
+    """The attachment header (RFC 6266): ``filename*`` carries a Devanagari name
+    (Django's ``content_disposition_header``), ``filename`` an ASCII fallback for
+    clients that do not read ``filename*``."""
+    now = timezone.localtime()
+    name = report_filename(campaign, extension, now=now)
+    header = content_disposition_header(True, name)
+    if name.isascii():
+        return header
+    fallback = report_filename(campaign, extension, now=now, ascii_only=True)
+    return f'attachment; filename="{fallback}"; {header.removeprefix("attachment; ")}'
 
 
 class _Echo:
@@ -152,11 +178,6 @@ def campaign_summaries(*, user, campaign_id: int | None = None) -> list[dict]:
     """Per campaign: recipient counts by status, credits consumed and still held by
     runs in progress, and when the latest run started. One query whatever the number
     of campaigns (counts aggregated in the database; run figures as subqueries)."""
-    from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
-    from django.db.models.functions import Coalesce
-
-    from campaigns.models import Attempt, Run
-
     open_runs = Run.objects.filter(campaign=OuterRef("pk"), finished_at__isnull=True)
     run_holds = (
         open_runs.order_by().values("campaign").annotate(total=Sum(F("hold_amount") - F("end_release"))).values("total")

@@ -10,10 +10,12 @@ from rest_framework import serializers
 
 from campaigns.models import Campaign
 from campaigns.status import STATUSES, status_label, summary_of
+from tingting.api.fields import ChoiceField
+from tingting.api.pagination import PageQuery
 from tingting.phones import national_display
 
 
-class ServicesField(serializers.ChoiceField):
+class ServicesField(ChoiceField):
     """``PHONE`` or ``SMS``, any letter case (the seed face's two; the v1 face has more)."""
 
     def __init__(self, **kwargs):
@@ -90,7 +92,7 @@ class CampaignOutput(serializers.Serializer):
     description = serializers.CharField()
     usable_tags = serializers.ListField(child=serializers.CharField())
     # Read by clients of the hosted seed API (API_CONTRACT_V1 §7): the v1 status and the recipients.
-    status = serializers.ChoiceField(choices=STATUSES)
+    status = ChoiceField(choices=STATUSES)
     number_count = serializers.IntegerField()
 
     def to_representation(self, campaign: Campaign) -> dict:
@@ -110,13 +112,13 @@ class CampaignOutput(serializers.Serializer):
 CAMPAIGN_STATES = ["not started", "scheduled", "running", "paused", "completed", "cancelled"]
 
 
-class CampaignListQuery(serializers.Serializer):
+class CampaignListQuery(PageQuery):
     page = serializers.IntegerField(min_value=1, required=False, default=1)
     page_size = serializers.IntegerField(min_value=1, required=False, default=10)
     search = serializers.CharField(required=False, allow_blank=True, max_length=255)
     services = ServicesField(required=False)
     # The state of the campaign's latest run ("not started" when it has none).
-    status = serializers.ChoiceField(choices=CAMPAIGN_STATES, required=False)
+    status = ChoiceField(choices=CAMPAIGN_STATES, required=False)
 
 
 class ImportReportOutput(serializers.Serializer):
@@ -126,3 +128,8 @@ class ImportReportOutput(serializers.Serializer):
     duplicates = serializers.IntegerField()
     invalid = serializers.ListField(child=serializers.DictField())
     invalid_count = serializers.IntegerField()
+    # Numbers accepted outside the ranges phonenumbers lists: {"row", "value", "warning"}.
+    warnings = serializers.ListField(child=serializers.DictField())
+    warnings_count = serializers.IntegerField()
+    # Files: {"number": {"column", "header", "found_by"}, "tags": [{"column", "header", "tag"}]}.
+    columns = serializers.DictField(required=False)

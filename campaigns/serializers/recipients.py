@@ -6,6 +6,8 @@ from rest_framework import serializers
 
 from campaigns.models import Recipient
 from campaigns.serializers.campaigns import RawField, TagsField
+from tingting.api.fields import ChoiceField
+from tingting.api.pagination import PageQuery
 from tingting.phones import national_display
 
 
@@ -19,10 +21,8 @@ class RecipientUpdateInput(serializers.Serializer):
     available_tags = TagsField(required=False)
 
 
-class RecipientListQuery(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, required=False)
-    page_size = serializers.IntegerField(min_value=1, required=False)
-    status = serializers.ChoiceField(choices=Recipient.Status.choices, required=False)
+class RecipientListQuery(PageQuery):
+    status = ChoiceField(choices=Recipient.Status.choices, required=False)
 
 
 def number_display(e164: str) -> int:
@@ -51,7 +51,7 @@ class RecipientOutput(serializers.Serializer):
     number = serializers.IntegerField()
     campaing = serializers.CharField()
     available_tags = serializers.DictField()
-    status = serializers.ChoiceField(choices=Recipient.Status.choices)
+    status = ChoiceField(choices=Recipient.Status.choices)
     duration = serializers.IntegerField(allow_null=True)
     playback = serializers.IntegerField(allow_null=True)
     credit_consumed = serializers.IntegerField()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from tingting.api.fields import ChoiceField
+
 
 class ReportDownloadInput(serializers.Serializer):
     campaign_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    format = serializers.ChoiceField(choices=["xlsx", "csv"], default="xlsx")
+    format = ChoiceField(choices=["xlsx", "csv"], default="xlsx")
 
 
 class ReportSummaryInput(serializers.Serializer):

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns.services.begin import RERUN_STATUSES, AudioUpload
+from tingting.api.fields import ChoiceField
 from tingting.moments import to_utc
 from tingting.voice.serializers import LengthFactorField, VoiceInputField
 from tingting.voice.uploads import inspect_audio_upload
@@ -56,7 +57,7 @@ class RunBeginInput(serializers.Serializer):
     schedule_date = serializers.CharField(required=False, allow_blank=True)
     individual = CommaListField(required=False)
     status = CommaListField(required=False)
-    priority = serializers.ChoiceField(choices=["audio", "message"], required=False)
+    priority = ChoiceField(choices=["audio", "message"], required=False)
 
     def validate_schedule_date(self, value: str) -> datetime | None:
         value = value.strip()

@@ -9,7 +9,6 @@ one INSERT … SELECT per 20,000 rows; ``ATTEMPT_COLUMNS`` names every column of
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from accounts import ledger
 from campaigns.models import Attempt, Campaign, Recipient, Run
+from campaigns.services.personalise import check_placeholders, placeholders, render_message, tag_gaps
 from campaigns.services.publish import chunks_publish_after_commit
 from tingting.api.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from tingting.segments import segment_count
@@ -26,7 +26,6 @@ from tingting.sqlrows import rows_param, rows_table
 from tingting.voice.render import account_scope, render_cached
 
 RERUN_STATUSES = ("hungup", "unanswered", "failed", "terminated", "completed")
-PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 # Distinct personalised voice texts rendered at begin for an exact estimate;
 # beyond this the longest text's duration is held for every recipient.
 RENDER_AT_BEGIN_LIMIT = 20
@@ -67,32 +66,6 @@ class AudioUpload:
 
     file: object
     seconds: float
-
-
-def placeholders(text: str) -> list[str]:
-    return PLACEHOLDER.findall(text)
-
-
-def render_message(text: str, tags: dict) -> str:
-    """``{tags_x}`` → the recipient's tag value (keys stored as ``tags_x`` or ``x``)."""
-
-    def value(match: re.Match) -> str:
-        name = match.group(1)
-        found = tags.get(name, tags.get(name.removeprefix("tags_"), ""))
-        return "" if found is None else str(found)
-
-    return PLACEHOLDER.sub(value, text)
-
-
-def _check_placeholders(campaign: Campaign, text: str) -> None:
-    unknown = [name for name in placeholders(text) if name not in (campaign.usable_tags or [])]
-    if unknown:
-        names = ", ".join("{" + name + "}" for name in dict.fromkeys(unknown))
-        raise InvalidInputError(
-            f"message uses placeholders that are not usable tags of this campaign: {names}.",
-            field="message",
-            code="unknown_placeholder",
-        )
 
 
 def _choose_content(*, campaign: Campaign, message: str | None, audio: AudioUpload | None, priority: str | None) -> str:
@@ -198,7 +171,9 @@ def run_begin(
     while the first run is active answers 409."""
     chunk_size = chunk_size or settings.RUN_CHUNK_SIZE
     try:
-        with transaction.atomic():
+        # durable: an entry service; it commits when it returns (what it publishes after commit
+        # relies on that), so no caller may wrap it in a transaction of its own.
+        with transaction.atomic(durable=True):
             # The campaign row lock serialises two begins of one campaign; the
             # partial unique index on runs is the backstop.
             campaign = Campaign.objects.select_for_update().filter(owner=user, pk=campaign_id).first()
@@ -252,7 +227,7 @@ def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, ind
     content = _choose_content(campaign=campaign, message=message, audio=audio, priority=priority)
     text = (message if message else campaign.message) if content == Run.Content.MESSAGE else ""
     if content == Run.Content.MESSAGE:
-        _check_placeholders(campaign, text)
+        check_placeholders(usable_tags=campaign.usable_tags, text=text)
     voice = voice_input or campaign.voice_input or "np_rija"
     factor = length_factor if length_factor is not None else (campaign.length_factor or 1.0)
     personalised = content == Run.Content.MESSAGE and bool(placeholders(text))
@@ -349,6 +324,7 @@ def _create_run(
     )
     text, voice, factor = plan.text, plan.voice, plan.factor
     personalised, targets, texts, shares = plan.personalised, plan.targets, plan.texts, plan.shares
+    gaps = tag_gaps(text=text, targets=targets) if personalised else None
     run = Run(
         campaign=campaign,
         owner=user,
@@ -408,6 +384,7 @@ def _create_run(
         run.save(update_fields=["audio_name", "audio_seconds"])
     if not schedule_at:
         chunks_publish_after_commit(run.pk, range(run.chunks))
+    run.tag_gaps = gaps  # not stored: the begin answer reports it
     return run
 
 

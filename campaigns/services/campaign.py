@@ -16,7 +16,7 @@ from campaigns.services.publish import import_publish_after_commit
 from phonenumbers_app.selectors import owned_numbers_resolve
 from tingting import spreadsheets
 from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError, PayloadTooLargeError
-from tingting.phones import InvalidPhoneNumber, parse_many
+from tingting.phones import InvalidPhoneNumber, ParsedNumber, parse_many
 
 # What the caller IDs must do: SMS & PHONE calls first (its failover SMS uses the default sender
 # when the number cannot text), a survey is a call.
@@ -53,9 +53,10 @@ def user_phone_resolve(*, owner, services: str, values: list) -> list:
     return numbers
 
 
-def _parse_inline(values: list) -> list[str]:
-    """E.164 for each value; the import's fast path first (same answers as phonenumbers),
-    and on any invalid value ``parse_many``, which names every bad index."""
+def _parse_inline(values: list) -> list[ParsedNumber]:
+    """Each value parsed (E.164, listed or not); the import's fast path first (same
+    answers as tingting.phones), and on any invalid value ``parse_many``, which names
+    every bad index."""
     parser = imports.NumberParser()
     numbers = []
     try:
@@ -64,9 +65,10 @@ def _parse_inline(values: list) -> list[str]:
                 value = str(value)
             elif type(value) is not str:  # floats, booleans, objects: parse_many explains
                 raise InvalidPhoneNumber("must be a string or an integer")
-            numbers.append(parser.parse(value))
+            numbers.append(parser.parse_number(value))
     except InvalidPhoneNumber:
-        return parse_many(values, field="individual_number")
+        parse_many(values, field="individual_number")  # raises, naming every bad index
+        raise
     return numbers
 
 
@@ -125,7 +127,7 @@ def campaign_create(
     if numbers is not None:
         with transaction.atomic():
             campaign = new_campaign(import_state=Campaign.ImportState.NONE)
-            report = imports.import_inline(campaign=campaign, numbers=numbers).as_dict("done")
+            report = imports.import_inline(campaign=campaign, numbers=numbers, values=individual_number).as_dict("done")
             campaign.import_report = report
             campaign.save(update_fields=["import_report"])
         return campaign, report
@@ -139,7 +141,9 @@ def campaign_create(
     with _upload_path(upload) as path:
         checked = spreadsheets.check_upload(path)
         if checked.expected_rows is None:
-            checked.expected_rows = spreadsheets.count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
+            checked.expected_rows = spreadsheets.count_xlsx_rows(
+                path, sheet_bytes=checked.sheet_bytes, strings_bytes=checked.strings_bytes
+            )
         if checked.expected_rows > settings.IMPORT_MAX_ROWS:
             raise spreadsheets.too_many_rows()
         if checked.expected_rows > settings.IMPORT_SYNC_ROWS:

@@ -60,7 +60,7 @@ def _active_run_locked(*, user, campaign_id: int) -> Run:
 def run_pause(*, user, campaign_id: int) -> Run:
     """Running → paused: no new attempt is claimed; calls in flight finish.
     Raises NotFoundError, ConflictError (no running run). Not repeatable (409)."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):  # an entry service (see begin.run_begin)
         run = _active_run_locked(user=user, campaign_id=campaign_id)
         if run.state != Run.State.RUNNING:
             raise ConflictError(f"The run is {run.state}; only a running run can be paused.", code="invalid_state")
@@ -72,7 +72,7 @@ def run_pause(*, user, campaign_id: int) -> Run:
 def run_resume(*, user, campaign_id: int) -> Run:
     """Paused → running; re-publishes the chunks that still have queued attempts.
     Raises NotFoundError, ConflictError (not paused)."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):  # an entry service (see begin.run_begin)
         run = _active_run_locked(user=user, campaign_id=campaign_id)
         if run.state != Run.State.PAUSED:
             raise ConflictError(f"The run is {run.state}; only a paused run can be resumed.", code="invalid_state")
@@ -91,7 +91,7 @@ def run_cancel(*, user, campaign_id: int) -> Run:
     attempt not yet claimed becomes ``terminated`` and its share is released now;
     attempts in flight finish and are charged as usual. Raises NotFoundError,
     ConflictError (nothing to cancel, or already cancelled)."""
-    with transaction.atomic():
+    with transaction.atomic(durable=True):  # an entry service (see begin.run_begin)
         run = _active_run_locked(user=user, campaign_id=campaign_id)
         return _cancel_locked(run)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
-from django.core.paginator import Paginator
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,10 +18,11 @@ from campaigns.schema import (
 )
 from campaigns.serializers.campaigns import CampaignCreateInput, CampaignListQuery, CampaignOutput, CampaignUpdateInput
 from campaigns.services.campaign import campaign_create, campaign_delete, campaign_update
-from campaigns.views.paging import MAX_PAGE_SIZE, get_page, import_report_of, page_link
+from campaigns.views.paging import MAX_PAGE_SIZE, import_report_of
 from tingting.api.envelope import campaign_list_body, ok
 from tingting.api.errors import PayloadTooLargeError
 from tingting.api.idempotency import idempotent
+from tingting.api.pagination import page_links, page_of
 from tingting.api.schema import tingting_responses
 
 TAGS = ["campaigns"]
@@ -71,14 +71,9 @@ class CampaignsView(APIView):
             services=params.get("services"),
             status=params.get("status"),
         )
-        page = get_page(Paginator(campaigns, min(params["page_size"], MAX_PAGE_SIZE)), params["page"])
-        links = []
-        if page.has_previous():
-            links.append(page_link(request, page.previous_page_number()))
-        if page.has_next():
-            links.append(page_link(request, page.next_page_number()))
+        page = page_of(campaigns, page=params["page"], size=params["page_size"], max_size=MAX_PAGE_SIZE)
         items = CampaignOutput(page.object_list, many=True).data
-        return Response(campaign_list_body(page=page, items=items, links=links))
+        return Response(campaign_list_body(page=page, items=items, links=page_links(request, page)))
 
     @extend_schema(
         request={"application/json": CampaignCreateInput, "multipart/form-data": CampaignCreateInput},

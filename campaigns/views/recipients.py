@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
@@ -22,9 +21,10 @@ from campaigns.serializers.recipients import (
     recipient_output,
 )
 from campaigns.services.recipients import recipient_add, recipient_delete, recipient_update
-from campaigns.views.paging import MAX_PAGE_SIZE, get_page, import_report_of, pagination_of
+from campaigns.views.paging import MAX_PAGE_SIZE, import_report_of
 from tingting.api.envelope import ok
 from tingting.api.idempotency import idempotent
+from tingting.api.pagination import page_of, pagination_body
 from tingting.api.schema import tingting_responses
 
 TAGS = ["campaigns"]
@@ -45,10 +45,10 @@ class CampaignNumbersView(APIView):
         recipients = selectors.recipient_list(campaign=campaign, status=params.get("status"))
         data = {"messages": f"Number related to {campaign.name} campaign Retrived successfully"}
         if "page" in params or "page_size" in params:
-            page = get_page(
-                Paginator(recipients, min(params.get("page_size", 10), MAX_PAGE_SIZE)), params.get("page", 1)
+            page = page_of(
+                recipients, page=params.get("page", 1), size=params.get("page_size", 10), max_size=MAX_PAGE_SIZE
             )
-            rows, data["pagination"] = list(page.object_list), pagination_of(page)
+            rows, data["pagination"] = list(page.object_list), pagination_body(page)
         else:
             rows = list(recipients[: NUMBER_LIST_CAP + 1])
             data["truncated"] = len(rows) > NUMBER_LIST_CAP

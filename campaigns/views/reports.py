@@ -27,14 +27,11 @@ class CampaignReportDownloadView(APIView):
         campaign = campaign_get(user=request.user, campaign_id=query.validated_data["campaign_id"])
         if query.validated_data["format"] == "csv":
             response = StreamingHttpResponse(reports.csv_chunks(campaign), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{reports.report_filename(campaign, "csv")}"'
+            response["Content-Disposition"] = reports.report_disposition(campaign, "csv")
             return response
-        return FileResponse(
-            reports.xlsx_file(campaign),
-            as_attachment=True,
-            filename=reports.report_filename(campaign, "xlsx"),
-            content_type=XLSX_TYPE,
-        )
+        response = FileResponse(reports.xlsx_file(campaign), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = reports.report_disposition(campaign, "xlsx")
+        return response
 
 
 class CampaignReportSummaryView(APIView):

@@ -42,7 +42,10 @@ class CampaignBeginView(APIView):
             message = f"Campaign scheduled for {when}"
         else:
             message = "Campaign is running!!"
-        return ok({"hold amount": f"{run.hold_amount} credits on hold for {campaign.name} campaign."}, message=message)
+        data = {"hold amount": f"{run.hold_amount} credits on hold for {campaign.name} campaign."}
+        if run.tag_gaps is not None:  # a personalised message: who gets an empty tag
+            data["empty_tags"] = run.tag_gaps.as_dict()
+        return ok(data, message=message)
 
 
 # Pause, resume or cancel the campaign's run; answers its progress. (A comment, not

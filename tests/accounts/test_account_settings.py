@@ -106,7 +106,10 @@ def test_put_updates_given_fields_and_keeps_the_rest(auth_client, user, url):
         ({"max_concurrent_calls": 0}, "max_concurrent_calls", "min_value"),
         ({"max_concurrent_calls": "many"}, "max_concurrent_calls", "invalid"),
         ({"webhook_url": "ftp://example.com/hook"}, "webhook_url", "scheme_not_allowed"),
-        ({"webhook_url": "http://127.0.0.1:9/hook"}, "webhook_url", "private_address"),
+        ({"webhook_url": "http://127.0.0.1/hook"}, "webhook_url", "private_address"),
+        # issue 18: any port of a public host was accepted (a port scanner by proxy).
+        ({"webhook_url": "http://93.184.216.34:22/hook"}, "webhook_url", "port_not_allowed"),
+        ({"webhook_url": "https://93.184.216.34:6379/"}, "webhook_url", "port_not_allowed"),
         ({"webhook_url": "http://[::1]/hook"}, "webhook_url", "private_address"),
         ({"webhook_url": "http://169.254.169.254/latest"}, "webhook_url", "private_address"),
         ({"webhook_url": "http://10.1.2.3/"}, "webhook_url", "private_address"),
@@ -118,6 +121,17 @@ def test_invalid_settings_are_400_naming_the_field(auth_client, user, body, fiel
     before = auth_client.get(URL).json()["data"]["settings"]
     assert_error(auth_client.put(URL, body, format="json"), status=400, field=field, code=code)
     assert auth_client.get(URL).json()["data"]["settings"] == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["http://93.184.216.34/hook", "https://93.184.216.34:443/", "https://93.184.216.34:8443/h"]
+)
+def test_webhook_ports_80_443_and_the_configured_ones_are_allowed(auth_client, settings, url):
+    settings.WEBHOOK_ALLOWED_PORTS = [8443]
+    response = auth_client.put(URL, {"webhook_url": url}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["settings"]["webhook_url"] == url
 
 
 @pytest.mark.django_db

@@ -54,7 +54,6 @@ def test_xlsx_with_tags_invalid_rows_and_duplicates(auth_client, user):
             "services": "SMS",
             "description": "from excel",
             "usable_tags": ["tags_name", "tags_age"],
-            # API_CONTRACT_V1 §7
             "status": "Not Started",
             "number_count": 3,
         }
@@ -70,6 +69,15 @@ def test_xlsx_with_tags_invalid_rows_and_duplicates(auth_client, user):
             {"row": 5, "value": "12345", "error": report["invalid"][0]["error"]},
             {"row": 7, "value": "", "error": "the number is empty"},
         ],
+        "warnings": [],
+        "warnings_count": 0,
+        "columns": {
+            "number": {"column": 2, "header": "Phone Number", "found_by": "header"},
+            "tags": [
+                {"column": 1, "header": "Name", "tag": "tags_name"},
+                {"column": 3, "header": "Age", "tag": "tags_age"},
+            ],
+        },
     }
     assert recipients(campaign.pk) == [
         ("+9779841000001", {"tags_name": "Ram", "tags_age": 30}),

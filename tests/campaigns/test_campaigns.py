@@ -55,6 +55,8 @@ def test_create_with_individual_numbers(auth_client, user, slash):
         "duplicates": 1,
         "invalid": [],
         "invalid_count": 0,
+        "warnings": [],
+        "warnings_count": 0,
     }
     assert list(campaign.recipients.values_list("number", "status", "tags")) == [
         ("+9779841000001", "not started", {}),

@@ -158,3 +158,23 @@ def test_admin_download_report_action(user):
         )
     )
     assert len(rows) == 4
+
+
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+def test_formula_text_after_a_line_break_is_escaped_and_numbers_keep_their_value(auth_client, user, form):
+    # issue 18: "\n=1+1" was written unescaped; "-5" became "'-5".
+    campaign = make_campaign(user, recipients=0)
+    values = ["\n=1+1", "\n@SUM(A1)", "-5", "+3.5", "-1e3", 7, "-5+3", "-", "plain"]
+    Recipient.objects.bulk_create(
+        Recipient(campaign=campaign, number=f"+97798438187{i:02d}", tags={"tags_name": value})
+        for i, value in enumerate(values)
+    )
+    response = auth_client.get(DOWNLOAD, {"campaign_id": campaign.pk, "format": form})
+    content = b"".join(response.streaming_content)
+    if form == "xlsx":
+        rows = list(load_workbook(io.BytesIO(content), read_only=True).active.iter_rows(values_only=True))
+    else:
+        rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    written = [row[EXPECTED[0].index("tags_name")] for row in rows[1:]]
+    expected = ["'\n=1+1", "'\n@SUM(A1)", "-5", "+3.5", "-1e3", 7, "'-5+3", "'-", "plain"]
+    assert written == (expected if form == "xlsx" else [str(v) for v in expected])

@@ -128,6 +128,14 @@ def test_header_with_bom_and_upper_case_is_accepted(tmp_path):
     assert out == "Added 1, updated 0, unchanged 0."
 
 
+@pytest.mark.parametrize("number_header", ["फोन नम्बर", "मोबाइल", "Phone Number", "number"])
+def test_number_column_may_be_named_in_nepali_or_english(tmp_path, number_header):
+    """The seed's own sample number (9876565435, outside the listed ranges) is accepted."""
+    out, _ = import_file(tmp_path, f'{number_header},Rate,Capabilities\n9876565435,40,"Voice, SMS"\n')
+    assert out == "Added 1, updated 0, unchanged 0."
+    assert PhoneNumber.objects.get().phone_number == "+9779876565435"
+
+
 # --- Admin -------------------------------------------------------------------------
 
 

@@ -407,6 +407,16 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
     assert_fits_1280(browser)
     shots(browser, "bar-advancing")
 
+    # 6b. The campaign list's compact bar advances too (one request for the page's rows).
+    browser.get(f"{live_server.url}/admin/campaigns/campaign/")
+    bar = f'.tt-progress[data-tt-key="{campaign.pk}"] [data-tt="done"]'
+    listed = int(text_of(browser, bar))
+    WebDriverWait(browser, 60).until(lambda d: int(text_of(d, bar)) > listed + 20)
+    assert_fits_1280(browser)
+    shots(browser, "list-bar-advancing")
+    browser.get(f"{live_server.url}/admin/campaigns/campaign/{campaign.pk}/change/")
+    wait_for(browser, ".field-live_progress")
+
     # 7. Pause: the API's progress says paused and nothing new is claimed.
     assert click_and_wait_message(browser, "#tt-pause") == "Monsoon alert: Campaign paused."
     assert api_state(owner, campaign) == "paused"

@@ -92,6 +92,26 @@ def test_progress_refresh_costs_the_same_queries_at_one_and_2000_recipients(
     assert counts[0] == counts[1]
 
 
+@pytest.mark.parametrize("kind", ["campaign", "run"])
+def test_list_refresh_is_one_request_with_constant_queries(staff_client, user, kind, django_assert_num_queries):
+    user.credits = 10_000
+    user.save(update_fields=["credits"])
+    keys = []
+    counts = []
+    for size in (1, 50, 700):
+        campaign = campaign_with_recipients(user, size, message="x")
+        run = run_begin(user=user, campaign_id=campaign.pk)
+        keys.append(campaign.pk if kind == "campaign" else run.pk)
+        url = f"/admin/campaigns/{kind}/progress/?ids={','.join(map(str, keys))},junk,-4,99999999999999999999"
+        staff_client.get(url)
+        with django_assert_num_queries(3) as captured:
+            data = staff_client.get(url).json()
+        counts.append(len(captured))
+        assert sorted(data) == sorted(str(key) for key in keys)
+        assert data[str(keys[-1])]["total"] == size and data[str(keys[-1])]["queued"] == size
+    assert counts[0] == counts[-1]
+
+
 def test_progress_json_is_staff_only_and_404_for_unknown_ids(user, staff_client):
     campaign = campaign_with_recipients(user, 1)
     client = Client()
@@ -229,7 +249,9 @@ def numbers(user, other_user):
 def test_caller_id_picker_offers_only_the_owners_numbers_with_the_capability(staff_client, user, numbers):
     campaign = campaign_with_recipients(user, 1, services="SMS")
     response = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/")
-    offered = [value for value, _ in response.context["adminform"].form.fields["user_phone"].choices]
+    form = response.context["adminform"].form
+    assert set(form.fields) == {"name", "services", "description", "user_phone"}  # the rest is read-only
+    offered = [value for value, _ in form.fields["user_phone"].choices]
     assert offered == ["+9779851000001"]
 
 
@@ -349,7 +371,8 @@ def test_rerun_takes_the_statuses_and_a_schedule_in_the_owners_zone(staff_client
         (
             {"message": "hi {nope}"},
             "message",
-            "message uses placeholders that are not usable tags of this campaign: {nope}.",
+            "message uses placeholders that are not usable tags of this campaign: {nope}. "
+            "Usable tags: none (the campaign has no tags).",
         ),
         ({"schedule_date": "2001-01-01T00:00"}, "schedule_date", "Must be in the future."),
     ],
@@ -523,3 +546,21 @@ def test_a_recipient_page_past_every_row_is_empty_not_500(staff_client, user):
     campaign = campaign_with_recipients(user, 2)
     response = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/?recipients_page=99999999999999999999")
     assert response.status_code == 200 and "+9779800000000" not in response.content.decode()
+
+
+def test_import_report_reads_as_text(staff_client, user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("list.csv", "number,name\n9800000001,राम\nabc,x\n".encode(), content_type="text/csv")
+    form = {"owner": user.pk, "name": "Imported", "services": "SMS", "description": "", "send_to_number_file": upload}
+    response = staff_client.post("/admin/campaigns/campaign/add/", form, follow=True)
+    assert "Recipients imported: 1 added, 0 duplicates, 1 invalid." in messages_of(response)
+    from campaigns.models import Campaign
+
+    campaign = Campaign.objects.get(name="Imported")
+    page = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+    assert "Recipients imported: 1 added, 0 duplicates, 1 invalid. (done)" in page
+    import re
+
+    assert re.search(r"<li>row \d+: abc — [^<]+</li>", page), page[page.find("field-import_summary") :][:1500]
+    assert "tags_name" in page

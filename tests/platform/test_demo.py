@@ -85,3 +85,29 @@ def test_the_example_contacts_import_with_their_nepali_tags(auth_client, name, c
     numbers = auth_client.get(f"/api/system/campaigns/number/{campaign_id}").json()
     tags = [row["available_tags"] for row in numbers["data"]["number-lists"]]
     assert {"tags_name": "राम श्रेष्ठ", "tags_city": "काठमाडौं", "tags_offer": "दशैं"} in tags
+
+
+def test_operator_commands_run_as_the_readme_writes_them(tmp_path):
+    """`scripts/manage ...` after command 1: no SECRET_KEY to export, the embedded defaults."""
+    import os
+    import subprocess
+
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+    env["TINGTING_VAR_DIR"] = str(tmp_path)  # the SQLite file and filesystem broker of scripts/run
+
+    def manage(*args: str) -> str:
+        done = subprocess.run(
+            [str(ROOT / "scripts" / "manage"), *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout.strip()
+
+    manage("migrate", "--noinput")
+    manage("create_account", "ops@example.com", "--password", "a-long-operator-password-1")
+    assert manage("add_credits", "ops@example.com", "100").splitlines()[-1] == "100"
+    assert "Added 3" in manage("import_numbers", str(EXAMPLES / "numbers.csv"))

@@ -84,6 +84,7 @@ class Deployment:
         self.tmp = tmp
         self.web_port, self.proxy_port = free_port(), free_port()
         self.processes: dict[str, tuple[subprocess.Popen, Path]] = {}
+        self.extra: dict[str, str] = {}
         dotenv = env_file(ROOT / ".env.example")
         app = SERVICES["web"]
         assert app["env_file"] == ".env"
@@ -115,6 +116,7 @@ class Deployment:
         )
 
     def start(self, service: str, extra: dict) -> None:
+        self.extra = extra
         log = self.tmp / f"{service}.log"
         proc = subprocess.Popen(
             to_local(SERVICES[service]["command"], self.web_port),
@@ -156,12 +158,18 @@ class Deployment:
         """Run the service's healthcheck as compose does: every interval, unhealthy after ``retries`` failures."""
         check = SERVICES[service]["healthcheck"]
         test = check["test"]
-        argv = test[1:] if test[0] == "CMD" else ["sh", "-c", test[1]]
+        # CMD runs the arguments, CMD-SHELL a shell; compose turns $$ into $ for the shell.
+        argv = test[1:] if test[0] == "CMD" else ["sh", "-c", test[1].replace("$$", "$")]
         interval = int(str(check.get("interval", "30s")).removesuffix("s"))
         failures = []
         for _ in range(check.get("retries", 3)):
             result = subprocess.run(
-                to_local(argv, self.web_port), env=self.env, capture_output=True, text=True, timeout=60
+                to_local(argv, self.web_port),
+                cwd=ROOT,
+                env={**self.env, **self.extra, "HOSTNAME": socket.gethostname()},  # as in the container
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
             if result.returncode == 0:
                 return
@@ -279,8 +287,9 @@ def test_migrate_refuses_to_start_on_the_simulated_providers(deployment):
     assert "(tingting.E010) SMS_BACKEND is the simulated backend" in deployment.refused.stderr
 
 
-def test_web_becomes_healthy_by_its_own_healthcheck(deployment):
-    deployment.healthcheck("web")
+@pytest.mark.parametrize("service", ["web", "worker"])
+def test_services_become_healthy_by_their_own_healthchecks(deployment, service):
+    deployment.healthcheck(service)
     deployment.assert_running()
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from tingting.errors import ERROR_CODE_GROUPS, ERROR_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("tingting", "accounts", "phonenumbers_app", "campaigns", "otp", "tling", "bench")
+APPS = ("tingting", "accounts", "phonenumbers_app", "campaigns", "otp", "tling", "surveys", "v1", "bench")
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 

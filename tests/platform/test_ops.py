@@ -28,6 +28,7 @@ def test_metrics_need_token_and_speak_prometheus(api_client, user, settings):
     settings.METRICS_TOKEN = "s3cret"
     assert api_client.get("/metrics").status_code == 403
     assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cr\u00e9t").status_code == 403  # not a 500
     response = api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret")
     assert response.status_code == 200
     text = response.content.decode()

@@ -224,7 +224,7 @@ def test_sms_undelivered_callback_carries_the_error_code(twilio, received, clien
     assert (received[0].status, received[0].error) == ("undelivered", "twilio 30003")
 
 
-@pytest.mark.parametrize("forgery", ["wrong_token", "tampered_status", "no_signature", "other_reference"])
+@pytest.mark.parametrize("forgery", ["wrong_token", "tampered_status", "no_signature", "other_reference", "non_ascii"])
 def test_forged_sms_callback_is_403_and_changes_nothing(twilio, received, client, forgery):
     result = TwilioSmsBackend().send(OutboundSms(to="+9779841234567", body="hi", reference="test:forged"))
     url = twilio.posts()[0]["form"]["StatusCallback"][0]
@@ -237,6 +237,8 @@ def test_forged_sms_callback_is_403_and_changes_nothing(twilio, received, client
         )
     elif forgery == "no_signature":
         response = callback(client, url, params, signature="")
+    elif forgery == "non_ascii":  # issue 18: a TypeError in compare_digest (500)
+        response = callback(client, url, params, signature="RSOYDt4T1cUTdK1PDd93/VVr8B8=é")
     else:
         response = callback(
             client, url.replace("test%3Aforged", "test%3Aother"), params, signature=sign(TWILIO_TOKEN, url, params)

@@ -51,7 +51,7 @@ def test_sms_hold_counts_segments_of_each_personalised_text(auth_client, user):
     shares = list(Attempt.objects.order_by("id").values_list("share", "text"))
     # 4, 164 and 324 characters of GSM-7: 1, 2 and 3 segments.
     assert [share for share, _ in shares] == [1, 2, 3]
-    assert shares[0][1] == "Hi !" and shares[1][1] == "Hi " + "x" * 160 + "!"
+    assert shares[0][1] == "Hi!" and shares[1][1] == "Hi " + "x" * 160 + "!"
     assert Run.objects.get().hold_amount == 6
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from rest_framework.response import Response
 
+from tingting.api.pagination import pagination_body
 from tingting.errors import FieldError
 
 
@@ -43,16 +44,8 @@ def error_body(*, status: int, message: str, errors: Iterable[FieldError], data:
 
 def campaign_list_body(*, page, items: list[dict], links: list[dict]) -> dict:
     """The campaign list envelope: no TingTing envelope around it."""
-    paginator = page.paginator
     return {
-        "pagination": {
-            "total_items": paginator.count,
-            "total_pages": paginator.num_pages,
-            "page_number": page.number,
-            "has_next": page.has_next(),
-            "has_previous": page.has_previous(),
-            "links": links,
-        },
+        "pagination": pagination_body(page, links=links),
         "result": {"messages": "Campaign Successfully Retrieved", "campaign-lists": items},
     }
 

@@ -34,12 +34,12 @@ from __future__ import annotations
 import secrets
 import uuid
 
-import phonenumbers
 import requests
 from django.conf import settings
 from django.utils import timezone
 
 from tingting.models import ProviderMessage
+from tingting.phones import InvalidPhoneNumber, split_country_code
 from tingting.providers import records, reports
 from tingting.providers.base import (
     OutboundSms,
@@ -82,14 +82,14 @@ def _describe(response: requests.Response) -> tuple[str, str]:
 def national_number(e164: str) -> str:
     """The 10-digit national number Sparrow wants; permanent error outside Nepal."""
     try:
-        parsed = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException as exc:
+        code, national = split_country_code(e164)
+    except InvalidPhoneNumber as exc:
         raise ProviderPermanentError(f"sparrow: invalid number {e164!r}", code="invalid_number") from exc
-    if parsed.country_code != 977:
+    if code != "+977":
         raise ProviderPermanentError(
             f"sparrow: delivers only to Nepali numbers, not {e164}", code="unsupported_destination"
         )
-    return phonenumbers.national_significant_number(parsed)
+    return national
 
 
 class SparrowSmsBackend(SmsBackend):

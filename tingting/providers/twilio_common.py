@@ -46,8 +46,11 @@ def _port_variants(url: str) -> list[str]:
 def signature_is_valid(*, token: str, url: str, params: dict[str, list[str]], signature: str) -> bool:
     if not token or not signature:
         return False
+    # Bytes: compare_digest raises TypeError on a str that is not ASCII (a forged header).
+    supplied = signature.encode()
     return any(
-        hmac.compare_digest(compute_signature(token, candidate, params), signature) for candidate in _port_variants(url)
+        hmac.compare_digest(compute_signature(token, candidate, params).encode(), supplied)
+        for candidate in _port_variants(url)
     )
 
 

@@ -48,5 +48,5 @@ def read_rows(source: Path | str, checked: CheckedFile | None = None) -> Iterato
     if checked is None:
         raise TypeError("read_rows of a file needs the CheckedFile that check_upload returned")
     if checked.kind == XLSX:
-        return iter_xlsx_rows(source, sheet_bytes=checked.sheet_bytes)
+        return iter_xlsx_rows(source, sheet_bytes=checked.sheet_bytes, strings_bytes=checked.strings_bytes)
     return iter_csv_rows(source, checked.delimiter)

@@ -17,7 +17,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
 
-from tingting.api.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
+from tingting.errors import InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError
 
 XLSX, CSV = "xlsx", "csv"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -54,6 +54,7 @@ class CheckedFile:
     expected_rows: int | None  # data rows (without header) when cheaply known
     delimiter: str = ","
     sheet_bytes: int | None = None  # the first sheet part's inflated size (xlsx)
+    strings_bytes: int = 0  # the shared strings part's inflated size (xlsx)
 
 
 def check_upload(path: Path) -> CheckedFile:
@@ -103,7 +104,32 @@ def _check_xlsx(path: Path) -> CheckedFile:
             )
         _check_zip_inflation(zf, members)
         rows, sheet_bytes = _xlsx_first_sheet(zf)
-        return CheckedFile(XLSX, rows, sheet_bytes=sheet_bytes)
+        return CheckedFile(XLSX, rows, sheet_bytes=sheet_bytes, strings_bytes=_shared_strings_bytes(zf))
+
+
+def _shared_strings_bytes(zf: zipfile.ZipFile) -> int:
+    """The shared strings part's inflated size (verified by the inflation check), refused
+    past IMPORT_MAX_SHARED_STRINGS_BYTES: every reader loads the whole part, so a small
+    upload whose strings inflate to hundreds of MB would grow the process by as much,
+    and a worker keeps what it grew."""
+    _, rels = parse_workbook(zf)
+    names = set(zf.namelist())
+    size = 0
+    for rel in rels.iter():
+        target = rel.get("Target") or ""
+        if rel.get("Type", "").endswith("/sharedStrings") and target:
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            if member in names:
+                size += zf.getinfo(member).file_size
+    limit = settings.IMPORT_MAX_SHARED_STRINGS_BYTES
+    if size > limit:
+        raise PayloadTooLargeError(
+            f"The workbook's shared strings inflate to more than {limit // (1024 * 1024)} MB"
+            " (IMPORT_MAX_SHARED_STRINGS_BYTES); split the file or save it as CSV.",
+            code="too_many_strings",
+            field="send_to_number_file",
+        )
+    return size
 
 
 def _check_zip_inflation(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:

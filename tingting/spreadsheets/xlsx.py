@@ -39,7 +39,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
 
-from tingting.api.errors import PayloadTooLargeError
+from tingting.errors import PayloadTooLargeError
 from tingting.spreadsheets.checks import file_error, parse_workbook, read_small_part, too_many_rows
 
 __all__ = ["iter_xlsx_rows", "iter_calamine_rows", "iter_streamed_rows", "count_xlsx_rows", "uses_streaming"]
@@ -48,21 +48,22 @@ _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _CHUNK = 1 << 16
 
 
-def uses_streaming(sheet_bytes: int | None) -> bool:
-    """Stream sheets whose XML inflates past ``IMPORT_STREAM_SHEET_BYTES``: calamine
-    would hold ~1.7× that in memory (32 MB of XML ≈ 220,000 rows of three columns)."""
-    return sheet_bytes is not None and sheet_bytes > settings.IMPORT_STREAM_SHEET_BYTES
+def uses_streaming(sheet_bytes: int | None, strings_bytes: int = 0) -> bool:
+    """Stream sheets whose XML, with the shared strings calamine loads beside it,
+    inflates past ``IMPORT_STREAM_SHEET_BYTES``: calamine would hold ~1.7× that in
+    memory (32 MB of XML ≈ 220,000 rows of three columns)."""
+    return sheet_bytes is not None and sheet_bytes + strings_bytes > settings.IMPORT_STREAM_SHEET_BYTES
 
 
-def iter_xlsx_rows(path: Path, *, sheet_bytes: int | None) -> Iterator[list]:
-    if uses_streaming(sheet_bytes):
+def iter_xlsx_rows(path: Path, *, sheet_bytes: int | None, strings_bytes: int = 0) -> Iterator[list]:
+    if uses_streaming(sheet_bytes, strings_bytes):
         return iter_streamed_rows(path)
     return iter_calamine_rows(path)
 
 
-def count_xlsx_rows(path: Path, *, sheet_bytes: int | None) -> int:
+def count_xlsx_rows(path: Path, *, sheet_bytes: int | None, strings_bytes: int = 0) -> int:
     """Data rows of the first sheet (without the header)."""
-    if uses_streaming(sheet_bytes):
+    if uses_streaming(sheet_bytes, strings_bytes):
         return max(_streamed_height(path) - 1, 0)
     with _calamine_errors():
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))

@@ -76,7 +76,17 @@ def messages_create(
     held in the same transaction; queued for sending after commit.
 
     Raises InsufficientCreditsError (402): nothing created, nothing sent.
-    Not idempotent by itself; the view honours ``Idempotency-Key``."""
+    Not idempotent by itself; the view honours ``Idempotency-Key``. Durable: the
+    entry of a request, committed when it returns; the schedule sweep, which holds
+    its schedule row locked around it, calls ``messages_create_in_transaction``."""
+    with transaction.atomic(durable=True):
+        return messages_create_in_transaction(owner=owner, text=text, to=to, api_key_id=api_key_id, schedule=schedule)
+
+
+def messages_create_in_transaction(
+    *, owner: User, text: str, to: list[str], api_key_id: int | None = None, schedule: ScheduledMessage | None = None
+) -> list[Message]:
+    """``messages_create`` inside the caller's transaction (same rules and errors)."""
     per_message = sms_credits(text, recipients=1, rate=owner.sms_rate)
     segments = segment_count(text)
     batch = uuid.uuid4()

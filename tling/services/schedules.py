@@ -13,7 +13,7 @@ from accounts.models import User
 from tingting.errors import ConflictError, DomainError
 from tling import selectors
 from tling.models import ScheduledMessage, ScheduleState
-from tling.services.messages import messages_create
+from tling.services.messages import messages_create_in_transaction
 
 logger = logging.getLogger(__name__)
 _UNSET = object()
@@ -87,7 +87,7 @@ def schedules_sweep(*, limit: int = 200, now: datetime | None = None) -> int:
 def _start(schedule: ScheduledMessage) -> None:
     try:
         with transaction.atomic():
-            messages_create(
+            messages_create_in_transaction(
                 owner=schedule.owner,
                 text=schedule.text,
                 to=list(schedule.to),

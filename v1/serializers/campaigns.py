@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from campaigns.models import Campaign, Recipient
 from campaigns.status import progress_percent, status_label
+from tingting.api.fields import ChoiceField
 from tingting.voice.serializers import LengthFactorField
 from v1.serializers.account import voice_output
 from v1.serializers.fields import CaseChoiceField, ListOrOneField, OptionalBooleanField, ScheduleField, VoiceField
@@ -112,7 +113,7 @@ class V1CampaignOutput(serializers.Serializer):
 
     id = serializers.IntegerField()
     name = serializers.CharField()
-    services = serializers.ChoiceField(choices=Campaign.Services.choices)
+    services = ChoiceField(choices=Campaign.Services.choices)
     status = serializers.CharField()
     sms_message = serializers.CharField()
     message = serializers.CharField()
@@ -120,7 +121,7 @@ class V1CampaignOutput(serializers.Serializer):
     schedule = serializers.DateTimeField(allow_null=True)
     audio_file = serializers.URLField(allow_null=True)
     bulk_file = serializers.URLField(allow_null=True)
-    category = serializers.ChoiceField(choices=Campaign.Category.choices)
+    category = ChoiceField(choices=Campaign.Category.choices)
     user_phone = serializers.ListField(child=serializers.IntegerField())
     campaign_action_count = serializers.IntegerField()
     progress_percent = serializers.IntegerField()

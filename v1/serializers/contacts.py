@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from campaigns.models import Recipient
+from tingting.api.fields import ChoiceField
 from tingting.phones import carrier_of
 from v1.serializers.fields import VariablesField
 
@@ -46,13 +47,13 @@ class V1ContactOutput(serializers.Serializer):
 
     id = serializers.IntegerField()
     number = serializers.CharField()
-    status = serializers.ChoiceField(choices=CONTACT_STATUSES)
+    status = ChoiceField(choices=CONTACT_STATUSES)
     updated_at = serializers.DateTimeField(allow_null=True)
     call_duration = serializers.CharField(allow_null=True)
     playback = serializers.IntegerField(allow_null=True)
     credit_consumed = serializers.IntegerField()
     credit_consumed_SMS = serializers.IntegerField()  # noqa: N815 - the contract's name
-    carrier = serializers.ChoiceField(choices=["NTC", "Ncell", "Smart", "other"])
+    carrier = ChoiceField(choices=["NTC", "Ncell", "Smart", "other"])
     attributes = serializers.DictField()
     other_variables = serializers.DictField()
 

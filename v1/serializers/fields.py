@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tingting.api.fields import ChoiceField
 from tingting.errors import InvalidInputError
 from tingting.moments import to_utc
 from voices.selectors import voice_resolve
@@ -131,7 +132,7 @@ class VoiceField(serializers.Field):
         return value
 
 
-class CaseChoiceField(serializers.ChoiceField):
+class CaseChoiceField(ChoiceField):
     """A choice matched in any letter case, answered in its canonical spelling."""
 
     def to_internal_value(self, data):

@@ -28,10 +28,10 @@ from pathlib import Path
 from django.conf import settings
 
 from campaigns.models import Campaign, Recipient
-from campaigns.services.imports.header import Header, cell_text, detect_header
+from campaigns.services.imports.header import SAMPLE_ROWS, Header, cell_text, detect_header
 from campaigns.services.imports.rows import NumberParser, RecipientWriter, copy_escape
 from tingting.api.errors import InvalidInputError
-from tingting.phones import InvalidPhoneNumber
+from tingting.phones import UNLISTED_WARNING, InvalidPhoneNumber, ParsedNumber
 from tingting.spreadsheets import CheckedFile, file_error, read_rows, too_many_rows
 
 _encode_str = json.encoder.encode_basestring  # the C encoder when available; no ASCII escaping
@@ -66,17 +66,27 @@ class ImportReport:
     duplicates: int = 0
     invalid: list[dict] = field(default_factory=list)
     invalid_count: int = 0
+    # Numbers accepted outside the ranges phonenumbers lists (tingting.phones.parse).
+    warnings: list[dict] = field(default_factory=list)
+    warnings_count: int = 0
+    # Which column held the number and which became which tag (files only).
+    columns: dict | None = None
 
     def as_dict(self, state: str, **extra) -> dict:
-        return {
+        report = {
             "state": state,
             "rows": self.rows,
             "added": self.added,
             "duplicates": self.duplicates,
             "invalid": self.invalid,
             "invalid_count": self.invalid_count,
+            "warnings": self.warnings,
+            "warnings_count": self.warnings_count,
             **extra,
         }
+        if self.columns is not None:
+            report["columns"] = self.columns
+        return report
 
     @classmethod
     def from_dict(cls, data: dict) -> ImportReport:
@@ -86,7 +96,15 @@ class ImportReport:
             data.get("duplicates", 0),
             list(data.get("invalid", [])),
             data.get("invalid_count", 0),
+            list(data.get("warnings", [])),
+            data.get("warnings_count", 0),
+            data.get("columns"),
         )
+
+    def warn(self, row: int, value) -> None:
+        self.warnings_count += 1
+        if len(self.warnings) < INVALID_LIST_CAP:
+            self.warnings.append({"row": row, "value": cell_text(value)[:64], "warning": UNLISTED_WARNING})
 
     def reject(self, row: int, value, error: str) -> None:
         self.invalid_count += 1
@@ -128,7 +146,7 @@ def import_file(
     ``skip_existing``: the campaign has recipients already (a file added later, v1 face);
     their numbers count as duplicates."""
     parser = NumberParser()
-    parse = parser.parse
+    parse = parser.parse_number
     report = ImportReport.from_dict(resume) if resume else ImportReport()
     skip_until = resume.get("rows_done", 0) if resume else 0
     seen: set[int] = set()
@@ -137,15 +155,19 @@ def import_file(
     writer = RecipientWriter(campaign, stream=on_batch is None)
     batch_rows = settings.IMPORT_BATCH_ROWS
     max_rows = settings.IMPORT_MAX_ROWS
-    rows = read_rows(path, checked)
+    source = read_rows(path, checked)
     header: Header | None = None
     rows_done = 0  # data rows consumed (blank ones too), for resuming
     try:
-        for first in rows:
-            header = detect_header(first)
+        for first in source:
+            # The first data rows tell the number column when no header names it.
+            sample = list(itertools.islice(source, SAMPLE_ROWS))
+            header = detect_header(first, sample)
             break
         if header is None:
             raise file_error("The file has no rows.", "empty_file")
+        rows = itertools.chain(sample, source)
+        report.columns = header.columns
         number_index = header.number_index
         # Keys pre-encoded once: '"tags_name":'.
         tag_columns = [(index, _encode_str(name) + ":") for index, name in header.tags]
@@ -188,10 +210,13 @@ def import_file(
                 e164 = value  # already E.164 (see NumberParser.parse)
             else:
                 try:
-                    e164 = parse(value)
+                    parsed = parse(value)
                 except InvalidPhoneNumber as exc:
                     report.reject(rows_done + 1, value, str(exc))
                     continue
+                e164 = parsed.e164
+                if not parsed.is_valid and int(e164[1:]) not in seen:
+                    report.warn(rows_done + 1, value)
             key = int(e164[1:])
             if key in seen:
                 duplicates += 1
@@ -245,7 +270,7 @@ def import_file(
         writer.abort(exc)
         raise
     finally:
-        close = getattr(rows, "close", None)
+        close = getattr(source, "close", None)
         if close is not None:
             close()
     if report.added == 0 and not skip_until and not Recipient.objects.filter(campaign=campaign).exists():
@@ -258,10 +283,15 @@ def import_file(
     return header, report
 
 
-def import_inline(*, campaign: Campaign, numbers: list[str]) -> ImportReport:
-    """``individual_number`` (already parsed to E.164): duplicates collapse, first wins."""
+def import_inline(*, campaign: Campaign, numbers: list[ParsedNumber], values: list) -> ImportReport:
+    """``individual_number`` (already parsed; ``values`` as sent): duplicates collapse,
+    first wins; a number outside the listed ranges is a warning whose ``row`` is its
+    1-based position in the list."""
     report = ImportReport(rows=len(numbers))
-    unique = list(dict.fromkeys(numbers))
+    for position, (number, value) in enumerate(zip(numbers, values, strict=True), start=1):
+        if not number.is_valid:
+            report.warn(position, value)
+    unique = list(dict.fromkeys(n.e164 for n in numbers))
     report.duplicates = len(numbers) - len(unique)
     writer = RecipientWriter(campaign)
     for number in unique:

@@ -14,7 +14,7 @@ from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 from campaigns.models import Campaign, Recipient
-from tingting.phones import to_e164
+from tingting.phones import ParsedNumber, parse
 
 
 class NumberParser:
@@ -74,16 +74,21 @@ class NumberParser:
 
     def parse(self, value) -> str:
         """E.164 or InvalidPhoneNumber."""
+        return self.parse_number(value).e164
+
+    def parse_number(self, value) -> ParsedNumber:
+        """``tingting.phones.parse`` (E.164 and whether the range is listed), or
+        InvalidPhoneNumber; what the fast path accepts is listed (valid)."""
         if type(value) is float and value.is_integer():
             value = str(int(value))
         if type(value) is str and self.fast is not None and value.isascii():
             if self.fast(value):
-                return self.prefix + value
+                return ParsedNumber(self.prefix + value, True)
             # Already E.164 in the default region's country code: phonenumbers takes the
             # code from the "+" and checks what follows like a national number.
             if value.startswith(self.prefix) and self.fast(value, len(self.prefix)):
-                return value
-        return to_e164(value, region=self.region)
+                return ParsedNumber(value, True)
+        return parse(value, region=self.region)
 
 
 def _copy_text(value) -> str:

@@ -34,6 +34,7 @@
     box.setAttribute("data-tt-state", data.state);
     box.dispatchEvent(new CustomEvent("tt:progress", { detail: data, bubbles: true }));
   }
+  window.ttFillProgress = fill;
 
   function poll(box) {
     var url = box.getAttribute("data-tt-progress");
@@ -124,6 +125,43 @@
             audio.play().catch(function () { /* headless or muted: the player is still there */ });
           });
       });
+    });
+  });
+})();
+
+/* List pages: the compact bars of one list (data-tt-batch) are refreshed together, one
+   request per refresh for the active rows of the page. */
+(function () {
+  "use strict";
+  var INTERVAL_MS = 3000;
+
+  function refresh(url, boxes) {
+    var active = boxes.filter(function (box) { return box.getAttribute("data-tt-active"); });
+    if (!active.length) return;
+    var ids = active.map(function (box) { return box.getAttribute("data-tt-key"); }).join(",");
+    fetch(url + "?ids=" + ids, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.json();
+      })
+      .then(function (byKey) {
+        active.forEach(function (box) {
+          var data = byKey[box.getAttribute("data-tt-key")];
+          if (data) window.ttFillProgress(box, data);
+        });
+        setTimeout(function () { refresh(url, boxes); }, INTERVAL_MS);
+      })
+      .catch(function () { setTimeout(function () { refresh(url, boxes); }, INTERVAL_MS * 3); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var groups = {};
+    document.querySelectorAll("[data-tt-batch]").forEach(function (box) {
+      var url = box.getAttribute("data-tt-batch");
+      if (url) (groups[url] = groups[url] || []).push(box);
+    });
+    Object.keys(groups).forEach(function (url) {
+      setTimeout(function () { refresh(url, groups[url]); }, INTERVAL_MS);
     });
   });
 })();
