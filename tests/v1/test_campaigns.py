@@ -103,6 +103,8 @@ def test_naive_schedule_is_the_account_time_zone_and_a_date_its_midnight(auth_cl
         ({"length_factor": 9}, "length_factor"),
         ({"name": ""}, "name"),
         ({"user_phone": [{"a": 1}]}, "user_phone"),
+        ({"user_phone": [10**30]}, "user_phone"),  # past a bigint: never reaches the database as an id
+        ({"user_phone": ["-5"]}, "user_phone"),
     ],
 )
 def test_bad_input_names_the_field(auth_client, body, field):

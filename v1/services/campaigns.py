@@ -41,9 +41,14 @@ PLAIN_FIELDS = (
 def _user_phone(*, owner, services: str, values: list) -> list[PhoneNumber]:
     """The caller's numbers from ids (what v1 clients send) or numbers/SIDs (as the seed face),
     checked for the capability the service needs (400 naming ``user_phone.<i>``)."""
-    ids = [int(v) for v in values if isinstance(v, int) or (isinstance(v, str) and v.isdigit() and len(v) < 10)]
+
+    # An id is a short run of digits (a phone number is longer); anything else is a number or SID.
+    def is_id(value) -> bool:
+        return str(value).isdigit() and len(str(value)) < 10
+
+    ids = [int(v) for v in values if is_id(v)]
     by_id = {p.pk: p.phone_number for p in PhoneNumber.objects.filter(owner=owner, pk__in=ids)} if ids else {}
-    named = [by_id.get(int(v), v) if str(v).isdigit() and len(str(v)) < 10 else v for v in values]
+    named = [by_id.get(int(v), str(v)) if is_id(v) else str(v) for v in values]
     return user_phone_resolve(owner=owner, services=services, values=named)
 
 
