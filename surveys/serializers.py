@@ -7,9 +7,11 @@ from django.core.files.storage import default_storage
 from rest_framework import serializers
 
 from surveys.models import SurveyStep
+from tingting.api.fields import ChoiceField
 
 
 class SurveyStepOutput(serializers.ModelSerializer):
+    serializer_choice_field = ChoiceField  # choice errors list the valid values
     survey = serializers.IntegerField(source="campaign_id")
     audio_file = serializers.SerializerMethodField()
 
