@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urljoin
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -32,6 +31,7 @@ from tingting.providers.base import (
     StatusReport,
     Submission,
 )
+from tingting.publish import task_publish_after_commit
 from tingting.segments import segment_count
 from tingting.voice.render import OTP_SCOPE, render_audio_url, render_cached
 
@@ -162,13 +162,8 @@ def otp_send(
         sealed = codes.seal({"otp": row.pk, "code": code})
         base = settings.PUBLIC_BASE_URL or base_url
         # robust: the answer stands if the broker is down; the sweep settles the row.
-        transaction.on_commit(lambda: _enqueue(row.pk, sealed, base), robust=True)
+        task_publish_after_commit(SEND_TASK, [row.pk, sealed, base], robust=True)
     return OtpSent(otp=row, code=code)
-
-
-def _enqueue(otp_id: int, sealed: str, base_url: str) -> None:
-    # By task name: otp.tasks imports this module.
-    current_app.signature(SEND_TASK, args=[otp_id, sealed, base_url]).delay()
 
 
 def _enforce_limit(scope: str, *, user_id: int, now, message: str, number: str | None = None) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +29,7 @@ from campaigns.services import outcomes as outcome_rules  # read at call time: o
 from tingting.errors import InsufficientCreditsError
 from tingting.providers import sms_backend
 from tingting.providers.base import OutboundSms, ProviderPermanentError, StatusReport
+from tingting.publish import task_publish
 from tingting.segments import segment_count
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def failover_queue(*, run: Run, attempt: Attempt, status: str) -> FailoverSms | 
 def failover_publish(sms_id: int) -> None:
     """The send task, by name; a broker error is logged (the row stays queued)."""
     try:
-        current_app.signature(SEND_TASK, args=[sms_id]).apply_async()
+        task_publish(SEND_TASK, [sms_id])
     except Exception:  # noqa: BLE001 - any broker failure: the row stays queued for a re-publish
         logger.exception("Could not publish failover SMS %s", sms_id)
 
