@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -166,7 +166,7 @@ def otp_send(
     return OtpSent(otp=row, code=code)
 
 
-def _enforce_limit(scope: str, *, user_id: int, now, message: str, number: str | None = None) -> None:
+def _enforce_limit(scope: str, *, user_id: int, now: datetime, message: str, number: str | None = None) -> None:
     """Sliding window over committed OTP rows; call with the account row locked."""
     limit, window = parse_rate(settings.THROTTLE_RATES[scope])
     nth = selectors.otp_nth_recent_created_at(
@@ -402,7 +402,7 @@ def otp_verify(*, user: User, number: str | list[str], otp: str) -> Otp:
     raise failure
 
 
-def otp_sweep(*, now=None) -> dict[str, int]:
+def otp_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Settle OTPs stuck in queued/sending (lost task, provider timeout) past
     ``OTP_STUCK_SECONDS``: the provider's view if it has one, else failed with the
     hold released. Also deletes the spoken audio of expired voice OTPs. Safe to run

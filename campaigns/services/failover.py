@@ -17,7 +17,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -39,7 +41,7 @@ S = FailoverSms.Status
 
 
 @lru_cache(maxsize=256)
-def _settings_of_run(run_id: int) -> dict | None:
+def _settings_of_run(run_id: int) -> Mapping[str, Any] | None:
     """The failover settings of a run's campaign, or None when it has none. Cached: a run
     cannot change them (the v1 face refuses edits of run fields while a run is in progress)."""
     row = (
