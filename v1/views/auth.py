@@ -7,9 +7,9 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts.login import login_from_request, token_pair_fields
+from accounts.serializers import TokenRefreshChecked
 from v1.authentication import ACCESS_COOKIE, REFRESH_COOKIE
 from v1.errors import V1MessageError
 from v1.schema import v1_responses
@@ -87,7 +87,8 @@ class RefreshView(V1View):
         raw = payload.validated_data.get("refresh") or request.COOKIES.get(REFRESH_COOKIE)
         if not raw:
             raise V1MessageError("No refresh token provided", status=400, code="no_refresh_token")
-        refresh = TokenRefreshSerializer(data={"refresh": raw})
+        # The seed face's check: refused once the password changed or the account is inactive.
+        refresh = TokenRefreshChecked(data={"refresh": raw})
         refresh.is_valid(raise_exception=True)
         tokens = refresh.validated_data
         body = {"message": "Session Refreshed Successfully", **tokens}
