@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -58,7 +59,7 @@ _FLAG_FIELDS = [f"has_{name.lower()}" for name in CAPABILITY_ORDER]
 _OFFER_FIELDS = ["rate", *_FLAG_FIELDS]
 
 
-def _capability_flags(capabilities) -> dict[str, bool]:
+def _capability_flags(capabilities: Collection[str]) -> dict[str, bool]:
     """The ``has_*`` column values for a set of capability names (as CAPABILITY_ORDER spells them)."""
     return {field: name in capabilities for field, name in zip(_FLAG_FIELDS, CAPABILITY_ORDER, strict=True)}
 

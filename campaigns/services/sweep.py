@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 S = Attempt.Status
 
 
-def _lookup_is_authoritative(backend) -> bool:
+def _lookup_is_authoritative(backend: SmsBackend | VoiceBackend) -> bool:
     """A backend that implements ``lookup`` answers None only for what it never got."""
     base = SmsBackend if isinstance(backend, SmsBackend) else VoiceBackend
     return type(backend).lookup is not base.lookup

@@ -34,6 +34,7 @@ from tingting.providers.base import (
     ProviderTimeoutError,
     StatusReport,
 )
+from tingting.publish import task_publish
 from tingting.segments import segment_count, sms_credits
 from tingting.transactions import retry_transient
 from tling.models import (
@@ -52,6 +53,7 @@ from tling.services.tally import TallyKey, tally_add, tally_key
 
 logger = logging.getLogger(__name__)
 SEND_CHUNK = 100
+SEND_TASK = "tling.message_send"
 SEND_TOKEN_BLOCK_SECONDS = 30.0
 # Vendor words for "accepted, waiting in the vendor's queue" → Tling's status.
 _REPORT_ALIASES = {
@@ -131,10 +133,6 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
     """Mark a batch ``queued`` and publish its send tasks; a chunk the broker refuses
     becomes ``queue failed`` and its credits are released. Repeat-safe: only
     messages still ``created`` are queued."""
-    # tling.tasks imports this module; publishing by name (as otp does) waits until the
-    # tally tests stop patching message_send_task.delay (issue 17 part 4).
-    from tling.tasks import message_send_task  # noqa: PLC0415 - import cycle with tling.tasks
-
     now = timezone.now()
     with transaction.atomic():
         # Locked first: the rows that move (still created) are the tally's change,
@@ -176,7 +174,7 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
     for start in range(0, len(ids), SEND_CHUNK):
         chunk = ids[start : start + SEND_CHUNK]
         try:
-            message_send_task.delay([str(pk) for pk in chunk])
+            send_publish(chunk)
         except Exception as exc:  # the broker is down or refused: tell the client, free the credits
             logger.exception("Could not queue %d Tling message(s) of batch %s", len(chunk), batch)
             for pk in chunk:
@@ -187,6 +185,12 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
                     error=f"queue failed: {type(exc).__name__}",
                 )
     return len(ids)
+
+
+def send_publish(message_ids: list[uuid.UUID]) -> None:
+    """Publish one send task for these messages (at most SEND_CHUNK), by task name.
+    Raises the broker's error."""
+    task_publish(SEND_TASK, [[str(pk) for pk in message_ids]])
 
 
 class RetryLater(Exception):
