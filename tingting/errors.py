@@ -126,6 +126,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "priority_required": "Both message and audio exist: say which with priority.",
         "unknown_placeholder": "The message uses a placeholder that is not a usable tag.",
         "empty_target": "No recipient matches: nothing to run.",
+        "credit_limit_exceeded": "The run may use more credits than the campaign's credit_limit.",
         "no_active_run": "The campaign has no run in progress.",
         "invalid_state": "The run is not in a state that allows this transition.",
     },

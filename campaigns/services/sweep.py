@@ -11,6 +11,12 @@ Named jobs, each logged with its count and time:
 - ``reconciled``: attempts stuck in ``sending`` (a dead worker) or in flight with no
   final report are settled from the provider's own record — re-queued only when the
   provider says it never received it, never blindly sent again;
+- ``failover_republished``: failover SMS of ``SMS & PHONE`` calls queued for
+  ``RUN_STALE_QUEUED_SECONDS`` with nobody sending them (the task was lost, or the
+  worker died between the call's outcome and the send) are published again; those
+  queued past ``RUN_GIVE_UP_IN_FLIGHT_SECONDS`` fail, unsent and uncharged;
+- ``failover_reconciled``: failover SMS stuck in ``sending`` or with no final report
+  are settled from the provider's record like attempts (never sent twice);
 - ``finished``: runs with nothing pending release the rest of their hold and finish;
 - ``imports``: recipient imports committed but not moving for ``IMPORT_STALE_SECONDS``
   (the task never reached the broker, or the worker died mid-file) are published
@@ -29,10 +35,16 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from campaigns.models import Attempt, Campaign, Run
-from campaigns.services import guards
+from campaigns.models import Attempt, Campaign, FailoverSms, Run
+from campaigns.services import failover, guards
 from campaigns.services.dispatch import in_flight_status
-from campaigns.services.outcomes import FINAL_BY_KIND, Outcome, attempt_mark_in_flight, attempt_record_outcome
+from campaigns.services.outcomes import (
+    FINAL_BY_KIND,
+    SMS_FINAL,
+    Outcome,
+    attempt_mark_in_flight,
+    attempt_record_outcome,
+)
 from campaigns.services.publish import chunks_publish, import_publish
 from campaigns.services.run import run_finish_if_done, run_start
 from tingting.providers import sms_backend, voice_backend
@@ -141,6 +153,74 @@ def sweep_reconcile_stuck(
     return reconciled
 
 
+def failover_reconcile(*, sms: FailoverSms, now: datetime, give_up: bool = False) -> str:
+    """Settle a failover SMS left in ``sending`` (worker died around the provider call)
+    or ``sent`` with no final report, from the SMS provider's record, by the rules of
+    ``attempt_reconcile``: re-queued only when the provider says it never received it
+    (and it has tries left), never sent blindly again. Safe to repeat."""
+    backend = sms_backend()
+    try:
+        report = backend.lookup(sms.reference)
+    except Exception:  # noqa: BLE001 - vendor down: try again next sweep
+        logger.warning("lookup of %s failed; retrying next sweep", sms.reference, exc_info=True)
+        return "lookup_failed"
+    if report is not None and report.status in SMS_FINAL:
+        failover.failover_settle(sms_id=sms.pk, provider_status=report.status, provider_id=report.provider_id)
+        return "recorded"
+    if sms.status != FailoverSms.Status.SENDING:  # accepted earlier, still no final outcome
+        if give_up:
+            failover.failover_settle(sms_id=sms.pk, provider_status="failed", error="no final report from the provider")
+            return "unknown"
+        return "waiting"
+    if report is not None:
+        FailoverSms.objects.filter(pk=sms.pk, status=FailoverSms.Status.SENDING).update(
+            status=FailoverSms.Status.SENT, provider_id=report.provider_id
+        )
+        return "in_flight"
+    if _lookup_is_authoritative(backend) and sms.tries < settings.RUN_MAX_TRIES:
+        requeued = FailoverSms.objects.filter(
+            pk=sms.pk, status=FailoverSms.Status.SENDING, claimed_at=sms.claimed_at
+        ).update(status=FailoverSms.Status.QUEUED, queued_at=now, error="requeued: the provider never received it")
+        if requeued:
+            failover.failover_publish(sms.pk)
+        return "requeued"
+    failover.failover_settle(sms_id=sms.pk, provider_status="failed", error="outcome unknown")
+    return "unknown"
+
+
+def sweep_failover_republish(*, now: datetime, stale_after: timedelta, give_up_after: timedelta) -> int:
+    """Publish again the failover SMS queued since ``now - stale_after`` (bumping
+    ``queued_at`` first, so a second sweeper finds nothing); fail those queued since
+    ``now - give_up_after``. Returns how many rows it published or failed."""
+    cutoff = now - stale_after
+    stale = FailoverSms.objects.filter(status=FailoverSms.Status.QUEUED, queued_at__lt=cutoff)
+    moved = 0
+    for sms_id, created_at in list(stale.order_by("queued_at", "id").values_list("id", "created_at")[:1000]):
+        if created_at < now - give_up_after:
+            moved += failover.failover_give_up(sms_id=sms_id, error="not sent: no worker took it in time")
+        elif FailoverSms.objects.filter(pk=sms_id, status=FailoverSms.Status.QUEUED, queued_at__lt=cutoff).update(
+            queued_at=timezone.now()
+        ):
+            failover.failover_publish(sms_id)
+            moved += 1
+    return moved
+
+
+def sweep_failover_reconcile(
+    *, now: datetime, stuck_after: timedelta, recheck_after: timedelta, give_up_after: timedelta
+) -> int:
+    """Reconcile the failover SMS claimed but never resolved, then those accepted with
+    no final report for a long while. Returns how many it settled or moved."""
+    stuck = FailoverSms.objects.filter(
+        status=FailoverSms.Status.SENDING, claimed_at__lt=now - stuck_after
+    ) | FailoverSms.objects.filter(status=FailoverSms.Status.SENT, claimed_at__lt=now - recheck_after)
+    reconciled = 0
+    for sms in list(stuck.order_by("claimed_at", "id")[:500]):
+        give_up = sms.claimed_at is not None and sms.claimed_at < now - give_up_after
+        reconciled += failover_reconcile(sms=sms, now=now, give_up=give_up) not in ("waiting", "lookup_failed")
+    return reconciled
+
+
 def sweep_finish_idle() -> int:
     """Finish the runs (not scheduled) with no attempt pending; returns how many."""
     pending = Attempt.objects.filter(run_id=OuterRef("pk"), status__in=Attempt.PENDING)
@@ -200,6 +280,16 @@ def runs_sweep(
         (
             "reconciled",
             lambda: sweep_reconcile_stuck(
+                now=now, stuck_after=stuck_after, recheck_after=recheck_after, give_up_after=give_up_after
+            ),
+        ),
+        (
+            "failover_republished",
+            lambda: sweep_failover_republish(now=now, stale_after=stale_after, give_up_after=give_up_after),
+        ),
+        (
+            "failover_reconciled",
+            lambda: sweep_failover_reconcile(
                 now=now, stuck_after=stuck_after, recheck_after=recheck_after, give_up_after=give_up_after
             ),
         ),
