@@ -2,6 +2,7 @@
 
 import csv
 import io
+from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
@@ -88,6 +89,38 @@ def test_the_sdk_form_of_one_python_literal_per_step(auth_client, survey):
         ("say", "raw_record", "comment"),
         ("info", "none", ""),
     ]
+
+
+# What tingting 1.0.1 posts for a campaign without steps: its fields, and no ``steps`` at all
+# (requests drops an empty list from a form); without files the form is urlencoded.
+SDK_CAMPAIGN_FORM = {
+    "name": "SDK survey",
+    "services": "SURVEY",
+    "status": "Not Started",
+    "sms_message": "default sms message",
+    "message": "",
+    "description": "default description",
+    "category": "Text",
+    "campaign_action_count": "0",
+    "progress_percent": "0",
+    "credit_limit": "0",
+    "draft": "False",
+    "length_factor": "1",
+}
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_an_sdk_form_without_steps_means_no_steps(auth_client, survey, encoding):
+    auth_client.post(steps_url(survey), {"steps": [STEPS[0]]}, format="json")
+    if encoding == "urlencoded":
+        response = auth_client.post(
+            steps_url(survey), urlencode(SDK_CAMPAIGN_FORM), content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = auth_client.post(steps_url(survey), SDK_CAMPAIGN_FORM, format="multipart")
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"results": []}
+    assert not SurveyStep.objects.filter(campaign=survey).exists()
 
 
 @pytest.mark.parametrize(
