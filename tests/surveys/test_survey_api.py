@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -199,6 +200,16 @@ def test_run_survey_begins_once_and_test_survey_calls_one_contact(auth_client, u
     assert response.status_code == 200, response.json()
     test_run = Run.objects.filter(campaign=campaign).order_by("-id").first()
     assert test_run.total == 1 and test_run.attempts.get().recipient_id == contact.pk
+
+
+def test_run_survey_scheduled_answers_the_bikram_sambat_date_as_run_campaign_does(auth_client, user):
+    campaign = survey_campaign(user, recipients=2, schedule=datetime(2030, 1, 2, 4, 15, tzinfo=UTC))
+    auth_client.post(steps_url(campaign), {"steps": [STEPS[0]]}, format="json")
+    response = auth_client.post(f"/api/v1/run-survey/{campaign.pk}/")
+    assert response.status_code == 200
+    # 2030-01-02 10:00 in Nepal is 2086-09-18 in Bikram Sambat.
+    assert response.json() == {"message": "Campaign Scheduled successfully for 2086-09-18 at 10:00:00"}
+    assert Run.objects.get(campaign=campaign).state == Run.State.SCHEDULED
 
 
 def _answered(user, count):
