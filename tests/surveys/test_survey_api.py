@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -56,13 +57,20 @@ def test_steps_start_empty_and_json_replaces_them(auth_client, survey):
 
 
 def test_multipart_with_a_json_steps_field_and_a_file_per_index(auth_client, survey):
-    import json
-
     body = {"steps": json.dumps(STEPS[:2]), "1": wav_upload(2.5)}
     response = auth_client.put(steps_url(survey), body, format="multipart")
     assert response.status_code == 200, response.json()
     played = response.json()["results"][1]
     assert played["audio_file"].startswith(f"{PUBLIC}/media/survey-audio/") and played["audio_seconds"] == 2.5
+
+
+def test_without_a_public_base_url_step_audio_is_linked_on_the_host_asked(auth_client, survey, settings):
+    """As the report's recordings: the development server (README command 1) has no PUBLIC_BASE_URL."""
+    settings.PUBLIC_BASE_URL = ""
+    response = auth_client.put(steps_url(survey), {"steps": json.dumps(STEPS[:2]), "1": wav_upload(1.0)})
+    played = response.json()["results"][1]["audio_file"]
+    assert played.startswith("http://testserver/media/survey-audio/")
+    assert auth_client.get(steps_url(survey)).json()["results"][1]["audio_file"] == played
 
 
 def test_the_sdk_form_of_one_python_literal_per_step(auth_client, survey):
