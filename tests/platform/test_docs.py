@@ -1,6 +1,7 @@
 """The documentation a clone carries: every relative link resolves inside the repo, every docs/ page is indexed,
 and every reference to the API contracts (in code and docs) names a file and section the clone has."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -120,3 +121,26 @@ def test_nothing_cites_files_outside_the_repo():
         if outside.search(line)
     ]
     assert cited == [], cited
+
+
+ENV_READERS = {"env", "env_bool", "env_int", "env_list", "getenv", "get"}
+
+
+def environment_reads(module: Path) -> set[str]:
+    """Names the module reads from the environment: ``env*("NAME", ...)``, ``os.environ.get``, ``os.getenv``."""
+    names = set()
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            environ = not isinstance(func, ast.Attribute) or name != "get" or ast.unparse(func.value) == "os.environ"
+            if name in ENV_READERS and environ and isinstance(node.args[0].value, str):
+                names.add(node.args[0].value)
+    return names
+
+
+def test_every_setting_read_from_the_environment_is_documented():
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", (ROOT / "docs" / "configuration.md").read_text()))
+    read = environment_reads(ROOT / "tingting" / "settings.py") | environment_reads(ROOT / "tingting" / "beat.py")
+    assert {"SECRET_KEY", "PHONE_VALIDATION", "RUN_SWEEP_SECONDS"} <= read  # the parser sees every form used
+    assert sorted(read - documented) == [], "document these in docs/configuration.md"
