@@ -352,7 +352,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    # kombu's filesystem transport with atomic message writes (tingting/broker.py).
+    CELERY_BROKER_TRANSPORT = "tingting.broker:Transport"
 else:
+    CELERY_BROKER_TRANSPORT = None  # chosen by the URL's scheme
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
