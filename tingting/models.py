@@ -5,7 +5,7 @@ from django.db import models
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a POST sent with an ``Idempotency-Key`` (API_CONTRACT §7)."""
+    """The first answer to a POST sent with an ``Idempotency-Key`` (docs/api/API_CONTRACT.md §7)."""
 
     class State(models.TextChoices):
         PENDING = "pending"
@@ -32,7 +32,7 @@ class SimulatedDelivery(models.Model):
     """What the simulated SMS and voice providers were asked to do.
 
     Kept in the database (not process memory) so tests, demos and the operator
-    can see what a worker process "sent" (API_CONTRACT §8)."""
+    can see what a worker process "sent" (docs/api/API_CONTRACT.md §8)."""
 
     class Channel(models.TextChoices):
         SMS = "sms"

@@ -1,5 +1,5 @@
 """Begin a run: choose its content, find its targets, estimate and hold the credits,
-create one queued attempt per target, and publish its chunks after commit (API_CONTRACT §2 begin).
+create one queued attempt per target, and publish its chunks after commit (docs/api/API_CONTRACT.md §2 begin).
 
 What the hold covers and how it is spent: see ``run``. The attempts are written with
 one INSERT … SELECT per 20,000 rows; ``ATTEMPT_COLUMNS`` names every column of
@@ -75,7 +75,7 @@ class AudioUpload:
 
 
 def _choose_content(*, campaign: Campaign, message: str | None, audio: AudioUpload | None, priority: str | None) -> str:
-    """Which content this run uses (API_CONTRACT §2: message / aud_file / priority)."""
+    """Which content this run uses (docs/api/API_CONTRACT.md §2: message / aud_file / priority)."""
     is_sms = campaign.services == Campaign.Services.SMS
     if is_sms and audio is not None:
         raise InvalidInputError("aud_file is only for PHONE campaigns.", field="aud_file", code="not_for_sms")

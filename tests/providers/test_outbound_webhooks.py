@@ -19,7 +19,7 @@ from tingting.models import WebhookEvent
 from tingting.outbound_webhooks import backoff_seconds, webhook_deliver, webhook_emit, webhook_sweep
 
 
-# The README's recipe (same lines): what a client writes to check our signature.
+# The recipe of docs/campaigns.md "Status webhooks to clients" (same lines): what a client writes to check our signature.
 def verify_tingting_webhook(secret: str, headers: dict, body: bytes, tolerance: int = 300) -> bool:
     import hashlib
     import hmac

@@ -1,4 +1,4 @@
-"""Twilio Calls API (API_CONTRACT §6).
+"""Twilio Calls API (docs/api/API_CONTRACT.md §6).
 
 ``place_call`` posts ``To``, ``From`` (the caller id), inline TwiML
 ``<Response><Play>audio</Play></Response>``, and a status callback for the

@@ -1,5 +1,5 @@
 """Tling messages: create (hold), queue after commit, submit at most once, record
-the delivery timeline, charge or release exactly once (API_CONTRACT §3, §9).
+the delivery timeline, charge or release exactly once (docs/api/API_CONTRACT.md §3, §9).
 
 Credits: one ``hold`` per request for all its messages, in the transaction that
 creates them; then per message exactly one ``charge`` (the provider accepted it:
@@ -334,7 +334,7 @@ def message_record_status(
 
 
 def _emit_status(message: Message, occurred_at: datetime) -> None:
-    """``message.status`` webhook (API_CONTRACT §7): one per status change of a message."""
+    """``message.status`` webhook (docs/api/API_CONTRACT.md §7): one per status change of a message."""
     webhook_emit(
         user=User(pk=message.owner_id),
         event="message.status",
