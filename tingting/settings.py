@@ -269,6 +269,9 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
 IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50)
 IMPORT_SYNC_ROWS = env_int("IMPORT_SYNC_ROWS", 20_000)
 IMPORT_BATCH_ROWS = env_int("IMPORT_BATCH_ROWS", 50_000)
+# A deferred import whose campaign row has not moved for this long (each batch of
+# IMPORT_BATCH_ROWS commits in about a second) is published again by the runs sweep.
+IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 600)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 600 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 150)
 IMPORT_MAX_ZIP_MEMBERS = env_int("IMPORT_MAX_ZIP_MEMBERS", 500)
@@ -360,7 +363,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    # kombu's filesystem transport with atomic message writes (tingting/broker.py).
+    CELERY_BROKER_TRANSPORT = "tingting.broker:Transport"
 else:
+    CELERY_BROKER_TRANSPORT = None  # chosen by the URL's scheme
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

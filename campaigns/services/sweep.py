@@ -11,7 +11,10 @@ Named jobs, each logged with its count and time:
 - ``reconciled``: attempts stuck in ``sending`` (a dead worker) or in flight with no
   final report are settled from the provider's own record — re-queued only when the
   provider says it never received it, never blindly sent again;
-- ``finished``: runs with nothing pending release the rest of their hold and finish.
+- ``finished``: runs with nothing pending release the rest of their hold and finish;
+- ``imports``: recipient imports committed but not moving for ``IMPORT_STALE_SECONDS``
+  (the task never reached the broker, or the worker died mid-file) are published
+  again and resume from their committed progress.
 """
 
 from __future__ import annotations
@@ -26,11 +29,11 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from campaigns.models import Attempt, Run
+from campaigns.models import Attempt, Campaign, Run
 from campaigns.services import guards
 from campaigns.services.dispatch import in_flight_status
 from campaigns.services.outcomes import FINAL_BY_KIND, Outcome, attempt_mark_in_flight, attempt_record_outcome
-from campaigns.services.publish import chunks_publish
+from campaigns.services.publish import chunks_publish, import_publish
 from campaigns.services.run import run_finish_if_done, run_start
 from tingting.providers import sms_backend, voice_backend
 from tingting.providers.base import SmsBackend, VoiceBackend
@@ -158,6 +161,24 @@ def sweep_finish_idle() -> int:
     return sum(run_finish_if_done(run_id=run_id) for run_id in list(idle[:200]))
 
 
+def sweep_republish_imports(*, now: datetime, stale_after: timedelta) -> int:
+    """Publish again the recipient imports (pending or running) whose campaign row has
+    not moved since ``now - stale_after``: every committed batch touches it, so a live
+    import never looks stale. Touching it first means a second sweeper finds nothing;
+    a duplicate task is harmless (the import resumes from, or stops at, what is
+    committed). Returns how many it published."""
+    cutoff = now - stale_after
+    active = (Campaign.ImportState.PENDING, Campaign.ImportState.RUNNING)
+    stalled = Campaign.objects.filter(import_state__in=active, updated_at__lt=cutoff).values_list("pk", flat=True)
+    republished = 0
+    for campaign_id in list(stalled.order_by("updated_at")[:100]):
+        if Campaign.objects.filter(pk=campaign_id, import_state__in=active, updated_at__lt=cutoff).update(
+            updated_at=timezone.now()
+        ):
+            republished += import_publish(campaign_id=campaign_id)
+    return republished
+
+
 def runs_sweep(
     *,
     now: datetime | None = None,
@@ -165,6 +186,7 @@ def runs_sweep(
     stuck_after: timedelta | None = None,
     recheck_after: timedelta | None = None,
     give_up_after: timedelta | None = None,
+    import_stale_after: timedelta | None = None,
 ) -> dict[str, int]:
     """The periodic sweep: its jobs in order (module docstring), each one's count in
     the answer and, with its time, in one log line. Idempotent; safe to run in two
@@ -178,6 +200,7 @@ def runs_sweep(
     stuck_after = seconds(stuck_after, "RUN_STUCK_SENDING_SECONDS")
     recheck_after = seconds(recheck_after, "RUN_RECHECK_IN_FLIGHT_SECONDS")
     give_up_after = seconds(give_up_after, "RUN_GIVE_UP_IN_FLIGHT_SECONDS")
+    import_stale_after = seconds(import_stale_after, "IMPORT_STALE_SECONDS")
     jobs: list[tuple[str, Callable[[], int]]] = [
         ("started", lambda: runs_start_due(now=now)),
         ("due", lambda: guards.waiting_publish(now=now)),  # guardrails: calling hours, retry delays
@@ -189,6 +212,7 @@ def runs_sweep(
             ),
         ),
         ("finished", sweep_finish_idle),
+        ("imports", lambda: sweep_republish_imports(now=now, stale_after=import_stale_after)),
     ]
     counts: dict[str, int] = {}
     timings: list[str] = []
