@@ -490,6 +490,65 @@ def test_front_page_shows_today_in_progress_credits_providers_and_stuck_work(sta
     assert figure(page, "queued-unclaimed-120-s") == "0"
 
 
+def test_front_page_shows_todays_messages_and_otps_and_those_stuck(staff_client, user, settings):
+    """Stuck work covers messages too: Tling messages and OTP sends past the timeouts
+    their sweeps act on."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from otp.models import Otp
+    from tling.models import Message
+
+    def message(**fields):
+        return Message.objects.create(
+            owner=user,
+            batch=uuid.uuid4(),
+            phone_code="977",
+            phone_national="9800000001",
+            text="hi",
+            segments=1,
+            credits=1,
+            **fields,
+        )
+
+    long_ago = timezone.now() - timedelta(
+        seconds=max(settings.TLING_STALE_SECONDS, settings.TLING_STUCK_SENDING_SECONDS, settings.OTP_STUCK_SECONDS) + 60
+    )
+    message(status="delivered", status_rank=4)
+    message(status="failed", status_rank=4)
+    Message.objects.filter(pk=message(status="created").pk).update(created_at=long_ago)
+    Message.objects.filter(pk=message(status="queued", status_rank=1).pk).update(updated_at=long_ago)
+    message(status="queued", status_rank=1, claimed_at=long_ago)
+    otp = {
+        "number": "+9779800000001",
+        "channel": "text",
+        "otp_options": "numeric",
+        "message_template": "{otp}",
+        "code_length": 4,
+        "code_salt": "s",
+        "code_hmac": "h",
+        "price": 1,
+        "expires_at": timezone.now(),
+    }
+    Otp.objects.create(user=user, status="delivered", verified_at=timezone.now(), **otp)
+    Otp.objects.filter(pk=Otp.objects.create(user=user, status="sending", **otp).pk).update(created_at=long_ago)
+
+    page = staff_client.get("/admin/").content.decode()
+    assert 'id="panel-messages"' in page and 'id="panel-otp"' in page
+    assert [figure(page, name) for name in ("messages-today", "messages-delivered", "messages-failed")] == [
+        "5",
+        "1",
+        "1",
+    ]
+    assert figure(page, f"messages-not-queued-{settings.TLING_STALE_SECONDS}-s") == "1"
+    assert figure(page, f"messages-queued-unclaimed-{settings.TLING_STALE_SECONDS}-s") == "1"
+    assert figure(page, f"messages-claimed-unsent-{settings.TLING_STUCK_SENDING_SECONDS}-s") == "1"
+    assert (figure(page, "otps-today"), figure(page, "otps-verified")) == ("2", "1")
+    assert figure(page, f"otps-queued-or-sending-{settings.OTP_STUCK_SECONDS}-s") == "1"
+
+
 def test_front_page_queries_do_not_grow_with_runs(staff_client, user):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
