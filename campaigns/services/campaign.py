@@ -179,7 +179,7 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
                 field="bulk_file",
             )
         with transaction.atomic():
-            locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+            locked = campaign_locked(campaign)
             if locked.import_state in (Campaign.ImportState.PENDING, Campaign.ImportState.RUNNING):
                 raise ConflictError("The campaign's recipients are still being imported.", code="import_in_progress")
             if _has_in_flight(locked):
@@ -205,7 +205,7 @@ def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> 
     return campaign, report
 
 
-def _locked_or_404(campaign: Campaign) -> Campaign:
+def campaign_locked(campaign: Campaign) -> Campaign:
     """The campaign a view just read, locked; a delete that won the race leaves
     nothing to change (404, as if it came first)."""
     locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
@@ -223,7 +223,7 @@ def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
     re-checks the caller IDs' capability; it is refused (409) while recipients are in flight."""
     fields = []
     with transaction.atomic():
-        campaign = _locked_or_404(campaign)
+        campaign = campaign_locked(campaign)
         services = changes.get("services", campaign.services)
         if services != campaign.services and _has_in_flight(campaign):
             raise ConflictError(
@@ -258,7 +258,7 @@ def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
 def campaign_delete(*, campaign: Campaign) -> None:
     """Delete a campaign and its recipients; 409 while recipients are in flight."""
     with transaction.atomic():
-        locked = _locked_or_404(campaign)
+        locked = campaign_locked(campaign)
         if _has_in_flight(locked):
             raise ConflictError("The campaign is running; cancel it before deleting.", code="campaign_running")
         if locked.import_file:

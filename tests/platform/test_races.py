@@ -7,23 +7,10 @@ import pytest
 from campaigns.models import Campaign
 from tests.support.campaign_helpers import make_campaign
 from tests.support.clients import client_for, key_client_for
-from tests.support.threads import race
+from tests.support.threads import ROUNDS, race_rounds
 from tling.models import Contact, ContactList
 
-ROUNDS = 25
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race_rounds(make, update, delete, *, clients):
-    """``ROUNDS`` times: a fresh object, then its update and its delete at once.
-    Returns the (update, delete) status pairs."""
-    pairs = []
-    for _ in range(ROUNDS):
-        pk = make()
-        first, second = race(lambda pk=pk: update(clients[0], pk), lambda pk=pk: delete(clients[1], pk))
-        assert not isinstance(first, BaseException) and not isinstance(second, BaseException), (first, second)
-        pairs.append((first.status_code, second.status_code))
-    return pairs
 
 
 def test_campaign_update_racing_delete_never_500(user):

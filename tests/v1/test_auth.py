@@ -145,3 +145,28 @@ def test_user_profile_shape(auth_client, user):
         "address": "",
         "is_verified_contact": False,
     }
+
+
+@pytest.mark.parametrize("carrier", ["json", "cookie"])
+def test_refresh_after_a_password_change_is_401_on_v1_too(user, carrier):
+    # The seed face refuses it (issue 18 defect 10); a refresh token (or a stolen cookie)
+    # issued before the password changed must not mint new access on /api/v1/ either.
+    client = APIClient()
+    refresh = _login(client, user).json()["refresh"]
+    user.set_password("a new password 123")
+    user.save()
+    if carrier == "json":
+        response = APIClient().post("/api/v1/auths/login/refresh/", {"refresh": refresh}, format="json")
+    else:
+        response = client.post("/api/v1/auths/login/refresh/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "The password changed since this token was issued; log in again."
+    assert "access" not in response.cookies
+
+
+def test_refresh_of_a_deactivated_account_is_401(user):
+    refresh = _login(APIClient(), user).json()["refresh"]
+    user.is_active = False
+    user.save()
+    response = APIClient().post("/api/v1/auths/login/refresh/", {"refresh": refresh}, format="json")
+    assert response.status_code == 401

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from campaigns.models import Campaign, Run
-from campaigns.services.campaign import user_phone_resolve
+from campaigns.services.campaign import campaign_locked, user_phone_resolve
 from phonenumbers_app.models import PhoneNumber
 from tingting.errors import ConflictError
 
@@ -80,7 +80,7 @@ def campaign_change(*, campaign: Campaign, **data) -> Campaign:
     409 when a field a run uses changes while a run is in progress."""
     data = _settings(data)
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        locked = campaign_locked(campaign)
         services = data.get("services", locked.services)
         changed = [name for name in PLAIN_FIELDS if name in data and getattr(locked, name) != data[name]]
         phones = None

@@ -8,7 +8,7 @@ from django.db.models import Max
 
 from campaigns.models import Campaign, Recipient
 from campaigns.selectors import recipient_get
-from campaigns.services.campaign import campaign_import_file
+from campaigns.services.campaign import campaign_import_file, campaign_locked
 from campaigns.services.imports import normalise_column
 from campaigns.services.recipients import recipient_add, recipient_delete, recipient_update
 from tingting.errors import DomainError, InvalidInputError
@@ -26,7 +26,7 @@ def _tags(*, campaign: Campaign, variables: dict) -> dict:
     new = [tag for tag in tags if tag not in (campaign.usable_tags or [])]
     if new:
         with transaction.atomic():
-            locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+            locked = campaign_locked(campaign)
             locked.usable_tags = list(dict.fromkeys([*(locked.usable_tags or []), *new]))
             locked.save(update_fields=["usable_tags", "updated_at"])
         campaign.usable_tags = locked.usable_tags

@@ -7,8 +7,8 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
+from accounts.serializers import TokenRefreshChecked
 from accounts.services import user_login
 from tingting.api import throttling
 from v1.authentication import ACCESS_COOKIE, REFRESH_COOKIE
@@ -91,7 +91,8 @@ class RefreshView(V1View):
         raw = payload.validated_data.get("refresh") or request.COOKIES.get(REFRESH_COOKIE)
         if not raw:
             raise V1MessageError("No refresh token provided", status=400, code="no_refresh_token")
-        refresh = TokenRefreshSerializer(data={"refresh": raw})
+        # The seed face's check: refused once the password changed or the account is inactive.
+        refresh = TokenRefreshChecked(data={"refresh": raw})
         refresh.is_valid(raise_exception=True)
         tokens = refresh.validated_data
         body = {"message": "Session Refreshed Successfully", **tokens}
