@@ -143,6 +143,46 @@ def test_lists_show_bars_with_constant_queries(staff_client, user, url, django_a
     assert 'data-tt="total">40</span>' in page and 'data-tt="total">300</span>' in page
 
 
+@pytest.mark.parametrize(
+    "url", ["/admin/campaigns/recipient/", "/admin/surveys/surveycampaign/", "/admin/accounts/ledgerentry/"]
+)
+def test_other_main_lists_cost_the_same_queries_at_a_few_rows_and_a_page(staff_client, user, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.support.surveys import survey_campaign
+
+    user.credits = 10_000
+    user.save(update_fields=["credits"])
+    counts = []
+    for campaigns in (1, 6):
+        for _ in range(campaigns):
+            run_begin(user=user, campaign_id=campaign_with_recipients(user, 20, message="hi").pk)
+            survey_campaign(user, recipients=2)
+        staff_client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("page", ["campaign", "run"])
+def test_campaign_and_run_pages_cost_the_same_queries_at_5_and_500_recipients(staff_client, user, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (5, 500):
+        campaign = campaign_with_recipients(user, size, message="hi")
+        run = run_begin(user=user, campaign_id=campaign.pk)
+        url = f"/admin/campaigns/{page}/{campaign.pk if page == 'campaign' else run.pk}/change/"
+        staff_client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts
+
+
 # --- Control ---------------------------------------------------------------------------
 
 
