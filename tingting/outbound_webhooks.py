@@ -154,7 +154,8 @@ def webhook_emit(*, user, event: str, object_type: str, object_id: object, paylo
             body=body,
             next_attempt_at=now,
         )
-        task_publish_after_commit(DELIVER_TASK, [row.pk])
+        # robust: the caller's write stands; webhook_sweep publishes what the broker missed.
+        task_publish_after_commit(DELIVER_TASK, [row.pk], robust=True)
     return row
 
 
