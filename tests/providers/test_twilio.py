@@ -5,9 +5,9 @@ import pytest
 import requests
 
 from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN, FakeTwilio, sign
-from tests.support.twilio import PUBLIC, callback
+from tests.support.twilio import PUBLIC, SMS, VOICE, callback, twilio_configured
 from tingting.models import ProviderMessage
-from tingting.providers import reports, reset_backends, sms_backend, voice_backend
+from tingting.providers import reports, sms_backend, voice_backend
 from tingting.providers.base import (
     OutboundCall,
     OutboundSms,
@@ -23,18 +23,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def twilio(settings):
-    with FakeTwilio() as fake:
-        settings.TWILIO_API_BASE = fake.base_url
-        settings.TWILIO_ACCOUNT_SID = TWILIO_SID
-        settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
-        settings.TWILIO_FROM_NUMBER = "+15005550006"
-        settings.PUBLIC_BASE_URL = PUBLIC
-        settings.PROVIDER_TIMEOUT_SECONDS = 0.5
-        settings.SMS_BACKEND = "tingting.providers.twilio_sms.TwilioSmsBackend"
-        settings.VOICE_BACKEND = "tingting.providers.twilio_voice.TwilioVoiceBackend"
-        reset_backends()
+    with twilio_configured(settings, PROVIDER_TIMEOUT_SECONDS=0.5, SMS_BACKEND=SMS, VOICE_BACKEND=VOICE) as fake:
         yield fake
-    reset_backends()
 
 
 # A handler as the owning apps write them: idempotent, never moves a status back.

@@ -16,11 +16,11 @@ from surveys.services.answers import answer_fetch_recording, recordings_sweep
 from surveys.services.script import script_for_run
 from tests.support.audio import wav_file
 from tests.support.broker import broker_down, published
-from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
+from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN
 from tests.support.surveys import STEPS, survey_run
-from tests.support.twilio import PUBLIC, callback
+from tests.support.twilio import PUBLIC, SILENT_TTS, VOICE, callback, twilio_configured
 from tingting.models import TtsRender
-from tingting.providers import reset_backends, voice_backend
+from tingting.providers import voice_backend
 from tingting.providers.base import OutboundCall, ProviderPermanentError
 from tingting.providers.scripts import script_seconds
 from tingting.voice.render import render_audio_url
@@ -30,18 +30,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def twilio(settings):
-    with FakeTwilio() as fake:
-        settings.TWILIO_API_BASE = fake.base_url
-        settings.TWILIO_ACCOUNT_SID = TWILIO_SID
-        settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
-        settings.TWILIO_FROM_NUMBER = "+15005550006"
-        settings.PUBLIC_BASE_URL = PUBLIC
-        settings.PROVIDER_TIMEOUT_SECONDS = 2
-        settings.VOICE_BACKEND = "tingting.providers.twilio_voice.TwilioVoiceBackend"
-        settings.TTS_BACKEND = "tingting.providers.tts_silence.SilenceTtsBackend"
-        reset_backends()
+    with twilio_configured(settings, PROVIDER_TIMEOUT_SECONDS=2, VOICE_BACKEND=VOICE, TTS_BACKEND=SILENT_TTS) as fake:
         yield fake
-    reset_backends()
 
 
 @pytest.fixture

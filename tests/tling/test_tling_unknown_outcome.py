@@ -12,9 +12,7 @@ from django.utils import timezone
 
 from accounts import ledger
 from accounts.models import User
-from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
-from tests.support.twilio import PUBLIC
-from tingting.providers import reset_backends
+from tests.support.twilio import SMS, twilio_configured
 from tling import services
 from tling.models import Billing, Message, MessageStatus
 from tling.tasks import message_send_task
@@ -25,17 +23,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def twilio(settings, monkeypatch):
     monkeypatch.setattr(message_send_task, "delay", lambda ids: None)  # the test sends by hand
-    with FakeTwilio() as fake:
-        settings.TWILIO_API_BASE = fake.base_url
-        settings.TWILIO_ACCOUNT_SID = TWILIO_SID
-        settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
-        settings.TWILIO_FROM_NUMBER = "+15005550006"
-        settings.PUBLIC_BASE_URL = PUBLIC
-        settings.PROVIDER_TIMEOUT_SECONDS = 0.5
-        settings.SMS_BACKEND = "tingting.providers.twilio_sms.TwilioSmsBackend"
-        reset_backends()
+    with twilio_configured(settings, PROVIDER_TIMEOUT_SECONDS=0.5, SMS_BACKEND=SMS) as fake:
         yield fake
-    reset_backends()
 
 
 def lost_send(user, twilio) -> Message:
