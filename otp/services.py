@@ -51,7 +51,7 @@ TERMINAL = {
     Status.UNANSWERED,
     Status.FAILED,
 }
-# API_CONTRACT §9 "What is charged": an SMS once the provider accepted it, a call once answered.
+# docs/api/API_CONTRACT.md §9 "What is charged": an SMS once the provider accepted it, a call once answered.
 CHARGED_STATUSES: dict[str, set[str]] = {
     Otp.Channel.TEXT: {Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED},
     Otp.Channel.VOICE: {Status.COMPLETED, Status.HUNGUP},
@@ -78,7 +78,7 @@ def spoken_text(template: str, code: str) -> str:
 
 
 def otp_price(*, user: User, channel: str, template: str, code_length: int) -> int:
-    """One SMS (segments × rate) or one call of one pulse (API_CONTRACT §5)."""
+    """One SMS (segments × rate) or one call of one pulse (docs/api/API_CONTRACT.md §5)."""
     if channel == Otp.Channel.VOICE:
         return user.voice_rate
     # Digits are GSM-7 and one character each, so any code of this length counts the same.
@@ -273,7 +273,7 @@ def otp_record_report(report: StatusReport) -> None:
     """A provider's status report for ``otp:<id>`` (registered in ``OtpConfig.ready``).
 
     Moves the status forward only, charges the hold once the channel's charged
-    status is reached and releases it on failure (API_CONTRACT §9). Idempotent."""
+    status is reached and releases it on failure (docs/api/API_CONTRACT.md §9). Idempotent."""
     try:
         otp_id = int(report.reference.split(":", 1)[1])
     except (IndexError, ValueError):

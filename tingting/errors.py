@@ -93,6 +93,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "number_unavailable": "The number is not on sale (bought by someone else, or unknown).",
         "number_in_use": "The number is the caller ID of a campaign in progress.",
         "provider_unavailable": "The number provider did not answer; nothing was charged.",
+        "purchase_unconfirmed": "The number provider has not confirmed the purchase yet; it is being checked.",
         "invalid_header": "The inventory CSV's header row is not the expected one.",
     },
     "campaigns, recipients and imports": {
@@ -126,6 +127,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "priority_required": "Both message and audio exist: say which with priority.",
         "unknown_placeholder": "The message uses a placeholder that is not a usable tag.",
         "empty_target": "No recipient matches: nothing to run.",
+        "credit_limit_exceeded": "The run may use more credits than the campaign's credit_limit.",
         "no_active_run": "The campaign has no run in progress.",
         "invalid_state": "The run is not in a state that allows this transition.",
     },

@@ -1,4 +1,4 @@
-"""Status webhooks to clients (API_CONTRACT §7): outbox, signature, delivery, retries.
+"""Status webhooks to clients (docs/api/API_CONTRACT.md §7): outbox, signature, delivery, retries.
 
 ``webhook_emit`` writes a ``WebhookEvent`` row in the caller's transaction and
 publishes its delivery after commit. The delivery task claims the row with a
@@ -10,7 +10,7 @@ exponential backoff (30 s, 1 min, 2 min ... capped at 1 h per step) until
 holds the schedule; the ``tingting.webhook_sweep`` beat task publishes what is
 due, so nothing waits in a long countdown.
 
-Signature (README "Guardrails" has the client's recipe)::
+Signature (docs/campaigns.md "Status webhooks to clients" has the client's recipe)::
 
     X-Tingting-Timestamp: 1718000000
     X-Tingting-Signature: t=1718000000,v1=<hex HMAC-SHA256(secret, "1718000000." + raw body)>
@@ -154,7 +154,8 @@ def webhook_emit(*, user, event: str, object_type: str, object_id: object, paylo
             body=body,
             next_attempt_at=now,
         )
-        task_publish_after_commit(DELIVER_TASK, [row.pk])
+        # robust: the caller's write stands; webhook_sweep publishes what the broker missed.
+        task_publish_after_commit(DELIVER_TASK, [row.pk], robust=True)
     return row
 
 

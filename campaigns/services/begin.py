@@ -1,5 +1,5 @@
 """Begin a run: choose its content, find its targets, estimate and hold the credits,
-create one queued attempt per target, and publish its chunks after commit (API_CONTRACT §2 begin).
+create one queued attempt per target, and publish its chunks after commit (docs/api/API_CONTRACT.md §2 begin).
 
 What the hold covers and how it is spent: see ``run``. The attempts are written with
 one INSERT … SELECT per 20,000 rows; ``ATTEMPT_COLUMNS`` names every column of
@@ -75,7 +75,7 @@ class AudioUpload:
 
 
 def _choose_content(*, campaign: Campaign, message: str | None, audio: AudioUpload | None, priority: str | None) -> str:
-    """Which content this run uses (API_CONTRACT §2: message / aud_file / priority)."""
+    """Which content this run uses (docs/api/API_CONTRACT.md §2: message / aud_file / priority)."""
     is_sms = campaign.services == Campaign.Services.SMS
     if is_sms and audio is not None:
         raise InvalidInputError("aud_file is only for PHONE campaigns.", field="aud_file", code="not_for_sms")
@@ -275,6 +275,32 @@ def _plan_run(*, campaign: Campaign, user: User, args: BeginArgs) -> RunPlan:
     return plan
 
 
+def run_most_spent(*, campaign: Campaign, user: User, plan: RunPlan) -> int:
+    """The most a run of ``plan`` can spend: its hold, plus for ``SMS & PHONE`` with
+    failover targets one failover SMS per target (each is held and charged apart)."""
+    most = plan.hold
+    if campaign.services == Campaign.Services.SMS_PHONE and campaign.failover_target and campaign.sms_message.strip():
+        most += len(plan.targets) * max(1, segment_count(campaign.sms_message)) * user.sms_rate
+    return most
+
+
+def _check_credit_limit(*, campaign: Campaign, user: User, plan: RunPlan) -> None:
+    """A campaign's ``credit_limit`` (> 0; the v1 face sets it) caps what one run may hold
+    and spend: a run whose most (``run_most_spent``) is over it does not start (400
+    naming ``credit_limit``), rather than being cut short halfway through the list."""
+    if not campaign.credit_limit:
+        return
+    most = run_most_spent(campaign=campaign, user=user, plan=plan)
+    if most > campaign.credit_limit:
+        raise InvalidInputError(
+            f"This run may use up to {most} credits, over the campaign's credit_limit of "
+            f"{campaign.credit_limit}: raise credit_limit or run fewer contacts.",
+            code="credit_limit_exceeded",
+            field="credit_limit",
+            data={"required": most, "credit_limit": campaign.credit_limit},
+        )
+
+
 def run_estimate(*, user: User, campaign_id: int, **args: Unpack[BeginArgs]) -> RunPlan:
     """The hold and targets ``run_begin`` would take with the same arguments (``schedule_at``
     changes neither), without
@@ -290,6 +316,7 @@ def _create_run(*, campaign: Campaign, user: User, args: BeginArgs, chunk_size: 
     is_sms = campaign.services == Campaign.Services.SMS
     plan = _plan_run(campaign=campaign, user=user, args=args)
     message, audio, schedule_at = args.get("message"), args.get("audio"), args.get("schedule_at")
+    _check_credit_limit(campaign=campaign, user=user, plan=plan)
     text, voice, factor = plan.text, plan.voice, plan.factor
     personalised, targets, texts, shares = plan.personalised, plan.targets, plan.texts, plan.shares
     gaps = tag_gaps(text=text, targets=targets) if personalised else None

@@ -165,8 +165,9 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
     """Add the recipients of an uploaded file to an existing campaign (the v1 face's bulk
     file): the same checks (413/415/400) and importer as a create; numbers already in the
     campaign count as duplicates; the file's tag columns join ``usable_tags``. Over
-    ``IMPORT_SYNC_ROWS`` rows → 413 (the v1 answer is a validation preview, so it is
-    imported here). Returns the import report. 409 while recipients are in flight."""
+    ``IMPORT_SYNC_ROWS`` rows the file is stored and imported by a worker after commit, as
+    a create's is (report state ``pending``; the campaign's ``import_report`` follows it).
+    Returns the import report. 409 while recipients are in flight or an import is."""
     if (upload.size or 0) > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise PayloadTooLargeError(
             f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", field="bulk_file"
@@ -174,19 +175,21 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
     with _upload_path(upload) as path:
         checked = spreadsheets.check_upload(path)
         if checked.expected_rows is None:
-            checked.expected_rows = spreadsheets.count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
-        if checked.expected_rows > settings.IMPORT_SYNC_ROWS:
-            raise PayloadTooLargeError(
-                f"A file added to a campaign has at most {settings.IMPORT_SYNC_ROWS} rows.",
-                code="too_many_rows",
-                field="bulk_file",
+            checked.expected_rows = spreadsheets.count_xlsx_rows(
+                path, sheet_bytes=checked.sheet_bytes, strings_bytes=checked.strings_bytes
             )
+        if checked.expected_rows > settings.IMPORT_MAX_ROWS:
+            raise spreadsheets.too_many_rows()
+        deferred = checked.expected_rows > settings.IMPORT_SYNC_ROWS
         with transaction.atomic():
             locked = campaign_locked(campaign)
             if locked.import_state in (Campaign.ImportState.PENDING, Campaign.ImportState.RUNNING):
                 raise ConflictError("The campaign's recipients are still being imported.", code="import_in_progress")
             if _has_in_flight(locked):
                 raise ConflictError("The campaign is running; add recipients when it ends.", code="campaign_running")
+            if deferred:
+                _store_for_worker(locked, upload, checked.expected_rows)
+                return locked.import_report
             header, report = imports.import_file(campaign=locked, path=path, checked=checked, skip_existing=True)
             locked.usable_tags = list(dict.fromkeys([*locked.usable_tags, *header.usable_tags]))
             locked.import_report = report.as_dict("done")
@@ -194,20 +197,27 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
     return locked.import_report
 
 
+def _store_for_worker(campaign: Campaign, upload: UploadedFile, expected_rows: int) -> None:
+    """In the caller's transaction (campaign row locked): keep the file, mark the import
+    pending and publish the worker's import after commit (campaigns.import_recipients)."""
+    # The shape of every import report (imports.ImportReport.as_dict), nothing read yet.
+    campaign.import_state = Campaign.ImportState.PENDING
+    campaign.import_report = imports.ImportReport().as_dict("pending", rows_done=0, rows_expected=expected_rows)
+    upload.seek(0)
+    extension = "xlsx" if upload.read(2) == b"PK" else "csv"
+    upload.seek(0)
+    campaign.import_file.save(f"campaign-{campaign.pk}.{extension}", upload, save=False)
+    campaign.save(update_fields=["import_state", "import_report", "import_file", "updated_at"])
+    import_publish_after_commit(campaign.pk)
+
+
 def _create_deferred(
     new_campaign: Callable[..., Campaign], upload: UploadedFile, expected_rows: int
 ) -> tuple[Campaign, dict]:
-    # The shape of every import report (imports.ImportReport.as_dict), nothing read yet.
-    report = imports.ImportReport().as_dict("pending", rows_done=0, rows_expected=expected_rows)
     with transaction.atomic():
-        campaign = new_campaign(import_state=Campaign.ImportState.PENDING, import_report=report)
-        upload.seek(0)
-        extension = "xlsx" if upload.read(2) == b"PK" else "csv"
-        upload.seek(0)
-        campaign.import_file.save(f"campaign-{campaign.pk}.{extension}", upload, save=False)
-        campaign.save(update_fields=["import_file"])
-        import_publish_after_commit(campaign.pk)
-    return campaign, report
+        campaign = new_campaign()
+        _store_for_worker(campaign, upload, expected_rows)
+    return campaign, campaign.import_report
 
 
 def campaign_locked(campaign: Campaign) -> Campaign:

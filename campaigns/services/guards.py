@@ -1,4 +1,4 @@
-"""Guardrails inside the execution engine (README "Guardrails", API_CONTRACT §7).
+"""Guardrails inside the execution engine (docs/campaigns.md "Guardrails", docs/api/API_CONTRACT.md §7).
 
 The dispatcher (``dispatch.py``) and the outcome recorder (``outcomes.py``) call these
 through a few marked hooks; everything the guardrails decide lives here:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from tingting.publish import task_publish, task_publish_after_commit
+from tingting.publish import task_publish
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,17 @@ def chunks_publish_after_commit(run_id: int, chunks: Iterable[int]) -> None:
     transaction.on_commit(lambda: chunks_publish(run_id=run_id, chunks=chunk_list))
 
 
+def import_publish(*, campaign_id: int) -> int:
+    """Publish the recipient import task of a campaign. A broker error is logged, not
+    raised: the upload is committed, and the sweeper publishes a stalled import again."""
+    try:
+        task_publish(IMPORT_RECIPIENTS, [campaign_id])
+    except Exception:  # noqa: BLE001 - any broker failure: the sweeper recovers
+        logger.exception("Could not publish the import of campaign %s; the sweeper will", campaign_id)
+        return 0
+    return 1
+
+
 def import_publish_after_commit(campaign_id: int) -> None:
-    """The recipient import task of a campaign, once the caller's transaction commits."""
-    task_publish_after_commit(IMPORT_RECIPIENTS, [campaign_id])
+    """``import_publish`` once the caller's transaction commits (nothing if it rolls back)."""
+    transaction.on_commit(lambda: import_publish(campaign_id=campaign_id))

@@ -16,6 +16,7 @@ from campaigns.services.begin import run_begin
 from surveys.models import SurveyStep
 from surveys.services.steps import SURVEY
 from tingting.errors import InvalidInputError, NotFoundError
+from v1.services.runs import scheduled_message
 
 
 def survey_begin(*, user: User, campaign_id: int) -> Run:
@@ -49,10 +50,10 @@ def survey_test(*, user: User, contact_id: int) -> Run:
 
 
 def survey_begin_message(run: Run) -> str:
-    """What run-survey answers: begun, or scheduled (as run-campaign words it)."""
+    """What run-survey answers: begun, or scheduled in run-campaign's words (the Bikram
+    Sambat date and the time in Nepal)."""
     if run.state == Run.State.SCHEDULED and run.scheduled_for:
-        local = timezone.localtime(run.scheduled_for)
-        return f"Campaign Scheduled successfully for {local:%Y-%m-%d} at {local:%H:%M:%S}"
+        return scheduled_message(run.scheduled_for)
     return "Campaign Began Successfully!!"
 
 

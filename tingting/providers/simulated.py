@@ -1,4 +1,4 @@
-"""Deterministic simulated SMS and voice providers (API_CONTRACT §8).
+"""Deterministic simulated SMS and voice providers (docs/api/API_CONTRACT.md §8).
 
 Like a vendor's test numbers, the recipient's last digit decides the outcome:
 0-6 completed / delivered, 7 hungup / undelivered, 8 unanswered / expired,

@@ -1,5 +1,5 @@
 """Tling messages: create (hold), queue after commit, submit at most once, record
-the delivery timeline, charge or release exactly once (API_CONTRACT §3, §9).
+the delivery timeline, charge or release exactly once (docs/api/API_CONTRACT.md §3, §9).
 
 Credits: one ``hold`` per request for all its messages, in the transaction that
 creates them; then per message exactly one ``charge`` (the provider accepted it:
@@ -29,6 +29,7 @@ from tingting.phones import split_country_code
 from tingting.providers import sms_backend
 from tingting.providers.base import (
     OutboundSms,
+    ProviderError,
     ProviderPermanentError,
     ProviderTemporaryError,
     ProviderTimeoutError,
@@ -201,7 +202,9 @@ def message_send(*, message_id: uuid.UUID | str) -> Message | None:
     """Submit one message to the SMS provider, at most once: the conditional UPDATE
     on ``claimed_at`` lets exactly one task run past it. Records ``sent`` (and
     charges) when accepted, ``failed`` (and releases) when refused. Raises
-    RetryLater after unclaiming on a temporary provider error. Repeat-safe."""
+    RetryLater after unclaiming on a temporary provider error. A send whose answer
+    was lost and whose lookup failed too stays claimed, credits held, for the
+    messages sweep to reconcile. Repeat-safe."""
     now = timezone.now()
     claimed = Message.objects.filter(
         pk=message_id,
@@ -228,7 +231,13 @@ def message_send(*, message_id: uuid.UUID | str) -> Message | None:
         submission = backend.send(outbound)
     except ProviderTimeoutError:
         # The vendor may have accepted it: reconcile instead of sending twice.
-        report = sms_backend().lookup(message.reference)
+        try:
+            report = sms_backend().lookup(message.reference)
+        except ProviderError:
+            # Neither the answer nor the lookup came: the outcome is unknown. The message
+            # stays claimed (credits held) for the sweep to ask again (tling.services.recovery).
+            logger.warning("send of %s unanswered and its lookup failed; left to the sweep", message.reference)
+            return None
         if report is not None:
             message_record_report(report)
             return message_record_status(
@@ -334,7 +343,7 @@ def message_record_status(
 
 
 def _emit_status(message: Message, occurred_at: datetime) -> None:
-    """``message.status`` webhook (API_CONTRACT §7): one per status change of a message."""
+    """``message.status`` webhook (docs/api/API_CONTRACT.md §7): one per status change of a message."""
     webhook_emit(
         user=User(pk=message.owner_id),
         event="message.status",

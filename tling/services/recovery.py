@@ -12,7 +12,9 @@ task leaves behind stays ``created``/``queued`` with its credits held.
   around the provider call → reconciled from the provider's record, never
   blindly sent again: reported → recorded (and charged); a provider that keeps
   records and has none → unclaimed and re-published; one that cannot tell →
-  ``failed`` "outcome unknown" (credits released).
+  ``failed`` "outcome unknown" (credits released). A lookup that fails (the
+  vendor is down) leaves the message held and asks again next sweep, until
+  PROVIDER_UNKNOWN_DEADLINE_SECONDS after the claim: then ``failed`` (released).
 """
 
 from __future__ import annotations
@@ -78,9 +80,19 @@ def message_reconcile(*, message: Message, now: datetime) -> int:
     backend = sms_backend()
     try:
         report = backend.lookup(message.reference)
-    except Exception:  # noqa: BLE001 - vendor down: the next sweep asks again
-        logger.warning("lookup of %s failed; retrying next sweep", message.reference, exc_info=True)
-        return 0
+    except Exception:  # noqa: BLE001 - vendor down: the next sweep asks again, up to the deadline
+        deadline = now - timedelta(seconds=settings.PROVIDER_UNKNOWN_DEADLINE_SECONDS)
+        if message.claimed_at is None or message.claimed_at >= deadline:
+            logger.warning("lookup of %s failed; retrying next sweep", message.reference, exc_info=True)
+            return 0
+        logger.error("lookup of %s failed past the deadline; recorded failed, credits released", message.reference)
+        message_record_status(
+            message_id=message.pk,
+            status=MessageStatus.FAILED,
+            occurred_at=now,
+            error="outcome unknown: the provider could not be asked",
+        )
+        return 1
     if report is not None:
         message_record_report(report)
         message_record_status(

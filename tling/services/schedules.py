@@ -1,5 +1,5 @@
 """Scheduled messages: create, change or cancel while waiting, and the sweep that
-sends due ones exactly once (API_CONTRACT §3)."""
+sends due ones exactly once (docs/api/API_CONTRACT.md §3)."""
 
 from __future__ import annotations
 

@@ -86,9 +86,14 @@ def contact_delete(*, user: User, contact_id: int) -> Recipient:
 def contacts_import(*, campaign: Campaign, upload: UploadedFile) -> dict:
     """A bulk file (.xlsx/.csv) into the campaign through the seed importer and its limits;
     answers the validation preview: rejected rows, the first five values of each column
-    imported, and how many rows validated."""
+    imported, and how many rows validated. A file over ``IMPORT_SYNC_ROWS`` rows is left to
+    the worker: the preview is empty, ``total_validated_rows`` null and ``import`` the
+    pending report (the campaign's recipients fill in as the worker commits batches)."""
     before = Recipient.objects.filter(campaign=campaign).aggregate(last=Max("id"))["last"] or 0
     report = campaign_import_file(campaign=campaign, upload=upload)
+    if report["state"] == Campaign.ImportState.PENDING:
+        # Over IMPORT_SYNC_ROWS: a worker imports it; nothing validated yet (202).
+        return {"error_list": [], "samples": [], "total_validated_rows": None, "import": report}
     campaign.refresh_from_db(fields=["usable_tags"])
     first = list(Recipient.objects.filter(campaign=campaign, pk__gt=before).order_by("id")[:5])
     samples = [{"column": "number", "sample": [r.number for r in first]}]

@@ -1,4 +1,4 @@
-"""Login, refresh, the v1 API token and the profile (API_CONTRACT_V1 §2, §3)."""
+"""Login, refresh, the v1 API token and the profile (docs/api/API_CONTRACT_V1.md §2, §3)."""
 
 from __future__ import annotations
 

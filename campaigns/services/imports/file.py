@@ -1,4 +1,4 @@
-"""Recipient import from an uploaded .xlsx or .csv (API_CONTRACT §2 "Recipients on create").
+"""Recipient import from an uploaded .xlsx or .csv (docs/api/API_CONTRACT.md §2 "Recipients on create").
 
 The file is checked before anything parses it (size, type by content, zip member
 count / inflation / total size, XML with defusedxml), then read row by row:
