@@ -1,4 +1,4 @@
-"""The SMS that follows a call of an ``SMS & PHONE`` campaign (API_CONTRACT_V1 §4 failover).
+"""The SMS that follows a call of an ``SMS & PHONE`` campaign (docs/api/API_CONTRACT_V1.md §4 failover).
 
 One row per attempt at most (the unique attempt is what makes it exactly once): created
 in the transaction that records the call's final outcome, when that outcome is one of

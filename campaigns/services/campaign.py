@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -21,7 +23,7 @@ from tingting.phones import InvalidPhoneNumber, ParsedNumber, parse_many
 
 # What the caller IDs must do: SMS & PHONE calls first (its failover SMS uses the default sender
 # when the number cannot text), a survey is a call.
-CAPABILITY = {
+CAPABILITY: dict[str, str] = {
     Campaign.Services.PHONE: "voice",
     Campaign.Services.SMS: "sms",
     Campaign.Services.SMS_PHONE: "voice",
@@ -74,7 +76,7 @@ def _parse_inline(values: list) -> list[ParsedNumber]:
 
 
 @contextmanager
-def _upload_path(upload: UploadedFile):
+def _upload_path(upload: UploadedFile) -> Iterator[Path]:
     """A filesystem path for the upload (Django keeps large ones on disk already)."""
     if hasattr(upload, "temporary_file_path"):
         yield Path(upload.temporary_file_path())
@@ -119,7 +121,7 @@ def campaign_create(
     numbers = _parse_inline(individual_number) if individual_number else None
     phones = user_phone_resolve(owner=owner, services=services, values=user_phone or [])
 
-    def new_campaign(**extra) -> Campaign:
+    def new_campaign(**extra: object) -> Campaign:
         campaign = Campaign.objects.create(owner=owner, name=name, services=services, description=description, **extra)
         if phones:
             campaign.user_phone.set(phones)
@@ -134,7 +136,8 @@ def campaign_create(
         return campaign, report
 
     upload = send_to_number_file
-    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+    assert upload is not None  # no numbers and no file was refused above
+    if (upload.size or 0) > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise PayloadTooLargeError(
             f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
             field="send_to_number_file",
@@ -151,9 +154,9 @@ def campaign_create(
             return _create_deferred(new_campaign, upload, checked.expected_rows)
         with transaction.atomic():
             campaign = new_campaign(import_state=Campaign.ImportState.DONE)
-            header, report = imports.import_file(campaign=campaign, path=path, checked=checked)
+            header, imported = imports.import_file(campaign=campaign, path=path, checked=checked)
             campaign.usable_tags = header.usable_tags
-            campaign.import_report = report.as_dict("done")
+            campaign.import_report = imported.as_dict("done")
             campaign.save(update_fields=["usable_tags", "import_report"])
         return campaign, campaign.import_report
 
@@ -165,7 +168,7 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
     ``IMPORT_SYNC_ROWS`` rows the file is stored and imported by a worker after commit, as
     a create's is (report state ``pending``; the campaign's ``import_report`` follows it).
     Returns the import report. 409 while recipients are in flight or an import is."""
-    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+    if (upload.size or 0) > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise PayloadTooLargeError(
             f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", field="bulk_file"
         )
@@ -208,7 +211,9 @@ def _store_for_worker(campaign: Campaign, upload: UploadedFile, expected_rows: i
     import_publish_after_commit(campaign.pk)
 
 
-def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> tuple[Campaign, dict]:
+def _create_deferred(
+    new_campaign: Callable[..., Campaign], upload: UploadedFile, expected_rows: int
+) -> tuple[Campaign, dict]:
     with transaction.atomic():
         campaign = new_campaign()
         _store_for_worker(campaign, upload, expected_rows)
@@ -228,7 +233,7 @@ def _has_in_flight(campaign: Campaign) -> bool:
     return Recipient.objects.filter(campaign=campaign, status__in=Recipient.IN_FLIGHT).exists()
 
 
-def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
+def campaign_update(*, campaign: Campaign, **changes: Any) -> Campaign:
     """Partial update of name, services, description, user_phone. Changing ``services``
     re-checks the caller IDs' capability; it is refused (409) while recipients are in flight."""
     fields = []

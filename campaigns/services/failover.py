@@ -22,9 +22,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,6 +36,7 @@ from campaigns.services import outcomes as outcome_rules  # read at call time: o
 from tingting.errors import InsufficientCreditsError
 from tingting.providers import sms_backend
 from tingting.providers.base import OutboundSms, ProviderPermanentError, StatusReport
+from tingting.publish import task_publish
 from tingting.segments import segment_count
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ S = FailoverSms.Status
 
 
 @lru_cache(maxsize=256)
-def _settings_of_run(run_id: int) -> dict | None:
+def _settings_of_run(run_id: int) -> Mapping[str, Any] | None:
     """The failover settings of a run's campaign, or None when it has none. Cached: a run
     cannot change them (the v1 face refuses edits of run fields while a run is in progress)."""
     row = (
@@ -92,7 +94,7 @@ def failover_queue(*, run: Run, attempt: Attempt, status: str) -> FailoverSms | 
 def failover_publish(sms_id: int) -> None:
     """The send task, by name; a broker error is logged (the row stays queued)."""
     try:
-        current_app.signature(SEND_TASK, args=[sms_id]).apply_async()
+        task_publish(SEND_TASK, [sms_id])
     except Exception:  # noqa: BLE001 - any broker failure: the row stays queued for a re-publish
         logger.exception("Could not publish failover SMS %s", sms_id)
 

@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 S = Attempt.Status
 
 
-def _lookup_is_authoritative(backend) -> bool:
+def _lookup_is_authoritative(backend: SmsBackend | VoiceBackend) -> bool:
     """A backend that implements ``lookup`` answers None only for what it never got."""
     base = SmsBackend if isinstance(backend, SmsBackend) else VoiceBackend
     return type(backend).lookup is not base.lookup
@@ -64,13 +64,21 @@ def attempt_reconcile(*, attempt: Attempt, run: Run, give_up: bool = False) -> s
     """Settle an attempt left in flight (worker died, timeout after acceptance, no
     final report) from the provider's own record. Never sends anything: an attempt
     is re-queued only when the provider says it never received it. ``give_up``
-    records an accepted attempt with no final outcome as failed ("no final report")."""
+    records an accepted attempt with no final outcome as failed ("no final report"),
+    and one whose lookup fails (kept held, asked again every sweep until then) as
+    failed "outcome unknown"."""
     backend = sms_backend() if run.kind == Run.Kind.SMS else voice_backend()
     try:
         report = backend.lookup(attempt.reference)
-    except Exception:  # noqa: BLE001 - vendor down: try again next sweep
-        logger.warning("lookup of %s failed; retrying next sweep", attempt.reference, exc_info=True)
-        return "lookup_failed"
+    except Exception:  # noqa: BLE001 - vendor down: try again next sweep, up to the deadline
+        if not give_up:
+            logger.warning("lookup of %s failed; retrying next sweep", attempt.reference, exc_info=True)
+            return "lookup_failed"
+        logger.error("lookup of %s failed past the deadline; recorded failed", attempt.reference)
+        attempt_record_outcome(
+            attempt_id=attempt.pk, provider_status="failed", error="outcome unknown: the provider could not be asked"
+        )
+        return "unknown"
     if report is not None and report.status in FINAL_BY_KIND[run.kind]:
         Outcome.of_report(attempt.pk, report).record()
         return "recorded"
@@ -149,7 +157,7 @@ def sweep_reconcile_stuck(
     for attempt in list(stuck.order_by("claimed_at", "id")[:500]):
         run = runs.get(attempt.run_id) or runs.setdefault(attempt.run_id, Run.objects.get(pk=attempt.run_id))
         give_up = attempt.claimed_at is not None and attempt.claimed_at < now - give_up_after
-        reconciled += attempt_reconcile(attempt=attempt, run=run, give_up=give_up) != "waiting"
+        reconciled += attempt_reconcile(attempt=attempt, run=run, give_up=give_up) not in ("waiting", "lookup_failed")
     return reconciled
 
 

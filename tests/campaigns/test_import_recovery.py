@@ -3,7 +3,6 @@
 answers 201, and the runs sweep publishes the stalled import again, which then
 finishes. Real PostgreSQL, real broker, real worker."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Recipient
 from campaigns.services.sweep import runs_sweep
+from tests.support.broker import broker_down
 from tests.support.campaign_helpers import upload, xlsx_bytes
 from tests.support.envelope import assert_envelope
 from tests.support.workers import running_worker, wait_until
@@ -49,27 +49,6 @@ def sweep_finishes_it(campaign_id: int) -> None:
             message="the import to finish",
         )
     assert Recipient.objects.filter(campaign_id=campaign_id).count() == ROWS
-
-
-@contextmanager
-def broker_down():
-    """The web process's broker refuses connections (kombu reads the URL from the
-    environment first). The app looks its pools up again on the way in and out (kombu
-    keeps one per broker URL, so the real broker's pool is there on the way back)."""
-
-    def rebuild():
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-        patch.setattr(app.conf, "task_publish_retry", False)
-        rebuild()
-        try:
-            yield
-        finally:
-            patch.undo()
-            rebuild()
 
 
 def test_an_upload_while_the_broker_is_down_answers_201_and_the_sweep_imports_it(auth_client, settings, purge_broker):

@@ -14,6 +14,7 @@ import time
 from tingting.models import SimulatedDelivery
 from tingting.providers.base import (
     OutboundSms,
+    ProviderTemporaryError,
     ProviderTimeoutError,
     SmsBackend,
     Submission,
@@ -43,6 +44,16 @@ class TimeoutAfterAcceptSmsBackend(SimulatedSmsBackend):
             outcome=sms_outcome(message.to),
         )
         raise ProviderTimeoutError("read timed out after the request was sent")
+
+
+class LookupDownSmsBackend(SimulatedSmsBackend):
+    """The simulated vendor while its lookup API is down: sends as usual, every
+    ``lookup`` raises a temporary error."""
+
+    name = "lookup-down-sms"
+
+    def lookup(self, reference: str):
+        raise ProviderTemporaryError("lookup API unavailable")
 
 
 class NoLookupSmsBackend(SmsBackend):

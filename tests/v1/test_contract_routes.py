@@ -1,4 +1,4 @@
-"""Every route of API_CONTRACT_V1 §2–4, §6 answers with and without the trailing slash
+"""Every route of docs/api/API_CONTRACT_V1.md §2–4, §6 answers with and without the trailing slash
 (never redirected), takes JSON, multipart and url-encoded bodies on its writes (§1), and
 never answers a 5xx or an HTML page. The owned routes come from the isolation registry
 (tests/support/routes_v1.py), which tests/platform/test_isolation.py checks for 404s."""

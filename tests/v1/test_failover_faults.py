@@ -1,4 +1,4 @@
-"""SMS & PHONE failover under faults (API_CONTRACT_V1 §4), with real worker processes, Redis
+"""SMS & PHONE failover under faults (docs/api/API_CONTRACT_V1.md §4), with real worker processes, Redis
 and PostgreSQL: the worker dies around the failover send, or the send task is lost; the
 runs sweep (``failover_republished`` / ``failover_reconciled``) still sends each failover
 SMS exactly once, charged once, nothing left held."""

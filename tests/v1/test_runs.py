@@ -1,4 +1,4 @@
-"""v1 test-speak, run-campaign, emergency stop, demo call, CSV report (API_CONTRACT_V1 §4)."""
+"""v1 test-speak, run-campaign, emergency stop, demo call, CSV report (docs/api/API_CONTRACT_V1.md §4)."""
 
 import csv
 import io

@@ -1,4 +1,4 @@
-"""v1 contacts (API_CONTRACT_V1 §4): add one or many, bulk file, campaign-detail, update,
+"""v1 contacts (docs/api/API_CONTRACT_V1.md §4): add one or many, bulk file, campaign-detail, update,
 delete, attributes."""
 
 from __future__ import annotations
