@@ -1,4 +1,4 @@
-"""The steps of a replace request, from each body clients send (API_CONTRACT_V1 §5).
+"""The steps of a replace request, from each body clients send (docs/api/API_CONTRACT_V1.md §5).
 
 - JSON ``{"steps": [...]}`` (or ``steps`` as a JSON string);
 - multipart or form with ``steps`` as one JSON string;

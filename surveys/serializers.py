@@ -1,4 +1,4 @@
-"""Request and response shapes of the survey endpoints (API_CONTRACT_V1 §5)."""
+"""Request and response shapes of the survey endpoints (docs/api/API_CONTRACT_V1.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The survey endpoints of the v1 face (API_CONTRACT_V1 §5): thin, one service or selector each."""
+"""The survey endpoints of the v1 face (docs/api/API_CONTRACT_V1.md §5): thin, one service or selector each."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from accounts.models import User
 from campaigns.models import Campaign, Recipient, Run
 from campaigns.services.begin import run_begin
 from surveys.models import SurveyStep
@@ -18,7 +19,7 @@ from tingting.errors import InvalidInputError, NotFoundError
 from v1.services.runs import scheduled_message
 
 
-def survey_begin(*, user, campaign_id: int) -> Run:
+def survey_begin(*, user: User, campaign_id: int) -> Run:
     """Begin the survey for every contact not called yet, with the campaign's voice and
     length factor, or schedule it for the campaign's ``schedule`` when that is ahead.
     Raises NotFoundError (not the owner's SURVEY campaign), InvalidInputError (no steps,
@@ -37,7 +38,7 @@ def survey_begin(*, user, campaign_id: int) -> Run:
     )
 
 
-def survey_test(*, user, contact_id: int) -> Run:
+def survey_test(*, user: User, contact_id: int) -> Run:
     """One survey call to one contact of the owner's survey, through the engine
     (charged as any call). Raises as ``survey_begin``."""
     contact = Recipient.objects.filter(pk=contact_id, campaign__owner=user).only("id", "campaign_id").first()
@@ -56,7 +57,7 @@ def survey_begin_message(run: Run) -> str:
     return "Campaign Began Successfully!!"
 
 
-def _no_steps_or_missing(*, user, campaign_id: int) -> None:
+def _no_steps_or_missing(*, user: User, campaign_id: int) -> None:
     campaign = Campaign.objects.filter(owner=user, pk=campaign_id).only("services").first()
     if campaign is None:
         raise NotFoundError("Campaign not found.")

@@ -1,4 +1,4 @@
-"""The survey endpoints of the v1 face, from the client's side (API_CONTRACT_V1 §5)."""
+"""The survey endpoints of the v1 face, from the client's side (docs/api/API_CONTRACT_V1.md §5)."""
 
 import csv
 import io
