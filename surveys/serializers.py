@@ -61,3 +61,13 @@ class SurveyReportOutput(serializers.Serializer):
     columns = serializers.ListField(child=serializers.CharField())
     count = serializers.IntegerField()
     results = serializers.ListField(child=serializers.DictField())
+
+
+class SurveyReportQuery(serializers.Serializer):
+    """``?format=``: csv (the default) or json, in any case; anything else is a 400
+    naming the choices rather than a CSV the client did not ask for."""
+
+    format = ChoiceField(choices=["csv", "json"], default="csv")
+
+    def to_internal_value(self, data):
+        return super().to_internal_value({"format": str(data.get("format") or "csv").lower()})

@@ -14,6 +14,7 @@ from surveys.selectors import survey_get, survey_steps
 from surveys.serializers import (
     SurveyMessageOutput,
     SurveyReportOutput,
+    SurveyReportQuery,
     SurveyStepsInput,
     SurveyStepsOutput,
 )
@@ -83,9 +84,11 @@ class SurveyReportView(V1View):
         ),
     )
     def get(self, request, campaign_id: int):
+        query = SurveyReportQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
         campaign = survey_get(user=request.user, campaign_id=campaign_id)
         base = _link_base(request)
-        if request.query_params.get("format", "").lower() == "json":
+        if query.validated_data["format"] == "json":
             rows = list(reports.survey_report_rows(campaign, base=base))
             columns = reports.survey_report_columns(campaign)
             return Response({"campaign_id": campaign.pk, "columns": columns, "count": len(rows), "results": rows})

@@ -16,5 +16,7 @@ BEAT_SCHEDULE: dict = {
     # Status webhooks whose retry is due (the schedule is in WebhookEvent.next_attempt_at).
     "webhook-sweep": {"task": "tingting.webhook_sweep", "schedule": 15.0},
     # Due scheduled runs, lost chunk tasks, sends stuck in flight (campaigns).
+    # Survey recordings still only on the vendor's side (a lost fetch task or failed retries).
+    "surveys-recordings-sweep": {"task": "surveys.recordings_sweep", "schedule": 600.0},
     "campaign-runs-sweep": {"task": "campaigns.runs_sweep", "schedule": float(env_int("RUN_SWEEP_SECONDS", 15))},
 }

@@ -263,6 +263,20 @@ def test_report_csv_and_json_say_the_same(auth_client, user):
     assert rows[1]["comment_seconds"] == "2" and rows[1]["rating"] == ""
 
 
+@pytest.mark.parametrize("value", ["xml", "xlsx", "json\x00"])
+def test_report_in_an_unknown_format_is_400_naming_the_choices(auth_client, user, value):
+    campaign = _answered(user, 1)
+    response = auth_client.get(f"/api/v1/download/survey/{campaign.pk}/report/", {"format": value})
+    assert response.status_code == 400
+    assert "use one of: csv, json" in response.json()["format"][0]
+
+
+def test_report_format_is_read_in_any_case(auth_client, user):
+    campaign = _answered(user, 1)
+    response = auth_client.get(f"/api/v1/download/survey/{campaign.pk}/report/", {"format": "JSON"})
+    assert response.status_code == 200 and response.json()["count"] == 1
+
+
 def test_report_query_count_does_not_grow(auth_client, user, django_assert_num_queries):
     small, big = _answered(user, 1), _answered(user, 40)
     counts = []

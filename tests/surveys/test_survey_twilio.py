@@ -3,15 +3,19 @@ callbacks that collect answers and answer the next step, against the local fake
 Twilio over real HTTP."""
 
 import re
+from contextlib import nullcontext
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 
 from campaigns.models import Attempt, Run
 from surveys.models import SurveyAnswer
-from surveys.services.answers import answer_fetch_recording
+from surveys.services.answers import answer_fetch_recording, recordings_sweep
 from surveys.services.script import script_for_run
 from tests.support.audio import wav_file
+from tests.support.broker import broker_down, published
 from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
 from tests.support.surveys import STEPS, survey_run
 from tests.support.twilio import PUBLIC, callback
@@ -247,3 +251,40 @@ def test_recordings_are_fetched_only_from_twilio(twilio):
     with pytest.raises(ProviderPermanentError):
         voice_backend().fetch_recording("https://evil.example.org/2010-04-01/Accounts/AC1/Recordings/RE1")
     assert twilio.requests == []
+
+
+def _recorded(placed, twilio, client, *, after_commit=None) -> SurveyAnswer:
+    """The recording step answered by Twilio's recording callback (no copy of it yet),
+    its after-commit work run (``after_commit``: a capture) while the broker is down."""
+    _, attempt, sid = placed
+    url = actions(twilio.posts()[0]["form"]["Twiml"][0])[0]
+    for digits in ("1", "2"):
+        url = actions(act(client, url, sid, Digits=digits))[0]
+    rec_sid, rec_url = twilio.add_recording(wav_file(2.0))
+    status_url = f"{PUBLIC}/webhooks/twilio/voice/recording/?ref=attempt%3A{attempt.pk}&step=2"
+    params = {"CallSid": sid, "RecordingSid": rec_sid, "RecordingUrl": rec_url, "RecordingDuration": "2"}
+    with broker_down(), after_commit or nullcontext():
+        assert callback(client, status_url, {**params, "RecordingStatus": "completed"}).status_code == 204
+    return SurveyAnswer.objects.get(attempt=attempt, step_order=2)
+
+
+def test_a_recording_callback_while_the_broker_is_down_is_204_and_keeps_the_answer(
+    placed, twilio, client, django_capture_on_commit_callbacks
+):
+    # The fetch is published after the answer commits; the broker's error must not
+    # turn the vendor's callback into a 500 (Twilio does not send it again).
+    row = _recorded(placed, twilio, client, after_commit=django_capture_on_commit_callbacks(execute=True))
+    assert row.recording_url and not row.recording
+
+
+def test_the_recordings_sweep_fetches_a_recording_left_on_twilio_once(placed, twilio, client, purge_broker):
+    row = _recorded(placed, twilio, client)
+    assert recordings_sweep() == 0  # too recent: its own fetch task may still be running
+    assert recordings_sweep(now=timezone.now() + timedelta(hours=25)) == 0  # given up after a day
+    later = timezone.now() + timedelta(minutes=11)
+    assert recordings_sweep(now=later) == 1
+    (args,) = published("surveys.recording_fetch")
+    assert answer_fetch_recording(answer_id=args[0]) is True  # what the worker does with it
+    row.refresh_from_db()
+    assert row.recording.read() == wav_file(2.0)
+    assert recordings_sweep(now=later) == 0  # copied: nothing left to fetch
