@@ -147,7 +147,8 @@ ensure_postgres() {
 pg_encoding() {
   python -c 'import sys, psycopg
 with psycopg.connect(sys.argv[1], dbname="template1", connect_timeout=5) as conn:
-    print(conn.execute("SHOW server_encoding").fetchone()[0])' "$1"
+    encoding = conn.execute("SHOW server_encoding").fetchone()[0]
+print(encoding.decode() if isinstance(encoding, bytes) else encoding)' "$1"
 }
 
 pg_login() {
