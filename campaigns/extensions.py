@@ -1,4 +1,5 @@
-"""Columns other apps add to a campaign's recipients (the number list, the report).
+"""Columns other apps add to a campaign's recipients (the number list, the report), and
+sections they add to its console page (``register_console_section``).
 
 Apps above campaigns (surveys) register a provider in their ``ready``; campaigns
 never imports them. A provider is a dotted path to an object with
@@ -47,3 +48,20 @@ def extra_objects(campaign, recipient_ids: list[int]) -> dict[int, dict]:
             for rid, values in provider.values(campaign, recipient_ids).items():
                 found.setdefault(rid, {})[provider.key] = values
     return found
+
+
+# Sections other apps add to a campaign's console page (a survey's script and answers).
+# A section is a dotted path to ``section(campaign) -> (title, html) | None`` (None when
+# it has nothing for this campaign, without a query when it can tell).
+CONSOLE_SECTIONS: list[str] = []
+
+
+def register_console_section(section_path: str) -> None:
+    if section_path not in CONSOLE_SECTIONS:
+        CONSOLE_SECTIONS.append(section_path)
+
+
+def console_sections(campaign) -> list[tuple[str, str]]:
+    """[(title, html)] of every registered section that has something for the campaign."""
+    found = (import_string(path)(campaign) for path in CONSOLE_SECTIONS)
+    return [section for section in found if section]

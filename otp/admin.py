@@ -1,7 +1,12 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib import admin
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from otp.models import Otp
-from tingting.admin_base import ViewOnlyAdmin
+from tingting.admin_base import ViewOnlyAdmin, register_panel
 
 
 @admin.register(Otp)
@@ -33,3 +38,31 @@ class OtpAdmin(ViewOnlyAdmin):
         "verified_at",
     ]
     readonly_fields = fields
+
+
+def otp_panel(request) -> dict:
+    """The operator's front page: today's OTP sends and those stuck queued or sending
+    past ``OTP_STUCK_SECONDS`` (what ``otp_sweep`` settles)."""
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    before = timezone.now() - timedelta(seconds=settings.OTP_STUCK_SECONDS)
+    waiting = (Otp.Status.QUEUED, Otp.Status.SENDING)
+    figures = Otp.objects.filter(Q(created_at__gte=today) | Q(status__in=waiting)).aggregate(
+        sent=Count("id", filter=Q(created_at__gte=today)),
+        verified=Count("id", filter=Q(created_at__gte=today, verified_at__isnull=False)),
+        stuck=Count("id", filter=Q(status__in=waiting, created_at__lt=before)),
+    )
+    return {
+        "title": "OTP",
+        "rows": [
+            ("OTPs today", figures["sent"], "tt-figure"),
+            ("OTPs verified", figures["verified"], ""),
+            (
+                f"OTPs queued or sending > {settings.OTP_STUCK_SECONDS} s",
+                figures["stuck"],
+                "tt-bad" if figures["stuck"] else "tt-good",
+            ),
+        ],
+    }
+
+
+register_panel("otp", otp_panel, order=64)

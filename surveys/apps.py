@@ -21,3 +21,5 @@ class SurveysConfig(AppConfig):
 
         # The seed face's number list and report show a survey's answers.
         extensions.register("surveys.reports.SeedFaceAnswers")
+        # The campaign console page shows the script and its answers.
+        extensions.register_console_section("surveys.admin.console_section")

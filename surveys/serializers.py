@@ -34,9 +34,11 @@ class SurveyStepOutput(serializers.ModelSerializer):
         ]
 
     def get_audio_file(self, step: SurveyStep) -> str | None:
+        """The upload's URL under the ``base`` of the context (default ``PUBLIC_BASE_URL``)."""
         if not step.audio_file:
             return None
-        return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{default_storage.url(step.audio_file.name)}"
+        base = self.context.get("base") or settings.PUBLIC_BASE_URL
+        return f"{base.rstrip('/')}{default_storage.url(step.audio_file.name)}"
 
 
 class SurveyStepsOutput(serializers.Serializer):
@@ -59,3 +61,13 @@ class SurveyReportOutput(serializers.Serializer):
     columns = serializers.ListField(child=serializers.CharField())
     count = serializers.IntegerField()
     results = serializers.ListField(child=serializers.DictField())
+
+
+class SurveyReportQuery(serializers.Serializer):
+    """``?format=``: csv (the default) or json, in any case; anything else is a 400
+    naming the choices rather than a CSV the client did not ask for."""
+
+    format = ChoiceField(choices=["csv", "json"], default="csv")
+
+    def to_internal_value(self, data):
+        return super().to_internal_value({"format": str(data.get("format") or "csv").lower()})

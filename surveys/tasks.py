@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from surveys.services.answers import answer_fetch_recording
+from surveys.services.answers import answer_fetch_recording, recordings_sweep
 from tingting.providers.base import ProviderTemporaryError
 
 
@@ -17,3 +17,8 @@ from tingting.providers.base import ProviderTemporaryError
 )
 def recording_fetch_task(answer_id: int) -> bool:
     return answer_fetch_recording(answer_id=answer_id)
+
+
+@shared_task(name="surveys.recordings_sweep")
+def recordings_sweep_task() -> int:
+    return recordings_sweep()

@@ -103,6 +103,8 @@ class ProviderMessage(models.Model):
     audio_seconds = models.FloatField(null=True, blank=True)
     callback_token = models.CharField(max_length=64, blank=True, default="", db_index=True)
     is_cancel_requested = models.BooleanField(default=False)
+    # Twilio's AnsweredBy from the background machine detection (AsyncAmd) callback.
+    answered_by = models.CharField(max_length=32, blank=True, default="")
     status = models.CharField(max_length=16, blank=True, default="")
     error = models.CharField(max_length=500, blank=True, default="")
     submitted_at = models.DateTimeField(null=True, blank=True)

@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import urllib3
-from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -52,6 +51,7 @@ from django.utils import timezone
 
 from tingting import netguard
 from tingting.models import WebhookEvent, WebhookSequence
+from tingting.publish import task_publish, task_publish_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -154,13 +154,9 @@ def webhook_emit(*, user, event: str, object_type: str, object_id: object, paylo
             body=body,
             next_attempt_at=now,
         )
-        transaction.on_commit(lambda: _publish(row.pk))
+        # robust: the caller's write stands; webhook_sweep publishes what the broker missed.
+        task_publish_after_commit(DELIVER_TASK, [row.pk], robust=True)
     return row
-
-
-def _publish(pk: int) -> None:
-    # By task name: tingting.tasks imports this module.
-    current_app.signature(DELIVER_TASK, args=[pk]).delay()
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -285,5 +281,5 @@ def webhook_sweep(*, limit: int = SWEEP_BATCH) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     for pk in due:
-        _publish(pk)
+        task_publish(DELIVER_TASK, [pk])
     return len(due)

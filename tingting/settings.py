@@ -248,6 +248,11 @@ RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 1000)
 # re-queues / reconciles it.
 TLING_STALE_SECONDS = env_int("TLING_STALE_SECONDS", 120)
 TLING_STUCK_SENDING_SECONDS = env_int("TLING_STUCK_SENDING_SECONDS", 600)
+# A send or number purchase whose answer was lost and whose reconciling lookup keeps
+# failing stays unknown (held, retried every sweep) this long, then is settled as
+# failed and released (Tling messages) or undone and refunded (number purchases).
+# Campaign attempts use RUN_GIVE_UP_IN_FLIGHT_SECONDS.
+PROVIDER_UNKNOWN_DEADLINE_SECONDS = env_int("PROVIDER_UNKNOWN_DEADLINE_SECONDS", 6 * 3600)
 RUN_STALE_QUEUED_SECONDS = env_int("RUN_STALE_QUEUED_SECONDS", 120)
 RUN_STUCK_SENDING_SECONDS = env_int("RUN_STUCK_SENDING_SECONDS", 120)
 RUN_RECHECK_IN_FLIGHT_SECONDS = env_int("RUN_RECHECK_IN_FLIGHT_SECONDS", 600)
@@ -264,6 +269,9 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
 IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50)
 IMPORT_SYNC_ROWS = env_int("IMPORT_SYNC_ROWS", 20_000)
 IMPORT_BATCH_ROWS = env_int("IMPORT_BATCH_ROWS", 50_000)
+# A deferred import whose campaign row has not moved for this long (each batch of
+# IMPORT_BATCH_ROWS commits in about a second) is published again by the runs sweep.
+IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 600)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 600 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 150)
 IMPORT_MAX_ZIP_MEMBERS = env_int("IMPORT_MAX_ZIP_MEMBERS", 500)
@@ -294,6 +302,9 @@ TWILIO_NUMBER_COUNTRY = env("TWILIO_NUMBER_COUNTRY", "US")
 TWILIO_NUMBER_RATE = env_int("TWILIO_NUMBER_RATE", 100)
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", "")  # default sender / caller id (E.164)
 TWILIO_MACHINE_DETECTION = env_bool("TWILIO_MACHINE_DETECTION", False)
+# Detection in the background (AsyncAmd): the audio starts when the call is answered,
+# so CallDuration is what the person heard, not detection time plus that.
+TWILIO_ASYNC_AMD = env_bool("TWILIO_ASYNC_AMD", True)
 SPARROW_TOKEN = env("SPARROW_TOKEN", "")
 SPARROW_API_BASE = env("SPARROW_API_BASE", "https://api.sparrowsms.com")
 SPARROW_FROM = env("SPARROW_FROM", "")  # the identity Sparrow gave the account

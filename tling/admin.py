@@ -1,15 +1,23 @@
 """Admin for Tling objects; actions call services."""
 
-from django.contrib import admin, messages
+from datetime import timedelta
 
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from tingting.admin_base import register_panel
 from tingting.errors import DomainError
 from tling import services
 from tling.models import (
+    STATUS_RANK,
     Contact,
     ContactList,
     Membership,
     Message,
     MessageEvent,
+    MessageStatus,
     ScheduledMessage,
     ScheduleState,
 )
@@ -90,3 +98,41 @@ class ScheduledMessageAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{schedule.pk}: {exc.message}", messages.WARNING)
         self.message_user(request, f"Cancelled {done} scheduled message(s).")
+
+
+def messages_panel(request) -> dict:
+    """The operator's front page: today's Tling messages and the ones stuck past the
+    sweep's timeouts (the same conditions ``messages_sweep`` acts on)."""
+    now = timezone.now()
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    stale = now - timedelta(seconds=settings.TLING_STALE_SECONDS)
+    stuck = now - timedelta(seconds=settings.TLING_STUCK_SENDING_SECONDS)
+    final_bad = (MessageStatus.FAILED, MessageStatus.UNDELIVERED, MessageStatus.EXPIRED, MessageStatus.QUEUE_FAILED)
+    figures = Message.objects.filter(
+        Q(created_at__gte=today) | Q(status_rank__lt=STATUS_RANK[MessageStatus.SENT])
+    ).aggregate(
+        created=Count("id", filter=Q(created_at__gte=today)),
+        delivered=Count("id", filter=Q(created_at__gte=today, status=MessageStatus.DELIVERED)),
+        failed=Count("id", filter=Q(created_at__gte=today, status__in=final_bad)),
+        unqueued=Count("id", filter=Q(status=MessageStatus.CREATED, created_at__lt=stale)),
+        unclaimed=Count("id", filter=Q(status=MessageStatus.QUEUED, claimed_at__isnull=True, updated_at__lt=stale)),
+        unsent=Count("id", filter=Q(claimed_at__lt=stuck, status_rank__lt=STATUS_RANK[MessageStatus.SENT])),
+    )
+
+    def stuck_row(label, count):
+        return (label, count, "tt-bad" if count else "tt-good")
+
+    return {
+        "title": "Tling messages",
+        "rows": [
+            ("Messages today", figures["created"], "tt-figure"),
+            ("Messages delivered", figures["delivered"], ""),
+            ("Messages failed", figures["failed"], "tt-bad" if figures["failed"] else ""),
+            stuck_row(f"Messages not queued > {settings.TLING_STALE_SECONDS} s", figures["unqueued"]),
+            stuck_row(f"Messages queued, unclaimed > {settings.TLING_STALE_SECONDS} s", figures["unclaimed"]),
+            stuck_row(f"Messages claimed, unsent > {settings.TLING_STUCK_SENDING_SECONDS} s", figures["unsent"]),
+        ],
+    }
+
+
+register_panel("messages", messages_panel, order=62)

@@ -15,6 +15,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from campaigns import extensions
 from campaigns.admin import control, listen
 from campaigns.admin.begin import begin_view
 from campaigns.admin.progress import (
@@ -45,7 +46,12 @@ class CallerIdField(forms.TypedMultipleChoiceField):
 
 
 # What a staff member reads for the two services (the values stay the API's).
-SERVICE_CHOICES = [(Campaign.Services.SMS, "SMS"), (Campaign.Services.PHONE, "Voice call (PHONE)")]
+SERVICE_CHOICES = [
+    (Campaign.Services.SMS, "SMS"),
+    (Campaign.Services.PHONE, "Voice call (PHONE)"),
+    (Campaign.Services.SMS_PHONE, "Call, then SMS when the call fails (SMS & PHONE)"),
+    (Campaign.Services.SURVEY, "Survey: a scripted call (SURVEY)"),
+]
 
 
 class CampaignChangeForm(forms.ModelForm):
@@ -107,10 +113,13 @@ class CampaignAdmin(ServiceAdmin):
         "voice_input",
         "length_factor",
         "audio_file",
+        "sms_followup",
+        "failover_statuses",
         "tags_available",
         "import_state",
         "import_summary",
         "recipient_pages",
+        "extension_sections",
         "created_at",
         "updated_at",
     ]
@@ -131,13 +140,15 @@ class CampaignAdmin(ServiceAdmin):
                 (None, {"fields": ["owner", "name", "services", "description"]}),
                 ("Recipients", {"fields": ["individual_number", "send_to_number_file"]}),
             ]
+        content = ["message", "voice_input", "length_factor", "audio_file", "test_voice"]
+        if obj.services == Campaign.Services.SMS_PHONE:
+            content[1:1] = ["sms_followup", "failover_statuses"]
+        sections = self._sections(obj)
         return [
             ("Progress", {"fields": ["live_progress", "controls", "runs", "report"]}),
             ("Campaign", {"fields": ["owner", "name", "services", "description", "user_phone"]}),
-            (
-                "Content (stored by begin)",
-                {"fields": ["message", "voice_input", "length_factor", "audio_file", "test_voice"]},
-            ),
+            *([(" · ".join(title for title, _ in sections), {"fields": ["extension_sections"]})] if sections else []),
+            ("Content (stored by begin)", {"fields": content}),
             (
                 "Recipients",
                 {
@@ -286,6 +297,24 @@ class CampaignAdmin(ServiceAdmin):
         return format_html(
             '{} run(s), {} — <a href="{}?campaign__id__exact={}">view runs</a>', len(runs), status, url, campaign.pk
         )
+
+    def _sections(self, campaign: Campaign) -> list[tuple[str, str]]:
+        """What other apps show on the page (a survey's script and answers), read once."""
+        if not hasattr(campaign, "_console_sections"):
+            campaign._console_sections = extensions.console_sections(campaign)
+        return campaign._console_sections
+
+    @admin.display(description="")
+    def extension_sections(self, campaign: Campaign):
+        return format_html_join("", "{}", ((html,) for _, html in self._sections(campaign)))
+
+    @admin.display(description="SMS after a failed call")
+    def sms_followup(self, campaign: Campaign) -> str:
+        return campaign.sms_message or "— (the message)"
+
+    @admin.display(description="…when the call ends as")
+    def failover_statuses(self, campaign: Campaign) -> str:
+        return ", ".join(campaign.failover_target or []) or "—"
 
     @admin.display(description="Usable tags")
     def tags_available(self, campaign: Campaign):

@@ -45,7 +45,7 @@ def run_start(*, run: Run) -> Run:
     return run
 
 
-def _active_run_locked(*, user, campaign_id: int) -> Run:
+def _active_run_locked(*, user: User, campaign_id: int) -> Run:
     if not Campaign.objects.filter(owner=user, pk=campaign_id).exists():
         raise NotFoundError("Campaign not found.")
     run = (

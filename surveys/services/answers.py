@@ -6,25 +6,29 @@ recording callbacks and from the simulated backend alike. The first answer of
 a step wins; a replay (or the recording callback that follows an action
 callback) only fills in what the row still lacks, so nothing is counted twice.
 A recording the vendor keeps is fetched into our storage by the task
-``surveys.recording_fetch`` after commit.
+``surveys.recording_fetch`` after commit; ``recordings_sweep`` publishes it again
+for a recording still not copied (the broker was down, or every retry failed).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, timedelta
 
-from celery import current_app
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from campaigns.models import Attempt
 from surveys.models import SurveyAnswer, SurveyStep
 from surveys.services.script import attempt_id_of
 from tingting.providers import voice_backend
 from tingting.providers.base import StepAnswer
+from tingting.publish import task_publish, task_publish_after_commit
 
 logger = logging.getLogger(__name__)
+RECORDING_FETCH = "surveys.recording_fetch"
 
 
 def _save_recording(row: SurveyAnswer, audio: bytes) -> None:
@@ -88,8 +92,8 @@ def answer_record(answer: StepAnswer) -> SurveyAnswer | None:
         if answer.recording_audio:
             _save_recording(row, answer.recording_audio)
         elif row.recording_url:
-            row_id = row.pk
-            transaction.on_commit(lambda: current_app.send_task("surveys.recording_fetch", args=[row_id]))
+            # robust: the answer stands (the vendor's callback gets its 204); the sweep fetches later.
+            task_publish_after_commit(RECORDING_FETCH, [row.pk], robust=True)
     return row
 
 
@@ -103,3 +107,36 @@ def answer_fetch_recording(*, answer_id: int) -> bool:
     audio = voice_backend().fetch_recording(row.recording_url)
     _save_recording(row, audio)
     return True
+
+
+# A recording not copied this long after its answer is fetched again, for a day at most
+# (a vendor keeps recordings for longer; the report links its URL meanwhile).
+RECORDING_RETRY_AFTER = timedelta(minutes=10)
+RECORDING_RETRY_FOR = timedelta(hours=24)
+
+
+def recordings_sweep(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Publish ``surveys.recording_fetch`` again for answers whose recording is still
+    only on the vendor's side, from ``RECORDING_RETRY_AFTER`` to ``RECORDING_RETRY_FOR``
+    after they were stored. A duplicate is harmless (the fetch is repeat-safe).
+    Returns how many it published."""
+    now = now or timezone.now()
+    missing = (
+        SurveyAnswer.objects.filter(
+            recording="",
+            created_at__lt=now - RECORDING_RETRY_AFTER,
+            created_at__gte=now - RECORDING_RETRY_FOR,
+        )
+        .exclude(recording_url="")
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    published = 0
+    for answer_id in list(missing[:limit]):
+        try:
+            task_publish(RECORDING_FETCH, [answer_id])
+        except Exception:  # noqa: BLE001 - any broker failure: the next sweep tries again
+            logger.exception("Could not publish the recording fetch of answer %s", answer_id)
+            break
+        published += 1
+    return published

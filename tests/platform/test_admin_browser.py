@@ -1,9 +1,22 @@
-"""Admin walkthrough in a real browser: headless Chromium from Debian's packages
+"""Admin walkthroughs in a real browser: headless Chromium from Debian's packages
 (``chromium``, ``chromium-driver``) driven by Selenium against pytest-django's
-``live_server``. A staff user logs in through the login form, opens a campaign whose
-run is in progress, sees its counts and credits held, cancels it with the run admin's
-action (run cancelled, credits released) and tops up an account with the user admin's
-action. Each step is saved as a screenshot under ``artifacts/screenshots/``.
+``live_server``.
+
+The first: a staff user logs in through the login form, opens a campaign whose run is
+in progress, sees its counts and credits held, cancels it with the run admin's action
+(run cancelled, credits released) and tops up an account with the user admin's action.
+
+The second, a campaign's whole life with a real worker: the front page; create a
+2,000-recipient campaign from a file; the caller-ID picker offers only the owner's
+numbers, and another account's number posted through the form gets the API's error;
+test voice plays (its source answers audio/wav); begin shows the hold and takes it,
+the same the API's begin takes for the same recipients and message; the bar advances
+without a reload; pause (the API's progress says paused), resume, cancel; the reports
+download; a recipient's tags as text; no horizontal scrolling at 1280 px on the front
+page, the lists and pages of campaigns, runs and recipients.
+
+Each step is saved as a screenshot under ``artifacts/screenshots/`` (made by the run,
+not kept in git: ``artifacts/`` is ignored).
 
 The browser is never downloaded: the system ``chromium`` and ``chromedriver`` are
 named explicitly and Selenium Manager is kept offline. When they are missing the test
@@ -14,9 +27,11 @@ from __future__ import annotations
 
 import base64
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -26,6 +41,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from accounts.models import LedgerEntry, User
 from campaigns.models import Run
 from campaigns.services.begin import run_begin
+from tests.support.clients import client_for
 from tests.support.factories import PASSWORD, UserFactory
 from tests.support.factories_campaigns import campaign_with_recipients
 
@@ -260,13 +276,18 @@ def test_staff_cancels_a_run_and_tops_up_an_account(browser, shots, live_server,
 # --- A campaign's whole life from the console, with a real worker -----------------------
 
 SIZE = 2000
+# Two UCS-2 segments: the hold is twice the recipients, computed by the begin service.
+ALERT = "मनसुन सूचना: भोलि ठूलो पानी पर्नेछ। नदी किनार नजानुहोस्, सुरक्षित ठाउँमा बस्नुहोस्।"
 SLOW_WORKER = {"SMS_BACKEND": "tests.support.fake_providers.SlowSmsBackend", "FAKE_PROVIDER_LATENCY": "0.04"}
 
 
 def assert_fits_1280(driver) -> None:
-    """No horizontal scrolling: the page is no wider than the window."""
-    width, inner = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= inner, f"{driver.current_url}: {width}px wide in a {inner}px window"
+    """No horizontal scrolling: the page's scrolling element is no wider than its box."""
+    width, client, inner = driver.execute_script(
+        "const page = document.scrollingElement;return [page.scrollWidth, page.clientWidth, window.innerWidth]"
+    )
+    assert inner == 1280, inner
+    assert width <= client, f"{driver.current_url}: {width}px wide in a {client}px box"
 
 
 def live_done(driver) -> int:
@@ -274,8 +295,6 @@ def live_done(driver) -> int:
 
 
 def api_state(owner, campaign) -> str:
-    from tests.support.clients import client_for
-
     body = client_for(owner).get(f"/api/system/campaigns/{campaign.pk}/progress/").json()
     return body["data"]["progress"]["state"]
 
@@ -312,7 +331,7 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
 
     settings.RUN_CHUNK_SIZE = 100
     staff = UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
-    owner = UserFactory(email="owner@example.com", credits=5000)
+    owner = UserFactory(email="owner@example.com", credits=20000)
     other = UserFactory(email="other@example.com")
     for phone, who, voice, sms in (
         ("+9779851000001", owner, False, True),
@@ -334,7 +353,7 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
     browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, '#login-form input[type="submit"]').click()
     wait_for(browser, "#panel-today")
-    for panel in ("today", "in-progress", "credits", "providers", "stuck"):
+    for panel in ("today", "in-progress", "credits", "providers", "stuck", "messages", "otp"):
         assert browser.find_element(By.ID, f"panel-{panel}").is_displayed(), panel
     assert text_of(browser, "#site-name") == "Tingting"
     assert_fits_1280(browser)
@@ -355,9 +374,25 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
     campaign = Campaign.objects.get(name="Monsoon alert")
     assert campaign.recipients.count() == SIZE
 
-    # 3. The caller-ID picker offers only the owner's SMS numbers; pick it and save.
+    # 3. The caller-ID picker offers only the owner's SMS numbers. Another account's
+    # number posted through the form (a box added to the page) gets the API's error.
     offered = [box.get_attribute("value") for box in browser.find_elements(By.CSS_SELECTOR, "#id_user_phone input")]
     assert offered == ["+9779851000001"]
+    browser.execute_script(
+        "const box = document.querySelector('#id_user_phone input').cloneNode();"
+        "box.id = 'tt-foreign'; box.value = arguments[0]; box.checked = true;"
+        "document.querySelector('#id_user_phone').appendChild(box);",
+        "+9779851000003",
+    )
+    click_through(browser, 'input[name="_continue"]')
+    refused = wait_for(browser, "ul.messagelist li.error").text.strip()
+    api = client_for(owner).patch(
+        f"/api/system/campaigns/{campaign.pk}/update/", {"user_phone": ["+9779851000003"]}, format="json"
+    )
+    assert api.status_code == 400 and refused == api.json()["message"]
+    assert "'+9779851000003' is not one of your numbers with sms capability." in refused
+    assert not campaign.user_phone.exists()
+    shots(browser, "foreign-number-refused")
     browser.find_element(By.CSS_SELECTOR, '#id_user_phone input[value="+9779851000001"]').click()
     click_through(browser, 'input[name="_continue"]')
     wait_for(browser, "ul.messagelist li.success")
@@ -382,12 +417,12 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
     # 5. Begin: the hold is shown before confirming, and it is what is held.
     click_through(browser, "#tt-begin")
     wait_for(browser, "#tt-begin-form")
-    browser.find_element(By.ID, "id_message").send_keys("Monsoon alert: heavy rain tomorrow.")
+    browser.find_element(By.ID, "id_message").send_keys(ALERT)
     assert browser.find_element(By.ID, "tt-confirm").get_attribute("disabled")
     browser.find_element(By.ID, "tt-preview").click()
     WebDriverWait(browser, 20).until(lambda d: d.find_element(By.ID, "tt-hold").get_attribute("data-hold"))
     shown = int(browser.find_element(By.ID, "tt-hold").get_attribute("data-hold"))
-    assert text_of(browser, "#tt-hold") == f"Holds {shown} credits for {SIZE} recipient(s); 5000 available."
+    assert text_of(browser, "#tt-hold") == f"Holds {shown} credits for {SIZE} recipient(s); 20000 available."
     assert_fits_1280(browser)
     shots(browser, "begin-with-hold")
     click_through(browser, "#tt-confirm")
@@ -397,7 +432,18 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
         f"Campaign is running!! {shown} credits on hold for Monsoon alert campaign."
     )
     hold = LedgerEntry.objects.get(user=owner, idempotency_key=f"run:{run.pk}:hold")
-    assert shown == hold.amount == run.hold_amount == SIZE
+    assert shown == hold.amount == run.hold_amount == 2 * SIZE
+    # The API's begin of the same recipients and message (scheduled, so the worker leaves
+    # it alone) holds the same; cancelling it gives the credits back.
+    twin = campaign_with_recipients(owner, SIZE, name="Twin", services="SMS")
+    api = client_for(owner)
+    tomorrow = (timezone.now() + timedelta(days=1)).isoformat()
+    begun = api.post(
+        f"/api/system/campaigns/{twin.pk}/begin/", {"message": ALERT, "schedule_date": tomorrow}, format="json"
+    )
+    assert begun.status_code == 200, begun.content
+    assert Run.objects.get(campaign=twin).hold_amount == shown
+    assert api.post(f"/api/system/campaigns/{twin.pk}/cancel/", format="json").status_code == 200
 
     # 6. Watch: the bar advances without a reload.
     browser.execute_script("window.ttSamePage = true")
@@ -473,6 +519,13 @@ def test_staff_runs_a_campaigns_whole_life_from_the_console(
         wait_for(browser, ".tt-progress")
         assert_fits_1280(browser)
     shots(browser, "run-page")
+    browser.get(f"{live_server.url}/admin/campaigns/recipient/?campaign__id__exact={campaign.pk}")
+    wait_for(browser, "#result_list td.field-tags_text")
+    assert_fits_1280(browser)
+    shots(browser, "recipients-list")
+    browser.get(f"{live_server.url}/admin/")
+    wait_for(browser, "#panel-today")
+    assert_fits_1280(browser)
 
 
 @pytest.fixture

@@ -143,6 +143,46 @@ def test_lists_show_bars_with_constant_queries(staff_client, user, url, django_a
     assert 'data-tt="total">40</span>' in page and 'data-tt="total">300</span>' in page
 
 
+@pytest.mark.parametrize(
+    "url", ["/admin/campaigns/recipient/", "/admin/surveys/surveycampaign/", "/admin/accounts/ledgerentry/"]
+)
+def test_other_main_lists_cost_the_same_queries_at_a_few_rows_and_a_page(staff_client, user, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.support.surveys import survey_campaign
+
+    user.credits = 10_000
+    user.save(update_fields=["credits"])
+    counts = []
+    for campaigns in (1, 6):
+        for _ in range(campaigns):
+            run_begin(user=user, campaign_id=campaign_with_recipients(user, 20, message="hi").pk)
+            survey_campaign(user, recipients=2)
+        staff_client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("page", ["campaign", "run"])
+def test_campaign_and_run_pages_cost_the_same_queries_at_5_and_500_recipients(staff_client, user, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (5, 500):
+        campaign = campaign_with_recipients(user, size, message="hi")
+        run = run_begin(user=user, campaign_id=campaign.pk)
+        url = f"/admin/campaigns/{page}/{campaign.pk if page == 'campaign' else run.pk}/change/"
+        staff_client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(url).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts
+
+
 # --- Control ---------------------------------------------------------------------------
 
 
@@ -488,6 +528,65 @@ def test_front_page_shows_today_in_progress_credits_providers_and_stuck_work(sta
     assert "no failover configured" in page and figure(page, "provider-errors-last-hour") == "0 of 0 (—)"
     assert figure(page, "claimed-unsent-120-s") == "1"
     assert figure(page, "queued-unclaimed-120-s") == "0"
+
+
+def test_front_page_shows_todays_messages_and_otps_and_those_stuck(staff_client, user, settings):
+    """Stuck work covers messages too: Tling messages and OTP sends past the timeouts
+    their sweeps act on."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from otp.models import Otp
+    from tling.models import Message
+
+    def message(**fields):
+        return Message.objects.create(
+            owner=user,
+            batch=uuid.uuid4(),
+            phone_code="977",
+            phone_national="9800000001",
+            text="hi",
+            segments=1,
+            credits=1,
+            **fields,
+        )
+
+    long_ago = timezone.now() - timedelta(
+        seconds=max(settings.TLING_STALE_SECONDS, settings.TLING_STUCK_SENDING_SECONDS, settings.OTP_STUCK_SECONDS) + 60
+    )
+    message(status="delivered", status_rank=4)
+    message(status="failed", status_rank=4)
+    Message.objects.filter(pk=message(status="created").pk).update(created_at=long_ago)
+    Message.objects.filter(pk=message(status="queued", status_rank=1).pk).update(updated_at=long_ago)
+    message(status="queued", status_rank=1, claimed_at=long_ago)
+    otp = {
+        "number": "+9779800000001",
+        "channel": "text",
+        "otp_options": "numeric",
+        "message_template": "{otp}",
+        "code_length": 4,
+        "code_salt": "s",
+        "code_hmac": "h",
+        "price": 1,
+        "expires_at": timezone.now(),
+    }
+    Otp.objects.create(user=user, status="delivered", verified_at=timezone.now(), **otp)
+    Otp.objects.filter(pk=Otp.objects.create(user=user, status="sending", **otp).pk).update(created_at=long_ago)
+
+    page = staff_client.get("/admin/").content.decode()
+    assert 'id="panel-messages"' in page and 'id="panel-otp"' in page
+    assert [figure(page, name) for name in ("messages-today", "messages-delivered", "messages-failed")] == [
+        "5",
+        "1",
+        "1",
+    ]
+    assert figure(page, f"messages-not-queued-{settings.TLING_STALE_SECONDS}-s") == "1"
+    assert figure(page, f"messages-queued-unclaimed-{settings.TLING_STALE_SECONDS}-s") == "1"
+    assert figure(page, f"messages-claimed-unsent-{settings.TLING_STUCK_SENDING_SECONDS}-s") == "1"
+    assert (figure(page, "otps-today"), figure(page, "otps-verified")) == ("2", "1")
+    assert figure(page, f"otps-queued-or-sending-{settings.OTP_STUCK_SECONDS}-s") == "1"
 
 
 def test_front_page_queries_do_not_grow_with_runs(staff_client, user):

@@ -294,22 +294,15 @@ def test_two_worker_processes_never_exceed_the_provider_rate(purge_broker, setti
 
 @pytest.mark.django_db(transaction=True)
 def test_campaign_call_over_twilio_is_completed_by_the_signed_callback(purge_broker, settings, client):
-    from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
-    from tests.support.twilio import PUBLIC, callback
+    from tests.support.fake_vendors import TWILIO_SID, FakeTwilio
+    from tests.support.twilio import PUBLIC, VOICE, callback, vendor_settings
     from tingting.providers import reset_backends
 
     user = UserFactory(credits=100)
     with_webhooks(user)
     campaign = campaign_with_recipients(user, 1, services=Campaign.Services.PHONE)
     with FakeTwilio() as twilio:
-        vendor = {
-            "TWILIO_API_BASE": twilio.base_url,
-            "TWILIO_ACCOUNT_SID": TWILIO_SID,
-            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-            "TWILIO_FROM_NUMBER": "+15005550006",
-            "PUBLIC_BASE_URL": PUBLIC,
-            "VOICE_BACKEND": "tingting.providers.twilio_voice.TwilioVoiceBackend",
-        }
+        vendor = vendor_settings(twilio, VOICE_BACKEND=VOICE)  # the worker's environment too
         for name, value in vendor.items():
             setattr(settings, name, value)
         reset_backends()

@@ -12,28 +12,16 @@ from campaigns.services.run import run_cancel, run_pause, run_resume
 from surveys.models import SurveyAnswer
 from surveys.services.run import survey_begin
 from surveys.services.steps import survey_steps_replace
-from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
 from tests.support.surveys import STEPS, survey_campaign
-from tests.support.twilio import PUBLIC, callback
-from tingting.providers import reset_backends
+from tests.support.twilio import PUBLIC, SILENT_TTS, VOICE, callback, twilio_configured
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def twilio(settings, purge_broker):
-    with FakeTwilio() as fake:
-        settings.TWILIO_API_BASE = fake.base_url
-        settings.TWILIO_ACCOUNT_SID = TWILIO_SID
-        settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
-        settings.TWILIO_FROM_NUMBER = "+15005550006"
-        settings.PUBLIC_BASE_URL = PUBLIC
-        settings.PROVIDER_TIMEOUT_SECONDS = 2
-        settings.VOICE_BACKEND = "tingting.providers.twilio_voice.TwilioVoiceBackend"
-        settings.TTS_BACKEND = "tingting.providers.tts_silence.SilenceTtsBackend"
-        reset_backends()
+    with twilio_configured(settings, PROVIDER_TIMEOUT_SECONDS=2, VOICE_BACKEND=VOICE, TTS_BACKEND=SILENT_TTS) as fake:
         yield fake
-    reset_backends()
 
 
 def first_action(call_form) -> str:

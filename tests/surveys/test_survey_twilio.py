@@ -3,20 +3,24 @@ callbacks that collect answers and answer the next step, against the local fake
 Twilio over real HTTP."""
 
 import re
+from contextlib import nullcontext
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 
 from campaigns.models import Attempt, Run
 from surveys.models import SurveyAnswer
-from surveys.services.answers import answer_fetch_recording
+from surveys.services.answers import answer_fetch_recording, recordings_sweep
 from surveys.services.script import script_for_run
 from tests.support.audio import wav_file
-from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
+from tests.support.broker import broker_down, published
+from tests.support.fake_vendors import TWILIO_SID, TWILIO_TOKEN
 from tests.support.surveys import STEPS, survey_run
-from tests.support.twilio import PUBLIC, callback
+from tests.support.twilio import PUBLIC, SILENT_TTS, VOICE, callback, twilio_configured
 from tingting.models import TtsRender
-from tingting.providers import reset_backends, voice_backend
+from tingting.providers import voice_backend
 from tingting.providers.base import OutboundCall, ProviderPermanentError
 from tingting.providers.scripts import script_seconds
 from tingting.voice.render import render_audio_url
@@ -26,18 +30,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def twilio(settings):
-    with FakeTwilio() as fake:
-        settings.TWILIO_API_BASE = fake.base_url
-        settings.TWILIO_ACCOUNT_SID = TWILIO_SID
-        settings.TWILIO_AUTH_TOKEN = TWILIO_TOKEN
-        settings.TWILIO_FROM_NUMBER = "+15005550006"
-        settings.PUBLIC_BASE_URL = PUBLIC
-        settings.PROVIDER_TIMEOUT_SECONDS = 2
-        settings.VOICE_BACKEND = "tingting.providers.twilio_voice.TwilioVoiceBackend"
-        settings.TTS_BACKEND = "tingting.providers.tts_silence.SilenceTtsBackend"
-        reset_backends()
+    with twilio_configured(settings, PROVIDER_TIMEOUT_SECONDS=2, VOICE_BACKEND=VOICE, TTS_BACKEND=SILENT_TTS) as fake:
         yield fake
-    reset_backends()
 
 
 @pytest.fixture
@@ -194,6 +188,27 @@ def test_replayed_action_callbacks_change_nothing(placed, twilio, client):
     assert list(SurveyAnswer.objects.values_list("input_name", "digits")) == [("q1", "3")]
 
 
+def test_replayed_recording_callbacks_change_nothing(placed, twilio, client):
+    _, attempt, sid = placed
+    url = actions(twilio.posts()[0]["form"]["Twiml"][0])[0]
+    for digits in ("1", "2"):
+        url = actions(act(client, url, sid, Digits=digits))[0]
+    rec_sid, rec_url = twilio.add_recording(wav_file(2.0))
+    act(client, url, sid, RecordingUrl=rec_url, RecordingSid=rec_sid, RecordingDuration="2")
+    status_url = f"{PUBLIC}/webhooks/twilio/voice/recording/?ref=attempt%3A{attempt.pk}&step=2"
+    params = {"CallSid": sid, "RecordingSid": rec_sid, "RecordingUrl": rec_url, "RecordingDuration": "2"}
+    other_sid, other_url = twilio.add_recording(wav_file(5.0))
+    replays = [
+        params,
+        params,
+        {**params, "RecordingSid": other_sid, "RecordingUrl": other_url, "RecordingDuration": "5"},
+    ]
+    for replay in replays:
+        assert callback(client, status_url, {**replay, "RecordingStatus": "completed"}).status_code == 204
+    rows = SurveyAnswer.objects.filter(attempt=attempt, step_order=2)
+    assert list(rows.values_list("recording_url", "recording_sid", "recording_seconds")) == [(rec_url, rec_sid, 2)]
+
+
 def test_a_callback_for_another_call_hangs_up_and_stores_nothing(placed, twilio, client):
     url = actions(twilio.posts()[0]["form"]["Twiml"][0])[0]
     assert act(client, url, "CA" + "0" * 32, Digits="1") == "<Response><Hangup/></Response>"
@@ -226,3 +241,40 @@ def test_recordings_are_fetched_only_from_twilio(twilio):
     with pytest.raises(ProviderPermanentError):
         voice_backend().fetch_recording("https://evil.example.org/2010-04-01/Accounts/AC1/Recordings/RE1")
     assert twilio.requests == []
+
+
+def _recorded(placed, twilio, client, *, after_commit=None) -> SurveyAnswer:
+    """The recording step answered by Twilio's recording callback (no copy of it yet),
+    its after-commit work run (``after_commit``: a capture) while the broker is down."""
+    _, attempt, sid = placed
+    url = actions(twilio.posts()[0]["form"]["Twiml"][0])[0]
+    for digits in ("1", "2"):
+        url = actions(act(client, url, sid, Digits=digits))[0]
+    rec_sid, rec_url = twilio.add_recording(wav_file(2.0))
+    status_url = f"{PUBLIC}/webhooks/twilio/voice/recording/?ref=attempt%3A{attempt.pk}&step=2"
+    params = {"CallSid": sid, "RecordingSid": rec_sid, "RecordingUrl": rec_url, "RecordingDuration": "2"}
+    with broker_down(), after_commit or nullcontext():
+        assert callback(client, status_url, {**params, "RecordingStatus": "completed"}).status_code == 204
+    return SurveyAnswer.objects.get(attempt=attempt, step_order=2)
+
+
+def test_a_recording_callback_while_the_broker_is_down_is_204_and_keeps_the_answer(
+    placed, twilio, client, django_capture_on_commit_callbacks
+):
+    # The fetch is published after the answer commits; the broker's error must not
+    # turn the vendor's callback into a 500 (Twilio does not send it again).
+    row = _recorded(placed, twilio, client, after_commit=django_capture_on_commit_callbacks(execute=True))
+    assert row.recording_url and not row.recording
+
+
+def test_the_recordings_sweep_fetches_a_recording_left_on_twilio_once(placed, twilio, client, purge_broker):
+    row = _recorded(placed, twilio, client)
+    assert recordings_sweep() == 0  # too recent: its own fetch task may still be running
+    assert recordings_sweep(now=timezone.now() + timedelta(hours=25)) == 0  # given up after a day
+    later = timezone.now() + timedelta(minutes=11)
+    assert recordings_sweep(now=later) == 1
+    (args,) = published("surveys.recording_fetch")
+    assert answer_fetch_recording(answer_id=args[0]) is True  # what the worker does with it
+    row.refresh_from_db()
+    assert row.recording.read() == wav_file(2.0)
+    assert recordings_sweep(now=later) == 0  # copied: nothing left to fetch
