@@ -85,10 +85,10 @@ pg_cluster_for_port() {
     echo "$found"
     return 0
   fi
-  version=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null |
-    awk -F/ '{ print $5 }' | sort -V | tail -n 1)
+  version=$(find "${PG_LIB_DIR:-/usr/lib/postgresql}" -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null |
+    awk -F/ '{ print $(NF - 2) }' | sort -V | tail -n 1)
   if [ -z "$version" ]; then
-    echo "no PostgreSQL server binary under /usr/lib/postgresql" >&2
+    echo "no PostgreSQL server binary under ${PG_LIB_DIR:-/usr/lib/postgresql}" >&2
     exit 1
   fi
   # UTF-8 whatever the machine's locale: a fresh Debian root has none (C), and initdb
