@@ -1,4 +1,4 @@
-"""``X-API-Key`` authentication for the Tling face (API_CONTRACT §3).
+"""``X-API-Key`` authentication for the Tling face (docs/api/API_CONTRACT.md §3).
 
 It lives with the keys it checks, so the kernel (``tingting/``) imports no app;
 the views of a face name it in ``authentication_classes``. Importing this module

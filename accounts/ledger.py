@@ -5,7 +5,7 @@ Every function locks the account row, applies one movement and appends one
 repeat with the same key changes nothing and returns the entry already written,
 so a retried task or a redelivered message never moves credits twice.
 
-Movements (API_CONTRACT §5):
+Movements (docs/api/API_CONTRACT.md §5):
   top_up    credits += n
   hold      credits -= n, held += n
   release   held -= n,    credits += n

@@ -67,7 +67,7 @@ class User(AbstractUser):
 
     credits = models.BigIntegerField(default=0)
     credits_held = models.BigIntegerField(default=0)
-    # Per-account prices; null means the settings default (API_CONTRACT §5).
+    # Per-account prices; null means the settings default (docs/api/API_CONTRACT.md §5).
     sms_credits_per_segment = models.PositiveIntegerField(null=True, blank=True)
     voice_credits_per_pulse = models.PositiveIntegerField(null=True, blank=True)
 
@@ -97,7 +97,7 @@ class User(AbstractUser):
 
 
 class LedgerEntry(models.Model):
-    """One movement of credits. Rows are only ever inserted (API_CONTRACT §5).
+    """One movement of credits. Rows are only ever inserted (docs/api/API_CONTRACT.md §5).
 
     Invariant per account:
     credits + held + Σcharge + Σpurchase = Σtopup + Σrefund.
@@ -161,7 +161,7 @@ ALL_WEEKDAYS_MASK = 0b1111111
 
 
 class AccountSettings(models.Model):
-    """Delivery guardrails of one account (API_CONTRACT §7 ``/api/accounts/settings/``).
+    """Delivery guardrails of one account (docs/api/API_CONTRACT.md §7 ``/api/accounts/settings/``).
 
     Created lazily with the defaults on first read or write. The account's time
     zone is ``User.time_zone`` (one source of truth), not a column here.
@@ -222,7 +222,7 @@ class AccountSettings(models.Model):
 
 
 class DoNotContact(models.Model):
-    """A number the account must never call or text (API_CONTRACT §7 ``/api/system/dnc/``)."""
+    """A number the account must never call or text (docs/api/API_CONTRACT.md §7 ``/api/system/dnc/``)."""
 
     class Source(models.TextChoices):
         API = "api"

@@ -78,7 +78,7 @@ class ApiKeyOutput(serializers.ModelSerializer):
         return f"tt_{key.prefix}_"
 
 
-# --- Account settings (API_CONTRACT §7) -------------------------------------------
+# --- Account settings (docs/api/API_CONTRACT.md §7) -------------------------------------------
 
 
 class CallingHoursInput(serializers.Serializer):
@@ -188,7 +188,7 @@ class AccountSettingsOutput(serializers.Serializer):
         return bool(obj.webhook_secret)
 
 
-# --- Do-not-contact list (API_CONTRACT §7) ------------------------------------------
+# --- Do-not-contact list (docs/api/API_CONTRACT.md §7) ------------------------------------------
 
 
 class DncNumbersInput(serializers.Serializer):

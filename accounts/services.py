@@ -100,7 +100,7 @@ def account_settings_update(*, user: User, data: dict) -> tuple[AccountSettings,
         row.user = user
         changed: list[str] = []
 
-        def put(field: str, value) -> None:
+        def put(field: str, value: object) -> None:
             setattr(row, field, value)
             changed.append(field)
 

@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors
 from accounts.api_keys import api_key_create, api_key_revoke
+from accounts.login import login_from_request, token_pair_fields
 from accounts.serializers import (
     AccountSettingsOutput,
     AccountSettingsUpdateInput,
@@ -25,10 +26,8 @@ from accounts.services import (
     account_settings_update,
     dnc_add,
     dnc_remove,
-    user_login,
 )
 from tingting import phones
-from tingting.api import throttling
 from tingting.api.envelope import ok, token_refresh_body
 from tingting.api.idempotency import idempotent
 from tingting.api.pagination import PageQuery, page_of, pagination_body
@@ -55,9 +54,7 @@ class LoginView(APIView):
                 200: envelope_of(
                     "LoginEnvelope",
                     {
-                        "token": inline_serializer(
-                            "TokenPair", {"refresh": serializers.CharField(), "access": serializers.CharField()}
-                        ),
+                        "token": inline_serializer("TokenPair", token_pair_fields()),
                         "user_data": UserDataOutput(),
                     },
                 )
@@ -66,9 +63,7 @@ class LoginView(APIView):
         tags=["accounts"],
     )
     def post(self, request):
-        payload = LoginInput(data=request.data)
-        payload.is_valid(raise_exception=True)
-        user, tokens = user_login(client_ip=throttling.client_ip(request), **payload.validated_data)
+        user, tokens = login_from_request(request)
         return ok({"token": tokens, "user_data": UserDataOutput(user).data}, message="Successfully logged in")
 
 
@@ -97,17 +92,7 @@ class TokenRefreshView(APIView):
 
     @extend_schema(
         request=TokenRefreshInput,
-        responses=tingting_responses(
-            {
-                200: inline_serializer(
-                    "TokenRefresh",
-                    {
-                        "access": serializers.CharField(),
-                        "refresh": serializers.CharField(),
-                    },
-                )
-            }
-        ),
+        responses=tingting_responses({200: inline_serializer("TokenRefresh", token_pair_fields())}),
         tags=["accounts"],
     )
     def post(self, request):

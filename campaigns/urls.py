@@ -1,4 +1,4 @@
-"""Paths of API_CONTRACT.md §2 Campaigns / Campaign actions / Reports, and the run endpoints (§7)."""
+"""Paths of docs/api/API_CONTRACT.md §2 Campaigns / Campaign actions / Reports, and the run endpoints (§7)."""
 
 from campaigns import views
 from tingting.api.routing import both

@@ -1,4 +1,4 @@
-"""The verification outcomes the contract names (API_CONTRACT §2 "OTP")."""
+"""The verification outcomes the contract names (docs/api/API_CONTRACT.md §2 "OTP")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """One-time passwords sent by SMS or voice call, and their verification.
 
 The code itself is never stored: only an HMAC-SHA256 of it under a key derived
-from the server secret, with a per-row salt (API_CONTRACT §2 "OTP").
+from the server secret, with a per-row salt (docs/api/API_CONTRACT.md §2 "OTP").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Request and response shapes of the OTP endpoints (API_CONTRACT §2 "OTP")."""
+"""Request and response shapes of the OTP endpoints (docs/api/API_CONTRACT.md §2 "OTP")."""
 
 from __future__ import annotations
 

@@ -6,10 +6,9 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -32,6 +31,7 @@ from tingting.providers.base import (
     StatusReport,
     Submission,
 )
+from tingting.publish import task_publish_after_commit
 from tingting.segments import segment_count
 from tingting.voice.render import OTP_SCOPE, render_audio_url, render_cached
 
@@ -51,7 +51,7 @@ TERMINAL = {
     Status.UNANSWERED,
     Status.FAILED,
 }
-# API_CONTRACT §9 "What is charged": an SMS once the provider accepted it, a call once answered.
+# docs/api/API_CONTRACT.md §9 "What is charged": an SMS once the provider accepted it, a call once answered.
 CHARGED_STATUSES: dict[str, set[str]] = {
     Otp.Channel.TEXT: {Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.EXPIRED},
     Otp.Channel.VOICE: {Status.COMPLETED, Status.HUNGUP},
@@ -78,7 +78,7 @@ def spoken_text(template: str, code: str) -> str:
 
 
 def otp_price(*, user: User, channel: str, template: str, code_length: int) -> int:
-    """One SMS (segments × rate) or one call of one pulse (API_CONTRACT §5)."""
+    """One SMS (segments × rate) or one call of one pulse (docs/api/API_CONTRACT.md §5)."""
     if channel == Otp.Channel.VOICE:
         return user.voice_rate
     # Digits are GSM-7 and one character each, so any code of this length counts the same.
@@ -162,16 +162,11 @@ def otp_send(
         sealed = codes.seal({"otp": row.pk, "code": code})
         base = settings.PUBLIC_BASE_URL or base_url
         # robust: the answer stands if the broker is down; the sweep settles the row.
-        transaction.on_commit(lambda: _enqueue(row.pk, sealed, base), robust=True)
+        task_publish_after_commit(SEND_TASK, [row.pk, sealed, base], robust=True)
     return OtpSent(otp=row, code=code)
 
 
-def _enqueue(otp_id: int, sealed: str, base_url: str) -> None:
-    # By task name: otp.tasks imports this module.
-    current_app.signature(SEND_TASK, args=[otp_id, sealed, base_url]).delay()
-
-
-def _enforce_limit(scope: str, *, user_id: int, now, message: str, number: str | None = None) -> None:
+def _enforce_limit(scope: str, *, user_id: int, now: datetime, message: str, number: str | None = None) -> None:
     """Sliding window over committed OTP rows; call with the account row locked."""
     limit, window = parse_rate(settings.THROTTLE_RATES[scope])
     nth = selectors.otp_nth_recent_created_at(
@@ -278,7 +273,7 @@ def otp_record_report(report: StatusReport) -> None:
     """A provider's status report for ``otp:<id>`` (registered in ``OtpConfig.ready``).
 
     Moves the status forward only, charges the hold once the channel's charged
-    status is reached and releases it on failure (API_CONTRACT §9). Idempotent."""
+    status is reached and releases it on failure (docs/api/API_CONTRACT.md §9). Idempotent."""
     try:
         otp_id = int(report.reference.split(":", 1)[1])
     except (IndexError, ValueError):
@@ -407,7 +402,7 @@ def otp_verify(*, user: User, number: str | list[str], otp: str) -> Otp:
     raise failure
 
 
-def otp_sweep(*, now=None) -> dict[str, int]:
+def otp_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Settle OTPs stuck in queued/sending (lost task, provider timeout) past
     ``OTP_STUCK_SECONDS``: the provider's view if it has one, else failed with the
     hold released. Also deletes the spoken audio of expired voice OTPs. Safe to run

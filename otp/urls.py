@@ -1,4 +1,4 @@
-"""Paths of API_CONTRACT.md §2 "OTP"."""
+"""Paths of docs/api/API_CONTRACT.md §2 "OTP"."""
 
 from otp import views
 from tingting.api.routing import both

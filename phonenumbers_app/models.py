@@ -50,6 +50,9 @@ class PhoneNumber(models.Model):
     bought_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every purchase: the ledger idempotency key of the n-th purchase of this number.
     purchases = models.PositiveIntegerField(default=0, editable=False)
+    # Set when the provider took the purchase request but neither answered nor could be
+    # asked afterwards: charged and assigned until the reconcile sweep settles it.
+    purchase_unconfirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Request and response shapes of the phone number endpoints (API_CONTRACT §2)."""
+"""Request and response shapes of the phone number endpoints (docs/api/API_CONTRACT.md §2)."""
 
 from __future__ import annotations
 

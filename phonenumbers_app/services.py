@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import ledger
+from accounts.models import LedgerEntry
 from phonenumbers_app import selectors
 from phonenumbers_app.models import CAPABILITY_ORDER, PhoneNumber
 from tingting.errors import (
@@ -27,7 +31,7 @@ from tingting.errors import (
 )
 from tingting.phones import InvalidPhoneNumber, national_display, to_e164
 from tingting.providers import number_backend
-from tingting.providers.base import NumberOffer, ProviderError, ProviderPermanentError
+from tingting.providers.base import NumberOffer, ProviderError, ProviderPermanentError, ProviderTimeoutError
 from tingting.spreadsheets import read_rows
 from tingting.spreadsheets.headers import header_name, is_number_header
 
@@ -58,7 +62,7 @@ _FLAG_FIELDS = [f"has_{name.lower()}" for name in CAPABILITY_ORDER]
 _OFFER_FIELDS = ["rate", *_FLAG_FIELDS]
 
 
-def _capability_flags(capabilities) -> dict[str, bool]:
+def _capability_flags(capabilities: Collection[str]) -> dict[str, bool]:
     """The ``has_*`` column values for a set of capability names (as CAPABILITY_ORDER spells them)."""
     return {field: name in capabilities for field, name in zip(_FLAG_FIELDS, CAPABILITY_ORDER, strict=True)}
 
@@ -77,8 +81,11 @@ def number_buy(*, user: User, sid: str) -> PhoneNumber:
 
     Raises NotFoundError (unknown SID), ConflictError (already owned, by anyone,
     or the vendor no longer has it), InsufficientCreditsError, and
-    DependencyUnavailableError (vendor unreachable; nothing charged). Not safe to
-    repeat blindly: a second call answers 409 (use ``Idempotency-Key``).
+    DependencyUnavailableError (vendor unreachable; nothing charged; or
+    ``purchase_unconfirmed``: the request was sent and neither its answer nor a
+    lookup came, so the number stays charged and assigned, marked
+    ``purchase_unconfirmed_at``, until ``number_purchases_reconcile`` settles it).
+    Not safe to repeat blindly: a second call answers 409 (use ``Idempotency-Key``).
     """
     # durable: the charge must be committed before the vendor is called, so no caller
     # may wrap this in a transaction of its own.
@@ -109,6 +116,18 @@ def number_buy(*, user: User, sid: str) -> PhoneNumber:
 
     try:
         vendor_id = number_backend().purchase(_offer(number))
+    except ProviderTimeoutError as exc:
+        # Sent, no answer, and the vendor could not be asked: it may own (and bill)
+        # the number. Kept charged and assigned until the reconcile sweep knows.
+        PhoneNumber.objects.filter(pk=number.pk, purchases=number.purchases).update(
+            purchase_unconfirmed_at=timezone.now()
+        )
+        logger.warning("Purchase of %s for user %s unconfirmed: %s", number.phone_number, user.pk, exc)
+        raise DependencyUnavailableError(
+            "The number provider did not confirm the purchase; it is checked again shortly, "
+            "and refunded if it did not go through.",
+            code="purchase_unconfirmed",
+        ) from exc
     except ProviderError as exc:
         _undo_purchase(number=number, user=user, price=price)
         logger.warning("Number backend refused %s for user %s: %s", number.phone_number, user.pk, exc)
@@ -134,7 +153,8 @@ def _undo_purchase(*, number: PhoneNumber, user: User, price: int) -> None:
             return
         row.owner = None
         row.bought_at = None
-        row.save(update_fields=["owner", "bought_at"])
+        row.purchase_unconfirmed_at = None
+        row.save(update_fields=["owner", "bought_at", "purchase_unconfirmed_at"])
         if price > 0:
             key = _purchase_key(row, row.purchases)
             ledger.refund(
@@ -165,6 +185,13 @@ def number_release(*, user: User, sid: str) -> PhoneNumber:
                 code="number_in_use",
                 field="phone_sid",
             )
+        if number.purchase_unconfirmed_at is not None:
+            raise ConflictError(
+                f"{national_display(number.phone_number)} number's purchase is not confirmed by the provider yet; "
+                "try again later.",
+                code="purchase_unconfirmed",
+                field="phone_sid",
+            )
         if not number.vendor_id:
             _unassign(number)
             return number
@@ -180,6 +207,48 @@ def number_release(*, user: User, sid: str) -> PhoneNumber:
             raise NotFoundError("You own no phone number with this phone_sid.", field="phone_sid")
         _unassign(number)
     return number
+
+
+def number_purchases_reconcile(*, now: datetime | None = None) -> dict[str, int]:
+    """Settle purchases left unconfirmed (``number_buy``): ask the backend whether it
+    owns each number. Owned → bought (its vendor id kept); not owned → undone and
+    refunded; the vendor cannot be asked → left for the next sweep, and undone and
+    refunded once ``PROVIDER_UNKNOWN_DEADLINE_SECONDS`` passed (logged as an error
+    for the operator to check the vendor's console). Repeat-safe; concurrent runs
+    settle each purchase once (the row is locked and its purchase generation checked)."""
+    now = now or timezone.now()
+    deadline = now - timedelta(seconds=settings.PROVIDER_UNKNOWN_DEADLINE_SECONDS)
+    counts = {"bought": 0, "refunded": 0, "unknown": 0}
+    backend = number_backend()
+    pending = PhoneNumber.objects.filter(purchase_unconfirmed_at__isnull=False, owner__isnull=False)
+    for number in list(pending.select_related("owner").order_by("purchase_unconfirmed_at")[:200]):
+        try:
+            vendor_id = backend.owned(number.phone_number)
+        except ProviderError as exc:
+            if number.purchase_unconfirmed_at is None or number.purchase_unconfirmed_at >= deadline:
+                counts["unknown"] += 1
+                continue
+            logger.error(  # noqa: TRY400 - the vendor's answer is the news, not a traceback
+                "Purchase of %s still unconfirmed past the deadline; refunded. Check the number provider: %s",
+                number.phone_number,
+                exc,
+            )
+            vendor_id = None
+        if vendor_id:
+            counts["bought"] += PhoneNumber.objects.filter(
+                pk=number.pk, purchases=number.purchases, purchase_unconfirmed_at__isnull=False
+            ).update(vendor_id=vendor_id, purchase_unconfirmed_at=None)
+            continue
+        if number.owner is not None:
+            _undo_purchase(number=number, user=number.owner, price=_charged(number))
+            counts["refunded"] += 1
+    return counts
+
+
+def _charged(number: PhoneNumber) -> int:
+    """What the number's latest purchase charged (its ledger entry)."""
+    entry = LedgerEntry.objects.filter(idempotency_key=_purchase_key(number, number.purchases)).first()
+    return entry.amount if entry is not None else 0
 
 
 def _unassign(number: PhoneNumber) -> None:

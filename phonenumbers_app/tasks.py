@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from phonenumbers_app.services import inventory_sync
+from phonenumbers_app.services import inventory_sync, number_purchases_reconcile
 from tingting.providers.base import ProviderTemporaryError
 from tingting.retry import retry_or_give_up
 
@@ -13,3 +13,9 @@ def inventory_sync_task(self) -> dict[str, int]:
         return inventory_sync()
     except ProviderTemporaryError as exc:
         return retry_or_give_up(self, exc=exc, first=30)
+
+
+@shared_task(name="phonenumbers.purchases_reconcile")
+def purchases_reconcile_task() -> dict[str, int]:
+    """Settle number purchases the provider never confirmed (beat, every 60 s)."""
+    return number_purchases_reconcile()

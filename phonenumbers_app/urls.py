@@ -1,4 +1,4 @@
-"""Paths of API_CONTRACT.md §2 "Phone numbers", with and without the trailing slash."""
+"""Paths of docs/api/API_CONTRACT.md §2 "Phone numbers", with and without the trailing slash."""
 
 from phonenumbers_app import views
 from tingting.api.routing import both

@@ -62,18 +62,21 @@ class SurveyStep(models.Model):
 class SurveyAnswer(models.Model):
     """What one call (attempt) answered at one step: digits, or a recording.
 
-    Answers go with their campaign (``campaign`` cascades). The attempt and
-    recipient links have no database constraint and do nothing on delete, so
-    the campaigns app keeps deleting a campaign's attempts and recipients with
-    one statement each (a cascade here would make Django collect every attempt
-    of a million-recipient campaign first)."""
+    Answers go with their campaign (``campaign`` cascades) and with their contact:
+    deleting a recipient deletes its answers (``recipient`` cascades in Django's
+    collector, one statement), so the admin's summary and the reports count only the
+    contacts that remain. Neither link to the campaigns app has a database
+    constraint, and the attempt link does nothing on delete, so the campaigns app
+    keeps deleting a campaign's attempts and recipients with one statement each (a
+    cascade from attempts would make Django collect every attempt of a
+    million-recipient campaign first)."""
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="survey_answers")
     attempt = models.ForeignKey(
         "campaigns.Attempt", on_delete=models.DO_NOTHING, db_constraint=False, related_name="survey_answers"
     )
     recipient = models.ForeignKey(
-        "campaigns.Recipient", on_delete=models.DO_NOTHING, db_constraint=False, related_name="survey_answers"
+        "campaigns.Recipient", on_delete=models.CASCADE, db_constraint=False, related_name="survey_answers"
     )
     step = models.ForeignKey(SurveyStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="answers")
     step_order = models.PositiveSmallIntegerField()

@@ -1,4 +1,4 @@
-"""The steps of a replace request, from each body clients send (API_CONTRACT_V1 §5).
+"""The steps of a replace request, from each body clients send (docs/api/API_CONTRACT_V1.md §5).
 
 - JSON ``{"steps": [...]}`` (or ``steps`` as a JSON string);
 - multipart or form with ``steps`` as one JSON string;
@@ -6,7 +6,10 @@
   per step holding ``str(dict)`` — a Python literal such as
   ``"{'id': '…', 'order': 0, 'content_type': 'say', 'audio_file': None}"``.
   It is read with ``ast.literal_eval`` (never ``eval``), bounded in size, and
-  anything but a flat dict of plain values is refused.
+  anything but a flat dict of plain values is refused. A form without any ``steps``
+  field is a survey without steps (the SDK's form when it has none: ``requests``
+  leaves an empty list out of a form), so it clears them; a JSON body must name
+  ``steps``.
 
 Uploaded audio is keyed by step index (``"0"``, ``"1"``, …); other file fields
 are not steps' files and are left alone.
@@ -56,7 +59,8 @@ def steps_from_request(data, files) -> tuple[list, dict]:
     if hasattr(data, "getlist"):  # multipart or form
         values = data.getlist("steps")
         if not values:
-            raise InvalidInputError("steps is required.", field="steps", code="required")
+            # The SDK's form of a campaign without steps: requests drops the empty list.
+            return [], uploads
         if len(values) == 1 and values[0].lstrip().startswith("["):
             steps = _json_list(values[0])
         else:

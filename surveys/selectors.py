@@ -9,13 +9,14 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Count, Sum
 
+from accounts.models import User
 from campaigns.models import Campaign
 from surveys.models import SurveyAnswer, SurveyStep
 from surveys.services.steps import SURVEY
 from tingting.errors import NotFoundError
 
 
-def survey_get(*, user, campaign_id: int) -> Campaign:
+def survey_get(*, user: User, campaign_id: int) -> Campaign:
     """The owner's SURVEY campaign (NotFoundError otherwise: another account's,
     unknown, or not a survey)."""
     campaign = Campaign.objects.filter(owner=user, pk=campaign_id, services=SURVEY).first()

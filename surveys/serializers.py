@@ -1,4 +1,4 @@
-"""Request and response shapes of the survey endpoints (API_CONTRACT_V1 §5)."""
+"""Request and response shapes of the survey endpoints (docs/api/API_CONTRACT_V1.md §5)."""
 
 from __future__ import annotations
 
@@ -34,9 +34,11 @@ class SurveyStepOutput(serializers.ModelSerializer):
         ]
 
     def get_audio_file(self, step: SurveyStep) -> str | None:
+        """The upload's URL under the ``base`` of the context (default ``PUBLIC_BASE_URL``)."""
         if not step.audio_file:
             return None
-        return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{default_storage.url(step.audio_file.name)}"
+        base = self.context.get("base") or settings.PUBLIC_BASE_URL
+        return f"{base.rstrip('/')}{default_storage.url(step.audio_file.name)}"
 
 
 class SurveyStepsOutput(serializers.Serializer):

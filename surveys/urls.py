@@ -1,4 +1,4 @@
-"""Survey paths of API_CONTRACT_V1 §5, each with and without the trailing slash."""
+"""Survey paths of docs/api/API_CONTRACT_V1.md §5, each with and without the trailing slash."""
 
 from django.conf import settings
 from django.urls import re_path

@@ -1,4 +1,4 @@
-"""The survey endpoints of the v1 face (API_CONTRACT_V1 §5): thin, one service or selector each."""
+"""The survey endpoints of the v1 face (docs/api/API_CONTRACT_V1.md §5): thin, one service or selector each."""
 
 from __future__ import annotations
 
@@ -25,20 +25,27 @@ from v1.views.base import V1View
 TAGS = ["v1 surveys"]
 
 
-def _steps_answer(campaign) -> Response:
-    return Response(SurveyStepsOutput({"results": survey_steps(campaign=campaign)}).data)
+def _link_base(request) -> str:
+    """Where clients fetch prompts and recordings: our public address, else the host the
+    client asked (the development server of README command 1 has no PUBLIC_BASE_URL)."""
+    return settings.PUBLIC_BASE_URL or request.build_absolute_uri("/")
+
+
+def _steps_answer(request, campaign) -> Response:
+    output = SurveyStepsOutput({"results": survey_steps(campaign=campaign)}, context={"base": _link_base(request)})
+    return Response(output.data)
 
 
 class SurveyStepsView(V1View):
     @extend_schema(tags=TAGS, responses=v1_responses({200: SurveyStepsOutput}))
     def get(self, request, campaign_id: int):
-        return _steps_answer(survey_get(user=request.user, campaign_id=campaign_id))
+        return _steps_answer(request, survey_get(user=request.user, campaign_id=campaign_id))
 
     @extend_schema(tags=TAGS, request=SurveyStepsInput, responses=v1_responses({200: SurveyStepsOutput}, 409, 413, 415))
     def post(self, request, campaign_id: int):
         steps, files = steps_from_request(request.data, request.FILES)
         survey_steps_replace(user=request.user, campaign_id=campaign_id, steps=steps, files=files)
-        return _steps_answer(survey_get(user=request.user, campaign_id=campaign_id))
+        return _steps_answer(request, survey_get(user=request.user, campaign_id=campaign_id))
 
     @extend_schema(tags=TAGS, request=SurveyStepsInput, responses=v1_responses({200: SurveyStepsOutput}, 409, 413, 415))
     def put(self, request, campaign_id: int):
@@ -77,8 +84,7 @@ class SurveyReportView(V1View):
     )
     def get(self, request, campaign_id: int):
         campaign = survey_get(user=request.user, campaign_id=campaign_id)
-        # Recordings are linked on our public address, else on the host the client asked.
-        base = settings.PUBLIC_BASE_URL or request.build_absolute_uri("/")
+        base = _link_base(request)
         if request.query_params.get("format", "").lower() == "json":
             rows = list(reports.survey_report_rows(campaign, base=base))
             columns = reports.survey_report_columns(campaign)

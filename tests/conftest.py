@@ -10,6 +10,9 @@ from rest_framework.test import APIClient
 from tests.support.clients import client_for, key_client_for
 from tests.support.factories import UserFactory
 
+# Fixture modules of tests/support used by several test folders.
+pytest_plugins = ["tests.support.sdk"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_hasher_and_clean_cache(settings):

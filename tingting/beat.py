@@ -6,6 +6,8 @@ BEAT_SCHEDULE: dict = {
     "idempotency-purge": {"task": "tingting.idempotency_purge", "schedule": 3600.0},
     # A no-op with the local inventory; with Twilio it refreshes the numbers on sale.
     "phonenumbers-inventory-sync": {"task": "phonenumbers.inventory_sync", "schedule": 900.0},
+    # Number purchases sent to the provider whose answer and lookup both failed.
+    "phonenumbers-purchases-reconcile": {"task": "phonenumbers.purchases_reconcile", "schedule": 60.0},
     "otp-sweep": {"task": "otp.sweep", "schedule": 60.0},
     # Due Tling scheduled messages go out within 15 s of their date.
     "tling-schedules-sweep": {"task": "tling.schedules_sweep", "schedule": 15.0},

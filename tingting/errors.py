@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 # code → what it means to the client, grouped by who raises it.
 _CODES_BY_GROUP: dict[str, dict[str, str]] = {
@@ -92,6 +93,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "number_unavailable": "The number is not on sale (bought by someone else, or unknown).",
         "number_in_use": "The number is the caller ID of a campaign in progress.",
         "provider_unavailable": "The number provider did not answer; nothing was charged.",
+        "purchase_unconfirmed": "The number provider has not confirmed the purchase yet; it is being checked.",
         "invalid_header": "The inventory CSV's header row is not the expected one.",
     },
     "campaigns, recipients and imports": {
@@ -125,6 +127,7 @@ _CODES_BY_GROUP: dict[str, dict[str, str]] = {
         "priority_required": "Both message and audio exist: say which with priority.",
         "unknown_placeholder": "The message uses a placeholder that is not a usable tag.",
         "empty_target": "No recipient matches: nothing to run.",
+        "credit_limit_exceeded": "The run may use more credits than the campaign's credit_limit.",
         "no_active_run": "The campaign has no run in progress.",
         "invalid_state": "The run is not in a state that allows this transition.",
     },
@@ -178,6 +181,12 @@ ERROR_CODES: MappingProxyType[str, str] = MappingProxyType(
 ERROR_CODE_GROUPS: MappingProxyType[str, dict[str, str]] = MappingProxyType(_CODES_BY_GROUP)
 
 
+_CONFLICT = "The request conflicts with the current state."
+_MEDIA = "Unsupported upload type."
+_KEY_REUSED = "This Idempotency-Key was used with a different request."
+_UNAVAILABLE = "A service the request needs is unavailable; try again shortly."
+
+
 @dataclass
 class FieldError:
     field: str | None
@@ -189,6 +198,19 @@ class DomainError(Exception):
     status_code = 400
     default_code = "invalid"
     default_message = "The request is invalid."
+
+    def __init_subclass__(
+        cls, *, status: int | None = None, code: str | None = None, message: str | None = None, **kwargs: Any
+    ) -> None:
+        """A kind in its class line: ``class NotFoundError(DomainError, status=404,
+        code="not_found", message="Not found.")``; what it leaves out is inherited."""
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
+        if code is not None:
+            cls.default_code = code
+        if message is not None:
+            cls.default_message = message
 
     def __init__(
         self,
@@ -209,61 +231,37 @@ class DomainError(Exception):
         super().__init__(self.message)
 
 
-class InvalidInputError(DomainError):
-    status_code = 400
+# The kinds services raise, one line each: HTTP status, default code (registered in
+# ERROR_CODES above) and default message; a raise may give its own code and message.
+class InvalidInputError(DomainError, status=400): ...
 
 
-class NotFoundError(DomainError):
-    status_code = 404
-    default_code = "not_found"
-    default_message = "Not found."
+class NotFoundError(DomainError, status=404, code="not_found", message="Not found."): ...
 
 
-class InsufficientCreditsError(DomainError):
-    status_code = 402
-    default_code = "insufficient_credits"
-    default_message = "Not enough credits."
+class InsufficientCreditsError(DomainError, status=402, code="insufficient_credits", message="Not enough credits."): ...
 
 
-class ConflictError(DomainError):
-    status_code = 409
-    default_code = "conflict"
-    default_message = "The request conflicts with the current state."
+class ConflictError(DomainError, status=409, code="conflict", message=_CONFLICT): ...
 
 
-class PayloadTooLargeError(DomainError):
-    status_code = 413
-    default_code = "too_large"
-    default_message = "The upload is too large."
+class PayloadTooLargeError(DomainError, status=413, code="too_large", message="The upload is too large."): ...
 
 
-class UnsupportedMediaTypeError(DomainError):
-    status_code = 415
-    default_code = "unsupported_media_type"
-    default_message = "Unsupported upload type."
+class UnsupportedMediaTypeError(DomainError, status=415, code="unsupported_media_type", message=_MEDIA): ...
 
 
-class IdempotencyKeyReusedError(DomainError):
-    status_code = 422
-    default_code = "idempotency_key_reused"
-    default_message = "This Idempotency-Key was used with a different request."
+class IdempotencyKeyReusedError(DomainError, status=422, code="idempotency_key_reused", message=_KEY_REUSED): ...
 
 
-class RateLimitedError(DomainError):
-    status_code = 429
-    default_code = "throttled"
-    default_message = "Too many requests."
+class DependencyUnavailableError(DomainError, status=503, code="unavailable", message=_UNAVAILABLE): ...
 
+
+class RateLimitedError(DomainError, status=429, code="throttled", message="Too many requests."):
     def __init__(self, message: str | None = None, *, retry_after: int, **kwargs) -> None:
         kwargs.setdefault("headers", {})["Retry-After"] = str(max(1, int(retry_after)))
         self.retry_after = retry_after
         super().__init__(message, **kwargs)
-
-
-class DependencyUnavailableError(DomainError):
-    status_code = 503
-    default_code = "unavailable"
-    default_message = "A service the request needs is unavailable; try again shortly."
 
 
 @dataclass

@@ -5,7 +5,7 @@ from django.db import models
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a POST sent with an ``Idempotency-Key`` (API_CONTRACT §7)."""
+    """The first answer to a POST sent with an ``Idempotency-Key`` (docs/api/API_CONTRACT.md §7)."""
 
     class State(models.TextChoices):
         PENDING = "pending"
@@ -32,7 +32,7 @@ class SimulatedDelivery(models.Model):
     """What the simulated SMS and voice providers were asked to do.
 
     Kept in the database (not process memory) so tests, demos and the operator
-    can see what a worker process "sent" (API_CONTRACT §8)."""
+    can see what a worker process "sent" (docs/api/API_CONTRACT.md §8)."""
 
     class Channel(models.TextChoices):
         SMS = "sms"
@@ -103,6 +103,8 @@ class ProviderMessage(models.Model):
     audio_seconds = models.FloatField(null=True, blank=True)
     callback_token = models.CharField(max_length=64, blank=True, default="", db_index=True)
     is_cancel_requested = models.BooleanField(default=False)
+    # Twilio's AnsweredBy from the background machine detection (AsyncAmd) callback.
+    answered_by = models.CharField(max_length=32, blank=True, default="")
     status = models.CharField(max_length=16, blank=True, default="")
     error = models.CharField(max_length=500, blank=True, default="")
     submitted_at = models.DateTimeField(null=True, blank=True)

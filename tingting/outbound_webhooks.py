@@ -1,4 +1,4 @@
-"""Status webhooks to clients (API_CONTRACT §7): outbox, signature, delivery, retries.
+"""Status webhooks to clients (docs/api/API_CONTRACT.md §7): outbox, signature, delivery, retries.
 
 ``webhook_emit`` writes a ``WebhookEvent`` row in the caller's transaction and
 publishes its delivery after commit. The delivery task claims the row with a
@@ -10,7 +10,7 @@ exponential backoff (30 s, 1 min, 2 min ... capped at 1 h per step) until
 holds the schedule; the ``tingting.webhook_sweep`` beat task publishes what is
 due, so nothing waits in a long countdown.
 
-Signature (README "Guardrails" has the client's recipe)::
+Signature (docs/campaigns.md "Status webhooks to clients" has the client's recipe)::
 
     X-Tingting-Timestamp: 1718000000
     X-Tingting-Signature: t=1718000000,v1=<hex HMAC-SHA256(secret, "1718000000." + raw body)>
@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import urllib3
-from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -52,6 +51,7 @@ from django.utils import timezone
 
 from tingting import netguard
 from tingting.models import WebhookEvent, WebhookSequence
+from tingting.publish import task_publish, task_publish_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -154,13 +154,9 @@ def webhook_emit(*, user, event: str, object_type: str, object_id: object, paylo
             body=body,
             next_attempt_at=now,
         )
-        transaction.on_commit(lambda: _publish(row.pk))
+        # robust: the caller's write stands; webhook_sweep publishes what the broker missed.
+        task_publish_after_commit(DELIVER_TASK, [row.pk], robust=True)
     return row
-
-
-def _publish(pk: int) -> None:
-    # By task name: tingting.tasks imports this module.
-    current_app.signature(DELIVER_TASK, args=[pk]).delay()
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -285,5 +281,5 @@ def webhook_sweep(*, limit: int = SWEEP_BATCH) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     for pk in due:
-        _publish(pk)
+        task_publish(DELIVER_TASK, [pk])
     return len(due)

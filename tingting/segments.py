@@ -60,5 +60,5 @@ def segment_count(text: str) -> int:
 
 
 def sms_credits(text: str, *, recipients: int = 1, rate: int) -> int:
-    """credits = segments × recipients × rate (API_CONTRACT §3, §5)."""
+    """credits = segments × recipients × rate (docs/api/API_CONTRACT.md §3, §5)."""
     return segment_count(text) * recipients * rate

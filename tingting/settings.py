@@ -209,7 +209,7 @@ SPECTACULAR_SETTINGS = {
 # Reverse proxies in front of the web process (for the client IP of throttles).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
-# Throttles (API_CONTRACT §9); "N/period" with period in s, m, h, d.
+# Throttles (docs/api/API_CONTRACT.md §9); "N/period" with period in s, m, h, d.
 THROTTLE_RATES = {
     "login_email": env("THROTTLE_LOGIN_EMAIL", "10/m"),
     "login_ip": env("THROTTLE_LOGIN_IP", "30/m"),
@@ -231,14 +231,14 @@ VOICE_CREDITS_PER_PULSE = env_int("VOICE_CREDITS_PER_PULSE", 1)
 VOICE_PULSE_SECONDS = env_int("VOICE_PULSE_SECONDS", 30)
 IDEMPOTENCY_TTL_SECONDS = env_int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
 METRICS_TOKEN = env("METRICS_TOKEN", "")
-# OTP (API_CONTRACT §2 "OTP", §9).
+# OTP (docs/api/API_CONTRACT.md §2 "OTP", §9).
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 600)
 OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)
 OTP_VOICE = env("OTP_VOICE", "np_rija")
 OTP_VOICE_LENGTH_FACTOR = float(env("OTP_VOICE_LENGTH_FACTOR", "1.2"))
 OTP_VOICE_REPEAT = env_int("OTP_VOICE_REPEAT", 2)
 OTP_STUCK_SECONDS = env_int("OTP_STUCK_SECONDS", 120)
-# Campaign runs (README "Campaign execution"): recipients per dispatch task, and
+# Campaign runs (docs/campaigns.md "Campaign execution"): recipients per dispatch task, and
 # how long queued work may wait unclaimed / a claimed send may stay unresolved
 # before the sweeper re-publishes / reconciles it. The sweep interval,
 # RUN_SWEEP_SECONDS (default 15), is read by tingting/beat.py.
@@ -248,6 +248,11 @@ RUN_CHUNK_SIZE = env_int("RUN_CHUNK_SIZE", 1000)
 # re-queues / reconciles it.
 TLING_STALE_SECONDS = env_int("TLING_STALE_SECONDS", 120)
 TLING_STUCK_SENDING_SECONDS = env_int("TLING_STUCK_SENDING_SECONDS", 600)
+# A send or number purchase whose answer was lost and whose reconciling lookup keeps
+# failing stays unknown (held, retried every sweep) this long, then is settled as
+# failed and released (Tling messages) or undone and refunded (number purchases).
+# Campaign attempts use RUN_GIVE_UP_IN_FLIGHT_SECONDS.
+PROVIDER_UNKNOWN_DEADLINE_SECONDS = env_int("PROVIDER_UNKNOWN_DEADLINE_SECONDS", 6 * 3600)
 RUN_STALE_QUEUED_SECONDS = env_int("RUN_STALE_QUEUED_SECONDS", 120)
 RUN_STUCK_SENDING_SECONDS = env_int("RUN_STUCK_SENDING_SECONDS", 120)
 RUN_RECHECK_IN_FLIGHT_SECONDS = env_int("RUN_RECHECK_IN_FLIGHT_SECONDS", 600)
@@ -258,12 +263,15 @@ RUN_PROVIDER_CONCURRENCY = env_int("RUN_PROVIDER_CONCURRENCY", 1)
 # Attempts claimed and sent per round by a chunk task when the backend has a batch API.
 RUN_SEND_BATCH = env_int("RUN_SEND_BATCH", 500)
 
-# Campaign recipient imports (README "Campaigns and recipients").
+# Campaign recipient imports (docs/campaigns.md "Campaigns and recipients").
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1_000_000)
 IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50)
 IMPORT_SYNC_ROWS = env_int("IMPORT_SYNC_ROWS", 20_000)
 IMPORT_BATCH_ROWS = env_int("IMPORT_BATCH_ROWS", 50_000)
+# A deferred import whose campaign row has not moved for this long (each batch of
+# IMPORT_BATCH_ROWS commits in about a second) is published again by the runs sweep.
+IMPORT_STALE_SECONDS = env_int("IMPORT_STALE_SECONDS", 600)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 600 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = env_int("IMPORT_MAX_ZIP_RATIO", 150)
 IMPORT_MAX_ZIP_MEMBERS = env_int("IMPORT_MAX_ZIP_MEMBERS", 500)
@@ -275,7 +283,7 @@ IMPORT_STREAM_SHEET_BYTES = env_int("IMPORT_STREAM_SHEET_BYTES", 32 * 1024 * 102
 # 32 MB is a million unique 10-character names.
 IMPORT_MAX_SHARED_STRINGS_BYTES = env_int("IMPORT_MAX_SHARED_STRINGS_BYTES", 32 * 1024 * 1024)
 
-# Providers: dotted paths to the backend classes (API_CONTRACT §6, §8).
+# Providers: dotted paths to the backend classes (docs/api/API_CONTRACT.md §6, §8).
 SMS_BACKEND = env("SMS_BACKEND", "tingting.providers.simulated.SimulatedSmsBackend")
 VOICE_BACKEND = env("VOICE_BACKEND", "tingting.providers.simulated.SimulatedVoiceBackend")
 NUMBER_BACKEND = env("NUMBER_BACKEND", "phonenumbers_app.backends.LocalInventoryBackend")
@@ -294,6 +302,9 @@ TWILIO_NUMBER_COUNTRY = env("TWILIO_NUMBER_COUNTRY", "US")
 TWILIO_NUMBER_RATE = env_int("TWILIO_NUMBER_RATE", 100)
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", "")  # default sender / caller id (E.164)
 TWILIO_MACHINE_DETECTION = env_bool("TWILIO_MACHINE_DETECTION", False)
+# Detection in the background (AsyncAmd): the audio starts when the call is answered,
+# so CallDuration is what the person heard, not detection time plus that.
+TWILIO_ASYNC_AMD = env_bool("TWILIO_ASYNC_AMD", True)
 SPARROW_TOKEN = env("SPARROW_TOKEN", "")
 SPARROW_API_BASE = env("SPARROW_API_BASE", "https://api.sparrowsms.com")
 SPARROW_FROM = env("SPARROW_FROM", "")  # the identity Sparrow gave the account
@@ -315,7 +326,7 @@ FAILOVER_WINDOW_SECONDS = env_int("FAILOVER_WINDOW_SECONDS", 60)
 FAILOVER_ERROR_RATE = float(env("FAILOVER_ERROR_RATE", "0.5"))
 FAILOVER_MIN_REQUESTS = env_int("FAILOVER_MIN_REQUESTS", 5)
 
-# --- Guardrails (README "Guardrails") ----------------------------------------
+# --- Guardrails (docs/campaigns.md "Guardrails") ---------------------------
 # Operator ceilings of the per-account limits (§7 settings).
 ACCOUNT_MAX_CALLS_PER_SECOND = env_int("ACCOUNT_MAX_CALLS_PER_SECOND", 10)
 ACCOUNT_MAX_CONCURRENT_CALLS = env_int("ACCOUNT_MAX_CONCURRENT_CALLS", 50)
@@ -352,7 +363,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    # kombu's filesystem transport with atomic message writes (tingting/broker.py).
+    CELERY_BROKER_TRANSPORT = "tingting.broker:Transport"
 else:
+    CELERY_BROKER_TRANSPORT = None  # chosen by the URL's scheme
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

@@ -28,7 +28,10 @@ def healthz(request):
         checks["database"] = f"error: {exc.__class__.__name__}"
     try:
         with Connection(
-            settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS, connect_timeout=2
+            settings.CELERY_BROKER_URL,
+            transport=settings.CELERY_BROKER_TRANSPORT,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            connect_timeout=2,
         ) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:  # noqa: BLE001

@@ -60,6 +60,16 @@ def twilio_voice_callback(request):
     return _deliver(twilio_voice.callback_report(params=request.POST, reference=request.GET.get("ref", "")))
 
 
+@csrf_exempt
+@require_POST
+def twilio_voice_amd_callback(request):
+    """Background machine detection's answer (``AsyncAmdStatusCallback``)."""
+    if not _twilio_verified(request):
+        return handler403(request)
+    twilio_voice.amd_report(params=request.POST, reference=request.GET.get("ref", ""))
+    return HttpResponse(status=204)
+
+
 def _query_int(request, name: str) -> int | None:
     value = request.GET.get(name, "")
     return int(value) if value.isdigit() and len(value) < 6 else None

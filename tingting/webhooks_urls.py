@@ -6,6 +6,7 @@ from tingting.api.routing import both
 urlpatterns = [
     *both("webhooks/twilio/sms/", webhooks.twilio_sms_callback, name="webhook-twilio-sms"),
     *both("webhooks/twilio/voice/", webhooks.twilio_voice_callback, name="webhook-twilio-voice"),
+    *both("webhooks/twilio/voice/amd/", webhooks.twilio_voice_amd_callback, name="webhook-twilio-voice-amd"),
     *both("webhooks/twilio/voice/step/", webhooks.twilio_voice_step_callback, name="webhook-twilio-voice-step"),
     *both(
         "webhooks/twilio/voice/recording/",

@@ -1,4 +1,4 @@
-"""Paging, sorting and filtering of every Tling collection (API_CONTRACT §3).
+"""Paging, sorting and filtering of every Tling collection (docs/api/API_CONTRACT.md §3).
 
 One module for contacts, lists, messages and scheduled messages. Each endpoint
 declares a ``CollectionSpec``: the API field names (camelCase, as clients send

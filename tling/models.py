@@ -1,6 +1,6 @@
 """Tling tables: contacts, lists, messages with their delivery timeline, schedules.
 
-Ids are UUIDs (API_CONTRACT §3). Phone numbers are stored split as the API shows
+Ids are UUIDs (docs/api/API_CONTRACT.md §3). Phone numbers are stored split as the API shows
 and filters them (``phone_code`` "+351", ``phone_national`` "911111111").
 """
 
@@ -99,7 +99,7 @@ STATUS_RANK: dict[str, int] = {
     MessageStatus.EXPIRED: 4,
 }
 FINAL_RANK = 4
-# API_CONTRACT §9: charged once the provider accepted the message.
+# docs/api/API_CONTRACT.md §9: charged once the provider accepted the message.
 CHARGED_STATUSES = frozenset(
     {
         MessageStatus.SENT,

@@ -12,12 +12,14 @@ from django.db.models import (
     Func,
     IntegerField,
     JSONField,
+    Model,
     OuterRef,
     QuerySet,
     Subquery,
     Sum,
 )
 from django.db.models.functions import Coalesce
+from django.http import QueryDict
 
 from accounts.models import User
 from tingting.errors import NotFoundError
@@ -80,8 +82,14 @@ SCHEDULES = c.CollectionSpec(
 )
 
 
-def _count_of(model, link: str) -> Coalesce:
-    counts = model.objects.filter(**{link: OuterRef("pk")}).order_by().values(link).annotate(n=Count("pk")).values("n")
+def _count_of(model: type[Model], link: str) -> Coalesce:
+    counts = (
+        model._default_manager.filter(**{link: OuterRef("pk")})
+        .order_by()
+        .values(link)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
@@ -173,7 +181,7 @@ def _uuid(value: object) -> uuid.UUID | None:
 # --- contacts -------------------------------------------------------------------------
 
 
-def contact_list_page(*, owner: User, params) -> tuple[list[Contact], int]:
+def contact_list_page(*, owner: User, params: QueryDict) -> tuple[list[Contact], int]:
     """Contacts page per the collection query; ``listId=<id>`` keeps members of that
     list, ``listId=!<id>`` keeps the others."""
     query = c.collection_query(params, CONTACTS)
@@ -213,7 +221,7 @@ def contacts_owned(*, owner: User | int, ids: list[uuid.UUID]) -> QuerySet:
 # --- lists ----------------------------------------------------------------------------
 
 
-def list_page(*, owner: User, params) -> tuple[list[ContactList], int]:
+def list_page(*, owner: User, params: QueryDict) -> tuple[list[ContactList], int]:
     query = c.collection_query(params, LISTS)
     return c.paginate(ContactList.objects.filter(owner=owner), query, _with_contacts_count)
 
@@ -232,7 +240,7 @@ def list_get(*, owner: User, list_id: object, with_count: bool = True) -> Contac
 # --- messages -------------------------------------------------------------------------
 
 
-def message_page(*, owner: User, params) -> tuple[list[dict], int]:
+def message_page(*, owner: User, params: QueryDict) -> tuple[list[dict], int]:
     """Messages page; ``status=<one status>`` keeps messages whose current status it is."""
     query = c.collection_query(params, MESSAGES)
     queryset = Message.objects.filter(owner=owner)
@@ -244,7 +252,7 @@ def message_page(*, owner: User, params) -> tuple[list[dict], int]:
     return c.paginate(queryset, query, _message_rows, _tally_count(owner, status, params))
 
 
-def _tally_count(owner: User, status: str | None, params) -> Callable[[], int] | None:
+def _tally_count(owner: User, status: str | None, params: QueryDict) -> Callable[[], int] | None:
     """The page's exact total from the tally (a sum of a few rows instead of a
     COUNT of up to every message of the account), or None when the filters need
     a real count (phoneNumber, a createdAt with a time of day)."""
@@ -269,7 +277,7 @@ def message_get(*, owner: User, message_id: object) -> dict:
 # --- schedules ------------------------------------------------------------------------
 
 
-def schedule_page(*, owner: User, params) -> tuple[list[ScheduledMessage], int]:
+def schedule_page(*, owner: User, params: QueryDict) -> tuple[list[ScheduledMessage], int]:
     query = c.collection_query(params, SCHEDULES)
     return c.paginate(ScheduledMessage.objects.filter(owner=owner), query)
 

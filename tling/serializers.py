@@ -23,7 +23,7 @@ MAX_TEXT = 1600
 MAX_RECIPIENTS = 1000
 MAX_IDS = 1000
 # Output-only UUIDs for integer-keyed rows of other apps (users, API keys):
-# the Tling face shows every id as a UUID (API_CONTRACT §3).
+# the Tling face shows every id as a UUID (docs/api/API_CONTRACT.md §3).
 _PUBLIC_ID_NAMESPACE = uuid.UUID("6f1d5a52-5a5e-4f0c-9a43-7f6b0c2d9e11")
 
 
@@ -33,7 +33,7 @@ def public_id(kind: str, pk: int | None) -> str | None:
 
 
 def e164(value: object) -> str:
-    """An E.164 number with its ``+`` (API_CONTRACT §3); raises InvalidPhoneNumber."""
+    """An E.164 number with its ``+`` (docs/api/API_CONTRACT.md §3); raises InvalidPhoneNumber."""
     if not isinstance(value, str) or not value.strip().startswith("+"):
         raise InvalidPhoneNumber("must be an E.164 number starting with +")
     return to_e164(value)

@@ -1,4 +1,4 @@
-"""Paths of API_CONTRACT.md §3 (served with and without a trailing slash)."""
+"""Paths of docs/api/API_CONTRACT.md §3 (served with and without a trailing slash)."""
 
 from tingting.api.routing import both
 from tling import views

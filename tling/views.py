@@ -1,4 +1,4 @@
-"""Tling API views (API_CONTRACT §3): parse, call one service or selector, render."""
+"""Tling API views (docs/api/API_CONTRACT.md §3): parse, call one service or selector, render."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""v1 authentication (API_CONTRACT_V1 §2): ``Authorization: Bearer`` with the v1 API
+"""v1 authentication (docs/api/API_CONTRACT_V1.md §2): ``Authorization: Bearer`` with the v1 API
 token or a JWT access token (seed or v1 login), or the ``access`` cookie."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The v1 face's error bodies: plain DRF (``{"detail"}``, ``{"<field>": [...]}``, nested).
 
-The two OTP endpoints keep the seed envelope (API_CONTRACT_V1 §6). A few answers
+The two OTP endpoints keep the seed envelope (docs/api/API_CONTRACT_V1.md §6). A few answers
 the v1 docs spell with ``message`` instead of ``detail`` (no refresh token, no API
 token yet) raise ``V1MessageError``, whose body is sent as is.
 """

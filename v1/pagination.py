@@ -1,5 +1,5 @@
 """The v1 list page: ``{"count", "total_pages", "next", "previous", "results"}`` with
-``limit`` (default 10, max 100) and ``offset`` (API_CONTRACT_V1 §1)."""
+``limit`` (default 10, max 100) and ``offset`` (docs/api/API_CONTRACT_V1.md §1)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Substr, TruncDate
 from django.utils import timezone
 
-from accounts.models import LedgerEntry
+from accounts.models import LedgerEntry, User
 from campaigns.models import Attempt, Campaign, Recipient, Run
 from campaigns.selectors import campaign_get as core_campaign_get
 from campaigns.status import filter_status, summary_of, with_summary
@@ -19,7 +19,7 @@ from v1.models import ApiToken
 from v1.serializers.fields import account_zone
 
 
-def token_active_get(*, user) -> ApiToken:
+def token_active_get(*, user: User) -> ApiToken:
     """The account's active v1 token; a 404 ``{"message"}`` when there is none."""
     token = ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by().first()
     if token is None:
@@ -29,7 +29,7 @@ def token_active_get(*, user) -> ApiToken:
 
 def campaign_list(
     *,
-    user,
+    user: User,
     status: str | None = None,
     search: str | None = None,
     draft: bool | None = None,
@@ -58,7 +58,7 @@ def campaign_list(
     return queryset.order_by("-updated_at", "-id")
 
 
-def campaign_get(*, user, campaign_id: int) -> Campaign:
+def campaign_get(*, user: User, campaign_id: int) -> Campaign:
     """The owner's campaign with its summary; 404 otherwise."""
     return summary_of(core_campaign_get(user=user, campaign_id=campaign_id))
 
@@ -95,7 +95,7 @@ def _hms(seconds: int) -> str:
     return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-def dashboard(*, user, days: int) -> dict:
+def dashboard(*, user: User, days: int) -> dict:
     """The account's figures over the last ``days`` days, from the ledger and the attempts:
     seven queries whatever the amount of data (each an aggregate in the database)."""
     since = timezone.now() - timedelta(days=days)

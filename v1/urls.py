@@ -1,4 +1,4 @@
-"""Paths of API_CONTRACT_V1.md, each served with and without the trailing slash."""
+"""Paths of docs/api/API_CONTRACT_V1.md, each served with and without the trailing slash."""
 
 from tingting.api.routing import both
 from v1.views import account, auth, campaigns, contacts, otp, runs

@@ -1,1 +1,1 @@
-"""The voice catalogue (API_CONTRACT_V1 §3): voices both faces accept, editable in the admin."""
+"""The voice catalogue (docs/api/API_CONTRACT_V1.md §3): voices both faces accept, editable in the admin."""

@@ -57,7 +57,7 @@ def voice_by_name(name: str) -> Voice | None:
     return next((row for row in voice_list() if row.internal_name == canonical), None)
 
 
-def voice_resolve(value, *, field: str = "voice") -> Voice:
+def voice_resolve(value: object, *, field: str = "voice") -> Voice:
     """An active voice from an id, an internal name or alias, or an object with ``id`` /
     ``voice_internal_name`` (what the SDK sends). 400 naming ``field`` otherwise."""
     if isinstance(value, dict):

@@ -35,13 +35,13 @@ class Campaign(models.Model):
     # ["tags_name", "tags_age"], in the order of the uploaded file's columns.
     usable_tags = models.JSONField(default=list, blank=True)
 
-    # Content stored by begin and reused by later runs (API_CONTRACT §2 begin).
+    # Content stored by begin and reused by later runs (docs/api/API_CONTRACT.md §2 begin).
     message = models.TextField(blank=True, default="")
     audio_file = models.FileField(upload_to="campaign-audio/%Y/%m/", blank=True, default="")
     audio_seconds = models.FloatField(null=True, blank=True)
     voice_input = models.CharField(max_length=32, default="np_rija")
     length_factor = models.FloatField(default=1.0)
-    # The v1 campaign object's settings (API_CONTRACT_V1 §4).
+    # The v1 campaign object's settings (docs/api/API_CONTRACT_V1.md §4).
     sms_message = models.TextField(blank=True, default="")
     category = models.CharField(max_length=8, choices=Category.choices, default=Category.TEXT)
     draft = models.BooleanField(default=False)
@@ -88,7 +88,7 @@ class Recipient(models.Model):
 
     # No database FK constraint and no single-column index: a million-row import would pay
     # a per-row RI trigger (re-measured: a 100k-row import 0.98 s -> 1.62 s, under its
-    # 0.25x-of-raw-read target; README "Schema note") for rows that only services write,
+    # 0.25x-of-raw-read target; docs/campaigns.md "Schema note") for rows that only services write,
     # always for a campaign they hold; the (campaign, number) and (campaign, status) indexes
     # serve every lookup. Deleting a campaign (ORM, admin, owner deletion) cascades in Django.
     campaign = models.ForeignKey(

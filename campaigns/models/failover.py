@@ -1,15 +1,21 @@
-"""The SMS that follows a call of an ``SMS & PHONE`` campaign (API_CONTRACT_V1 §4 failover).
+"""The SMS that follows a call of an ``SMS & PHONE`` campaign (docs/api/API_CONTRACT_V1.md §4 failover).
 
 One row per attempt at most (the unique attempt is what makes it exactly once): created
 in the transaction that records the call's final outcome, when that outcome is one of
 the campaign's ``failover_target`` statuses. Its status only moves forward
 (queued → sending → sent → completed/failed), like an attempt's.
+
+``queued_at``, ``claimed_at`` and ``tries`` are for the runs sweep (``failover`` job):
+a queued row nobody claimed (the task was lost) is published again, one left in
+``sending`` (the worker died around the provider call) is settled from the
+provider's record, never blindly sent again.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class FailoverSms(models.Model):
@@ -36,6 +42,9 @@ class FailoverSms(models.Model):
     provider_status = models.CharField(max_length=32, blank=True, default="")
     error = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(default=timezone.now, help_text="last queued or published again")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    tries = models.PositiveSmallIntegerField(default=0, help_text="claims: how often the provider was called")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -9,6 +9,7 @@ is what makes redelivered tasks and repeated reports harmless.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -98,6 +99,12 @@ class Run(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # Set once, when the last attempt is final and the rest of the hold went back.
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    # Never stored (annotations only, no columns): set on the instance a service returns.
+    # The begin answer's empty-tag report (campaigns.services.personalise.TagGaps or None).
+    tag_gaps: Any
+    # A survey run's call script, built once per chunk task (tingting.providers.base.ScriptStep list).
+    survey_script: Any
 
     class Meta:
         ordering = ["-id"]

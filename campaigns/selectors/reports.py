@@ -13,6 +13,8 @@ import re
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
+from typing import IO
 
 import xlsxwriter
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
@@ -149,7 +151,7 @@ def csv_chunks(campaign: Campaign, *, carrier: bool = False) -> Iterator[str]:
         yield writer.writerow(["" if cell is None else cell for cell in row])
 
 
-def write_xlsx(campaign: Campaign, target) -> None:
+def write_xlsx(campaign: Campaign, target: str | Path | IO[bytes]) -> None:
     """Write the report into ``target`` (a path or a seekable binary file)."""
     workbook = xlsxwriter.Workbook(
         target,
@@ -170,7 +172,7 @@ def write_xlsx(campaign: Campaign, target) -> None:
         workbook.close()
 
 
-def xlsx_file(campaign: Campaign):
+def xlsx_file(campaign: Campaign) -> IO[bytes]:
     """A temporary file holding the report, positioned at its start; deleted when closed."""
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the response closes it
     try:

@@ -66,9 +66,11 @@ def run_progress(*, user: User, campaign_id: int) -> dict:
 
 
 def run_credits(run: Run) -> dict:
-    charged = (run.sum_charged or 0) + (run.sum_extra or 0)
-    released = (run.sum_released or 0) + run.end_release
-    held = run.hold_amount - (run.sum_charged or 0) - released
+    """The credits object of a run annotated by ``run_list_with_counts`` (its ``sum_*``)."""
+    sum_charged = getattr(run, "sum_charged", None) or 0
+    charged = sum_charged + (getattr(run, "sum_extra", None) or 0)
+    released = (getattr(run, "sum_released", None) or 0) + run.end_release
+    held = run.hold_amount - sum_charged - released
     return {"estimate": run.hold_amount, "held": max(held, 0), "charged": charged, "released": released}
 
 
@@ -78,7 +80,7 @@ def progress_of(run: Run) -> dict:
     done = sum(counts[name] for name in ("completed", "hungup", "unanswered", "failed", "terminated"))
     rate = None
     if run.started_at and done:
-        end = run.finished_at or run.last_final_at or timezone.now()
+        end = run.finished_at or getattr(run, "last_final_at", None) or timezone.now()
         minutes = max((end - run.started_at).total_seconds(), 1.0) / 60
         rate = round(done / minutes, 1)
     return {

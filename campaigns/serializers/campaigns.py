@@ -1,4 +1,4 @@
-"""Request and response shapes of API_CONTRACT §2 "Campaigns" and "Campaign actions"."""
+"""Request and response shapes of docs/api/API_CONTRACT.md §2 "Campaigns" and "Campaign actions"."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ class CampaignOutput(serializers.Serializer):
     services = serializers.CharField()
     description = serializers.CharField()
     usable_tags = serializers.ListField(child=serializers.CharField())
-    # Read by clients of the hosted seed API (API_CONTRACT_V1 §7): the v1 status and the recipients.
+    # Read by clients of the hosted seed API (docs/api/API_CONTRACT_V1.md §7): the v1 status and the recipients.
     status = ChoiceField(choices=STATUSES)
     number_count = serializers.IntegerField()
 

@@ -1,4 +1,4 @@
-"""Request and response shapes of API_CONTRACT §2 "Campaign actions" (a campaign's recipients)."""
+"""Request and response shapes of docs/api/API_CONTRACT.md §2 "Campaign actions" (a campaign's recipients)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Query shapes of the report endpoints (API_CONTRACT §2 Reports)."""
+"""Query shapes of the report endpoints (docs/api/API_CONTRACT.md §2 Reports)."""
 
 from __future__ import annotations
 

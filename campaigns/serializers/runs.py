@@ -11,7 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns.services.begin import RERUN_STATUSES, AudioUpload
+from campaigns.services.begin import RERUN_STATUSES, AudioUpload, BeginArgs
 from tingting.api.fields import ChoiceField
 from tingting.moments import to_utc
 from tingting.voice.serializers import LengthFactorField, VoiceInputField
@@ -110,7 +110,7 @@ class RunBeginInput(serializers.Serializer):
         info = inspect_audio_upload(upload, field="aud_file")
         return AudioUpload(file=upload, seconds=info.duration)
 
-    def begin_kwargs(self) -> dict:
+    def begin_kwargs(self) -> BeginArgs:
         data = self.validated_data
         return {
             "message": data.get("message") or None,

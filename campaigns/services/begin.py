@@ -1,5 +1,5 @@
 """Begin a run: choose its content, find its targets, estimate and hold the credits,
-create one queued attempt per target, and publish its chunks after commit (API_CONTRACT §2 begin).
+create one queued attempt per target, and publish its chunks after commit (docs/api/API_CONTRACT.md §2 begin).
 
 What the hold covers and how it is spent: see ``run``. The attempts are written with
 one INSERT … SELECT per 20,000 rows; ``ATTEMPT_COLUMNS`` names every column of
@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from django.conf import settings
+from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -68,12 +70,12 @@ ATTEMPT_COLUMNS = {
 class AudioUpload:
     """A checked ``aud_file`` upload (``tingting.voice.uploads.inspect_audio_upload``)."""
 
-    file: object
+    file: File
     seconds: float
 
 
 def _choose_content(*, campaign: Campaign, message: str | None, audio: AudioUpload | None, priority: str | None) -> str:
-    """Which content this run uses (API_CONTRACT §2: message / aud_file / priority)."""
+    """Which content this run uses (docs/api/API_CONTRACT.md §2: message / aud_file / priority)."""
     is_sms = campaign.services == Campaign.Services.SMS
     if is_sms and audio is not None:
         raise InvalidInputError("aud_file is only for PHONE campaigns.", field="aud_file", code="not_for_sms")
@@ -154,20 +156,21 @@ def _voice_seconds(*, texts: list[str], voice: str, length_factor: float, scope:
 
 
 @retry_transient
-def run_begin(
-    *,
-    user: User,
-    campaign_id: int,
-    message: str | None = None,
-    audio: AudioUpload | None = None,
-    voice_input: str | None = None,
-    length_factor: float | None = None,
-    schedule_at: datetime | None = None,
-    individual: list[int] | None = None,
-    statuses: list[str] | None = None,
-    priority: str | None = None,
-    chunk_size: int | None = None,
-) -> Run:
+class BeginArgs(TypedDict, total=False):
+    """What a begin is asked for (the begin input, parsed: ``RunBeginInput.begin_kwargs``),
+    the same for ``run_begin`` and ``run_estimate``; every key may be left out (None)."""
+
+    message: str | None  # the text sent or spoken; else the campaign's
+    audio: AudioUpload | None  # a new audio file for the campaign
+    voice_input: str | None
+    length_factor: float | None
+    schedule_at: datetime | None  # a scheduled run (begin only; the estimate is the same)
+    individual: list[int] | None  # recipient ids
+    statuses: list[str] | None  # a re-run of the recipients in these statuses
+    priority: str | None  # "message" or "audio" when both are there
+
+
+def run_begin(*, user: User, campaign_id: int, chunk_size: int | None = None, **args: Unpack[BeginArgs]) -> Run:
     """Start (or schedule) a run of the campaign: content chosen and stored on the
     campaign, one attempt per target, the estimate held, chunks published after
     commit. Raises NotFoundError (not the owner's), InvalidInputError (content,
@@ -188,19 +191,7 @@ def run_begin(
                 raise ConflictError("The campaign's recipients are still being imported.", code="import_in_progress")
             if Run.objects.filter(campaign=campaign, finished_at__isnull=True).exists():
                 raise ConflictError("Campaign is already running.", code="campaign_running")
-            run = _create_run(
-                campaign=campaign,
-                user=user,
-                message=message,
-                audio=audio,
-                voice_input=voice_input,
-                length_factor=length_factor,
-                schedule_at=schedule_at,
-                individual=individual,
-                statuses=statuses,
-                priority=priority,
-                chunk_size=chunk_size,
-            )
+            run = _create_run(campaign=campaign, user=user, args=args, chunk_size=chunk_size)
     except IntegrityError as exc:
         raise ConflictError("Campaign is already running.", code="campaign_running") from exc
     return run
@@ -227,7 +218,9 @@ class RunPlan:
         return sum(self.shares)
 
 
-def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, individual, statuses, priority) -> RunPlan:
+def _plan_run(*, campaign: Campaign, user: User, args: BeginArgs) -> RunPlan:
+    message, audio, statuses = args.get("message"), args.get("audio"), args.get("statuses")
+    voice_input, length_factor = args.get("voice_input"), args.get("length_factor")
     is_sms = campaign.services == Campaign.Services.SMS
     # A survey plays its script (tingting.providers.scripts), not a message or an audio file.
     is_survey = campaign.services == Campaign.Services.SURVEY
@@ -235,14 +228,14 @@ def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, ind
     if is_survey:
         content, text = Run.Content.MESSAGE, ""
     else:
-        content = _choose_content(campaign=campaign, message=message, audio=audio, priority=priority)
+        content = _choose_content(campaign=campaign, message=message, audio=audio, priority=args.get("priority"))
         text = (message if message else campaign.message) if content == Run.Content.MESSAGE else ""
         if content == Run.Content.MESSAGE:
             check_placeholders(usable_tags=campaign.usable_tags, text=text)
     voice = voice_input or campaign.voice_input or "np_rija"
     factor = length_factor if length_factor is not None else (campaign.length_factor or 1.0)
     personalised = content == Run.Content.MESSAGE and bool(placeholders(text))
-    targets = _targets(campaign=campaign, individual=individual, statuses=statuses, with_tags=personalised)
+    targets = _targets(campaign=campaign, individual=args.get("individual"), statuses=statuses, with_tags=personalised)
     if not targets:
         raise InvalidInputError(
             "No recipient matches: nothing to run.", field="status" if statuses else None, code="empty_target"
@@ -266,7 +259,8 @@ def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, ind
         plan.shares = [prices.voice_share(scripts.script_longest_seconds(script))] * len(targets)
     else:
         if content == Run.Content.AUDIO:
-            seconds = audio.seconds if audio is not None else campaign.audio_seconds
+            # A campaign's audio file is stored with its seconds (the same begin saves both).
+            seconds = audio.seconds if audio is not None else (campaign.audio_seconds or 0.0)
             plan.audio_seconds = seconds
             plan.shares = [prices.voice_share(seconds)] * len(targets)
         elif personalised:
@@ -281,65 +275,48 @@ def _plan_run(*, campaign, user, message, audio, voice_input, length_factor, ind
     return plan
 
 
-def run_estimate(
-    *,
-    user: User,
-    campaign_id: int,
-    message: str | None = None,
-    audio: AudioUpload | None = None,
-    voice_input: str | None = None,
-    length_factor: float | None = None,
-    individual: list[int] | None = None,
-    statuses: list[str] | None = None,
-    priority: str | None = None,
-    schedule_at: datetime | None = None,
-) -> RunPlan:
+def run_most_spent(*, campaign: Campaign, user: User, plan: RunPlan) -> int:
+    """The most a run of ``plan`` can spend: its hold, plus for ``SMS & PHONE`` with
+    failover targets one failover SMS per target (each is held and charged apart)."""
+    most = plan.hold
+    if campaign.services == Campaign.Services.SMS_PHONE and campaign.failover_target and campaign.sms_message.strip():
+        most += len(plan.targets) * max(1, segment_count(campaign.sms_message)) * user.sms_rate
+    return most
+
+
+def _check_credit_limit(*, campaign: Campaign, user: User, plan: RunPlan) -> None:
+    """A campaign's ``credit_limit`` (> 0; the v1 face sets it) caps what one run may hold
+    and spend: a run whose most (``run_most_spent``) is over it does not start (400
+    naming ``credit_limit``), rather than being cut short halfway through the list."""
+    if not campaign.credit_limit:
+        return
+    most = run_most_spent(campaign=campaign, user=user, plan=plan)
+    if most > campaign.credit_limit:
+        raise InvalidInputError(
+            f"This run may use up to {most} credits, over the campaign's credit_limit of "
+            f"{campaign.credit_limit}: raise credit_limit or run fewer contacts.",
+            code="credit_limit_exceeded",
+            field="credit_limit",
+            data={"required": most, "credit_limit": campaign.credit_limit},
+        )
+
+
+def run_estimate(*, user: User, campaign_id: int, **args: Unpack[BeginArgs]) -> RunPlan:
     """The hold and targets ``run_begin`` would take with the same arguments (``schedule_at``
-    changes neither; it is taken so both accept the begin input's kwargs), without
+    changes neither), without
     writing anything (a voice message is rendered, as begin would, into the TTS cache).
     Raises NotFoundError and the InvalidInputErrors of begin. Safe to repeat."""
     campaign = Campaign.objects.filter(owner=user, pk=campaign_id).first()
     if campaign is None:
         raise NotFoundError("Campaign not found.")
-    return _plan_run(
-        campaign=campaign,
-        user=user,
-        message=message,
-        audio=audio,
-        voice_input=voice_input,
-        length_factor=length_factor,
-        individual=individual,
-        statuses=statuses,
-        priority=priority,
-    )
+    return _plan_run(campaign=campaign, user=user, args=args)
 
 
-def _create_run(
-    *,
-    campaign,
-    user,
-    message,
-    audio,
-    voice_input,
-    length_factor,
-    schedule_at,
-    individual,
-    statuses,
-    priority,
-    chunk_size,
-) -> Run:
+def _create_run(*, campaign: Campaign, user: User, args: BeginArgs, chunk_size: int) -> Run:
     is_sms = campaign.services == Campaign.Services.SMS
-    plan = _plan_run(
-        campaign=campaign,
-        user=user,
-        message=message,
-        audio=audio,
-        voice_input=voice_input,
-        length_factor=length_factor,
-        individual=individual,
-        statuses=statuses,
-        priority=priority,
-    )
+    plan = _plan_run(campaign=campaign, user=user, args=args)
+    message, audio, schedule_at = args.get("message"), args.get("audio"), args.get("schedule_at")
+    _check_credit_limit(campaign=campaign, user=user, plan=plan)
     text, voice, factor = plan.text, plan.voice, plan.factor
     personalised, targets, texts, shares = plan.personalised, plan.targets, plan.texts, plan.shares
     gaps = tag_gaps(text=text, targets=targets) if personalised else None
@@ -398,11 +375,11 @@ def _create_run(
         fields += ["audio_file", "audio_seconds"]
     campaign.save(update_fields=fields)
     if run.content == Run.Content.AUDIO:
-        run.audio_name = campaign.audio_file.name
+        run.audio_name = campaign.audio_file.name or ""
         run.save(update_fields=["audio_name", "audio_seconds"])
     if not schedule_at:
         chunks_publish_after_commit(run.pk, range(run.chunks))
-    run.tag_gaps = gaps  # type: ignore[attr-defined]  # not stored: the begin answer reports it
+    run.tag_gaps = gaps  # not stored: the begin answer reports it
     return run
 
 

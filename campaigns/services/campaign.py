@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -21,7 +23,7 @@ from tingting.phones import InvalidPhoneNumber, ParsedNumber, parse_many
 
 # What the caller IDs must do: SMS & PHONE calls first (its failover SMS uses the default sender
 # when the number cannot text), a survey is a call.
-CAPABILITY = {
+CAPABILITY: dict[str, str] = {
     Campaign.Services.PHONE: "voice",
     Campaign.Services.SMS: "sms",
     Campaign.Services.SMS_PHONE: "voice",
@@ -74,7 +76,7 @@ def _parse_inline(values: list) -> list[ParsedNumber]:
 
 
 @contextmanager
-def _upload_path(upload: UploadedFile):
+def _upload_path(upload: UploadedFile) -> Iterator[Path]:
     """A filesystem path for the upload (Django keeps large ones on disk already)."""
     if hasattr(upload, "temporary_file_path"):
         yield Path(upload.temporary_file_path())
@@ -119,7 +121,7 @@ def campaign_create(
     numbers = _parse_inline(individual_number) if individual_number else None
     phones = user_phone_resolve(owner=owner, services=services, values=user_phone or [])
 
-    def new_campaign(**extra) -> Campaign:
+    def new_campaign(**extra: object) -> Campaign:
         campaign = Campaign.objects.create(owner=owner, name=name, services=services, description=description, **extra)
         if phones:
             campaign.user_phone.set(phones)
@@ -134,7 +136,8 @@ def campaign_create(
         return campaign, report
 
     upload = send_to_number_file
-    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+    assert upload is not None  # no numbers and no file was refused above
+    if (upload.size or 0) > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise PayloadTooLargeError(
             f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
             field="send_to_number_file",
@@ -151,9 +154,9 @@ def campaign_create(
             return _create_deferred(new_campaign, upload, checked.expected_rows)
         with transaction.atomic():
             campaign = new_campaign(import_state=Campaign.ImportState.DONE)
-            header, report = imports.import_file(campaign=campaign, path=path, checked=checked)
+            header, imported = imports.import_file(campaign=campaign, path=path, checked=checked)
             campaign.usable_tags = header.usable_tags
-            campaign.import_report = report.as_dict("done")
+            campaign.import_report = imported.as_dict("done")
             campaign.save(update_fields=["usable_tags", "import_report"])
         return campaign, campaign.import_report
 
@@ -162,28 +165,31 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
     """Add the recipients of an uploaded file to an existing campaign (the v1 face's bulk
     file): the same checks (413/415/400) and importer as a create; numbers already in the
     campaign count as duplicates; the file's tag columns join ``usable_tags``. Over
-    ``IMPORT_SYNC_ROWS`` rows → 413 (the v1 answer is a validation preview, so it is
-    imported here). Returns the import report. 409 while recipients are in flight."""
-    if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+    ``IMPORT_SYNC_ROWS`` rows the file is stored and imported by a worker after commit, as
+    a create's is (report state ``pending``; the campaign's ``import_report`` follows it).
+    Returns the import report. 409 while recipients are in flight or an import is."""
+    if (upload.size or 0) > settings.IMPORT_MAX_UPLOAD_BYTES:
         raise PayloadTooLargeError(
             f"The file is larger than {settings.IMPORT_MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", field="bulk_file"
         )
     with _upload_path(upload) as path:
         checked = spreadsheets.check_upload(path)
         if checked.expected_rows is None:
-            checked.expected_rows = spreadsheets.count_xlsx_rows(path, sheet_bytes=checked.sheet_bytes)
-        if checked.expected_rows > settings.IMPORT_SYNC_ROWS:
-            raise PayloadTooLargeError(
-                f"A file added to a campaign has at most {settings.IMPORT_SYNC_ROWS} rows.",
-                code="too_many_rows",
-                field="bulk_file",
+            checked.expected_rows = spreadsheets.count_xlsx_rows(
+                path, sheet_bytes=checked.sheet_bytes, strings_bytes=checked.strings_bytes
             )
+        if checked.expected_rows > settings.IMPORT_MAX_ROWS:
+            raise spreadsheets.too_many_rows()
+        deferred = checked.expected_rows > settings.IMPORT_SYNC_ROWS
         with transaction.atomic():
             locked = campaign_locked(campaign)
             if locked.import_state in (Campaign.ImportState.PENDING, Campaign.ImportState.RUNNING):
                 raise ConflictError("The campaign's recipients are still being imported.", code="import_in_progress")
             if _has_in_flight(locked):
                 raise ConflictError("The campaign is running; add recipients when it ends.", code="campaign_running")
+            if deferred:
+                _store_for_worker(locked, upload, checked.expected_rows)
+                return locked.import_report
             header, report = imports.import_file(campaign=locked, path=path, checked=checked, skip_existing=True)
             locked.usable_tags = list(dict.fromkeys([*locked.usable_tags, *header.usable_tags]))
             locked.import_report = report.as_dict("done")
@@ -191,18 +197,27 @@ def campaign_import_file(*, campaign: Campaign, upload: UploadedFile) -> dict:
     return locked.import_report
 
 
-def _create_deferred(new_campaign, upload: UploadedFile, expected_rows: int) -> tuple[Campaign, dict]:
+def _store_for_worker(campaign: Campaign, upload: UploadedFile, expected_rows: int) -> None:
+    """In the caller's transaction (campaign row locked): keep the file, mark the import
+    pending and publish the worker's import after commit (campaigns.import_recipients)."""
     # The shape of every import report (imports.ImportReport.as_dict), nothing read yet.
-    report = imports.ImportReport().as_dict("pending", rows_done=0, rows_expected=expected_rows)
+    campaign.import_state = Campaign.ImportState.PENDING
+    campaign.import_report = imports.ImportReport().as_dict("pending", rows_done=0, rows_expected=expected_rows)
+    upload.seek(0)
+    extension = "xlsx" if upload.read(2) == b"PK" else "csv"
+    upload.seek(0)
+    campaign.import_file.save(f"campaign-{campaign.pk}.{extension}", upload, save=False)
+    campaign.save(update_fields=["import_state", "import_report", "import_file", "updated_at"])
+    import_publish_after_commit(campaign.pk)
+
+
+def _create_deferred(
+    new_campaign: Callable[..., Campaign], upload: UploadedFile, expected_rows: int
+) -> tuple[Campaign, dict]:
     with transaction.atomic():
-        campaign = new_campaign(import_state=Campaign.ImportState.PENDING, import_report=report)
-        upload.seek(0)
-        extension = "xlsx" if upload.read(2) == b"PK" else "csv"
-        upload.seek(0)
-        campaign.import_file.save(f"campaign-{campaign.pk}.{extension}", upload, save=False)
-        campaign.save(update_fields=["import_file"])
-        import_publish_after_commit(campaign.pk)
-    return campaign, report
+        campaign = new_campaign()
+        _store_for_worker(campaign, upload, expected_rows)
+    return campaign, campaign.import_report
 
 
 def campaign_locked(campaign: Campaign) -> Campaign:
@@ -218,7 +233,7 @@ def _has_in_flight(campaign: Campaign) -> bool:
     return Recipient.objects.filter(campaign=campaign, status__in=Recipient.IN_FLIGHT).exists()
 
 
-def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
+def campaign_update(*, campaign: Campaign, **changes: Any) -> Campaign:
     """Partial update of name, services, description, user_phone. Changing ``services``
     re-checks the caller IDs' capability; it is refused (409) while recipients are in flight."""
     fields = []

@@ -14,8 +14,10 @@ sent again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -36,7 +38,10 @@ from tingting.providers.base import (
     ProviderPermanentError,
     ProviderTemporaryError,
     ProviderTimeoutError,
+    SmsBackend,
     StatusReport,
+    Submission,
+    VoiceBackend,
     each,
 )
 from tingting.providers.threads import ProviderThreads
@@ -184,7 +189,7 @@ def chunk_dispatch(*, run_id: int, chunk: int) -> int:
             if not batch:
                 break
     finally:
-        if pending is not None:
+        if pending is not None and isinstance(pending.results, Future):
             pending.results.result()  # let the calls in flight end before the threads go
         if threads is not None:
             threads.close()
@@ -204,7 +209,8 @@ def _message(*, run: Run, attempt: Claimed, sender: str) -> OutboundSms | Outbou
         )
     if run.campaign.services == Campaign.Services.SURVEY:
         return _survey_call(run=run, attempt=attempt, sender=sender)
-    audio_name, seconds = run.audio_name, run.audio_seconds or 0
+    audio_name: str | None = run.audio_name
+    seconds = run.audio_seconds or 0
     if run.is_personalised:
         render = render_cached(
             text=attempt.text, voice=run.voice_input, length_factor=run.length_factor, scope=account_scope(run.owner_id)
@@ -213,7 +219,7 @@ def _message(*, run: Run, attempt: Claimed, sender: str) -> OutboundSms | Outbou
     return OutboundCall(
         to=attempt.number,
         reference=attempt.reference,
-        audio_url=_audio_url(audio_name),
+        audio_url=_audio_url(audio_name or ""),
         audio_seconds=seconds,
         caller_id=sender,
     )
@@ -241,12 +247,14 @@ def _survey_call(*, run: Run, attempt: Claimed, sender: str) -> OutboundCall:
 class Round:
     """A claimed batch whose provider calls were made (or are being made on threads)."""
 
-    ready: list[tuple[Claimed, object]]
+    ready: list[tuple[Claimed, OutboundSms | OutboundCall]]
     results: list | Future
     reported: list[StatusReport]
 
 
-def _start_round(*, run: Run, batch: list[Claimed], backend, sender: str, threads: ProviderThreads | None) -> Round:
+def _start_round(
+    *, run: Run, batch: list[Claimed], backend: SmsBackend | VoiceBackend, sender: str, threads: ProviderThreads | None
+) -> Round:
     """Call the provider for a claimed batch: one batch call, one call after the
     other, or on the threads (then the results are a future)."""
     ready = []
@@ -255,18 +263,28 @@ def _start_round(*, run: Run, batch: list[Claimed], backend, sender: str, thread
             ready.append((attempt, _message(run=run, attempt=attempt, sender=sender)))
         except Exception:  # noqa: BLE001 - e.g. a render failed: leave it for reconciliation
             logger.exception("Could not prepare %s", attempt.reference)
-    messages = [message for _, message in ready]
-    is_sms = run.kind == Run.Kind.SMS
+    messages: list[Any] = [message for _, message in ready]  # all OutboundSms, or all OutboundCall
+    # The run's kind chose the backend (chunk_dispatch): an SMS run's messages go to an
+    # SmsBackend, a voice run's to a VoiceBackend.
+    one: Callable[[Any], Submission]
+    many: Callable[[list[Any]], list]
+    if run.kind == Run.Kind.SMS:
+        sms = cast(SmsBackend, backend)
+        one, many = sms.send, sms.send_many
+    else:
+        voice = cast(VoiceBackend, backend)
+        one, many = voice.place_call, voice.place_calls
+    results: list | Future
     with reports.collecting() as reported:
         if backend.has_batch():
             try:
-                results = backend.send_many(messages) if is_sms else backend.place_calls(messages)
+                results = many(messages)
             except Exception as exc:  # noqa: BLE001 - the same answer for every message of the batch
                 results = [exc] * len(messages)
         elif threads is None:
-            results = each(backend.send if is_sms else backend.place_call, messages)
+            results = each(one, messages)
         else:
-            results = threads.submit(backend.send if is_sms else backend.place_call, messages)
+            results = threads.submit(one, messages)
     return Round(ready=ready, results=results, reported=reported)
 
 

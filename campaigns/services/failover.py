@@ -12,14 +12,20 @@
   charged comes from the hold (``failover:<id>:charge``), the rest is released
   (``failover:<id>:release``), and the recipient's ``sms_credit_consumed`` / ``sms_status``
   record it. Every movement has its idempotency key; statuses never move back.
+- The runs sweep (``campaigns.services.sweep``, jobs ``failover_republished`` and
+  ``failover_reconciled``) recovers what a dead worker or a lost task left: a queued row
+  is published again, a row left in ``sending`` is settled from the provider's record
+  (re-queued only when the provider says it never received it; the re-claim finds its
+  hold by key), a ``sent`` row with no final report is given up as failed in the end.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,6 +36,7 @@ from campaigns.services import outcomes as outcome_rules  # read at call time: o
 from tingting.errors import InsufficientCreditsError
 from tingting.providers import sms_backend
 from tingting.providers.base import OutboundSms, ProviderPermanentError, StatusReport
+from tingting.publish import task_publish
 from tingting.segments import segment_count
 
 logger = logging.getLogger(__name__)
@@ -39,7 +46,7 @@ S = FailoverSms.Status
 
 
 @lru_cache(maxsize=256)
-def _settings_of_run(run_id: int) -> dict | None:
+def _settings_of_run(run_id: int) -> Mapping[str, Any] | None:
     """The failover settings of a run's campaign, or None when it has none. Cached: a run
     cannot change them (the v1 face refuses edits of run fields while a run is in progress)."""
     row = (
@@ -87,7 +94,7 @@ def failover_queue(*, run: Run, attempt: Attempt, status: str) -> FailoverSms | 
 def failover_publish(sms_id: int) -> None:
     """The send task, by name; a broker error is logged (the row stays queued)."""
     try:
-        current_app.signature(SEND_TASK, args=[sms_id]).apply_async()
+        task_publish(SEND_TASK, [sms_id])
     except Exception:  # noqa: BLE001 - any broker failure: the row stays queued for a re-publish
         logger.exception("Could not publish failover SMS %s", sms_id)
 
@@ -95,7 +102,10 @@ def failover_publish(sms_id: int) -> None:
 def _claim(sms_id: int) -> FailoverSms | None:
     """queued → sending with the hold taken, in one transaction; None when another run has it."""
     with transaction.atomic():
-        if not FailoverSms.objects.filter(pk=sms_id, status=S.QUEUED).update(status=S.SENDING):
+        claimed = FailoverSms.objects.filter(pk=sms_id, status=S.QUEUED).update(
+            status=S.SENDING, claimed_at=timezone.now(), tries=F("tries") + 1
+        )
+        if not claimed:
             return None
         sms = FailoverSms.objects.get(pk=sms_id)
         try:
@@ -130,7 +140,7 @@ def failover_send(*, sms_id: int) -> str:
     except Exception:
         # Temporary (or unknown): give the claim back; the task retries with backoff.
         with transaction.atomic():
-            FailoverSms.objects.filter(pk=sms.pk, status=S.SENDING).update(status=S.QUEUED)
+            FailoverSms.objects.filter(pk=sms.pk, status=S.SENDING).update(status=S.QUEUED, queued_at=timezone.now())
         raise
     if not submission.accepted:
         failover_settle(sms_id=sms.pk, provider_status="rejected", error=submission.error)
@@ -176,6 +186,21 @@ def failover_settle(*, sms_id: int, provider_status: str, provider_id: str = "",
             sms.save(update_fields=["provider_id"])
         final = S.COMPLETED if status == Attempt.Status.COMPLETED else S.FAILED
         _finish(sms, status=final, provider_status=provider_status, error=error, charged=is_charged)
+
+
+def failover_give_up(*, sms_id: int, error: str) -> bool:
+    """Settle a queued failover SMS as failed without sending it (the sweep, after
+    ``RUN_GIVE_UP_IN_FLIGHT_SECONDS`` of temporary errors or lost tasks): nothing is
+    charged, a hold taken by an earlier claim is released. Returns whether it changed
+    the row; a repeat (or a row claimed meanwhile) changes nothing."""
+    with transaction.atomic():
+        sms = FailoverSms.objects.select_for_update().filter(pk=sms_id, status=S.QUEUED).first()
+        if sms is None:
+            return False
+        if not sms.tries:  # never claimed: no hold was taken
+            sms.share = 0
+        _finish(sms, status=S.FAILED, provider_status="", error=error, charged=False)
+    return True
 
 
 def failover_record_report(report: StatusReport) -> None:

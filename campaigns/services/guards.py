@@ -1,4 +1,4 @@
-"""Guardrails inside the execution engine (README "Guardrails", API_CONTRACT §7).
+"""Guardrails inside the execution engine (docs/campaigns.md "Guardrails", docs/api/API_CONTRACT.md §7).
 
 The dispatcher (``dispatch.py``) and the outcome recorder (``outcomes.py``) call these
 through a few marked hooks; everything the guardrails decide lives here:
@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -76,10 +77,18 @@ def _owner(owner_id: int) -> User:
 # --- Per chunk: DNC, calling hours, rate limits, concurrency ---------------------------
 
 
+class Referenced(Protocol):
+    """An attempt as the guards see it: its provider reference (an ``Attempt`` row, or
+    the dispatch step's claimed copy of one)."""
+
+    @property
+    def reference(self) -> str: ...
+
+
 class ChunkGuard:
     """What one chunk task needs to decide, read once per chunk."""
 
-    def __init__(self, run: Run, sender: str, backend) -> None:
+    def __init__(self, run: Run, sender: str, backend: object) -> None:
         self.run = run
         self.sender = sender
         self.backend_name = getattr(backend, "name", type(backend).__name__)
@@ -146,7 +155,7 @@ class ChunkGuard:
                 return batch[:index], countdown
         return batch, None
 
-    def call_ended(self, attempt: Attempt) -> None:
+    def call_ended(self, attempt: Referenced) -> None:
         if attempt.reference in self.slots:
             ratelimit.slot_release(self._slot_key(), attempt.reference)
             self.slots.discard(attempt.reference)

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import ledger
+from accounts.models import LedgerEntry
 from campaigns.models import Attempt, Recipient, Run
 from campaigns.models.run import run_ledger_key
 from campaigns.services.outcomes import (
@@ -126,7 +127,7 @@ def _outcome_row(outcome: Outcome) -> tuple:
     return (outcome.attempt_id, str(status), charged, outcome.provider_status, outcome.provider_id, outcome.error)
 
 
-def _checked(entry, amount: int) -> None:
+def _checked(entry: LedgerEntry, amount: int) -> None:
     """A batch key is never reused for other amounts (see attempts_record_outcomes)."""
     if entry.amount != amount:
         raise RuntimeError(f"ledger key {entry.idempotency_key} already used for {entry.amount}, not {amount}")

@@ -77,7 +77,8 @@ def tag_gaps(*, text: str, targets: list[tuple]) -> TagGaps:
     """Scan ``(id, tags)`` targets for empty tags that ``text`` uses; the first
     ``GAP_ROWS`` are listed with their number (one query for those)."""
     names = list(dict.fromkeys(placeholders(text)))
-    gaps, first = TagGaps(), []
+    gaps = TagGaps()
+    first: list[tuple[int, list[str]]] = []
     for recipient_id, tags in targets:
         missing = [name for name in names if not _tag_value(tags or {}, name)]
         if missing:

@@ -1,8 +1,5 @@
-"""Publishing the engine's follow-up work, by task name: no service imports ``tasks.py``
-(tasks call services, never the other way round).
-
-``current_app.signature(name)`` sends through the registered task when this process
-has it (its options, eager mode under test settings) and by name otherwise.
+"""Publishing the engine's follow-up work, by task name (``tingting.publish``): no
+service imports ``tasks.py`` (tasks call services, never the other way round).
 """
 
 from __future__ import annotations
@@ -10,8 +7,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from celery import current_app
 from django.db import transaction
+
+from tingting.publish import task_publish
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +23,7 @@ def chunks_publish(*, run_id: int, chunks: Iterable[int], countdown: int | None 
     published = 0
     for chunk in chunks:
         try:
-            current_app.signature(DISPATCH_CHUNK, args=[run_id, chunk]).apply_async(countdown=countdown)
+            task_publish(DISPATCH_CHUNK, [run_id, chunk], countdown=countdown)
             published += 1
         except Exception:  # noqa: BLE001 - any broker failure: the sweeper recovers
             logger.exception("Could not publish chunk %s of run %s; the sweeper will", chunk, run_id)
@@ -38,6 +36,17 @@ def chunks_publish_after_commit(run_id: int, chunks: Iterable[int]) -> None:
     transaction.on_commit(lambda: chunks_publish(run_id=run_id, chunks=chunk_list))
 
 
+def import_publish(*, campaign_id: int) -> int:
+    """Publish the recipient import task of a campaign. A broker error is logged, not
+    raised: the upload is committed, and the sweeper publishes a stalled import again."""
+    try:
+        task_publish(IMPORT_RECIPIENTS, [campaign_id])
+    except Exception:  # noqa: BLE001 - any broker failure: the sweeper recovers
+        logger.exception("Could not publish the import of campaign %s; the sweeper will", campaign_id)
+        return 0
+    return 1
+
+
 def import_publish_after_commit(campaign_id: int) -> None:
-    """The recipient import task of a campaign, once the caller's transaction commits."""
-    transaction.on_commit(lambda: current_app.signature(IMPORT_RECIPIENTS, args=[campaign_id]).delay())
+    """``import_publish`` once the caller's transaction commits (nothing if it rolls back)."""
+    transaction.on_commit(lambda: import_publish(campaign_id=campaign_id))

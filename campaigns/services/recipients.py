@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
@@ -13,14 +15,14 @@ from tingting.phones import InvalidPhoneNumber, to_e164
 MAX_TAG_LENGTH = 1000
 
 
-def _parse_number(value) -> str:
+def _parse_number(value: object) -> str:
     try:
         return to_e164(value)
     except InvalidPhoneNumber as exc:
         raise InvalidInputError(f"{value!r} {exc}.", code="invalid_phone_number", field="number") from exc
 
 
-def validate_tags(*, campaign: Campaign, tags) -> dict:
+def validate_tags(*, campaign: Campaign, tags: object) -> dict:
     """Keys must be in the campaign's ``usable_tags``; values strings or numbers.
     400 naming ``available_tags.<key>`` for each bad entry."""
     if not isinstance(tags, dict):
@@ -53,7 +55,7 @@ def _duplicate(number: str, campaign: Campaign) -> ConflictError:
     return ConflictError(f"{number} is already in campaign {campaign.name}.", code="number_exists", field="number")
 
 
-def recipient_add(*, campaign: Campaign, number, available_tags: dict | None = None) -> Recipient:
+def recipient_add(*, campaign: Campaign, number: object, available_tags: dict | None = None) -> Recipient:
     """Add one number to an owner-checked campaign; 400 bad number/tags, 409 already there."""
     e164 = _parse_number(number)
     tags = validate_tags(campaign=campaign, tags=available_tags) if available_tags is not None else {}
@@ -66,7 +68,7 @@ def recipient_add(*, campaign: Campaign, number, available_tags: dict | None = N
     return recipient
 
 
-def _lock_editable(*, user, recipient_id: int) -> Recipient:
+def _lock_editable(*, user: User, recipient_id: int) -> Recipient:
     recipient = recipient_get(user=user, recipient_id=recipient_id, for_update=True)
     if recipient.status in Recipient.IN_FLIGHT:
         raise ConflictError(
@@ -76,7 +78,7 @@ def _lock_editable(*, user, recipient_id: int) -> Recipient:
     return recipient
 
 
-def recipient_update(*, user: User, recipient_id: int, **changes) -> Recipient:
+def recipient_update(*, user: User, recipient_id: int, **changes: Any) -> Recipient:
     """Change ``number`` and/or replace ``available_tags``; 409 while in flight or when the
     new number is already in the campaign."""
     with transaction.atomic():

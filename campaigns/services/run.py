@@ -1,7 +1,7 @@
 """Run state transitions: start (a scheduled run whose time came), pause, resume,
 cancel, and finish (when no attempt is pending).
 
-Credit flow of one run (API_CONTRACT §2 begin, §5, §9 "What is charged"):
+Credit flow of one run (docs/api/API_CONTRACT.md §2 begin, §5, §9 "What is charged"):
 ``hold(estimate)`` in the transaction that creates the run (``begin``); each
 attempt owns a ``share`` of that hold; its final outcome charges what it used from
 the hold (``attempt:<id>:charge``) and releases the rest of its share
@@ -45,7 +45,7 @@ def run_start(*, run: Run) -> Run:
     return run
 
 
-def _active_run_locked(*, user, campaign_id: int) -> Run:
+def _active_run_locked(*, user: User, campaign_id: int) -> Run:
     if not Campaign.objects.filter(owner=user, pk=campaign_id).exists():
         raise NotFoundError("Campaign not found.")
     run = (

@@ -11,7 +11,16 @@ Named jobs, each logged with its count and time:
 - ``reconciled``: attempts stuck in ``sending`` (a dead worker) or in flight with no
   final report are settled from the provider's own record — re-queued only when the
   provider says it never received it, never blindly sent again;
-- ``finished``: runs with nothing pending release the rest of their hold and finish.
+- ``failover_republished``: failover SMS of ``SMS & PHONE`` calls queued for
+  ``RUN_STALE_QUEUED_SECONDS`` with nobody sending them (the task was lost, or the
+  worker died between the call's outcome and the send) are published again; those
+  queued past ``RUN_GIVE_UP_IN_FLIGHT_SECONDS`` fail, unsent and uncharged;
+- ``failover_reconciled``: failover SMS stuck in ``sending`` or with no final report
+  are settled from the provider's record like attempts (never sent twice);
+- ``finished``: runs with nothing pending release the rest of their hold and finish;
+- ``imports``: recipient imports committed but not moving for ``IMPORT_STALE_SECONDS``
+  (the task never reached the broker, or the worker died mid-file) are published
+  again and resume from their committed progress.
 """
 
 from __future__ import annotations
@@ -26,11 +35,17 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from campaigns.models import Attempt, Run
-from campaigns.services import guards
+from campaigns.models import Attempt, Campaign, FailoverSms, Run
+from campaigns.services import failover, guards
 from campaigns.services.dispatch import in_flight_status
-from campaigns.services.outcomes import FINAL_BY_KIND, Outcome, attempt_mark_in_flight, attempt_record_outcome
-from campaigns.services.publish import chunks_publish
+from campaigns.services.outcomes import (
+    FINAL_BY_KIND,
+    SMS_FINAL,
+    Outcome,
+    attempt_mark_in_flight,
+    attempt_record_outcome,
+)
+from campaigns.services.publish import chunks_publish, import_publish
 from campaigns.services.run import run_finish_if_done, run_start
 from tingting.providers import sms_backend, voice_backend
 from tingting.providers.base import SmsBackend, VoiceBackend
@@ -39,7 +54,7 @@ logger = logging.getLogger(__name__)
 S = Attempt.Status
 
 
-def _lookup_is_authoritative(backend) -> bool:
+def _lookup_is_authoritative(backend: SmsBackend | VoiceBackend) -> bool:
     """A backend that implements ``lookup`` answers None only for what it never got."""
     base = SmsBackend if isinstance(backend, SmsBackend) else VoiceBackend
     return type(backend).lookup is not base.lookup
@@ -49,13 +64,21 @@ def attempt_reconcile(*, attempt: Attempt, run: Run, give_up: bool = False) -> s
     """Settle an attempt left in flight (worker died, timeout after acceptance, no
     final report) from the provider's own record. Never sends anything: an attempt
     is re-queued only when the provider says it never received it. ``give_up``
-    records an accepted attempt with no final outcome as failed ("no final report")."""
+    records an accepted attempt with no final outcome as failed ("no final report"),
+    and one whose lookup fails (kept held, asked again every sweep until then) as
+    failed "outcome unknown"."""
     backend = sms_backend() if run.kind == Run.Kind.SMS else voice_backend()
     try:
         report = backend.lookup(attempt.reference)
-    except Exception:  # noqa: BLE001 - vendor down: try again next sweep
-        logger.warning("lookup of %s failed; retrying next sweep", attempt.reference, exc_info=True)
-        return "lookup_failed"
+    except Exception:  # noqa: BLE001 - vendor down: try again next sweep, up to the deadline
+        if not give_up:
+            logger.warning("lookup of %s failed; retrying next sweep", attempt.reference, exc_info=True)
+            return "lookup_failed"
+        logger.error("lookup of %s failed past the deadline; recorded failed", attempt.reference)
+        attempt_record_outcome(
+            attempt_id=attempt.pk, provider_status="failed", error="outcome unknown: the provider could not be asked"
+        )
+        return "unknown"
     if report is not None and report.status in FINAL_BY_KIND[run.kind]:
         Outcome.of_report(attempt.pk, report).record()
         return "recorded"
@@ -134,7 +157,75 @@ def sweep_reconcile_stuck(
     for attempt in list(stuck.order_by("claimed_at", "id")[:500]):
         run = runs.get(attempt.run_id) or runs.setdefault(attempt.run_id, Run.objects.get(pk=attempt.run_id))
         give_up = attempt.claimed_at is not None and attempt.claimed_at < now - give_up_after
-        reconciled += attempt_reconcile(attempt=attempt, run=run, give_up=give_up) != "waiting"
+        reconciled += attempt_reconcile(attempt=attempt, run=run, give_up=give_up) not in ("waiting", "lookup_failed")
+    return reconciled
+
+
+def failover_reconcile(*, sms: FailoverSms, now: datetime, give_up: bool = False) -> str:
+    """Settle a failover SMS left in ``sending`` (worker died around the provider call)
+    or ``sent`` with no final report, from the SMS provider's record, by the rules of
+    ``attempt_reconcile``: re-queued only when the provider says it never received it
+    (and it has tries left), never sent blindly again. Safe to repeat."""
+    backend = sms_backend()
+    try:
+        report = backend.lookup(sms.reference)
+    except Exception:  # noqa: BLE001 - vendor down: try again next sweep
+        logger.warning("lookup of %s failed; retrying next sweep", sms.reference, exc_info=True)
+        return "lookup_failed"
+    if report is not None and report.status in SMS_FINAL:
+        failover.failover_settle(sms_id=sms.pk, provider_status=report.status, provider_id=report.provider_id)
+        return "recorded"
+    if sms.status != FailoverSms.Status.SENDING:  # accepted earlier, still no final outcome
+        if give_up:
+            failover.failover_settle(sms_id=sms.pk, provider_status="failed", error="no final report from the provider")
+            return "unknown"
+        return "waiting"
+    if report is not None:
+        FailoverSms.objects.filter(pk=sms.pk, status=FailoverSms.Status.SENDING).update(
+            status=FailoverSms.Status.SENT, provider_id=report.provider_id
+        )
+        return "in_flight"
+    if _lookup_is_authoritative(backend) and sms.tries < settings.RUN_MAX_TRIES:
+        requeued = FailoverSms.objects.filter(
+            pk=sms.pk, status=FailoverSms.Status.SENDING, claimed_at=sms.claimed_at
+        ).update(status=FailoverSms.Status.QUEUED, queued_at=now, error="requeued: the provider never received it")
+        if requeued:
+            failover.failover_publish(sms.pk)
+        return "requeued"
+    failover.failover_settle(sms_id=sms.pk, provider_status="failed", error="outcome unknown")
+    return "unknown"
+
+
+def sweep_failover_republish(*, now: datetime, stale_after: timedelta, give_up_after: timedelta) -> int:
+    """Publish again the failover SMS queued since ``now - stale_after`` (bumping
+    ``queued_at`` first, so a second sweeper finds nothing); fail those queued since
+    ``now - give_up_after``. Returns how many rows it published or failed."""
+    cutoff = now - stale_after
+    stale = FailoverSms.objects.filter(status=FailoverSms.Status.QUEUED, queued_at__lt=cutoff)
+    moved = 0
+    for sms_id, created_at in list(stale.order_by("queued_at", "id").values_list("id", "created_at")[:1000]):
+        if created_at < now - give_up_after:
+            moved += failover.failover_give_up(sms_id=sms_id, error="not sent: no worker took it in time")
+        elif FailoverSms.objects.filter(pk=sms_id, status=FailoverSms.Status.QUEUED, queued_at__lt=cutoff).update(
+            queued_at=timezone.now()
+        ):
+            failover.failover_publish(sms_id)
+            moved += 1
+    return moved
+
+
+def sweep_failover_reconcile(
+    *, now: datetime, stuck_after: timedelta, recheck_after: timedelta, give_up_after: timedelta
+) -> int:
+    """Reconcile the failover SMS claimed but never resolved, then those accepted with
+    no final report for a long while. Returns how many it settled or moved."""
+    stuck = FailoverSms.objects.filter(
+        status=FailoverSms.Status.SENDING, claimed_at__lt=now - stuck_after
+    ) | FailoverSms.objects.filter(status=FailoverSms.Status.SENT, claimed_at__lt=now - recheck_after)
+    reconciled = 0
+    for sms in list(stuck.order_by("claimed_at", "id")[:500]):
+        give_up = sms.claimed_at is not None and sms.claimed_at < now - give_up_after
+        reconciled += failover_reconcile(sms=sms, now=now, give_up=give_up) not in ("waiting", "lookup_failed")
     return reconciled
 
 
@@ -150,6 +241,24 @@ def sweep_finish_idle() -> int:
     return sum(run_finish_if_done(run_id=run_id) for run_id in list(idle[:200]))
 
 
+def sweep_republish_imports(*, now: datetime, stale_after: timedelta) -> int:
+    """Publish again the recipient imports (pending or running) whose campaign row has
+    not moved since ``now - stale_after``: every committed batch touches it, so a live
+    import never looks stale. Touching it first means a second sweeper finds nothing;
+    a duplicate task is harmless (the import resumes from, or stops at, what is
+    committed). Returns how many it published."""
+    cutoff = now - stale_after
+    active = (Campaign.ImportState.PENDING, Campaign.ImportState.RUNNING)
+    stalled = Campaign.objects.filter(import_state__in=active, updated_at__lt=cutoff).values_list("pk", flat=True)
+    republished = 0
+    for campaign_id in list(stalled.order_by("updated_at")[:100]):
+        if Campaign.objects.filter(pk=campaign_id, import_state__in=active, updated_at__lt=cutoff).update(
+            updated_at=timezone.now()
+        ):
+            republished += import_publish(campaign_id=campaign_id)
+    return republished
+
+
 def runs_sweep(
     *,
     now: datetime | None = None,
@@ -157,6 +266,7 @@ def runs_sweep(
     stuck_after: timedelta | None = None,
     recheck_after: timedelta | None = None,
     give_up_after: timedelta | None = None,
+    import_stale_after: timedelta | None = None,
 ) -> dict[str, int]:
     """The periodic sweep: its jobs in order (module docstring), each one's count in
     the answer and, with its time, in one log line. Idempotent; safe to run in two
@@ -170,6 +280,7 @@ def runs_sweep(
     stuck_after = seconds(stuck_after, "RUN_STUCK_SENDING_SECONDS")
     recheck_after = seconds(recheck_after, "RUN_RECHECK_IN_FLIGHT_SECONDS")
     give_up_after = seconds(give_up_after, "RUN_GIVE_UP_IN_FLIGHT_SECONDS")
+    import_stale_after = seconds(import_stale_after, "IMPORT_STALE_SECONDS")
     jobs: list[tuple[str, Callable[[], int]]] = [
         ("started", lambda: runs_start_due(now=now)),
         ("due", lambda: guards.waiting_publish(now=now)),  # guardrails: calling hours, retry delays
@@ -180,7 +291,18 @@ def runs_sweep(
                 now=now, stuck_after=stuck_after, recheck_after=recheck_after, give_up_after=give_up_after
             ),
         ),
+        (
+            "failover_republished",
+            lambda: sweep_failover_republish(now=now, stale_after=stale_after, give_up_after=give_up_after),
+        ),
+        (
+            "failover_reconciled",
+            lambda: sweep_failover_reconcile(
+                now=now, stuck_after=stuck_after, recheck_after=recheck_after, give_up_after=give_up_after
+            ),
+        ),
         ("finished", sweep_finish_idle),
+        ("imports", lambda: sweep_republish_imports(now=now, stale_after=import_stale_after)),
     ]
     counts: dict[str, int] = {}
     timings: list[str] = []

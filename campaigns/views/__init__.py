@@ -1,4 +1,4 @@
-"""TingTing views of campaigns, recipients, runs and reports (API_CONTRACT §2, §7). Thin:
+"""TingTing views of campaigns, recipients, runs and reports (docs/api/API_CONTRACT.md §2, §7). Thin:
 parse, call one service or selector, render; the OpenAPI envelopes are in ``campaigns.schema``."""
 
 from campaigns.views.campaigns import (

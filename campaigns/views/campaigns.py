@@ -1,4 +1,4 @@
-"""TingTing views for campaigns and their recipients (API_CONTRACT §2). Thin: parse, call, render."""
+"""TingTing views for campaigns and their recipients (docs/api/API_CONTRACT.md §2). Thin: parse, call, render."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""TingTing views for a campaign's recipients (API_CONTRACT §2 "Campaign actions"). Thin: parse, call, render."""
+"""TingTing views for a campaign's recipients (docs/api/API_CONTRACT.md §2 "Campaign actions").
+
+Thin: parse, call, render.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Begin / pause / resume / cancel / progress of a campaign (API_CONTRACT §2 begin, §7)."""
+"""Begin / pause / resume / cancel / progress of a campaign (docs/api/API_CONTRACT.md §2 begin, §7)."""
 
 from __future__ import annotations
 

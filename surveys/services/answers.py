@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import uuid
 
-from celery import current_app
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
@@ -23,8 +22,10 @@ from surveys.models import SurveyAnswer, SurveyStep
 from surveys.services.script import attempt_id_of
 from tingting.providers import voice_backend
 from tingting.providers.base import StepAnswer
+from tingting.publish import task_publish_after_commit
 
 logger = logging.getLogger(__name__)
+RECORDING_FETCH = "surveys.recording_fetch"
 
 
 def _save_recording(row: SurveyAnswer, audio: bytes) -> None:
@@ -88,8 +89,7 @@ def answer_record(answer: StepAnswer) -> SurveyAnswer | None:
         if answer.recording_audio:
             _save_recording(row, answer.recording_audio)
         elif row.recording_url:
-            row_id = row.pk
-            transaction.on_commit(lambda: current_app.send_task("surveys.recording_fetch", args=[row_id]))
+            task_publish_after_commit(RECORDING_FETCH, [row.pk])
     return row
 
 

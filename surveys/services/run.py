@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from accounts.models import User
 from campaigns.models import Campaign, Recipient, Run
 from campaigns.services.begin import run_begin
 from surveys.models import SurveyStep
 from surveys.services.steps import SURVEY
 from tingting.errors import InvalidInputError, NotFoundError
+from v1.services.runs import scheduled_message
 
 
-def survey_begin(*, user, campaign_id: int) -> Run:
+def survey_begin(*, user: User, campaign_id: int) -> Run:
     """Begin the survey for every contact not called yet, with the campaign's voice and
     length factor, or schedule it for the campaign's ``schedule`` when that is ahead.
     Raises NotFoundError (not the owner's SURVEY campaign), InvalidInputError (no steps,
@@ -36,7 +38,7 @@ def survey_begin(*, user, campaign_id: int) -> Run:
     )
 
 
-def survey_test(*, user, contact_id: int) -> Run:
+def survey_test(*, user: User, contact_id: int) -> Run:
     """One survey call to one contact of the owner's survey, through the engine
     (charged as any call). Raises as ``survey_begin``."""
     contact = Recipient.objects.filter(pk=contact_id, campaign__owner=user).only("id", "campaign_id").first()
@@ -48,14 +50,14 @@ def survey_test(*, user, contact_id: int) -> Run:
 
 
 def survey_begin_message(run: Run) -> str:
-    """What run-survey answers: begun, or scheduled (as run-campaign words it)."""
+    """What run-survey answers: begun, or scheduled in run-campaign's words (the Bikram
+    Sambat date and the time in Nepal)."""
     if run.state == Run.State.SCHEDULED and run.scheduled_for:
-        local = timezone.localtime(run.scheduled_for)
-        return f"Campaign Scheduled successfully for {local:%Y-%m-%d} at {local:%H:%M:%S}"
+        return scheduled_message(run.scheduled_for)
     return "Campaign Began Successfully!!"
 
 
-def _no_steps_or_missing(*, user, campaign_id: int) -> None:
+def _no_steps_or_missing(*, user: User, campaign_id: int) -> None:
     campaign = Campaign.objects.filter(owner=user, pk=campaign_id).only("services").first()
     if campaign is None:
         raise NotFoundError("Campaign not found.")

@@ -15,8 +15,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from accounts.models import User
 from campaigns.models import Campaign, Run
 from surveys.models import SurveyStep
 from tingting.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
@@ -47,7 +49,7 @@ class CheckedStep:
     audio_seconds: float | None = None
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -66,7 +68,7 @@ def _is_url(value: str) -> bool:
     return value.lower().startswith(("http://", "https://")) and len(value) <= 500 and " " not in value
 
 
-def _check_step(index: int, raw, upload, errors: list[FieldError]) -> CheckedStep | None:
+def _check_step(index: int, raw: object, upload: UploadedFile | None, errors: list[FieldError]) -> CheckedStep | None:
     at = f"steps.{index}"
     if not isinstance(raw, dict):
         errors.append(FieldError(at, "invalid", "Each step must be an object."))
@@ -147,7 +149,7 @@ def _check_step(index: int, raw, upload, errors: list[FieldError]) -> CheckedSte
     return checked
 
 
-def steps_check(*, steps, files: dict) -> list[CheckedStep]:
+def steps_check(*, steps: object, files: dict) -> list[CheckedStep]:
     """Every step checked (InvalidInputError naming each ``steps.N.field``), in play order:
     by ``order`` when given, else as sent. ``files`` maps "N" to an upload."""
     if not isinstance(steps, list):
@@ -184,7 +186,7 @@ def steps_check(*, steps, files: dict) -> list[CheckedStep]:
     return sorted(valid, key=lambda s: (s.order if s.order is not None else s.index, s.index))
 
 
-def _survey_locked(*, user, campaign_id: int) -> Campaign:
+def _survey_locked(*, user: User, campaign_id: int) -> Campaign:
     campaign = Campaign.objects.select_for_update().filter(owner=user, pk=campaign_id).first()
     if campaign is None:
         raise NotFoundError("Campaign not found.")
@@ -197,7 +199,7 @@ def _survey_locked(*, user, campaign_id: int) -> Campaign:
     return campaign
 
 
-def survey_steps_replace(*, user, campaign_id: int, steps, files: dict | None = None) -> list[SurveyStep]:
+def survey_steps_replace(*, user: User, campaign_id: int, steps: object, files: dict | None = None) -> list[SurveyStep]:
     """Replace the survey's steps with ``steps`` (dicts as the client sent them) and
     ``files`` (uploads keyed by step index). Raises NotFoundError (not the owner's),
     InvalidInputError (a bad step, not a survey), ConflictError (a run in progress),
@@ -220,7 +222,7 @@ def survey_steps_replace(*, user, campaign_id: int, steps, files: dict | None = 
     return made
 
 
-def survey_steps_delete(*, user, campaign_id: int) -> int:
+def survey_steps_delete(*, user: User, campaign_id: int) -> int:
     """Remove every step of the survey; returns how many. Same errors as replace.
     Repeat-safe (a second call removes nothing)."""
     with transaction.atomic():

@@ -1,4 +1,4 @@
-"""Campaigns and campaign actions through the API (API_CONTRACT §2), key by key."""
+"""Campaigns and campaign actions through the API (docs/api/API_CONTRACT.md §2), key by key."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.support.envelope import assert_envelope, assert_error
 
 pytestmark = pytest.mark.django_db
 
-# status and number_count: API_CONTRACT_V1 §7 (what clients of the hosted seed API read).
+# status and number_count: docs/api/API_CONTRACT_V1.md §7 (what clients of the hosted seed API read).
 CAMPAIGN_KEYS = ["id", "name", "user_phone", "services", "description", "usable_tags", "status", "number_count"]
 ACTION_KEYS = ["id", "number", "campaing", "available_tags", "status", "duration", "playback", "credit_consumed"]
 

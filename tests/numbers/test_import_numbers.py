@@ -1,4 +1,4 @@
-"""Loading the inventory: ``manage.py import_numbers`` and the admin (API_CONTRACT §4, §9)."""
+"""Loading the inventory: ``manage.py import_numbers`` and the admin (docs/api/API_CONTRACT.md §4, §9)."""
 
 from decimal import Decimal
 from io import StringIO

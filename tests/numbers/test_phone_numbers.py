@@ -1,4 +1,4 @@
-"""Phone numbers over the TingTing API (API_CONTRACT §2 "Phone numbers", §5)."""
+"""Phone numbers over the TingTing API (docs/api/API_CONTRACT.md §2 "Phone numbers", §5)."""
 
 from decimal import Decimal
 

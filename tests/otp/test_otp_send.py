@@ -1,4 +1,4 @@
-"""POST /api/system/send/otp/: envelope, validation, credits, limits (API_CONTRACT §2 "OTP", §9)."""
+"""POST /api/system/send/otp/: envelope, validation, credits, limits (docs/api/API_CONTRACT.md §2 "OTP", §9)."""
 
 from __future__ import annotations
 

@@ -73,3 +73,13 @@ def test_load_bench_drives_the_mix_without_errors():
     bench_users = User.objects.filter(email__startswith="bench-load-")
     assert bench_users.exists() and not bench_users.filter(is_active=True).exists()
     assert not ApiKey.objects.filter(user__in=bench_users).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attack_replay_quick_finds_every_defect_held(purge_broker):
+    # issue 18: each attack replayed against gunicorn (DEBUG=0), a worker and beat.
+    from bench import attacks
+
+    out = StringIO()
+    held = attacks.run(quick=True, out=out)
+    assert len(held) == 12 and all(held.values()), out.getvalue()

@@ -62,6 +62,10 @@ def codes_in(sources: dict[str, str]) -> dict[str, str]:
                 index = helpers.get(_call_name(node) or "")
                 if index is not None and len(node.args) > index:
                     add(_literal(node.args[index]), name, node)
+            elif isinstance(node, ast.ClassDef):  # class NotFoundError(DomainError, code="not_found")
+                for keyword in node.keywords:
+                    if keyword.arg == "code":
+                        add(_literal(keyword.value), name, node)
             elif isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "default_code" for t in node.targets
             ):
@@ -94,8 +98,16 @@ def test_every_error_code_in_the_source_is_registered():
 
 def test_the_scan_sees_each_way_a_code_is_written():
     found = codes_in(_project_sources())
-    # keyword, default_code, FieldError positional, *_error helper positional, parameter default
-    assert {"campaign_not_found", "otp_expired", "unknown_tag", "invalid_sort", "invalid_parameter"} <= set(found)
+    # keyword, default_code, FieldError positional, *_error helper positional, parameter default,
+    # class keyword (tingting.errors' kinds)
+    assert {
+        "campaign_not_found",
+        "otp_expired",
+        "unknown_tag",
+        "invalid_sort",
+        "invalid_parameter",
+        "idempotency_key_reused",
+    } <= set(found)
 
 
 def test_an_unregistered_code_is_reported():
@@ -105,9 +117,17 @@ def test_an_unregistered_code_is_reported():
         "errors.append(FieldError('f', 'field_code', 'm'))\n"
         "raise thing_error('m', 'helper_code')\n"
         "class E(DomainError):\n    default_code = 'class_code'\n"
+        "class K(DomainError, status=409, code='class_keyword_code'): ...\n"
     )
     found = codes_in({"probe.py": source})
-    assert set(found) == {"helper_default", "brand_new_code", "field_code", "helper_code", "class_code"}
+    assert set(found) == {
+        "helper_default",
+        "brand_new_code",
+        "field_code",
+        "helper_code",
+        "class_code",
+        "class_keyword_code",
+    }
     assert not set(found) & set(ERROR_CODES)
 
 

@@ -35,7 +35,7 @@ from tests.support.factories import UserFactory
 EXAMPLES = 15
 TLING_PREFIX = "/api/v0/"
 V1_PREFIX = "/api/v1/"
-# v1 paths that keep the seed envelope (API_CONTRACT_V1 §6).
+# v1 paths that keep the seed envelope (docs/api/API_CONTRACT_V1.md §6).
 V1_ENVELOPE_PATHS = ("/api/v1/auths/send/otp", "/api/v1/auths/list/send-otps", "/api/v1/auths/verify/otp")
 
 # Operations that cannot be fuzzed meaningfully, with the reason. Empty: file

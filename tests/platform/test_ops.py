@@ -59,6 +59,13 @@ TWILIO_ENV = {
     "PUBLIC_BASE_URL": "https://tingting.example.com",
 }
 
+SPARROW_ENV = {  # Sparrow has no calls: SMS through Sparrow, calls through Twilio
+    **TWILIO_ENV,
+    "SMS_BACKEND": "tingting.providers.sparrow.SparrowSmsBackend",
+    "SPARROW_TOKEN": "s" * 32,
+    "SPARROW_FROM": "TingTing",
+}
+
 
 def manage_check_deploy(extra: dict) -> subprocess.CompletedProcess:
     env = {**os.environ, **PRODUCTION_ENV, **extra}
@@ -75,8 +82,9 @@ def manage_check_deploy(extra: dict) -> subprocess.CompletedProcess:
     )
 
 
-def test_production_settings_with_a_configured_provider_pass_check_deploy():
-    result = manage_check_deploy(TWILIO_ENV)
+@pytest.mark.parametrize("providers", [TWILIO_ENV, SPARROW_ENV], ids=["twilio", "sparrow-sms"])
+def test_production_settings_with_a_configured_provider_pass_check_deploy(providers):
+    result = manage_check_deploy(providers)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

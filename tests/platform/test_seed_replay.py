@@ -1,4 +1,4 @@
-"""Every request example of the two seed documents (/work/shared/seeds/: the TingTing
+"""Every request example of the two seed documents (docs/api/seeds/: the TingTing
 API page and the Tling API page), sent as written, succeeds (issue 20).
 
 The bodies below are copied from the documents character for character. Only what

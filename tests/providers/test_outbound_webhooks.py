@@ -9,17 +9,18 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import AccountSettings
 from accounts.services import account_settings_update
+from tests.support.broker import broker_down
 from tests.support.workers import running_worker, wait_until
 from tingting.models import WebhookEvent
 from tingting.outbound_webhooks import backoff_seconds, webhook_deliver, webhook_emit, webhook_sweep
 
 
-# The README's recipe (same lines): what a client writes to check our signature.
+# The recipe of docs/campaigns.md "Status webhooks to clients" (same lines): what a client writes to check our signature.
 def verify_tingting_webhook(secret: str, headers: dict, body: bytes, tolerance: int = 300) -> bool:
     import hashlib
     import hmac
@@ -245,3 +246,18 @@ def test_worker_delivers_after_commit_and_the_sweep_retries(user, receiver, sett
         assert verify_tingting_webhook(secret, request["headers"], request["body"])
     delivered = sorted(json.loads(r["body"])["object"]["sequence"] for r in receiver.requests[-2:])
     assert set(delivered) <= {1, 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_while_the_broker_is_down_is_not_an_error_and_the_sweep_sends_it(
+    user, receiver, hooked, purge_broker
+):
+    # The event is written in the caller's transaction (an outcome, a status callback):
+    # a broker error after that commit must not reach the caller, whose write stands.
+    with broker_down(), transaction.atomic():
+        event = _emit(user, object_id=9)
+    assert WebhookEvent.objects.get(pk=event.pk).status == "pending"
+    with running_worker(env={"WEBHOOK_ALLOW_PRIVATE": "1"}):
+        assert webhook_sweep() == 1
+        wait_until(lambda: receiver.requests, timeout=30, message="the delivery")
+    assert WebhookEvent.objects.get(pk=event.pk).status == "delivered"

@@ -323,10 +323,67 @@ def test_call_is_posted_with_twiml_and_status_events(twilio, settings):
     assert result.provider_id in twilio.calls
 
 
-def test_machine_detection_is_requested_when_enabled(twilio, settings):
+def test_machine_detection_is_requested_in_the_background_when_enabled(twilio, settings):
     settings.TWILIO_MACHINE_DETECTION = True
     place()
-    assert twilio.posts()[0]["form"]["MachineDetection"] == ["Enable"]
+    form = twilio.posts()[0]["form"]
+    assert form["MachineDetection"] == ["Enable"]
+    assert form["AsyncAmd"] == ["true"]
+    assert form["AsyncAmdStatusCallback"] == [f"{PUBLIC}/webhooks/twilio/voice/amd/?ref=test%3Acall"]
+    assert form["AsyncAmdStatusCallbackMethod"] == ["POST"]
+
+
+def play(client, twilio, result, **answer) -> None:
+    """Twilio answering the call and calling us back as it does, signed."""
+    for url, params in twilio.answer_call(result.provider_id, **answer):
+        assert callback(client, url, params).status_code == 204
+
+
+def test_a_person_hanging_up_early_with_detection_on_is_hungup_not_completed(twilio, received, client, settings):
+    # issue 18: blocking detection held the 5 s audio back for its 4 s while the call's
+    # duration ran, so a person who hung up 2 s into it looked like 6 s: "completed".
+    settings.TWILIO_MACHINE_DETECTION = True
+    result = place(audio_seconds=5.0)
+    play(client, twilio, result, heard_seconds=2, answered_by="human", detection_seconds=4)
+    assert (received[-1].status, received[-1].duration, received[-1].playback) == ("hungup", 2, 2)
+
+
+def test_a_person_who_heard_it_all_with_detection_on_is_completed(twilio, received, client, settings):
+    settings.TWILIO_MACHINE_DETECTION = True
+    result = place(audio_seconds=5.0)
+    play(client, twilio, result, heard_seconds=5, answered_by="human")
+    assert (received[-1].status, received[-1].duration) == ("completed", 5)
+
+
+def test_a_machine_found_in_the_background_is_unanswered(twilio, received, client, settings):
+    settings.TWILIO_MACHINE_DETECTION = True
+    result = place(audio_seconds=5.0)
+    play(client, twilio, result, heard_seconds=5, answered_by="machine_start")
+    assert ProviderMessage.objects.get(reference="test:call").answered_by == "machine_start"
+    assert received[-1].status == "unanswered"
+    assert received[-1].error == "answered by machine_start"
+    assert voice_backend().lookup("test:call").status == "unanswered"  # the record keeps it
+
+
+def test_a_forged_detection_callback_is_403_and_changes_nothing(twilio, client, settings):
+    settings.TWILIO_MACHINE_DETECTION = True
+    result = place()
+    url = twilio.posts()[0]["form"]["AsyncAmdStatusCallback"][0]
+    params = {"CallSid": result.provider_id, "AnsweredBy": "machine_start"}
+    assert callback(client, url, params, token="guessed").status_code == 403
+    assert ProviderMessage.objects.get(reference="test:call").answered_by == ""
+    other = {"CallSid": "CA" + "0" * 32, "AnsweredBy": "machine_start"}  # not our call's SID
+    assert callback(client, url, other).status_code == 204
+    assert ProviderMessage.objects.get(reference="test:call").answered_by == ""
+
+
+def test_blocking_detection_stays_available(twilio, received, client, settings):
+    settings.TWILIO_MACHINE_DETECTION = True
+    settings.TWILIO_ASYNC_AMD = False
+    result = place(audio_seconds=5.0)
+    assert "AsyncAmd" not in twilio.posts()[0]["form"]
+    play(client, twilio, result, heard_seconds=5, answered_by="human", detection_seconds=4)
+    assert (received[-1].status, received[-1].duration) == ("completed", 9)
 
 
 def test_call_errors_map_like_sms(twilio):
@@ -447,6 +504,69 @@ def test_the_fake_refuses_what_twilio_refuses_on_a_call(twilio):
     assert requests.post(update, data={"Status": "ringing"}, auth=auth, timeout=5).status_code == 400
     twilio.calls[result.provider_id]["status"] = "completed"
     assert requests.post(update, data={"Status": "canceled"}, auth=auth, timeout=5).status_code == 400
+
+
+MESSAGE = {"To": "+9779841234567", "From": "+15005550006", "Body": "hi"}
+CALL = {"To": "+9779841234567", "From": "+15005550006", "Twiml": "<Response><Hangup/></Response>"}
+
+
+def twilio_post(twilio, resource: str, form: dict) -> requests.Response:
+    return requests.post(
+        twilio.base_url + f"/2010-04-01/Accounts/{TWILIO_SID}/{resource}",
+        data=form,
+        auth=(TWILIO_SID, TWILIO_TOKEN),
+        timeout=5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"Body": "x" * 1601}, 21617),
+        ({"To": "9841234567"}, 21211),
+        ({"StatusCallback": "not a url"}, 21609),
+        ({"From": "", "MessagingServiceSid": "MG" + "0" * 32}, None),
+        ({"Body": "", "MediaUrl": "https://example.org/a.png"}, None),
+    ],
+)
+def test_the_fake_checks_a_message_as_twilios_spec_does(twilio, change, code):
+    response = twilio_post(twilio, "Messages.json", {**MESSAGE, **change})
+    if code is None:
+        assert response.status_code == 201
+    else:
+        assert (response.status_code, response.json()["code"]) == (400, code)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"To": ""}, 21201),
+        ({"From": ""}, 21213),
+        ({"Twiml": ""}, 21205),
+        ({"Twiml": "<Response>" + "<Pause/>" * 500 + "</Response>"}, 20001),
+        ({"StatusCallback": "/relative"}, 21609),
+        ({"StatusCallbackMethod": "PUT"}, 20001),
+        ({"StatusCallbackEvent": ["initiated", "hangup"]}, 20001),
+        ({"MachineDetection": "Yes"}, 20001),
+        ({"MachineDetection": "Enable", "AsyncAmd": "yes"}, 20001),
+        ({"AsyncAmd": "true"}, 20001),
+        ({"MachineDetection": "Enable", "AsyncAmd": "true", "AsyncAmdStatusCallback": "x"}, 20001),
+        ({"MachineDetection": "DetectMessageEnd", "StatusCallbackEvent": list(("initiated", "completed"))}, None),
+    ],
+)
+def test_the_fake_checks_a_call_as_twilios_spec_does(twilio, change, code):
+    response = twilio_post(twilio, "Calls.json", {**CALL, **change})
+    if code is None:
+        assert response.status_code == 201
+    else:
+        assert (response.status_code, response.json()["code"]) == (400, code)
+
+
+def test_our_requests_pass_the_strict_fake_with_every_option_on(twilio, settings):
+    settings.TWILIO_MACHINE_DETECTION = True
+    place("test:all-options")
+    sms_backend().send(OutboundSms(to="+9779841234567", body="नमस्ते " * 100, reference="test:long"))
+    assert [len(twilio.calls), len(twilio.messages)] == [1, 1]
 
 
 @pytest.mark.parametrize(("missing", "code"), [("To", 21604), ("From", 21603), ("Body", 21602)])

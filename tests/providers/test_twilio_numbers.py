@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
@@ -15,11 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts import ledger
 from accounts.models import LedgerEntry
 from phonenumbers_app.models import PhoneNumber
-from phonenumbers_app.services import inventory_sync
+from phonenumbers_app.services import inventory_sync, number_purchases_reconcile
 from tests.support.envelope import assert_envelope, assert_error
 from tingting.providers import number_backend, reset_backends
 from tingting.providers.base import (
@@ -51,6 +53,8 @@ class FakeTwilio:
         self.fail_status: int | None = None
         self.purchase_delay = 0.0
         self.drop_after_purchase = False  # bought, then the connection breaks before the answer
+        self.purchase_undone = False  # with drop_after_purchase: Twilio did not keep the number
+        self.fail_get_status: int | None = None  # every GET (the reconciling lookup) answers this
         self.delay = 0.0
         self._lock = threading.Lock()
         fake = self
@@ -83,6 +87,8 @@ class FakeTwilio:
         if request.headers.get("Authorization") != expected:
             return self.reply(request, 401, {"code": 20003, "message": "Authenticate", "status": 401})
         time.sleep(self.delay)
+        if self.fail_get_status and method == "GET":
+            return self.reply(request, self.fail_get_status, {"code": 20500, "message": "Internal", "status": 500})
         if self.fail_status:
             return self.reply(request, self.fail_status, {"code": 20500, "message": "Internal", "status": 500})
         path = url.path.removeprefix(PREFIX)
@@ -111,6 +117,9 @@ class FakeTwilio:
             time.sleep(self.purchase_delay)
             if self.drop_after_purchase:
                 self.drop_after_purchase = False
+                if self.purchase_undone:  # the connection broke before Twilio completed it
+                    self.purchase_undone = False
+                    del self.incoming[sid]
                 request.close_connection = True
                 request.connection.shutdown(socket.SHUT_RDWR)
                 return None
@@ -219,6 +228,87 @@ def test_a_connection_dropped_after_the_purchase_keeps_the_number_twilio_bills(t
     user.refresh_from_db()
     assert user.credits == 900 and not LedgerEntry.objects.filter(user=user, kind="refund").exists()
     assert ledger.invariant_gap(user_id=user.pk) == 0
+
+
+def test_a_lost_purchase_answer_with_the_lookup_failing_too_stays_charged_until_twilio_answers(
+    twilio, auth_client, user
+):
+    # issue 18: the lookup's failure was taken as "not bought": refunded while Twilio owned the number.
+    inventory_sync()
+    sid = offer_sid("+14155550100")
+    twilio.drop_after_purchase = True
+    twilio.fail_get_status = 503
+    body = assert_error(
+        auth_client.post(LIST, {"phone_sid": sid}, format="json"), status=503, code="purchase_unconfirmed"
+    )
+    assert "refunded if it did not go through" in body["message"]
+    number = PhoneNumber.objects.get(sid=sid)
+    assert number.owner == user and number.purchase_unconfirmed_at is not None
+    user.refresh_from_db()
+    assert user.credits == 900 and not LedgerEntry.objects.filter(user=user, kind="refund").exists()
+    assert_error(auth_client.delete(LIST, {"phone_sid": sid}, format="json"), status=409, code="purchase_unconfirmed")
+
+    assert number_purchases_reconcile() == {"bought": 0, "refunded": 0, "unknown": 1}  # Twilio still down
+    twilio.fail_get_status = None
+    assert number_purchases_reconcile() == {"bought": 1, "refunded": 0, "unknown": 0}
+    number.refresh_from_db()
+    assert number.owner == user and number.purchase_unconfirmed_at is None
+    assert number.vendor_id == "PN" + f"{1:032x}" == next(iter(twilio.incoming))
+    assert number_purchases_reconcile() == {"bought": 0, "refunded": 0, "unknown": 0}
+    user.refresh_from_db()
+    assert user.credits == 900 and ledger.invariant_gap(user_id=user.pk) == 0
+    assert_envelope(auth_client.delete(LIST, {"phone_sid": sid}, format="json"), status=200, body_status=204)
+    assert twilio.incoming == {}
+
+
+def test_an_unconfirmed_purchase_twilio_does_not_list_is_refunded(twilio, auth_client, user):
+    inventory_sync()
+    sid = offer_sid("+14155550100")
+    twilio.drop_after_purchase = True
+    twilio.fail_get_status = 503
+    auth_client.post(LIST, {"phone_sid": sid}, format="json")
+    twilio.incoming.clear()  # Twilio never completed it
+    twilio.fail_get_status = None
+    assert number_purchases_reconcile() == {"bought": 0, "refunded": 1, "unknown": 0}
+    number = PhoneNumber.objects.get(sid=sid)
+    assert number.owner is None and number.purchase_unconfirmed_at is None
+    user.refresh_from_db()
+    assert user.credits == 1000 and ledger.invariant_gap(user_id=user.pk) == 0
+    assert LedgerEntry.objects.filter(user=user, kind="refund").count() == 1
+    assert number_purchases_reconcile() == {"bought": 0, "refunded": 0, "unknown": 0}
+
+
+def test_an_unconfirmed_purchase_is_refunded_after_the_deadline_when_twilio_stays_down(
+    twilio, auth_client, user, settings
+):
+    inventory_sync()
+    sid = offer_sid("+14155550100")
+    twilio.drop_after_purchase = True
+    twilio.fail_get_status = 503
+    auth_client.post(LIST, {"phone_sid": sid}, format="json")
+    before = timezone.now() + timedelta(seconds=settings.PROVIDER_UNKNOWN_DEADLINE_SECONDS - 60)
+    assert number_purchases_reconcile(now=before) == {"bought": 0, "refunded": 0, "unknown": 1}
+    user.refresh_from_db()
+    assert user.credits == 900
+    after = timezone.now() + timedelta(seconds=settings.PROVIDER_UNKNOWN_DEADLINE_SECONDS + 60)
+    assert number_purchases_reconcile(now=after) == {"bought": 0, "refunded": 1, "unknown": 0}
+    assert PhoneNumber.objects.get(sid=sid).owner is None
+    user.refresh_from_db()
+    assert user.credits == 1000 and user.credits_held == 0 and ledger.invariant_gap(user_id=user.pk) == 0
+
+
+def test_a_lost_purchase_answer_twilio_does_not_list_is_503_and_refunded(twilio, auth_client, user):
+    inventory_sync()
+    sid = offer_sid("+14155550100")
+    twilio.drop_after_purchase = True
+    twilio.purchase_undone = True
+    body = assert_error(
+        auth_client.post(LIST, {"phone_sid": sid}, format="json"), status=503, code="provider_unavailable"
+    )
+    assert "nothing was charged" in body["message"]
+    assert PhoneNumber.objects.get(sid=sid).owner is None
+    user.refresh_from_db()
+    assert user.credits == 1000 and ledger.invariant_gap(user_id=user.pk) == 0
 
 
 def test_no_answer_in_time_is_a_timeout(twilio, settings):

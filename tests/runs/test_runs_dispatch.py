@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import LedgerEntry
+from accounts.models import LedgerEntry, User
 from campaigns.models import Attempt, Campaign, Recipient, Run
 from campaigns.services.dispatch import attempt_claim, chunk_dispatch
 from campaigns.services.outcomes import attempt_record_report
@@ -373,6 +373,23 @@ def test_accepted_without_a_final_report_is_settled_from_the_provider_record(qui
     assert runs_sweep(recheck_after=timedelta(hours=1))["reconciled"] == 0
     assert runs_sweep(recheck_after=timedelta(0))["reconciled"] == 1
     assert assert_settled(run, user) == {"completed": 1}
+
+
+def test_an_attempt_whose_lookup_fails_stays_held_until_the_deadline_then_is_released(quiet_broker, sms_backend_as):
+    # issue 18: the outcome is unknown while the provider cannot be asked: never
+    # settled blindly, never held forever.
+    user = UserFactory(credits=100)
+    _, attempt = _accepted_with_record(user, provider_id="SMdown", outcome="sent")
+    sms_backend_as("tests.support.fake_providers.LookupDownSmsBackend")
+    assert runs_sweep(recheck_after=timedelta(0))["reconciled"] == 0
+    attempt.refresh_from_db()
+    assert attempt.status == "sent"
+    assert User.objects.get(pk=user.pk).credits_held == 1
+    assert runs_sweep(recheck_after=timedelta(0), give_up_after=timedelta(0))["reconciled"] == 1
+    attempt.refresh_from_db()
+    assert (attempt.status, attempt.error) == ("failed", "outcome unknown: the provider could not be asked")
+    user.refresh_from_db()
+    assert (user.credits, user.credits_held) == (100, 0)
 
 
 def test_accepted_with_no_outcome_ever_is_given_up_as_failed(quiet_broker, sms_backend_as):

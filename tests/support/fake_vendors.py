@@ -41,6 +41,7 @@ class FakeVendor:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.scripted: list[tuple] = []  # next POST answers: ("fail", status, body, headers) / ("stall", s)
+        self.get_failure: int | None = None  # every GET (a lookup) answers this status while set
         self.lock = threading.Lock()
         vendor = self
 
@@ -65,6 +66,8 @@ class FakeVendor:
                     script = vendor.scripted.pop(0) if self.command == "POST" and vendor.scripted else None
                 if script and script[0] == "fail":
                     status, body, headers = script[1], script[2], script[3]
+                elif self.command == "GET" and vendor.get_failure:
+                    status, body, headers = vendor.get_failure, {"code": 20500, "message": "down"}, {}
                 else:
                     status, body, headers = vendor.handle(request)
                     if script and script[0] == "drop":  # accepted, then the connection breaks
@@ -120,12 +123,72 @@ class FakeVendor:
         raise NotImplementedError
 
 
-MISSING_CODES = {"To": 21604, "From": 21603, "Body": 21602}
 CALL_FINAL = ("completed", "busy", "failed", "no-answer", "canceled")
+# Twilio's OpenAPI spec (twilio/twilio-oai spec/json/twilio_api_v2010.json): the
+# enums of the parameters we send. Twilio answers a value outside them with 400.
+CALL_EVENTS = ("initiated", "ringing", "answered", "completed")  # call_enum_event
+HTTP_METHODS = ("GET", "POST")  # format http-method
+MACHINE_DETECTION = ("Enable", "DetectMessageEnd")
+ASYNC_AMD = ("true", "false")
+TWIML_MAX = 4000  # "Max 4000 characters"
+BODY_MAX = 1600  # "Can be up to 1,600 characters in length"
 
 
 def _first(form: dict, name: str) -> str:
     return form.get(name, [""])[0]
+
+
+def _is_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _message_refusal(form: dict) -> tuple[int, str] | None:
+    """What Twilio answers a Messages create it refuses (code, message), else None."""
+    if not _first(form, "To"):
+        return 21604, "A 'To' phone number is required."
+    if not (_first(form, "From") or _first(form, "MessagingServiceSid")):
+        return 21603, "A 'From' phone number is required."
+    if not (_first(form, "Body") or _first(form, "MediaUrl") or _first(form, "ContentSid")):
+        return 21602, "Message body is required."
+    if not _first(form, "To").startswith("+"):
+        return 21211, f"The 'To' number {_first(form, 'To')} is not a valid phone number."
+    if len(_first(form, "Body")) > BODY_MAX:
+        return 21617, "The concatenated message body exceeds the 1600 character limit."
+    if "StatusCallback" in form and not _is_url(_first(form, "StatusCallback")):
+        return 21609, "Invalid StatusCallback"
+    return None
+
+
+def _call_refusal(form: dict) -> tuple[int, str] | None:
+    """What Twilio answers a Calls create it refuses (code, message), else None.
+    Codes Twilio documents per parameter where it has one; 20001 (invalid
+    parameter) for a value outside a spec enum."""
+    if not _first(form, "To"):
+        return 21201, "No 'To' number is specified"
+    if not _first(form, "From"):
+        return 21213, "No 'From' number is specified"
+    if not (_first(form, "Twiml") or _first(form, "Url") or _first(form, "ApplicationSid")):
+        return 21205, "Url or Twiml is required"
+    if len(_first(form, "Twiml")) > TWIML_MAX:
+        return 20001, "Twiml exceeds the 4000 character limit"
+    for name in ("StatusCallback", "AsyncAmdStatusCallback", "Url"):
+        if name in form and not _is_url(_first(form, name)):
+            return 21609 if name == "StatusCallback" else 20001, f"Invalid {name}"
+    enums = {
+        "StatusCallbackMethod": HTTP_METHODS,
+        "AsyncAmdStatusCallbackMethod": HTTP_METHODS,
+        "MachineDetection": MACHINE_DETECTION,
+        "AsyncAmd": ASYNC_AMD,
+    }
+    for name, allowed in enums.items():
+        if name in form and _first(form, name) not in allowed:
+            return 20001, f"{name} must be one of {', '.join(allowed)}"
+    if any(event not in CALL_EVENTS for event in form.get("StatusCallbackEvent", [])):
+        return 20001, f"StatusCallbackEvent must be among {', '.join(CALL_EVENTS)}"
+    if "AsyncAmd" in form and "MachineDetection" not in form:
+        return 20001, "AsyncAmd needs MachineDetection"
+    return None
 
 
 class FakeTwilio(FakeVendor):
@@ -135,6 +198,7 @@ class FakeTwilio(FakeVendor):
         super().__init__()
         self.messages: dict[str, dict] = {}
         self.calls: dict[str, dict] = {}
+        self.call_forms: dict[str, dict] = {}  # CA… SID → the create request's form
         self.recordings: dict[str, bytes] = {}  # RE… SID → WAV, as GET Recordings/{sid}.wav serves it
 
     def add_recording(self, audio: bytes) -> tuple[str, str]:
@@ -142,6 +206,30 @@ class FakeTwilio(FakeVendor):
         sid = "RE" + uuid.uuid4().hex
         self.recordings[sid] = audio
         return sid, f"{self.base_url}/2010-04-01/Accounts/{TWILIO_SID}/Recordings/{sid}"
+
+    def answer_call(
+        self, sid: str, *, heard_seconds: int, answered_by: str = "human", detection_seconds: int = 4
+    ) -> list[tuple[str, dict[str, str]]]:
+        """Play the call ``sid`` as Twilio does once answered: the callbacks it makes,
+        in order, as (URL, form). Blocking detection (MachineDetection without
+        AsyncAmd) plays nothing for ``detection_seconds`` while the call's duration
+        runs, and reports AnsweredBy with the final status; background detection
+        (AsyncAmd=true) plays at once and reports AnsweredBy on its own callback."""
+        form = self.call_forms[sid]
+        detecting = bool(_first(form, "MachineDetection"))
+        background = _first(form, "AsyncAmd") == "true"
+        base = {"CallSid": sid, "AccountSid": TWILIO_SID, "To": _first(form, "To"), "From": _first(form, "From")}
+        callbacks = []
+        duration = heard_seconds + (detection_seconds if detecting and not background else 0)
+        final = {**base, "CallStatus": "completed", "CallDuration": str(duration)}
+        if detecting and background:
+            amd = {**base, "AnsweredBy": answered_by, "MachineDetectionDuration": str(detection_seconds * 1000)}
+            callbacks.append((_first(form, "AsyncAmdStatusCallback"), amd))
+        elif detecting:
+            final["AnsweredBy"] = answered_by
+        self.calls[sid].update(status="completed", duration=str(duration))
+        callbacks.append((_first(form, "StatusCallback"), final))
+        return callbacks
 
     def _error(self, status: int, code: int, message: str) -> tuple[int, dict, dict]:
         return (
@@ -166,12 +254,9 @@ class FakeTwilio(FakeVendor):
         form, query = request["form"], request["query"]
         now = format_datetime(timezone.now())
         if resource == "Messages.json" and request["method"] == "POST":
-            for name in ("To", "From", "Body"):
-                if not _first(form, name):
-                    # Twilio's codes: 21604 'To' required, 21603 'From' required, 21602 body required.
-                    return self._error(400, MISSING_CODES[name], f"A '{name}' is required.")
-            if not _first(form, "To").startswith("+"):
-                return self._error(400, 21211, f"The 'To' number {_first(form, 'To')} is not a valid phone number.")
+            refusal = _message_refusal(form)
+            if refusal:
+                return self._error(400, *refusal)
             sid = "SM" + uuid.uuid4().hex
             self.messages[sid] = {
                 "sid": sid,
@@ -186,11 +271,11 @@ class FakeTwilio(FakeVendor):
             }
             return 201, self.messages[sid], {}
         if resource == "Calls.json" and request["method"] == "POST":
-            if not _first(form, "To") or not _first(form, "From"):
-                return self._error(400, 21201, "No 'To' or 'From' number is specified")
-            if not (_first(form, "Twiml") or _first(form, "Url")):
-                return self._error(400, 21205, "Url or Twiml is required")
+            refusal = _call_refusal(form)
+            if refusal:
+                return self._error(400, *refusal)
             sid = "CA" + uuid.uuid4().hex
+            self.call_forms[sid] = form
             self.calls[sid] = {
                 "sid": sid,
                 "account_sid": TWILIO_SID,

@@ -1,4 +1,4 @@
-"""Owned routes of surveys (the v1 face, API_CONTRACT_V1 §5), for the isolation matrix."""
+"""Owned routes of surveys (the v1 face, docs/api/API_CONTRACT_V1.md §5), for the isolation matrix."""
 
 from surveys.services.steps import survey_steps_replace
 from tests.support.isolation import owned_route

@@ -1,7 +1,10 @@
-"""The survey endpoints of the v1 face, from the client's side (API_CONTRACT_V1 §5)."""
+"""The survey endpoints of the v1 face, from the client's side (docs/api/API_CONTRACT_V1.md §5)."""
 
 import csv
 import io
+import json
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 from django.utils import timezone
@@ -54,13 +57,20 @@ def test_steps_start_empty_and_json_replaces_them(auth_client, survey):
 
 
 def test_multipart_with_a_json_steps_field_and_a_file_per_index(auth_client, survey):
-    import json
-
     body = {"steps": json.dumps(STEPS[:2]), "1": wav_upload(2.5)}
     response = auth_client.put(steps_url(survey), body, format="multipart")
     assert response.status_code == 200, response.json()
     played = response.json()["results"][1]
     assert played["audio_file"].startswith(f"{PUBLIC}/media/survey-audio/") and played["audio_seconds"] == 2.5
+
+
+def test_without_a_public_base_url_step_audio_is_linked_on_the_host_asked(auth_client, survey, settings):
+    """As the report's recordings: the development server (README command 1) has no PUBLIC_BASE_URL."""
+    settings.PUBLIC_BASE_URL = ""
+    response = auth_client.put(steps_url(survey), {"steps": json.dumps(STEPS[:2]), "1": wav_upload(1.0)})
+    played = response.json()["results"][1]["audio_file"]
+    assert played.startswith("http://testserver/media/survey-audio/")
+    assert auth_client.get(steps_url(survey)).json()["results"][1]["audio_file"] == played
 
 
 def test_the_sdk_form_of_one_python_literal_per_step(auth_client, survey):
@@ -88,6 +98,38 @@ def test_the_sdk_form_of_one_python_literal_per_step(auth_client, survey):
         ("say", "raw_record", "comment"),
         ("info", "none", ""),
     ]
+
+
+# What tingting 1.0.1 posts for a campaign without steps: its fields, and no ``steps`` at all
+# (requests drops an empty list from a form); without files the form is urlencoded.
+SDK_CAMPAIGN_FORM = {
+    "name": "SDK survey",
+    "services": "SURVEY",
+    "status": "Not Started",
+    "sms_message": "default sms message",
+    "message": "",
+    "description": "default description",
+    "category": "Text",
+    "campaign_action_count": "0",
+    "progress_percent": "0",
+    "credit_limit": "0",
+    "draft": "False",
+    "length_factor": "1",
+}
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+def test_an_sdk_form_without_steps_means_no_steps(auth_client, survey, encoding):
+    auth_client.post(steps_url(survey), {"steps": [STEPS[0]]}, format="json")
+    if encoding == "urlencoded":
+        response = auth_client.post(
+            steps_url(survey), urlencode(SDK_CAMPAIGN_FORM), content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = auth_client.post(steps_url(survey), SDK_CAMPAIGN_FORM, format="multipart")
+    assert response.status_code == 200, response.json()
+    assert response.json() == {"results": []}
+    assert not SurveyStep.objects.filter(campaign=survey).exists()
 
 
 @pytest.mark.parametrize(
@@ -166,6 +208,16 @@ def test_run_survey_begins_once_and_test_survey_calls_one_contact(auth_client, u
     assert response.status_code == 200, response.json()
     test_run = Run.objects.filter(campaign=campaign).order_by("-id").first()
     assert test_run.total == 1 and test_run.attempts.get().recipient_id == contact.pk
+
+
+def test_run_survey_scheduled_answers_the_bikram_sambat_date_as_run_campaign_does(auth_client, user):
+    campaign = survey_campaign(user, recipients=2, schedule=datetime(2030, 1, 2, 4, 15, tzinfo=UTC))
+    auth_client.post(steps_url(campaign), {"steps": [STEPS[0]]}, format="json")
+    response = auth_client.post(f"/api/v1/run-survey/{campaign.pk}/")
+    assert response.status_code == 200
+    # 2030-01-02 10:00 in Nepal is 2086-09-18 in Bikram Sambat.
+    assert response.json() == {"message": "Campaign Scheduled successfully for 2086-09-18 at 10:00:00"}
+    assert Run.objects.get(campaign=campaign).state == Run.State.SCHEDULED
 
 
 def _answered(user, count):

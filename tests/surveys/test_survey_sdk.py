@@ -54,6 +54,8 @@ def test_the_sdk_survey_scenario(sdk_python, survey_server, tmp_path):
     assert result.returncode == 0, result.stderr[-4000:]
     out = json.loads(result.stdout)
 
+    # A survey created without steps: the SDK's form has no steps field, which means none.
+    assert out["empty"]["steps"] == [] and not SurveyStep.objects.filter(campaign_id=out["empty"]["id"]).exists()
     campaign_id = out["campaign"]["id"]
     assert out["campaign"]["services"] == "SURVEY"
     assert out["steps"] == [

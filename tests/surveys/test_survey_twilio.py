@@ -194,6 +194,27 @@ def test_replayed_action_callbacks_change_nothing(placed, twilio, client):
     assert list(SurveyAnswer.objects.values_list("input_name", "digits")) == [("q1", "3")]
 
 
+def test_replayed_recording_callbacks_change_nothing(placed, twilio, client):
+    _, attempt, sid = placed
+    url = actions(twilio.posts()[0]["form"]["Twiml"][0])[0]
+    for digits in ("1", "2"):
+        url = actions(act(client, url, sid, Digits=digits))[0]
+    rec_sid, rec_url = twilio.add_recording(wav_file(2.0))
+    act(client, url, sid, RecordingUrl=rec_url, RecordingSid=rec_sid, RecordingDuration="2")
+    status_url = f"{PUBLIC}/webhooks/twilio/voice/recording/?ref=attempt%3A{attempt.pk}&step=2"
+    params = {"CallSid": sid, "RecordingSid": rec_sid, "RecordingUrl": rec_url, "RecordingDuration": "2"}
+    other_sid, other_url = twilio.add_recording(wav_file(5.0))
+    replays = [
+        params,
+        params,
+        {**params, "RecordingSid": other_sid, "RecordingUrl": other_url, "RecordingDuration": "5"},
+    ]
+    for replay in replays:
+        assert callback(client, status_url, {**replay, "RecordingStatus": "completed"}).status_code == 204
+    rows = SurveyAnswer.objects.filter(attempt=attempt, step_order=2)
+    assert list(rows.values_list("recording_url", "recording_sid", "recording_seconds")) == [(rec_url, rec_sid, 2)]
+
+
 def test_a_callback_for_another_call_hangs_up_and_stores_nothing(placed, twilio, client):
     url = actions(twilio.posts()[0]["form"]["Twiml"][0])[0]
     assert act(client, url, "CA" + "0" * 32, Digits="1") == "<Response><Hangup/></Response>"

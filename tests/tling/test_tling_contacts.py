@@ -1,4 +1,4 @@
-"""Tling contacts and lists, through the API with an X-API-Key (API_CONTRACT §3)."""
+"""Tling contacts and lists, through the API with an X-API-Key (docs/api/API_CONTRACT.md §3)."""
 
 import re
 import uuid

@@ -1,4 +1,4 @@
-"""v1 authentication (API_CONTRACT_V1 §2): login cookies, refresh, the v1 API token, JWT Bearer."""
+"""v1 authentication (docs/api/API_CONTRACT_V1.md §2): login cookies, refresh, the v1 API token, JWT Bearer."""
 
 import pytest
 from rest_framework.test import APIClient

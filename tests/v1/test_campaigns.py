@@ -1,4 +1,4 @@
-"""The v1 campaign object (API_CONTRACT_V1 §4): create, list, get, update, delete, message settings."""
+"""The v1 campaign object (docs/api/API_CONTRACT_V1.md §4): create, list, get, update, delete, message settings."""
 
 import pytest
 from django.db import connection

@@ -1,4 +1,4 @@
-"""Raw HTTP as the public v1 clients send it, and the keys they read (API_CONTRACT_V1 sources):
+"""Raw HTTP as the public v1 clients send it, and the keys they read (docs/api/API_CONTRACT_V1.md sources):
 the Laravel package (cmonsuman/tingtingapi), a .NET service (Evaan12/EasyGOV) and a Django
 service (ravipangali7/Luna-Iot-Py)."""
 

@@ -1,9 +1,10 @@
-"""v1 contacts (API_CONTRACT_V1 §4): add one or many, bulk file, campaign-detail, update, delete, attributes."""
+"""v1 contacts (docs/api/API_CONTRACT_V1.md §4): add one or many, bulk file, campaign-detail, update, delete, attributes."""
 
 import pytest
 
 from campaigns.models import Campaign, Recipient
 from tests.support.campaign_helpers import make_campaign, upload, xlsx_bytes
+from tests.support.workers import running_worker, wait_until
 from voices.selectors import voice_list
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +174,38 @@ def test_foreign_contact_routes_are_404(auth_client, other_client, campaign):
     ]:
         response = getattr(other_client, method)(url, {"number": "9801000002"}, format="json")
         assert response.status_code == 404, url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_file_over_the_sync_limit_is_imported_by_a_worker(auth_client, campaign, settings, purge_broker):
+    settings.IMPORT_SYNC_ROWS = 50
+    Recipient.objects.create(campaign=campaign, number="+9779841000000", tags={"tags_city": "Pokhara"})
+    campaign.usable_tags = ["tags_city"]
+    campaign.save(update_fields=["usable_tags"])
+    rows = "".join(f"98410{i:05d},n{i}\n" for i in range(120))
+    csv = ("number,name\n" + rows + "bad,x\n").encode()
+    url = f"/api/v1/campaign/create/{campaign.pk}/detail/"
+    response = auth_client.patch(url, {"bulk_file": upload("big.csv", csv, "text/csv")}, format="multipart")
+    assert response.status_code == 202, response.content  # no worker yet: it waits on the broker
+    body = response.json()
+    assert set(body) == {"error_list", "samples", "total_validated_rows", "import"}
+    assert (body["error_list"], body["samples"], body["total_validated_rows"]) == ([], [], None)
+    assert body["import"]["state"] == "pending" and body["import"]["rows_expected"] == 121
+    again = auth_client.patch(url, {"bulk_file": upload("big.csv", csv, "text/csv")}, format="multipart")
+    assert again.status_code == 409 and "detail" in again.json()
+    with running_worker(env={"IMPORT_SYNC_ROWS": "50", "IMPORT_BATCH_ROWS": "40"}):
+        wait_until(
+            lambda: Campaign.objects.get(pk=campaign.pk).import_state == "done", timeout=60, message="the import"
+        )
+    campaign.refresh_from_db()
+    report = campaign.import_report
+    # The number already in the campaign is a duplicate; its tag column stays usable beside the file's.
+    assert (report["rows"], report["added"], report["duplicates"], report["invalid_count"]) == (121, 119, 1, 1)
+    assert campaign.usable_tags == ["tags_city", "tags_name"] and not campaign.import_file
+    detail = auth_client.get(f"/api/v1/campaign-detail/{campaign.pk}/?limit=1").json()
+    assert detail["count"] == 120
+    # A small file afterwards is previewed at once again.
+    small = auth_client.patch(
+        url, {"bulk_file": upload("s.csv", b"number\n9801999999\n", "text/csv")}, format="multipart"
+    )
+    assert small.status_code == 200 and small.json()["total_validated_rows"] == 1

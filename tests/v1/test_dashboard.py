@@ -1,4 +1,4 @@
-"""GET /api/v1/dashboard/ (API_CONTRACT_V1 §3): figures from the ledger and the attempts, constant queries."""
+"""GET /api/v1/dashboard/ (docs/api/API_CONTRACT_V1.md §3): figures from the ledger and the attempts, constant queries."""
 
 import pytest
 

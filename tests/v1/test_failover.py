@@ -1,4 +1,4 @@
-"""SMS & PHONE failover (API_CONTRACT_V1 §4): a call ending in a failover_target status is followed
+"""SMS & PHONE failover (docs/api/API_CONTRACT_V1.md §4): a call ending in a failover_target status is followed
 by sms_message exactly once, through a claim and the ledger, charged as SMS and recorded."""
 
 import csv

@@ -1,4 +1,4 @@
-"""v1 OTP (API_CONTRACT_V1 §6): send with company_name and voice_input, the masked list, verify."""
+"""v1 OTP (docs/api/API_CONTRACT_V1.md §6): send with company_name and voice_input, the masked list, verify."""
 
 import pytest
 

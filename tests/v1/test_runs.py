@@ -1,4 +1,4 @@
-"""v1 test-speak, run-campaign, emergency stop, demo call, CSV report (API_CONTRACT_V1 §4)."""
+"""v1 test-speak, run-campaign, emergency stop, demo call, CSV report (docs/api/API_CONTRACT_V1.md §4)."""
 
 import csv
 import io
@@ -126,3 +126,39 @@ def test_foreign_run_routes_are_404(other_client, user):
         response = other_client.post(url)
         assert response.status_code == 404 and set(response.json()) == {"detail"}, url
     assert not Run.objects.exists()
+
+
+def test_run_over_the_credit_limit_is_refused_naming_it(auth_client, user):
+    campaign = _campaign(user, sms_message="hello")  # two contacts, one SMS segment each
+    price = 2 * user.sms_rate
+    auth_client.patch(f"/api/v1/campaign/{campaign.pk}/", {"credit_limit": price - 1}, format="json")
+    refused = auth_client.post(f"/api/v1/run-campaign/{campaign.pk}/")
+    assert refused.status_code == 400, refused.content
+    assert list(refused.json()) == ["credit_limit"] and str(price) in refused.json()["credit_limit"][0]
+    assert not Run.objects.filter(campaign=campaign).exists()
+    assert not LedgerEntry.objects.filter(user=user, kind="hold").exists()
+    # At the limit exactly, it runs and holds no more than the limit.
+    auth_client.patch(f"/api/v1/campaign/{campaign.pk}/", {"credit_limit": price}, format="json")
+    assert auth_client.post(f"/api/v1/run-campaign/{campaign.pk}/").status_code == 200
+    assert Run.objects.get(campaign=campaign).hold_amount == price
+
+
+def test_credit_limit_counts_the_failover_sms_of_sms_and_phone(auth_client, user, media):
+    def both():
+        return _campaign(
+            user,
+            services="SMS & PHONE",
+            message="call text",
+            sms_message="sorry we missed you",
+            failover_target=["failed"],
+        )
+
+    unlimited, limited = both(), both()
+    assert auth_client.post(f"/api/v1/run-campaign/{unlimited.pk}/").status_code == 200  # no limit (0)
+    calls = Run.objects.get(campaign=unlimited).hold_amount  # the same two calls
+    # The calls fit, but two failover SMS may follow them: over the limit.
+    auth_client.patch(f"/api/v1/campaign/{limited.pk}/", {"credit_limit": calls}, format="json")
+    refused = auth_client.post(f"/api/v1/run-campaign/{limited.pk}/")
+    assert refused.status_code == 400 and list(refused.json()) == ["credit_limit"]
+    auth_client.patch(f"/api/v1/campaign/{limited.pk}/", {"credit_limit": calls + 2 * user.sms_rate}, format="json")
+    assert auth_client.post(f"/api/v1/run-campaign/{limited.pk}/").status_code == 200

@@ -2,10 +2,9 @@
 against a live server and a real Celery worker.
 
 The SDK's import name ``tingting`` is this project's too, so it runs in a virtualenv of its
-own (``var/sdk/venv``, created here with ``python -m venv`` + pip, reused while it holds the
-SDK) in a subprocess: tests/v1/sdk/scenarios.py drives the server through the SDK and
-prints what the SDK saw; this test checks that against the database and what the simulated
-providers did.
+own (``var/sdk/venv``: the ``sdk_python`` fixture of tests/support/sdk.py) in a subprocess:
+tests/v1/sdk/scenarios.py drives the server through the SDK and prints what the SDK saw;
+this test checks that against the database and what the simulated providers did.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -23,31 +21,12 @@ import requests
 from campaigns.models import Campaign, FailoverSms, Recipient, Run
 from tests.support.campaign_helpers import owned_number
 from tests.support.factories import UserFactory
-from tests.support.workers import ROOT, wait_until
+from tests.support.workers import wait_until
 from tingting.models import SimulatedDelivery
 from v1.services.tokens import token_generate
 from voices.models import Voice
 
-SDK_VERSION = "1.0.1"
-SDK_DIR = ROOT / "var" / "sdk"
 SCENARIOS = Path(__file__).parent / "sdk" / "scenarios.py"
-
-
-@pytest.fixture(scope="session")
-def sdk_python() -> Path:
-    """The interpreter of a virtualenv with only the SDK installed from the package index."""
-    venv = SDK_DIR / "venv"
-    python = venv / "bin" / "python"
-    marker = venv / f".tingting-{SDK_VERSION}"
-    if not marker.exists():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"tingting=={SDK_VERSION}"],
-            check=True,
-            timeout=600,
-        )
-        marker.touch()
-    return python
 
 
 def _run_scenarios(python: Path, base_url: str, token: str, dialer: str, cwd: Path) -> dict:

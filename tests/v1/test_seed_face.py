@@ -1,4 +1,4 @@
-"""API_CONTRACT_V1 §7: the seed face's campaign objects carry ``status`` and ``number_count``,
+"""docs/api/API_CONTRACT_V1.md §7: the seed face's campaign objects carry ``status`` and ``number_count``,
 and show campaigns made on the v1 face (``SMS & PHONE`` included)."""
 
 import pytest

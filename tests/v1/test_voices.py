@@ -1,4 +1,4 @@
-"""The voice catalogue (API_CONTRACT_V1 §3): seeded, listed, admin-editable, distinct renderings."""
+"""The voice catalogue (docs/api/API_CONTRACT_V1.md §3): seeded, listed, admin-editable, distinct renderings."""
 
 import pytest
 

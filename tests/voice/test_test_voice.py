@@ -1,4 +1,4 @@
-"""POST /api/system/test/voice/ (API_CONTRACT §2 "Test voice", §9 content negotiation)."""
+"""POST /api/system/test/voice/ (docs/api/API_CONTRACT.md §2 "Test voice", §9 content negotiation)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The TingTing envelope (API_CONTRACT §1), built here and nowhere else.
+"""The TingTing envelope (docs/api/API_CONTRACT.md §1), built here and nowhere else.
 
 ``{"status", "success", "message", "errors", "data"}`` wraps every TingTing
 answer. The campaign list envelope and the bare token-refresh answer are the

@@ -1,6 +1,6 @@
 """Content negotiation that never answers 406 where the contract names an answer.
 
-API_CONTRACT §9: ``*/*``, no ``Accept`` and ``application/json`` get JSON; an
+docs/api/API_CONTRACT.md §9: ``*/*``, no ``Accept`` and ``application/json`` get JSON; an
 ``Accept`` the renderers cannot satisfy falls back to JSON instead of a 406.
 Views that serve other media (test voice audio) decide that themselves.
 """

@@ -1,4 +1,4 @@
-"""Provider backends, chosen by dotted path in settings (API_CONTRACT §6, §8)."""
+"""Provider backends, chosen by dotted path in settings (docs/api/API_CONTRACT.md §6, §8)."""
 
 from __future__ import annotations
 

@@ -231,6 +231,13 @@ class NumberBackend(ConfiguredBackend, ABC):
     def release(self, sid: str, vendor_id: str = "") -> None:
         """Give the number back to the vendor."""
 
+    def owned(self, phone_number: str) -> str | None:
+        """The vendor's id for ``phone_number`` if our account owns it there, else
+        None (reconciles a purchase whose answer was lost). Raises ProviderError
+        when the vendor cannot be asked. A backend whose purchases always answer
+        never needs it."""
+        return None
+
 
 # --- Text to speech --------------------------------------------------------------
 

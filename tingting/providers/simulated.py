@@ -1,4 +1,4 @@
-"""Deterministic simulated SMS and voice providers (API_CONTRACT §8).
+"""Deterministic simulated SMS and voice providers (docs/api/API_CONTRACT.md §8).
 
 Like a vendor's test numbers, the recipient's last digit decides the outcome:
 0-6 completed / delivered, 7 hungup / undelivered, 8 unanswered / expired,
@@ -24,7 +24,6 @@ import math
 import uuid
 from array import array
 
-from celery import current_app
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -42,6 +41,7 @@ from tingting.providers.base import (
     VoiceBackend,
 )
 from tingting.providers.tts_espeak import wav_bytes
+from tingting.publish import task_publish
 from tingting.sqlrows import rows_param, rows_table
 
 REPORT_TASK = "tingting.simulated_report"
@@ -106,7 +106,7 @@ def _emit(reports_to_send: list[StatusReport], *, batch: bool = False) -> None:
     if delay:
         # By task name: tingting.tasks imports the providers.
         for report in reports_to_send:
-            current_app.signature(REPORT_TASK, args=[_to_json(report)]).apply_async(countdown=delay)
+            task_publish(REPORT_TASK, [_to_json(report)], countdown=delay)
     elif batch:
         reports.deliver_many(reports_to_send)
     else:

@@ -1,4 +1,4 @@
-"""Sparrow SMS (Nepal), v2 API (API_CONTRACT §6).
+"""Sparrow SMS (Nepal), v2 API (docs/api/API_CONTRACT.md §6).
 
 ``POST {SPARROW_API_BASE}/v2/sms/`` with ``token``, ``from`` (the identity
 Sparrow gave the account), ``to`` (the national 10-digit number: Sparrow only

@@ -1,7 +1,8 @@
 """Placeholder TTS backend: silent WAV whose length follows the text.
 
 It keeps the TTS interface usable (durations for credit estimates, a playable
-file) until the eSpeak NG backend lands; the README says so.
+file) on platforms without an ``espeakng-loader`` wheel and for tests that want no
+speech (docs/providers.md).
 """
 
 from __future__ import annotations

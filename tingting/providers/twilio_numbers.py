@@ -12,7 +12,10 @@ DNS, connect timeout) → ProviderTemporaryError; sent but no answer (read timeo
 connection dropped after sending, a cut-off answer) → ProviderTimeoutError, as
 ``tingting.providers.http`` decides for the other backends. A purchase whose
 answer never came is reconciled by looking the number up among the account's
-incoming numbers before giving up: Twilio may own (and bill) it.
+incoming numbers before giving up: Twilio may own (and bill) it. Listed → bought;
+not listed → not bought (ProviderTemporaryError); the lookup failing too → outcome
+unknown (ProviderTimeoutError), which ``number_buy`` keeps charged and the beat
+sweep ``phonenumbers.purchases_reconcile`` asks again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from django.conf import settings
 from tingting.providers.base import (
     NumberBackend,
     NumberOffer,
+    ProviderError,
     ProviderPermanentError,
     ProviderTemporaryError,
     ProviderTimeoutError,
@@ -113,17 +117,22 @@ class TwilioNumberBackend(NumberBackend):
         """Buys ``offer`` as an IncomingPhoneNumber; returns Twilio's PN… SID."""
         try:
             payload = self._call("POST", "/IncomingPhoneNumbers.json", data={"PhoneNumber": offer.phone_number})
-        except ProviderTimeoutError:
-            vendor_id = self.find_incoming(offer.phone_number)
+        except ProviderTimeoutError as lost:
+            try:
+                vendor_id = self.owned(offer.phone_number)
+            except ProviderError as exc:
+                # Neither the answer nor the lookup came: Twilio may own (and bill) it.
+                raise ProviderTimeoutError(f"{lost}; the lookup failed too ({exc}): outcome unknown") from exc
             if vendor_id:
                 return vendor_id
-            raise
+            # Twilio's own list says the account does not own it: nothing was bought.
+            raise ProviderTemporaryError(f"{lost}; Twilio does not list the number: not bought") from lost
         vendor_id = payload.get("sid")
         if not vendor_id:
             raise ProviderTemporaryError("Twilio bought the number but sent no sid")
         return vendor_id
 
-    def find_incoming(self, phone_number: str) -> str | None:
+    def owned(self, phone_number: str) -> str | None:
         """Twilio's SID for ``phone_number`` if the account owns it (reconciliation)."""
         payload = self._call("GET", "/IncomingPhoneNumbers.json", params={"PhoneNumber": phone_number})
         for item in payload.get("incoming_phone_numbers") or []:

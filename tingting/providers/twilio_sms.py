@@ -1,4 +1,4 @@
-"""Twilio Messages API (API_CONTRACT §6).
+"""Twilio Messages API (docs/api/API_CONTRACT.md §6).
 
 ``send`` posts ``To``/``From``/``Body``/``StatusCallback`` to
 ``/2010-04-01/Accounts/{sid}/Messages.json``. The status callback URL carries

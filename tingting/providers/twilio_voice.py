@@ -1,10 +1,16 @@
-"""Twilio Calls API (API_CONTRACT §6).
+"""Twilio Calls API (docs/api/API_CONTRACT.md §6).
 
 ``place_call`` posts ``To``, ``From`` (the caller id), inline TwiML
 ``<Response><Play>audio</Play></Response>``, and a status callback for the
 ``initiated``/``ringing``/``answered``/``completed`` events to
 ``/2010-04-01/Accounts/{sid}/Calls.json``; ``MachineDetection=Enable`` when
-``TWILIO_MACHINE_DETECTION`` is on.
+``TWILIO_MACHINE_DETECTION`` is on, in the background (``AsyncAmd=true`` with
+``AsyncAmdStatusCallback`` → ``/webhooks/twilio/voice/amd/?ref=…``) unless
+``TWILIO_ASYNC_AMD`` is off. Blocking detection plays nothing until it decides
+(up to its timeout) while ``CallDuration`` runs, so a person who hung up during
+the audio looked ``completed``; in the background the audio starts on answer and
+``AnsweredBy`` arrives on its own callback, kept on the provider record
+(``amd_report``) for the final status callback.
 
 Outcomes from Twilio's ``CallStatus``:
 
@@ -192,6 +198,11 @@ class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
             )
         if settings.TWILIO_MACHINE_DETECTION:
             data["MachineDetection"] = "Enable"
+            amd_callback = public_url("/webhooks/twilio/voice/amd/", ref=call.reference)
+            if settings.TWILIO_ASYNC_AMD and amd_callback:
+                # Blocking detection holds the audio back for up to its timeout while
+                # CallDuration runs: a person who hung up early would count as completed.
+                data.update(AsyncAmd="true", AsyncAmdStatusCallback=amd_callback, AsyncAmdStatusCallbackMethod="POST")
         return self._submit(row, "Calls.json", data)
 
     def cancel(self, reference: str) -> bool:
@@ -253,7 +264,7 @@ class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
                 call_status=resource.get("status", ""),
                 duration=duration,
                 audio_seconds=row.audio_seconds,
-                answered_by=resource.get("answered_by") or "",
+                answered_by=resource.get("answered_by") or row.answered_by,
                 is_cancel_requested=row.is_cancel_requested,
             )
             or "ringing"
@@ -270,25 +281,36 @@ class TwilioVoiceBackend(TwilioSubmitMixin, VoiceBackend):
         )
 
 
+def amd_report(*, params, reference: str) -> None:
+    """A verified AsyncAmdStatusCallback: keep ``AnsweredBy`` on our call's record,
+    where the final status callback reads it. A repeat writes the same value."""
+    answered_by = params.get("AnsweredBy", "")[:32]
+    if answered_by and _our_call(reference, params):
+        ProviderMessage.objects.filter(backend=TwilioVoiceBackend.name, reference=reference).update(
+            answered_by=answered_by
+        )
+
+
 def callback_report(*, params, reference: str) -> StatusReport | None:
     """A verified Calls status callback → our report (None: not a status we report)."""
     sid = params.get("CallSid", "")
     row = records.provider_message_find(backend=TwilioVoiceBackend.name, reference=reference, provider_id=sid)
     duration = _int_or_none(params.get("CallDuration"))
     audio_seconds = row.audio_seconds if row else None
+    answered_by = params.get("AnsweredBy", "") or (row.answered_by if row else "")
     status = call_outcome(
         call_status=params.get("CallStatus", ""),
         duration=duration,
         audio_seconds=audio_seconds,
-        answered_by=params.get("AnsweredBy", ""),
+        answered_by=answered_by,
         is_cancel_requested=bool(row and row.is_cancel_requested),
     )
     if status is None:
         return None
     final = records.STATUS_RANK[status] >= 3
     error = f"twilio {params['ErrorCode']}" if params.get("ErrorCode") else ""
-    if status == "unanswered" and params.get("AnsweredBy", "").startswith(MACHINE_PREFIXES):
-        error = f"answered by {params['AnsweredBy']}"
+    if status == "unanswered" and answered_by.startswith(MACHINE_PREFIXES):
+        error = f"answered by {answered_by}"
     return records.provider_message_report(
         backend=TwilioVoiceBackend.name,
         reference=reference,

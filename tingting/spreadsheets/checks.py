@@ -1,4 +1,4 @@
-"""Checks on an uploaded recipient file before any parser sees it (API_CONTRACT §2).
+"""Checks on an uploaded recipient file before any parser sees it (docs/api/API_CONTRACT.md §2).
 
 Size, type by content (never by name), zip member count / inflation ratio / real
 inflated size, XML entity declarations (defusedxml), and the cheap row count that

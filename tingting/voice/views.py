@@ -1,4 +1,4 @@
-"""Test voice (API_CONTRACT §2) and the audio files behind its ``audio_url``."""
+"""Test voice (docs/api/API_CONTRACT.md §2) and the audio files behind its ``audio_url``."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ JSON_TYPES = ("application/json", "application/*")
 def wants_audio(request) -> bool:
     """``?download=1``, or an ``Accept`` that ranks audio above JSON.
 
-    API_CONTRACT §9: ``*/*``, no ``Accept`` and ``application/json`` get JSON;
+    docs/api/API_CONTRACT.md §9: ``*/*``, no ``Accept`` and ``application/json`` get JSON;
     ``audio/*`` (or ``audio/wav``) gets the file. When both are named with the
     same quality, JSON wins (existing JSON clients stay unsurprised)."""
     if request.query_params.get("download", "").lower() in ("1", "true", "yes"):

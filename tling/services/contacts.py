@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -54,7 +55,9 @@ def contact_create(
     return contact
 
 
-def contact_update(*, contact: Contact, name=_UNSET, phone_number=_UNSET, email=_UNSET, birth_date=_UNSET) -> Contact:
+def contact_update(
+    *, contact: Contact, name: Any = _UNSET, phone_number: Any = _UNSET, email: Any = _UNSET, birth_date: Any = _UNSET
+) -> Contact:
     """Change the given fields; ConflictError (409) on another contact's number. Repeat-safe."""
     fields = ["updated_at"]
     if name is not _UNSET:

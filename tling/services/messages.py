@@ -1,5 +1,5 @@
 """Tling messages: create (hold), queue after commit, submit at most once, record
-the delivery timeline, charge or release exactly once (API_CONTRACT §3, §9).
+the delivery timeline, charge or release exactly once (docs/api/API_CONTRACT.md §3, §9).
 
 Credits: one ``hold`` per request for all its messages, in the transaction that
 creates them; then per message exactly one ``charge`` (the provider accepted it:
@@ -29,11 +29,13 @@ from tingting.phones import split_country_code
 from tingting.providers import sms_backend
 from tingting.providers.base import (
     OutboundSms,
+    ProviderError,
     ProviderPermanentError,
     ProviderTemporaryError,
     ProviderTimeoutError,
     StatusReport,
 )
+from tingting.publish import task_publish
 from tingting.segments import segment_count, sms_credits
 from tingting.transactions import retry_transient
 from tling.models import (
@@ -52,6 +54,7 @@ from tling.services.tally import TallyKey, tally_add, tally_key
 
 logger = logging.getLogger(__name__)
 SEND_CHUNK = 100
+SEND_TASK = "tling.message_send"
 SEND_TOKEN_BLOCK_SECONDS = 30.0
 # Vendor words for "accepted, waiting in the vendor's queue" → Tling's status.
 _REPORT_ALIASES = {
@@ -131,10 +134,6 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
     """Mark a batch ``queued`` and publish its send tasks; a chunk the broker refuses
     becomes ``queue failed`` and its credits are released. Repeat-safe: only
     messages still ``created`` are queued."""
-    # tling.tasks imports this module; publishing by name (as otp does) waits until the
-    # tally tests stop patching message_send_task.delay (issue 17 part 4).
-    from tling.tasks import message_send_task  # noqa: PLC0415 - import cycle with tling.tasks
-
     now = timezone.now()
     with transaction.atomic():
         # Locked first: the rows that move (still created) are the tally's change,
@@ -176,7 +175,7 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
     for start in range(0, len(ids), SEND_CHUNK):
         chunk = ids[start : start + SEND_CHUNK]
         try:
-            message_send_task.delay([str(pk) for pk in chunk])
+            send_publish(chunk)
         except Exception as exc:  # the broker is down or refused: tell the client, free the credits
             logger.exception("Could not queue %d Tling message(s) of batch %s", len(chunk), batch)
             for pk in chunk:
@@ -189,6 +188,12 @@ def messages_enqueue(*, batch: uuid.UUID) -> int:
     return len(ids)
 
 
+def send_publish(message_ids: list[uuid.UUID]) -> None:
+    """Publish one send task for these messages (at most SEND_CHUNK), by task name.
+    Raises the broker's error."""
+    task_publish(SEND_TASK, [[str(pk) for pk in message_ids]])
+
+
 class RetryLater(Exception):
     """A temporary provider error: the message was unclaimed and may be sent again."""
 
@@ -197,7 +202,9 @@ def message_send(*, message_id: uuid.UUID | str) -> Message | None:
     """Submit one message to the SMS provider, at most once: the conditional UPDATE
     on ``claimed_at`` lets exactly one task run past it. Records ``sent`` (and
     charges) when accepted, ``failed`` (and releases) when refused. Raises
-    RetryLater after unclaiming on a temporary provider error. Repeat-safe."""
+    RetryLater after unclaiming on a temporary provider error. A send whose answer
+    was lost and whose lookup failed too stays claimed, credits held, for the
+    messages sweep to reconcile. Repeat-safe."""
     now = timezone.now()
     claimed = Message.objects.filter(
         pk=message_id,
@@ -224,7 +231,13 @@ def message_send(*, message_id: uuid.UUID | str) -> Message | None:
         submission = backend.send(outbound)
     except ProviderTimeoutError:
         # The vendor may have accepted it: reconcile instead of sending twice.
-        report = sms_backend().lookup(message.reference)
+        try:
+            report = sms_backend().lookup(message.reference)
+        except ProviderError:
+            # Neither the answer nor the lookup came: the outcome is unknown. The message
+            # stays claimed (credits held) for the sweep to ask again (tling.services.recovery).
+            logger.warning("send of %s unanswered and its lookup failed; left to the sweep", message.reference)
+            return None
         if report is not None:
             message_record_report(report)
             return message_record_status(
@@ -330,7 +343,7 @@ def message_record_status(
 
 
 def _emit_status(message: Message, occurred_at: datetime) -> None:
-    """``message.status`` webhook (API_CONTRACT §7): one per status change of a message."""
+    """``message.status`` webhook (docs/api/API_CONTRACT.md §7): one per status change of a message."""
     webhook_emit(
         user=User(pk=message.owner_id),
         event="message.status",

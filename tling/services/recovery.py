@@ -12,7 +12,9 @@ task leaves behind stays ``created``/``queued`` with its credits held.
   around the provider call → reconciled from the provider's record, never
   blindly sent again: reported → recorded (and charged); a provider that keeps
   records and has none → unclaimed and re-published; one that cannot tell →
-  ``failed`` "outcome unknown" (credits released).
+  ``failed`` "outcome unknown" (credits released). A lookup that fails (the
+  vendor is down) leaves the message held and asks again next sweep, until
+  PROVIDER_UNKNOWN_DEADLINE_SECONDS after the claim: then ``failed`` (released).
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from django.utils import timezone
 from tingting.providers import sms_backend
 from tingting.providers.base import SmsBackend
 from tling.models import STATUS_RANK, Message, MessageStatus
-from tling.services.messages import SEND_CHUNK, message_record_report, message_record_status, messages_enqueue
+from tling.services.messages import (
+    SEND_CHUNK,
+    message_record_report,
+    message_record_status,
+    messages_enqueue,
+    send_publish,
+)
 
 logger = logging.getLogger(__name__)
 SENT_RANK = STATUS_RANK[MessageStatus.SENT]
@@ -35,8 +43,6 @@ SENT_RANK = STATUS_RANK[MessageStatus.SENT]
 def messages_sweep(*, now: datetime | None = None, limit: int = 1000) -> dict[str, int]:
     """Re-queue, re-publish or reconcile stuck messages (see the module docstring);
     returns how many of each. Repeat-safe and safe to run concurrently with itself."""
-    from tling.tasks import message_send_task  # noqa: PLC0415 - import cycle with tling.tasks
-
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.TLING_STALE_SECONDS)
     stuck = now - timedelta(seconds=settings.TLING_STUCK_SENDING_SECONDS)
@@ -59,7 +65,7 @@ def messages_sweep(*, now: datetime | None = None, limit: int = 1000) -> dict[st
     # Conditional: a message claimed or re-published meanwhile is left to that run.
     Message.objects.filter(pk__in=lost, claimed_at__isnull=True, updated_at__lt=stale).update(updated_at=now)
     for start in range(0, len(lost), SEND_CHUNK):
-        message_send_task.delay([str(pk) for pk in lost[start : start + SEND_CHUNK]])
+        send_publish(lost[start : start + SEND_CHUNK])
     counts["republished"] = len(lost)
 
     claimed = Message.objects.filter(claimed_at__lt=stuck, status_rank__lt=SENT_RANK).order_by("claimed_at")
@@ -71,14 +77,22 @@ def messages_sweep(*, now: datetime | None = None, limit: int = 1000) -> dict[st
 def message_reconcile(*, message: Message, now: datetime) -> int:
     """Settle one message claimed long ago and never recorded as sent from the
     provider's own record; returns 1 when something changed."""
-    from tling.tasks import message_send_task  # noqa: PLC0415 - import cycle with tling.tasks
-
     backend = sms_backend()
     try:
         report = backend.lookup(message.reference)
-    except Exception:  # noqa: BLE001 - vendor down: the next sweep asks again
-        logger.warning("lookup of %s failed; retrying next sweep", message.reference, exc_info=True)
-        return 0
+    except Exception:  # noqa: BLE001 - vendor down: the next sweep asks again, up to the deadline
+        deadline = now - timedelta(seconds=settings.PROVIDER_UNKNOWN_DEADLINE_SECONDS)
+        if message.claimed_at is None or message.claimed_at >= deadline:
+            logger.warning("lookup of %s failed; retrying next sweep", message.reference, exc_info=True)
+            return 0
+        logger.error("lookup of %s failed past the deadline; recorded failed, credits released", message.reference)
+        message_record_status(
+            message_id=message.pk,
+            status=MessageStatus.FAILED,
+            occurred_at=now,
+            error="outcome unknown: the provider could not be asked",
+        )
+        return 1
     if report is not None:
         message_record_report(report)
         message_record_status(
@@ -90,7 +104,7 @@ def message_reconcile(*, message: Message, now: datetime) -> int:
             pk=message.pk, claimed_at=message.claimed_at, status_rank__lt=SENT_RANK
         ).update(claimed_at=None, updated_at=now)
         if unclaimed:
-            message_send_task.delay([str(message.pk)])
+            send_publish([message.pk])
         return unclaimed
     message_record_status(message_id=message.pk, status=MessageStatus.FAILED, occurred_at=now, error="outcome unknown")
     return 1

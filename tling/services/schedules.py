@@ -1,10 +1,11 @@
 """Scheduled messages: create, change or cancel while waiting, and the sweep that
-sends due ones exactly once (API_CONTRACT §3)."""
+sends due ones exactly once (docs/api/API_CONTRACT.md §3)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -38,7 +39,9 @@ def _locked_waiting(owner: User, schedule_id: object) -> ScheduledMessage:
     return schedule
 
 
-def schedule_update(*, owner: User, schedule_id: object, send_at=_UNSET, text=_UNSET, to=_UNSET) -> ScheduledMessage:
+def schedule_update(
+    *, owner: User, schedule_id: object, send_at: Any = _UNSET, text: Any = _UNSET, to: Any = _UNSET
+) -> ScheduledMessage:
     """Change date, text or recipients while ``created``; ConflictError (409) after.
     NotFoundError (404) for an unknown or foreign id. Repeat-safe."""
     with transaction.atomic():

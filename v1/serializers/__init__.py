@@ -1,1 +1,1 @@
-"""v1 request and response shapes (API_CONTRACT_V1)."""
+"""v1 request and response shapes (docs/api/API_CONTRACT_V1.md)."""

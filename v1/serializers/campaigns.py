@@ -1,4 +1,4 @@
-"""The v1 campaign object and its requests (API_CONTRACT_V1 §4)."""
+"""The v1 campaign object and its requests (docs/api/API_CONTRACT_V1.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""v1 OTP (API_CONTRACT_V1 §6): the seed send plus ``company_name`` and ``voice_input``."""
+"""v1 OTP (docs/api/API_CONTRACT_V1.md §6): the seed send plus ``company_name`` and ``voice_input``."""
 
 from __future__ import annotations
 

@@ -3,8 +3,11 @@ deletion go through the campaigns app's services."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
+from accounts.models import User
 from campaigns.models import Campaign, Run
 from campaigns.services.campaign import campaign_locked, user_phone_resolve
 from phonenumbers_app.models import PhoneNumber
@@ -38,12 +41,12 @@ PLAIN_FIELDS = (
 )
 
 
-def _user_phone(*, owner, services: str, values: list) -> list[PhoneNumber]:
+def _user_phone(*, owner: User, services: str, values: list) -> list[PhoneNumber]:
     """The caller's numbers from ids (what v1 clients send) or numbers/SIDs (as the seed face),
     checked for the capability the service needs (400 naming ``user_phone.<i>``)."""
 
     # An id is a short run of digits (a phone number is longer); anything else is a number or SID.
-    def is_id(value) -> bool:
+    def is_id(value: object) -> bool:
         return str(value).isdigit() and len(str(value)) < 10
 
     ids = [int(v) for v in values if is_id(v)]
@@ -61,7 +64,7 @@ def _settings(data: dict) -> dict:
     return data
 
 
-def campaign_create(*, owner, name: str, services: str = Campaign.Services.PHONE, **data) -> Campaign:
+def campaign_create(*, owner: User, name: str, services: str = Campaign.Services.PHONE, **data: Any) -> Campaign:
     """A campaign without recipients (they come by add-contact or a bulk file), with the
     settings of the v1 object. 400 for caller IDs that are not the owner's or lack the
     capability. Not idempotent by itself."""
@@ -75,7 +78,7 @@ def campaign_create(*, owner, name: str, services: str = Campaign.Services.PHONE
     return campaign
 
 
-def campaign_change(*, campaign: Campaign, **data) -> Campaign:
+def campaign_change(*, campaign: Campaign, **data: Any) -> Campaign:
     """Partial update of the campaign object's settings (``{"schedule": null}`` clears it).
     409 when a field a run uses changes while a run is in progress."""
     data = _settings(data)

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 
+from accounts.models import User
 from campaigns.models import Campaign, Recipient
 from campaigns.selectors import recipient_get
 from campaigns.services.campaign import campaign_import_file, campaign_locked
@@ -33,7 +35,7 @@ def _tags(*, campaign: Campaign, variables: dict) -> dict:
     return tags
 
 
-def contact_add(*, campaign: Campaign, number, other_variables: dict | None = None) -> Recipient:
+def contact_add(*, campaign: Campaign, number: object, other_variables: dict | None = None) -> Recipient:
     """One contact (400 bad number or variables, 409 already in the campaign)."""
     tags = _tags(campaign=campaign, variables=other_variables or {})
     return recipient_add(campaign=campaign, number=number, available_tags=tags)
@@ -57,7 +59,9 @@ def contacts_add_many(*, campaign: Campaign, contacts: list[dict]) -> dict:
     return {"created": len(created), "skipped": skipped, "contacts": created, "errors": errors}
 
 
-def contact_update(*, user, contact_id: int, number=None, other_variables: dict | None = None) -> Recipient:
+def contact_update(
+    *, user: User, contact_id: int, number: object = None, other_variables: dict | None = None
+) -> Recipient:
     """Change the number and/or replace the variables; 409 while in flight or a duplicate."""
     changes = {}
     if number is not None:
@@ -68,23 +72,28 @@ def contact_update(*, user, contact_id: int, number=None, other_variables: dict 
     return recipient_update(user=user, recipient_id=contact_id, **changes)
 
 
-def contact_attributes_merge(*, user, contact_id: int, values: dict) -> Recipient:
+def contact_attributes_merge(*, user: User, contact_id: int, values: dict) -> Recipient:
     """Merge ``values`` into the contact's variables (existing names are overwritten)."""
     recipient = recipient_get(user=user, recipient_id=contact_id)
     tags = {**recipient.tags, **_tags(campaign=recipient.campaign, variables=values)}
     return recipient_update(user=user, recipient_id=contact_id, available_tags=tags)
 
 
-def contact_delete(*, user, contact_id: int) -> Recipient:
+def contact_delete(*, user: User, contact_id: int) -> Recipient:
     return recipient_delete(user=user, recipient_id=contact_id)
 
 
-def contacts_import(*, campaign: Campaign, upload) -> dict:
+def contacts_import(*, campaign: Campaign, upload: UploadedFile) -> dict:
     """A bulk file (.xlsx/.csv) into the campaign through the seed importer and its limits;
     answers the validation preview: rejected rows, the first five values of each column
-    imported, and how many rows validated."""
+    imported, and how many rows validated. A file over ``IMPORT_SYNC_ROWS`` rows is left to
+    the worker: the preview is empty, ``total_validated_rows`` null and ``import`` the
+    pending report (the campaign's recipients fill in as the worker commits batches)."""
     before = Recipient.objects.filter(campaign=campaign).aggregate(last=Max("id"))["last"] or 0
     report = campaign_import_file(campaign=campaign, upload=upload)
+    if report["state"] == Campaign.ImportState.PENDING:
+        # Over IMPORT_SYNC_ROWS: a worker imports it; nothing validated yet (202).
+        return {"error_list": [], "samples": [], "total_validated_rows": None, "import": report}
     campaign.refresh_from_db(fields=["usable_tags"])
     first = list(Recipient.objects.filter(campaign=campaign, pk__gt=before).order_by("id")[:5])
     samples = [{"column": "number", "sample": [r.number for r in first]}]

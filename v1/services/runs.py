@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import nepali_datetime
 from django.utils import timezone
 
+from accounts.models import User
 from campaigns.models import Campaign, Run
 from campaigns.selectors import campaign_get, recipient_get
 from campaigns.services.begin import run_begin
@@ -31,7 +32,7 @@ def _content(campaign: Campaign) -> dict:
     return {"message": text, "priority": "message"} if text else {}
 
 
-def campaign_run(*, user, campaign_id: int) -> Run:
+def campaign_run(*, user: User, campaign_id: int) -> Run:
     """Begin the campaign (or schedule it for its ``schedule`` when that is ahead) as the
     seed begin does: hold, 402, 409 when a run is in progress, 400 without content."""
     campaign = campaign_get(user=user, campaign_id=campaign_id)
@@ -46,7 +47,7 @@ def campaign_run(*, user, campaign_id: int) -> Run:
     )
 
 
-def demo_call(*, user, contact_id: int) -> Run:
+def demo_call(*, user: User, contact_id: int) -> Run:
     """One call (or SMS) to one contact with the campaign's content: a run of that contact
     alone through the normal engine, charged like any run; 409 while another run is in progress."""
     recipient = recipient_get(user=user, recipient_id=contact_id)
@@ -61,7 +62,7 @@ def demo_call(*, user, contact_id: int) -> Run:
     )
 
 
-def emergency_stop(*, user, campaign_id: int) -> Run:
+def emergency_stop(*, user: User, campaign_id: int) -> Run:
     """Cancel the campaign's running or scheduled run at once (seed cancel)."""
     return run_cancel(user=user, campaign_id=campaign_id)
 

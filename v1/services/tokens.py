@@ -1,4 +1,4 @@
-"""The v1 API token (API_CONTRACT_V1 §2): generate (revokes the previous one), authenticate."""
+"""The v1 API token (docs/api/API_CONTRACT_V1.md §2): generate (revokes the previous one), authenticate."""
 
 from __future__ import annotations
 

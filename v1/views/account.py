@@ -1,4 +1,4 @@
-"""Numbers and voices (API_CONTRACT_V1 §3): bare lists."""
+"""Numbers and voices (docs/api/API_CONTRACT_V1.md §3): bare lists."""
 
 from __future__ import annotations
 

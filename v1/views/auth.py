@@ -1,4 +1,4 @@
-"""Login, refresh, the v1 API token and the profile (API_CONTRACT_V1 §2, §3)."""
+"""Login, refresh, the v1 API token and the profile (docs/api/API_CONTRACT_V1.md §2, §3)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts.login import login_from_request, token_pair_fields
 from accounts.serializers import TokenRefreshChecked
-from accounts.services import user_login
-from tingting.api import throttling
 from v1.authentication import ACCESS_COOKIE, REFRESH_COOKIE
 from v1.errors import V1MessageError
 from v1.schema import v1_responses
@@ -54,8 +53,7 @@ class LoginView(V1View):
                     {
                         "has_logged_in": serializers.BooleanField(),
                         "message": serializers.CharField(),
-                        "access": serializers.CharField(),
-                        "refresh": serializers.CharField(),
+                        **token_pair_fields(),
                     },
                 )
             }
@@ -63,9 +61,7 @@ class LoginView(V1View):
         tags=TAGS,
     )
     def post(self, request):
-        payload = LoginInput(data=request.data)
-        payload.is_valid(raise_exception=True)
-        _, tokens = user_login(client_ip=throttling.client_ip(request), **payload.validated_data)
+        _, tokens = login_from_request(request)
         body = {"has_logged_in": True, "message": "Successfully logged in", **tokens}
         return _set_cookies(Response(body), tokens)
 

@@ -1,4 +1,4 @@
-"""v1 contacts (API_CONTRACT_V1 §4): add one or many, bulk file, campaign-detail, update,
+"""v1 contacts (docs/api/API_CONTRACT_V1.md §4): add one or many, bulk file, campaign-detail, update,
 delete, attributes."""
 
 from __future__ import annotations
@@ -80,7 +80,16 @@ class BulkFileView(V1View):
                         "samples": serializers.ListField(child=serializers.DictField()),
                         "total_validated_rows": serializers.IntegerField(),
                     },
-                )
+                ),
+                202: inline_serializer(
+                    "V1BulkDeferred",
+                    {
+                        "error_list": serializers.ListField(child=serializers.DictField()),
+                        "samples": serializers.ListField(child=serializers.DictField()),
+                        "total_validated_rows": serializers.IntegerField(allow_null=True),
+                        "import": serializers.DictField(help_text="the pending import report (state, rows_expected)"),
+                    },
+                ),
             },
             409,
             413,
@@ -95,7 +104,8 @@ class BulkFileView(V1View):
             return ContactAddView.add_many(campaign, request.data)
         payload = V1BulkFileInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        return Response(contacts.contacts_import(campaign=campaign, upload=payload.validated_data["bulk_file"]))
+        answer = contacts.contacts_import(campaign=campaign, upload=payload.validated_data["bulk_file"])
+        return Response(answer, status=202 if "import" in answer else 200)
 
     post = patch
 

@@ -1,4 +1,4 @@
-"""v1 OTP (API_CONTRACT_V1 §6): send and the masked list keep the seed envelope; verify is the seed's."""
+"""v1 OTP (docs/api/API_CONTRACT_V1.md §6): send and the masked list keep the seed envelope; verify is the seed's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""test-speak, demo call, run-campaign, emergency stop and the CSV report (API_CONTRACT_V1 §4)."""
+"""test-speak, demo call, run-campaign, emergency stop and the CSV report (docs/api/API_CONTRACT_V1.md §4)."""
 
 from __future__ import annotations
 

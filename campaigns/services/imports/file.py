@@ -1,4 +1,4 @@
-"""Recipient import from an uploaded .xlsx or .csv (API_CONTRACT §2 "Recipients on create").
+"""Recipient import from an uploaded .xlsx or .csv (docs/api/API_CONTRACT.md §2 "Recipients on create").
 
 The file is checked before anything parses it (size, type by content, zip member
 count / inflation / total size, XML with defusedxml), then read row by row:
@@ -22,8 +22,10 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -72,7 +74,7 @@ class ImportReport:
     # Which column held the number and which became which tag (files only).
     columns: dict | None = None
 
-    def as_dict(self, state: str, **extra) -> dict:
+    def as_dict(self, state: str, **extra: object) -> dict:
         report = {
             "state": state,
             "rows": self.rows,
@@ -101,12 +103,12 @@ class ImportReport:
             data.get("columns"),
         )
 
-    def warn(self, row: int, value) -> None:
+    def warn(self, row: int, value: object) -> None:
         self.warnings_count += 1
         if len(self.warnings) < INVALID_LIST_CAP:
             self.warnings.append({"row": row, "value": cell_text(value)[:64], "warning": UNLISTED_WARNING})
 
-    def reject(self, row: int, value, error: str) -> None:
+    def reject(self, row: int, value: object, error: str) -> None:
         self.invalid_count += 1
         if len(self.invalid) < INVALID_LIST_CAP:
             # phonenumbers prefixes its reasons with an error number: "(1) The string ..."
@@ -114,7 +116,7 @@ class ImportReport:
             self.invalid.append({"row": row, "value": cell_text(value)[:64], "error": error})
 
 
-def _tag_json(value) -> str | None:
+def _tag_json(value: Any) -> str | None:
     """A tag cell as a JSON value (string or number); None for an empty cell."""
     kind = type(value)
     if kind is str:
@@ -136,7 +138,7 @@ def import_file(
     path: Path,
     checked: CheckedFile,
     resume: dict | None = None,
-    on_batch=None,
+    on_batch: Callable[[RecipientWriter, ImportReport, int, Header], None] | None = None,
     skip_existing: bool = False,
 ) -> tuple[Header, ImportReport]:
     """Read the file and write its recipients. Without ``on_batch`` everything is written
@@ -186,7 +188,7 @@ def import_file(
             if rows_done > max_rows:
                 raise too_many_rows()
             width = len(row)
-            value = row[number_index] if number_index < width else None
+            value: Any = row[number_index] if number_index < width else None  # a cell: str, float, int, ...
             kind = type(value)
             if kind is float:
                 if value.is_integer():
@@ -294,7 +296,7 @@ def import_inline(*, campaign: Campaign, numbers: list[ParsedNumber], values: li
     unique = list(dict.fromkeys(n.e164 for n in numbers))
     report.duplicates = len(numbers) - len(unique)
     writer = RecipientWriter(campaign)
-    for number in unique:
-        writer.add(number, "{}")
+    for e164 in unique:
+        writer.add(e164, "{}")
     report.added = writer.flush()
     return report

@@ -22,7 +22,7 @@ from tingting.spreadsheets.headers import header_name, is_number_header
 SAMPLE_ROWS = 20
 
 
-def cell_text(value) -> str:
+def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -30,7 +30,7 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
-def normalise_column(name) -> str:
+def normalise_column(name: object) -> str:
     """``" First Name "`` → ``first_name``, ``"फोन नम्बर"`` → ``फोन_नम्बर``; a leading
     ``tags_`` is dropped (it is added back)."""
     text = header_name(cell_text(name))
@@ -49,7 +49,7 @@ class Header:
         return [name for _, name in self.tags]
 
 
-def _is_phone(value) -> bool:
+def _is_phone(value: object) -> bool:
     text = cell_text(value)
     if not text:
         return False

@@ -34,6 +34,8 @@ def campaign_import_process(*, campaign_id: int) -> str:
     resume = campaign.import_report if campaign.import_report.get("rows_done") else None
     expected = campaign.import_report.get("rows_expected")
     progress = {"rows_done": resume["rows_done"] if resume else 0}
+    # A file added to a campaign with recipients (v1 bulk file): its tags join the ones there.
+    tags_before = list(campaign.usable_tags or [])
 
     def commit_batch(writer: RecipientWriter, report: ImportReport, rows_done: int, header: Header) -> None:
         with transaction.atomic():
@@ -48,7 +50,7 @@ def campaign_import_process(*, campaign_id: int) -> str:
             locked.import_report = report.as_dict(
                 Campaign.ImportState.RUNNING, rows_done=rows_done, rows_expected=expected
             )
-            locked.usable_tags = header.usable_tags
+            locked.usable_tags = list(dict.fromkeys([*tags_before, *header.usable_tags]))
             locked.save(update_fields=["import_report", "usable_tags", "updated_at"])
         progress["rows_done"] = rows_done
 
@@ -57,7 +59,10 @@ def campaign_import_process(*, campaign_id: int) -> str:
         if path is None or not path.exists():
             raise file_error("The uploaded file is gone.", "file_missing")
         checked = check_upload(path)
-        _, report = import_file(campaign=campaign, path=path, checked=checked, resume=resume, on_batch=commit_batch)
+        # skip_existing: numbers the campaign has already are duplicates (an empty campaign: none).
+        _, report = import_file(
+            campaign=campaign, path=path, checked=checked, resume=resume, on_batch=commit_batch, skip_existing=True
+        )
     except ImportSupersededError:
         return "superseded" if Campaign.objects.filter(pk=campaign_id).exists() else "missing"
     except (InvalidInputError, PayloadTooLargeError, UnsupportedMediaTypeError) as exc:

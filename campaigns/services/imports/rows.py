@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import json
 import re
+from typing import Any, cast
 
 import phonenumbers
 from django.conf import settings
@@ -40,6 +41,8 @@ class NumberParser:
     def __init__(self, region: str | None = None) -> None:
         self.region = region or settings.DEFAULT_PHONE_REGION
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(self.region)
+        if metadata is None or metadata.general_desc is None:
+            raise ValueError(f"phonenumbers has no metadata for region {self.region!r}")
         self.prefix = f"+{metadata.country_code}"
         general = metadata.general_desc
         general_lengths = tuple(general.possible_length)
@@ -72,11 +75,11 @@ class NumberParser:
             return r"\d+$"
         return "(?:" + "|".join(rf"\d{{{n}}}$" for n in lengths) + ")"
 
-    def parse(self, value) -> str:
+    def parse(self, value: object) -> str:
         """E.164 or InvalidPhoneNumber."""
         return self.parse_number(value).e164
 
-    def parse_number(self, value) -> ParsedNumber:
+    def parse_number(self, value: object) -> ParsedNumber:
         """``tingting.phones.parse`` (E.164 and whether the range is listed), or
         InvalidPhoneNumber; what the fast path accepts is listed (valid)."""
         if type(value) is float and value.is_integer():
@@ -91,7 +94,7 @@ class NumberParser:
         return parse(value, region=self.region)
 
 
-def _copy_text(value) -> str:
+def _copy_text(value: object) -> str:
     """One value in PostgreSQL COPY text format."""
     if value is None:
         return "\\N"
@@ -128,11 +131,16 @@ class RecipientWriter:
         # Streaming keeps a COPY open between rows, so the caller's transaction must span
         # the whole batch; the worker, which opens one per batch at flush time, does not stream.
         self.streaming = stream and self.copying
-        self._copy_cm = self._copy = self._cursor = None
-        constant_columns, constant_values = [], []
+        # The open COPY (psycopg's context manager and its Copy) and the cursor it runs on.
+        self._copy_cm: Any = None
+        self._copy: Any = None
+        self._cursor: Any = None
+        constant_columns: list[str] = []
+        constant_values: list[object] = []
         for f in Recipient._meta.concrete_fields:
             if f.primary_key or f.name in ("number", "tags"):
                 continue
+            value: object
             if f.name == "campaign":
                 value = campaign.pk
             elif f.db_default is not NOT_PROVIDED or (f.null and f.get_default() is None):
@@ -141,12 +149,12 @@ class RecipientWriter:
                 value = self.now
             else:
                 value = f.get_default()
-            constant_columns.append(f.column)
+            constant_columns.append(cast(str, f.column))  # set on every concrete field
             constant_values.append(value)
         quote = connection.ops.quote_name
         columns = [
-            Recipient._meta.get_field("number").column,
-            Recipient._meta.get_field("tags").column,
+            cast(str, Recipient._meta.get_field("number").column),
+            cast(str, Recipient._meta.get_field("tags").column),
             *constant_columns,
         ]
         self.copy_sql = f"COPY {quote(Recipient._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"

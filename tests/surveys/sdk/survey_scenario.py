@@ -2,9 +2,10 @@
 
 Started by tests/surveys/test_survey_sdk.py in the SDK's virtualenv: imports nothing of the
 project (the SDK's import name ``tingting`` is the project's too). Usage:
-``python survey_scenario.py BASE_URL TOKEN AUDIO_PATH``. Creates a SURVEY campaign with four
-steps (one of them an uploaded audio file), adds three contacts, tests the survey on the first
-one, waits for that call to end, runs the survey, and prints what the SDK saw as JSON.
+``python survey_scenario.py BASE_URL TOKEN AUDIO_PATH``. Creates a SURVEY campaign without
+steps, then one with four steps (one of them an uploaded audio file), adds three contacts,
+tests the survey on the first one, waits for that call to end, runs the survey, and prints
+what the SDK saw as JSON.
 """
 
 import json
@@ -33,6 +34,9 @@ def contact_statuses(client: TingTingClient, campaign_id: int) -> dict:
 
 def main(base_url: str, token: str, audio_path: str) -> dict:
     client = TingTingClient(base_url, token)
+    # A survey created without steps (the SDK then posts its form with no ``steps`` field).
+    empty = Campaign(client=client, name="SDK empty survey", services=Services.SURVEY, message="")
+    empty.create()
     campaign = Campaign(client=client, name="SDK survey", services=Services.SURVEY, message="")
     campaign.add_survey_step(
         SurveyStep(
@@ -97,6 +101,7 @@ def main(base_url: str, token: str, audio_path: str) -> dict:
     )
     csv_report.raise_for_status()
     return {
+        "empty": {"id": empty.id, "steps": [s.inputName for s in client.get_survey_steps(empty)]},
         "campaign": {"id": campaign.id, "services": campaign.services.value, "status": campaign.status.value},
         "steps": [[s.order, s.contentType, s.responseType, s.inputName, bool(s.audioFile)] for s in steps],
         "contacts": [[c.id, c.phoneNumber] for c in contacts],
