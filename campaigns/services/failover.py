@@ -127,7 +127,11 @@ def failover_send(*, sms_id: int) -> str:
     """Send one failover SMS (task entry point). Safe to repeat and to run concurrently:
     only the run that claims the row calls the provider. Temporary provider errors are
     raised for the task to retry (the row goes back to queued); permanent ones settle it
-    as failed with the hold released. Returns the row's status."""
+    as failed with the hold released. One still queued when its run was cancelled is
+    settled as failed ("cancelled"), unsent and uncharged. Returns the row's status."""
+    if FailoverSms.objects.filter(pk=sms_id, status=S.QUEUED, attempt__run__state=Run.State.CANCELLED).exists():
+        # Stopped (cancel, emergency stop) before it went out: nothing more reaches the contact.
+        failover_give_up(sms_id=sms_id, error="cancelled")
     sms = _claim(sms_id)
     if sms is None:
         return FailoverSms.objects.filter(pk=sms_id).values_list("status", flat=True).first() or "missing"

@@ -85,3 +85,21 @@ def test_report_and_contact_show_the_sms(auth_client, user, media):
     assert contact["credit_consumed_SMS"] == 1 and contact["status"] == "unanswered"
     seed = auth_client.get(f"/api/system/campaigns/report/download?campaign_id={campaign.pk}&format=csv")
     assert "credit_consumed_SMS" in b"".join(seed.streaming_content).decode("utf-8-sig").splitlines()[0]
+
+
+def test_an_emergency_stop_stops_failover_sms_not_yet_sent(user, media, auth_client):
+    # The stop cancels the run; an SMS queued by a call that ended before it must not
+    # go out afterwards (a stop means nothing more reaches the contacts), nor stay held.
+    campaign, _, attempts = _called(user, numbers=["+9779841000001", "+9779841000002"])
+    attempt_record_outcome(attempt_id=attempts["+9779841000001"].pk, provider_status="no-answer")
+    sms = FailoverSms.objects.get()
+    stop = auth_client.post(f"/api/v1/campaign/emergency-stop/{campaign.pk}/")
+    assert stop.status_code == 200, stop.json()
+    assert failover_send(sms_id=sms.pk) == "failed"  # the queued task runs after the stop
+    assert not SimulatedDelivery.objects.filter(channel="sms").exists()
+    sms.refresh_from_db()
+    assert (sms.status, sms.error, sms.charged) == ("failed", "cancelled", 0)
+    assert Recipient.objects.get(pk=sms.recipient_id).sms_status == "failed"
+    user.refresh_from_db()
+    assert user.credits_held == 0
+    assert invariant_gap(user_id=user.pk) == 0
