@@ -8,6 +8,11 @@ nothing for this campaign, without a query when it can tell) and
 ``values(campaign, recipient_ids) -> {recipient_id: {column: value}}`` (one or two
 queries per batch, whatever its size). The number list shows the values of a
 recipient under one key per provider (``key``), so they never shadow its fields.
+
+A provider may also have ``forget(campaign, recipient_ids)``: called inside the
+transaction that deletes those recipients, for what it keeps of them outside the
+database (a survey's recording files); its rows go with the recipients by their
+foreign key's cascade.
 """
 
 from __future__ import annotations
@@ -48,6 +53,14 @@ def extra_objects(campaign, recipient_ids: list[int]) -> dict[int, dict]:
             for rid, values in provider.values(campaign, recipient_ids).items():
                 found.setdefault(rid, {})[provider.key] = values
     return found
+
+
+def recipients_forget(campaign, recipient_ids: list[int]) -> None:
+    """Every provider with a ``forget`` lets go of what it keeps of these recipients."""
+    for provider in _providers():
+        forget = getattr(provider, "forget", None)
+        if forget is not None:
+            forget(campaign, recipient_ids)
 
 
 # Sections other apps add to a campaign's console page (a survey's script and answers).

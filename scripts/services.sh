@@ -25,7 +25,9 @@ install_packages() {
   echo "installing $* (Debian packages)"
   local log
   log=$(mktemp)
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >"$log" 2>&1; then
+  # LANG: the cluster Debian's postgresql package creates takes its encoding from the
+  # locale; C.UTF-8 (always present) makes it UTF-8 on a machine without one.
+  if ! { apt-get update -qq && LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >"$log" 2>&1; then
     cat "$log" >&2
     echo "could not install $*" >&2
     exit 1
@@ -83,13 +85,16 @@ pg_cluster_for_port() {
     echo "$found"
     return 0
   fi
-  version=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null |
-    awk -F/ '{ print $5 }' | sort -V | tail -n 1)
+  version=$(find "${PG_LIB_DIR:-/usr/lib/postgresql}" -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null |
+    awk -F/ '{ print $(NF - 2) }' | sort -V | tail -n 1)
   if [ -z "$version" ]; then
-    echo "no PostgreSQL server binary under /usr/lib/postgresql" >&2
+    echo "no PostgreSQL server binary under ${PG_LIB_DIR:-/usr/lib/postgresql}" >&2
     exit 1
   fi
-  pg_createcluster --port "$port" "$version" "tingting$port" >/dev/null
+  # UTF-8 whatever the machine's locale: a fresh Debian root has none (C), and initdb
+  # would then make a SQL_ASCII cluster that refuses Nepali text ("conversion between
+  # UTF8 and SQL_ASCII is not supported").
+  pg_createcluster --encoding UTF8 --locale C.UTF-8 --port "$port" "$version" "tingting$port" >/dev/null
   echo "$version tingting$port"
 }
 
@@ -129,6 +134,21 @@ ensure_postgres() {
       exit 1
     fi
   fi
+  # The test database is copied from template1: it must be UTF-8 (Nepali text).
+  local encoding
+  encoding=$(pg_encoding "$url")
+  if [ "$encoding" != UTF8 ]; then
+    echo "PostgreSQL at $host:$port encodes $encoding, not UTF8, and would refuse Nepali text." >&2
+    echo "  Point TEST_DATABASE_URL at a UTF-8 cluster (pg_createcluster --encoding UTF8 --locale C.UTF-8)." >&2
+    exit 1
+  fi
+}
+
+pg_encoding() {
+  python -c 'import sys, psycopg
+with psycopg.connect(sys.argv[1], dbname="template1", connect_timeout=5) as conn:
+    encoding = conn.execute("SHOW server_encoding").fetchone()[0]
+print(encoding.decode() if isinstance(encoding, bytes) else encoding)' "$1"
 }
 
 pg_login() {

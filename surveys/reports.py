@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from campaigns.models import Campaign, Recipient
 from surveys.models import SurveyStep
 from surveys.selectors import latest_answers, recording_url, survey_steps
+from surveys.services.answers import answers_recordings_forget
 from surveys.services.steps import SURVEY
 
 BATCH = 2000
@@ -91,7 +92,9 @@ class SeedFaceAnswers:
     """The survey answers the seed face shows for a SURVEY campaign's recipients
     (``campaigns.extensions``): report columns ``survey_<input_name>`` (and
     ``survey_<input_name>_seconds`` for recordings) after the tags, and
-    ``survey_answers`` on each recipient of the number list (the same keys)."""
+    ``survey_answers`` on each recipient of the number list (the same keys). When
+    recipients are deleted their answers go by cascade and ``forget`` has their
+    stored recordings removed from storage."""
 
     key = "survey_answers"
     prefix = "survey_"
@@ -110,3 +113,8 @@ class SeedFaceAnswers:
             rid: {cls.prefix + k: v for k, v in _answer_values(columns, answers.get(rid, {})).items()}
             for rid in recipient_ids
         }
+
+    @classmethod
+    def forget(cls, campaign: Campaign, recipient_ids: list[int]) -> None:
+        if campaign.services == SURVEY:
+            answers_recordings_forget(recipient_ids=recipient_ids)

@@ -110,16 +110,17 @@ def begin_view(model_admin, request, campaign_id: int):
             else:
                 model_admin.message_user(request, _begun_message(run, campaign), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+    is_rerun = campaign.runs.exists()
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": f"Begin {campaign.name}",
+        "title": f"{'Re-run' if is_rerun else 'Begin'} {campaign.name}",
         "subtitle": None,
         "opts": Campaign._meta,
         "campaign": campaign,
         "form": form,
         "errors": errors,
         "owner_zone": str(account_zone(campaign.owner)),
-        "is_rerun": campaign.runs.exists(),
+        "is_rerun": is_rerun,
     }
     return TemplateResponse(request, "admin/campaigns/campaign/begin.html", context)
 

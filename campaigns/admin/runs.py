@@ -3,7 +3,7 @@ charged, pause / resume / cancel on the page and as list actions."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -18,9 +18,8 @@ from campaigns.admin.progress import (
 )
 from campaigns.models import Run
 from campaigns.selectors import progress_of, run_credits, run_list_with_counts
-from campaigns.services.run import run_cancel_by_id
 from tingting.admin_base import ServiceAdmin, console_path
-from tingting.errors import ConflictError, DomainError
+from tingting.errors import ConflictError
 
 
 def _campaign_of_run(run: Run):
@@ -49,9 +48,9 @@ class RunAdmin(ServiceAdmin):
     search_fields = ("campaign__name", "owner__email")
     list_select_related = ("campaign", "owner")
     actions = [
-        "cancel_runs",
         control.list_action("pause", campaign_of=_campaign_of_run),
         control.list_action("resume", campaign_of=_campaign_of_run),
+        control.list_action("cancel", campaign_of=_campaign_of_run),
     ]
     fieldsets = [
         (None, {"fields": ["live_progress", "controls", "campaign_link", "owner", "state"]}),
@@ -139,15 +138,3 @@ class RunAdmin(ServiceAdmin):
     @admin.display(description="charged")
     def credits_charged(self, run: Run) -> int:
         return run_credits(run)["charged"]
-
-    @admin.action(description="Cancel the selected runs (pending recipients are terminated)")
-    def cancel_runs(self, request, queryset) -> None:
-        cancelled = 0
-        for run_id in queryset.values_list("id", flat=True):
-            try:
-                run_cancel_by_id(run_id=run_id)
-                cancelled += 1
-            except DomainError as exc:
-                self.message_user(request, f"Run {run_id}: {exc.message}", messages.WARNING)
-        if cancelled:
-            self.message_user(request, f"Cancelled {cancelled} run(s).", messages.SUCCESS)

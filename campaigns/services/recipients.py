@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from campaigns import extensions
 from campaigns.models import Campaign, Recipient
 from campaigns.selectors import recipient_get
 from tingting.errors import ConflictError, FieldError, InvalidInputError
@@ -102,10 +103,12 @@ def recipient_update(*, user: User, recipient_id: int, **changes: Any) -> Recipi
 
 
 def recipient_delete(*, user: User, recipient_id: int) -> Recipient:
-    """Delete one recipient; 409 while in flight. Returns the deleted row (unsaved)."""
+    """Delete one recipient, with what other apps keep of it (``campaigns.extensions``);
+    409 while in flight. Returns the deleted row (unsaved)."""
     with transaction.atomic():
         recipient = _lock_editable(user=user, recipient_id=recipient_id)
         campaign = recipient.campaign
+        extensions.recipients_forget(campaign, [recipient.pk])
         recipient.delete()
     recipient.campaign = campaign
     return recipient

@@ -98,15 +98,6 @@ def run_cancel(*, user: User, campaign_id: int) -> Run:
         return _cancel_locked(run)
 
 
-def run_cancel_by_id(*, run_id: int) -> Run:
-    """The admin action: cancel a run by id (same rules as ``run_cancel``)."""
-    with transaction.atomic():
-        run = Run.objects.select_for_update().filter(pk=run_id, finished_at__isnull=True).first()
-        if run is None:
-            raise ConflictError("The run has already finished.", code="invalid_state")
-        return _cancel_locked(run)
-
-
 def _cancel_locked(run: Run) -> Run:
     if run.state == Run.State.CANCELLED:
         raise ConflictError("The run is already cancelled.", code="invalid_state")

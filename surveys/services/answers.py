@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -34,6 +35,26 @@ RECORDING_FETCH = "surveys.recording_fetch"
 def _save_recording(row: SurveyAnswer, audio: bytes) -> None:
     row.recording.save(f"{uuid.uuid4().hex}.wav", ContentFile(audio), save=False)
     SurveyAnswer.objects.filter(pk=row.pk, recording="").update(recording=row.recording.name)
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def answers_recordings_forget(*, recipient_ids: list[int]) -> int:
+    """Remove the stored recordings of these recipients' answers from storage once the
+    transaction that deletes the recipients (and, by cascade, the answers) commits; how
+    many are due. Called through ``campaigns.extensions`` inside that transaction.
+    Repeat-safe (a missing file is no error)."""
+    names = list(
+        SurveyAnswer.objects.filter(recipient_id__in=recipient_ids)
+        .exclude(recording="")
+        .values_list("recording", flat=True)
+    )
+    if names:
+        transaction.on_commit(lambda: _delete_files(names))
+    return len(names)
 
 
 def answer_record(answer: StepAnswer) -> SurveyAnswer | None:

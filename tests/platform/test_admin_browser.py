@@ -223,9 +223,9 @@ def test_staff_cancels_a_run_and_tops_up_an_account(browser, shots, live_server,
     shots(browser, "run-in-progress")
 
     # 4. Cancel it with the admin's action: cancelled, every recipient terminated, credits released.
-    run_action(browser, [run.pk], "cancel_runs")
+    run_action(browser, [run.pk], "cancel_selected")
     wait_for(browser, "ul.messagelist li.success")
-    assert text_of(browser, "ul.messagelist li.success") == "Cancelled 1 run(s)."
+    assert text_of(browser, "ul.messagelist li.success") == "Campaign cancelled."
     cells = {
         name: text_of(browser, f"#result_list td.field-{name}")
         for name in ("state", "queued", "done", "credits_held", "credits_charged")

@@ -72,6 +72,7 @@ def test_survey_page_shows_its_script_and_answers_and_saves_as_a_survey(staff_cl
 def test_survey_begins_with_the_hold_run_survey_takes_and_steers_like_the_api(staff_client, auth_client, user):
     console = survey_with_steps(auth_client, user)
     api = survey_with_steps(auth_client, user)
+    assert 'id="tt-survey-note"' in staff_client.get(f"/admin/campaigns/campaign/{console.pk}/begin/").content.decode()
     preview = staff_client.post(f"/admin/campaigns/campaign/{console.pk}/begin/", {"preview": "1"}).json()
     begun = staff_client.post(f"/admin/campaigns/campaign/{console.pk}/begin/", {"confirm": "1"}, follow=True)
     assert auth_client.post(f"/api/v1/run-survey/{api.pk}/").status_code == 200

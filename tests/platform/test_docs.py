@@ -48,7 +48,8 @@ def test_the_readme_is_a_quickstart():
 CONTRACT = re.compile(r"([\w./-]*)(API_CONTRACT(?:_V1)?)(\.md)?`?((?:,?\s*§\s*\d+(?:[–-]\d+)?)*)")
 SECTION_NUMBER = re.compile(r"§\s*(\d+)(?:[–-](\d+))?")
 TEXT_SUFFIXES = {".py", ".md", ".html", ".txt", ".toml", ".yml", ".yaml", ".sh", ".cfg", ".conf", ".js", ".css", ""}
-GENERATED = {"__pycache__", "node_modules", "staticfiles", "media"}
+# Also what builds and runs leave in a checkout (all gitignored): `pip install .` writes build/.
+GENERATED = {"__pycache__", "node_modules", "staticfiles", "media", "build", "dist", "var", "artifacts"}
 THIS_FILE = Path(__file__).resolve()
 
 

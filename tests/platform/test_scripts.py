@@ -1,4 +1,5 @@
-"""scripts/setup.sh on a machine whose Python has no venv/ensurepip (Debian without python3-venv)."""
+"""scripts/setup.sh on a machine whose Python has no venv/ensurepip (Debian without python3-venv), and
+scripts/services.sh on a machine without a locale (a fresh Debian root)."""
 
 import shutil
 import subprocess
@@ -51,3 +52,31 @@ def test_a_venv_without_pip_is_rebuilt(tmp_path):
     # The rebuild needs ensurepip, which this python lacks: it says so instead of leaving a half venv.
     assert result.returncode == 1 and "-venv" in result.stderr
     assert not (tree / ".venv").exists()
+
+
+def test_postgresql_is_installed_and_clustered_in_utf8_on_a_machine_without_a_locale(tmp_path):
+    """Without a locale initdb makes SQL_ASCII clusters, which refuse Nepali text."""
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    for name in ("apt-get", "pg_lsclusters", "pg_createcluster"):  # the Debian tools, recording how they are called
+        (bin_dir / name).write_text(f'#!/bin/sh\necho "{name} LANG=$LANG $*" >> {calls}\n')
+        (bin_dir / name).chmod(0o755)
+    server = tmp_path / "lib" / "15" / "bin" / "postgres"  # what the postgresql package installs
+    server.parent.mkdir(parents=True)
+    server.touch()
+    result = subprocess.run(
+        ["bash", "-c", "source scripts/services.sh && install_packages postgresql && pg_cluster_for_port 18333"],
+        cwd=ROOT,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "LANG": "C", "PG_LIB_DIR": str(tmp_path / "lib")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "15 tingting18333"
+    assert calls.read_text().splitlines() == [
+        "apt-get LANG=C update -qq",
+        "apt-get LANG=C.UTF-8 install -y -qq postgresql",  # the package's own cluster takes this locale
+        "pg_lsclusters LANG=C --no-header",
+        "pg_createcluster LANG=C --encoding UTF8 --locale C.UTF-8 --port 18333 15 tingting18333",
+    ]

@@ -22,15 +22,15 @@ def test_run_list_shows_counts_and_credits(staff_client, user, django_assert_max
 def test_cancel_action_terminates_and_releases(staff_client, user):
     run = run_begin(user=user, campaign_id=campaign_with_recipients(user, 5, message="hi").pk)
     response = staff_client.post(
-        "/admin/campaigns/run/", {"action": "cancel_runs", "_selected_action": [run.pk]}, follow=True
+        "/admin/campaigns/run/", {"action": "cancel_selected", "_selected_action": [run.pk]}, follow=True
     )
-    assert response.status_code == 200 and "Cancelled 1 run(s)." in response.content.decode()
+    assert response.status_code == 200 and "Campaign cancelled." in response.content.decode()  # the API's message
     run.refresh_from_db()
     assert run.state == "cancelled"
     user.refresh_from_db()
     assert (user.credits, user.credits_held) == (1000, 0)
     again = staff_client.post(
-        "/admin/campaigns/run/", {"action": "cancel_runs", "_selected_action": [run.pk]}, follow=True
+        "/admin/campaigns/run/", {"action": "cancel_selected", "_selected_action": [run.pk]}, follow=True
     )
-    assert "already" in again.content.decode()
+    assert f"Run {run.pk}: The run is already cancelled." in again.content.decode()
     assert Run.objects.get(pk=run.pk).state == "cancelled"

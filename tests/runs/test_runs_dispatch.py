@@ -264,7 +264,16 @@ def test_the_sweep_logs_one_line_with_each_jobs_count_and_time(quiet_broker, cap
     Run.objects.filter(pk=run.pk).update(scheduled_for=timezone.now() - timedelta(seconds=1))
     with caplog.at_level(logging.INFO, logger="campaigns.services.sweep"):
         counts = runs_sweep()
-    assert counts == {"started": 1, "due": 0, "republished": 0, "reconciled": 0, "finished": 0}
+    assert counts == {
+        "started": 1,
+        "due": 0,
+        "republished": 0,
+        "reconciled": 0,
+        "failover_republished": 0,
+        "failover_reconciled": 0,
+        "finished": 0,
+        "imports": 0,
+    }
     [line] = [record.getMessage() for record in caplog.records if record.name == "campaigns.services.sweep"]
     jobs = ", ".join(rf"{name}={count} \(\d+ ms\)" for name, count in counts.items())
     assert re.fullmatch(f"runs sweep: {jobs}", line), line
