@@ -15,14 +15,13 @@ from accounts.models import User
 from tests.support.twilio import SMS, twilio_configured
 from tling import services
 from tling.models import Billing, Message, MessageStatus
-from tling.tasks import message_send_task
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def twilio(settings, monkeypatch):
-    monkeypatch.setattr(message_send_task, "delay", lambda ids: None)  # the test sends by hand
+def twilio(settings, purge_broker):
+    """The send tasks wait on the broker (no worker here): the test sends by hand."""
     with twilio_configured(settings, PROVIDER_TIMEOUT_SECONDS=0.5, SMS_BACKEND=SMS) as fake:
         yield fake
 
