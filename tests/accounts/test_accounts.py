@@ -93,7 +93,7 @@ def test_login_throttled_per_email_with_retry_after(api_client, user):
     assert login(api_client, other.email).status_code == 200
 
 
-@override_settings(THROTTLE_RATES={"login_email": "100/m", "login_ip": "3/m"})
+@override_settings(THROTTLE_RATES={"login_email": "100/h", "login_ip": "3/h"})
 def test_login_throttled_per_ip(api_client):
     for n in range(3):
         assert login(api_client, f"nobody{n}@example.com").status_code == 401
@@ -218,7 +218,7 @@ def test_oversized_body_is_413_in_envelope(api_client, settings):
     assert_error(response, status=413, code="too_large")
 
 
-@override_settings(THROTTLE_RATES={"login_email": "100/m", "login_ip": "2/m"}, TRUSTED_PROXY_COUNT=1)
+@override_settings(THROTTLE_RATES={"login_email": "100/h", "login_ip": "2/h"}, TRUSTED_PROXY_COUNT=1)
 def test_ip_throttle_behind_a_proxy_uses_the_forwarded_client(api_client):
     def attempt(forwarded):
         return api_client.post(

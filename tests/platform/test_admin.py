@@ -95,7 +95,7 @@ def test_fifteen_wrong_staff_passwords_then_the_right_one_is_refused(staff):
     assert not is_logged_in(client)
 
 
-@override_settings(THROTTLE_RATES={"login_email": "100/m", "login_ip": "3/m"})
+@override_settings(THROTTLE_RATES={"login_email": "100/h", "login_ip": "3/h"})
 def test_admin_login_is_throttled_per_ip(staff):
     client = Client()
     for n in range(3):

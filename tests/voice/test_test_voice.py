@@ -170,7 +170,7 @@ def test_needs_a_token(api_client):
 
 
 def test_throttled_after_the_configured_rate(auth_client, settings):
-    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "tts_test": "2/m"}
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "tts_test": "2/h"}
     for _ in range(2):
         assert auth_client.post(URL, {"message": TEXT}, format="json").status_code == 200
     response = auth_client.post(URL, {"message": TEXT}, format="json")
