@@ -31,7 +31,7 @@ from accounts import ledger
 from accounts.api_keys import api_key_create
 from accounts.models import ApiKey, User
 from bench import load
-from bench._serve import free_port, start_gunicorn, stop
+from bench._serve import free_port, stop
 from campaigns.models import Campaign
 from tingting.models import IdempotencyRecord
 from tling.models import FINAL_RANK, Message
@@ -48,25 +48,6 @@ def _env() -> dict:
     # 127.0.0.1, so the per-IP one stays raised as bench load has it.
     env["THROTTLE_LOGIN_EMAIL"] = "10/h"
     return env
-
-
-def _start(port: int, beat_dir: Path) -> tuple:
-    env = _env()
-    server = start_gunicorn(port, workers=2, env=env, extra=("--timeout", "60"))
-    worker = load._celery(
-        "worker", "--concurrency", "2", "--pool", "prefork", "--without-gossip", "--without-mingle", env=env
-    )
-    beat = load._celery("beat", "--schedule", str(beat_dir / "celerybeat-schedule"), env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return server, worker, beat
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    stop(server, worker, beat)
-    raise RuntimeError("gunicorn did not answer /healthz")
 
 
 def _account(stamp: int, name: str, *, is_staff: bool = False, email: str | None = None) -> dict:
@@ -398,7 +379,7 @@ def run(quick: bool, out) -> dict[str, bool]:
     sender, main = accounts
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-attacks-beat-") as beat_dir:
-        server, worker, beat = _start(port, Path(beat_dir))
+        server, worker, beat = load._start(port, Path(beat_dir), env=_env())
         replay = Replay(f"http://127.0.0.1:{port}", out)
         out.write("attack replay: gunicorn 2 workers (DEBUG=0) + Celery worker + beat on 127.0.0.1\n")
         try:

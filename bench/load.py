@@ -78,8 +78,10 @@ def _celery(*args: str, env: dict) -> subprocess.Popen:
     )
 
 
-def _start(port: int, beat_dir: Path) -> tuple[subprocess.Popen, ...]:
-    env = _env()
+def _start(port: int, beat_dir: Path, env: dict | None = None) -> tuple[subprocess.Popen, ...]:
+    """gunicorn (2 workers), a worker and beat on ``env`` (this bench's by default), once
+    /healthz answers."""
+    env = env or _env()
     server = start_gunicorn(port, workers=2, env=env, extra=("--timeout", "60"))
     worker = _celery(
         "worker", "--concurrency", "2", "--pool", "prefork", "--without-gossip", "--without-mingle", env=env

@@ -130,17 +130,8 @@ def test_each_action_stores_the_answer_and_answers_the_next_step(placed, twilio,
 
 
 def test_recording_status_callback_fills_a_recording_the_action_did_not_carry(placed, twilio, client):
-    _, attempt, sid = placed
-    url = actions(twilio.posts()[0]["form"]["Twiml"][0])[0]
-    for digits in ("1", "2"):
-        url = actions(act(client, url, sid, Digits=digits))[0]
-    rec_sid, rec_url = twilio.add_recording(wav_file(2.0))
-    status_url = f"{PUBLIC}/webhooks/twilio/voice/recording/?ref=attempt%3A{attempt.pk}&step=2"
-    params = {"CallSid": sid, "RecordingSid": rec_sid, "RecordingUrl": rec_url, "RecordingStatus": "completed"}
-    response = callback(client, status_url, {**params, "RecordingDuration": "2"})
-    assert response.status_code == 204
-    row = SurveyAnswer.objects.get(attempt=attempt, step_order=2)
-    assert (row.recording_url, row.recording_seconds) == (rec_url, 2)
+    row = _recorded(placed, twilio, client, broker_up=True)
+    assert row.recording_url.endswith(f"/Recordings/{row.recording_sid}") and row.recording_seconds == 2
 
 
 def test_no_input_asks_again_while_retries_last_then_moves_on(twilio, user, client):
@@ -243,9 +234,10 @@ def test_recordings_are_fetched_only_from_twilio(twilio):
     assert twilio.requests == []
 
 
-def _recorded(placed, twilio, client, *, after_commit=None) -> SurveyAnswer:
+def _recorded(placed, twilio, client, *, after_commit=None, broker_up: bool = False) -> SurveyAnswer:
     """The recording step answered by Twilio's recording callback (no copy of it yet),
-    its after-commit work run (``after_commit``: a capture) while the broker is down."""
+    its after-commit work run (``after_commit``: a capture) while the broker is down
+    unless ``broker_up``."""
     _, attempt, sid = placed
     url = actions(twilio.posts()[0]["form"]["Twiml"][0])[0]
     for digits in ("1", "2"):
@@ -253,7 +245,7 @@ def _recorded(placed, twilio, client, *, after_commit=None) -> SurveyAnswer:
     rec_sid, rec_url = twilio.add_recording(wav_file(2.0))
     status_url = f"{PUBLIC}/webhooks/twilio/voice/recording/?ref=attempt%3A{attempt.pk}&step=2"
     params = {"CallSid": sid, "RecordingSid": rec_sid, "RecordingUrl": rec_url, "RecordingDuration": "2"}
-    with broker_down(), after_commit or nullcontext():
+    with nullcontext() if broker_up else broker_down(), after_commit or nullcontext():
         assert callback(client, status_url, {**params, "RecordingStatus": "completed"}).status_code == 204
     return SurveyAnswer.objects.get(attempt=attempt, step_order=2)
 
