@@ -405,3 +405,19 @@ def test_two_concurrent_runs_of_one_import_write_each_row_once(auth_client, sett
     campaign = Campaign.objects.get(pk=campaign_id)
     assert campaign.import_state == "done" and campaign.import_report["added"] == 400
     assert Recipient.objects.filter(campaign_id=campaign_id).count() == 400
+
+
+@pytest.mark.django_db
+def test_recipients_have_no_database_key_or_index_on_their_campaign():
+    # The import's speed rests on it (docs/campaigns.md): the model says db_constraint=False,
+    # db_index=False, and a database built by the migrations must agree.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Recipient._meta.db_table)
+    on_campaign = {
+        name: info
+        for name, info in constraints.items()
+        if info["columns"] == ["campaign_id"] and (info["foreign_key"] or info["index"])
+    }
+    assert on_campaign == {}
