@@ -1,6 +1,7 @@
 import pytest
 
 from tests.support.surveys import survey_campaign
+from tingting.providers import reset_backends
 
 
 @pytest.fixture(autouse=True)
@@ -14,3 +15,12 @@ def media(settings, tmp_path):
 @pytest.fixture
 def survey(user):
     return survey_campaign(user)
+
+
+@pytest.fixture
+def silent_tts(settings):
+    """Say steps rendered as silence (fast, no eSpeak), the backends rebuilt on either side."""
+    settings.TTS_BACKEND = "tingting.providers.tts_silence.SilenceTtsBackend"
+    reset_backends()
+    yield
+    reset_backends()

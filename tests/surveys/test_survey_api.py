@@ -15,21 +15,11 @@ from tests.support.campaign_helpers import upload, wav_upload
 from tests.support.surveys import STEPS, survey_campaign
 from tests.support.twilio import PUBLIC
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("silent_tts")]
 
 
 def steps_url(campaign) -> str:
     return f"/api/v1/campaign/create/{campaign.pk}/survey/"
-
-
-@pytest.fixture(autouse=True)
-def _silence(settings):
-    settings.TTS_BACKEND = "tingting.providers.tts_silence.SilenceTtsBackend"
-    from tingting.providers import reset_backends
-
-    reset_backends()
-    yield
-    reset_backends()
 
 
 def test_steps_start_empty_and_json_replaces_them(auth_client, survey):

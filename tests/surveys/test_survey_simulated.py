@@ -12,19 +12,9 @@ from tingting.providers.base import OutboundCall
 from tingting.providers.scripts import script_seconds
 from tingting.providers.simulated import SimulatedVoiceBackend
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("silent_tts")]
 
 NUMBERS = ["+9779841000120", "+9779841000357", "+9779841000448", "+9779841000569"]
-
-
-@pytest.fixture(autouse=True)
-def _silence(settings):
-    settings.TTS_BACKEND = "tingting.providers.tts_silence.SilenceTtsBackend"
-    from tingting.providers import reset_backends
-
-    reset_backends()
-    yield
-    reset_backends()
 
 
 def calls(run, attempts):
